@@ -1,0 +1,111 @@
+// One error hierarchy for the storage engine. Each error is an *operating
+// error* (bad client bytes, unknown topic, disk trouble) with a stable code and
+// the Kafka error code the protocol layer answers with. Broken invariants are
+// not errors of this kind: they fail an assert() and crash loudly.
+
+import { KafkaErrorCode, RETRIABLE_CODES } from "../protocol/kafka-error-codes.js";
+
+export class LogError extends Error {
+  constructor(
+    /** Stable machine-readable code, e.g. "corrupt_batch". */
+    readonly code: string,
+    readonly kafkaErrorCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  get retriable(): boolean {
+    return RETRIABLE_CODES.has(this.kafkaErrorCode);
+  }
+}
+
+/** The batch bytes are damaged: bad CRC, truncated, inconsistent lengths. */
+export class CorruptBatchError extends LogError {
+  constructor(message: string, readonly batchIndex = 0) {
+    super("corrupt_batch", KafkaErrorCode.CORRUPT_MESSAGE, message);
+  }
+}
+
+/** The batch is well formed but its content breaks a rule (counts, deltas, null key on a compacted topic). */
+export class InvalidRecordError extends LogError {
+  constructor(message: string, readonly batchIndex = 0) {
+    super("invalid_record", KafkaErrorCode.INVALID_RECORD, message);
+  }
+}
+
+export class InvalidTimestampError extends LogError {
+  constructor(message: string) {
+    super("invalid_timestamp", KafkaErrorCode.INVALID_TIMESTAMP, message);
+  }
+}
+
+export class MessageTooLargeError extends LogError {
+  constructor(message: string) {
+    super("message_too_large", KafkaErrorCode.MESSAGE_TOO_LARGE, message);
+  }
+}
+
+export class OffsetOutOfRangeError extends LogError {
+  constructor(readonly offset: number, readonly logStartOffset: number, readonly highWatermark: number) {
+    super("offset_out_of_range", KafkaErrorCode.OFFSET_OUT_OF_RANGE,
+      `offset ${offset} is outside the log [${logStartOffset}, ${highWatermark}]`);
+  }
+}
+
+export class UnknownTopicError extends LogError {
+  constructor(topic: string, partition?: number) {
+    super("unknown_topic_or_partition", KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      partition === undefined ? `topic '${topic}' does not exist` : `partition ${topic}-${partition} does not exist`);
+  }
+}
+
+export class TopicExistsError extends LogError {
+  constructor(topic: string) {
+    super("topic_already_exists", KafkaErrorCode.TOPIC_ALREADY_EXISTS, `topic '${topic}' already exists`);
+  }
+}
+
+export class InvalidTopicError extends LogError {
+  constructor(message: string) {
+    super("invalid_topic", KafkaErrorCode.INVALID_TOPIC_EXCEPTION, message);
+  }
+}
+
+export class InvalidPartitionsError extends LogError {
+  constructor(message: string) {
+    super("invalid_partitions", KafkaErrorCode.INVALID_PARTITIONS, message);
+  }
+}
+
+export class InvalidConfigError extends LogError {
+  constructor(message: string) {
+    super("invalid_config", KafkaErrorCode.INVALID_CONFIG, message);
+  }
+}
+
+/** The disk failed under us, or stored bytes fail their CRC on read. */
+export class StorageError extends LogError {
+  constructor(message: string) {
+    super("storage_error", KafkaErrorCode.KAFKA_STORAGE_ERROR, message);
+  }
+}
+
+/** Another process (or this one) already holds the data directory. */
+export class DataDirLockedError extends LogError {
+  constructor(message: string) {
+    super("data_dir_locked", KafkaErrorCode.UNKNOWN_SERVER_ERROR, message);
+  }
+}
+
+/** The log was closed (or its topic deleted) while the call waited. */
+export class LogClosedError extends LogError {
+  constructor(what: string) {
+    super("log_closed", KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${what} is closed`);
+  }
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`invariant broken: ${message}`);
+}

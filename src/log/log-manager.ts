@@ -1,0 +1,359 @@
+// The storage engine of one broker: owns the data directory (lock, recovery,
+// checkpoints), the topics and their partition logs, and the internal topics
+// that persist topic metadata and committed consumer offsets.
+//
+// Layout of a data directory:
+//   tributary.lock              owner pid (see data-dir-lock.ts)
+//   checkpoint.json             recovery points, log start offsets, compaction progress
+//   .clean-shutdown             present only while no process has the directory open after a clean stop
+//   __tributary_metadata-0/     compacted: cluster id, topics with their ids, partition counts and configs
+//   __consumer_offsets-0/       compacted: committed offsets per group, topic and partition
+//   <topic>-<partition>/        segments: <20-digit base offset>.log / .index / .timeindex
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { randomUUID } from "node:crypto";
+import { CompactedStore } from "./compacted-store.js";
+import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor.js";
+import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
+import { DataDirLock } from "./data-dir-lock.js";
+import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, TopicExistsError, UnknownTopicError } from "./errors.js";
+import { fsyncDirectory, writeFileDurably } from "./fs-util.js";
+import { OffsetStore, type CommittedOffset } from "./offset-store.js";
+import { PartitionLog, type OpenReport } from "./partition-log.js";
+import { isTopicSetting, resolveTopicConfig, validateOverrides, type TopicConfig } from "./topic-config.js";
+
+export const METADATA_TOPIC = "__tributary_metadata";
+export const OFFSETS_TOPIC = "__consumer_offsets";
+const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
+  "cleanup.policy": "compact",
+  "segment.bytes": String(16 * 1024 * 1024),
+  "retention.ms": "-1",
+};
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+const TOPIC_NAME_LENGTH_MAX = 249;
+
+export interface LogManagerOptions {
+  dataDir: string;
+  /** Broker-wide defaults for topic configs (Kafka names). */
+  topicDefaults?: Record<string, string>;
+  /** How often retention, compaction and checkpoints run; 0 turns the timer off. */
+  maintenanceIntervalMs?: number;
+  partitionsPerTopicMax?: number;
+}
+
+interface TopicRecord {
+  name: string;
+  id: string;
+  partitions: number;
+  configs: Record<string, string>;
+  createdMs: number;
+}
+
+interface ClusterRecord {
+  clusterId: string;
+  createdMs: number;
+}
+
+export interface TopicInfo {
+  name: string;
+  id: string;
+  partitions: number;
+  /** Overrides set on the topic; everything else is the broker default. */
+  configs: Record<string, string>;
+  internal: boolean;
+}
+
+export interface PartitionState {
+  partition: number;
+  logStartOffset: number;
+  highWatermark: number;
+  logEndOffset: number;
+  sizeBytes: number;
+  segments: number;
+}
+
+export interface MaintenanceReport {
+  segmentsDeleted: number;
+  compacted: { partition: string; result: CompactionResult }[];
+}
+
+interface Topic {
+  record: TopicRecord;
+  internal: boolean;
+  partitions: PartitionLog[];
+}
+
+export class LogManager {
+  private readonly topics = new Map<string, Topic>();
+  private timer: NodeJS.Timeout | undefined;
+  private tombstoneExpiry = new Map<PartitionLog, number>();
+  private closed = false;
+  private catalog!: CompactedStore<TopicRecord | ClusterRecord>;
+  offsets!: OffsetStore;
+  clusterId = "";
+  /** Per partition, what start-up recovery found (only partitions where it cut something). */
+  readonly recoveries: { partition: string; report: OpenReport }[] = [];
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly lock: DataDirLock,
+    private readonly options: LogManagerOptions,
+    private readonly cleanStart: boolean,
+    private readonly checkpoints: Checkpoints,
+  ) {}
+
+  static async open(options: LogManagerOptions): Promise<LogManager> {
+    const dataDir = path.resolve(options.dataDir);
+    fs.mkdirSync(dataDir, { recursive: true });
+    const lock = DataDirLock.acquire(dataDir);
+    try {
+      const marker = path.join(dataDir, CLEAN_SHUTDOWN_FILE);
+      const clean = fs.existsSync(marker);
+      if (clean) {
+        // From here on the directory is in use: a crash must count as unclean.
+        fs.rmSync(marker);
+        fsyncDirectory(dataDir);
+      }
+      validateOverrides(options.topicDefaults ?? {});
+      const manager = new LogManager(dataDir, lock, options, clean, readCheckpoints(dataDir));
+      await manager.load();
+      return manager;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const metadata = this.openPartition(METADATA_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
+    this.catalog = new CompactedStore(metadata);
+    await this.catalog.load();
+    this.topics.set(METADATA_TOPIC, { record: this.internalRecord(METADATA_TOPIC), internal: true, partitions: [metadata] });
+    let cluster = this.catalog.get("cluster") as ClusterRecord | undefined;
+    if (!cluster) {
+      cluster = { clusterId: randomUUID(), createdMs: Date.now() };
+      await this.catalog.put([["cluster", cluster]]);
+    }
+    this.clusterId = cluster.clusterId;
+    const offsetsLog = this.openPartition(OFFSETS_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
+    const offsets = new CompactedStore<CommittedOffset>(offsetsLog);
+    await offsets.load();
+    this.offsets = new OffsetStore(offsets);
+    this.topics.set(OFFSETS_TOPIC, { record: this.internalRecord(OFFSETS_TOPIC), internal: true, partitions: [offsetsLog] });
+    for (const [key, value] of this.catalog.entries()) {
+      if (!key.startsWith("topic/")) continue;
+      const record = value as TopicRecord;
+      const partitions = [];
+      for (let p = 0; p < record.partitions; p++) partitions.push(this.openPartition(record.name, p, record.configs));
+      this.topics.set(record.name, { record, internal: false, partitions });
+    }
+    this.removeOrphans();
+    this.writeCheckpoints();
+    const interval = this.options.maintenanceIntervalMs ?? 10_000;
+    if (interval > 0) {
+      this.timer = setInterval(() => void this.runMaintenance().catch((err: Error) => {
+        console.error(`tributary: maintenance failed: ${err.message}`);
+      }), interval);
+      this.timer.unref();
+    }
+  }
+
+  private internalRecord(name: string): TopicRecord {
+    return { name, id: "00000000-0000-0000-0000-000000000000", partitions: 1, configs: INTERNAL_TOPIC_CONFIG, createdMs: 0 };
+  }
+
+  private resolveConfig(overrides: Record<string, string>): TopicConfig {
+    return resolveTopicConfig(overrides, this.options.topicDefaults);
+  }
+
+  private openPartition(topic: string, partition: number, overrides: Record<string, string>): PartitionLog {
+    const name = `${topic}-${partition}`;
+    const { log, report } = PartitionLog.open(path.join(this.dataDir, name), topic, partition,
+      this.resolveConfig(overrides), this.checkpoints[name], this.cleanStart);
+    if (report.truncatedBytes > 0) {
+      this.recoveries.push({ partition: name, report });
+      console.error(`tributary: recovered ${name}: cut ${report.truncatedBytes} bytes at ${report.damage?.file}:${report.damage?.position} (${report.damage?.reason})`);
+    }
+    return log;
+  }
+
+  /** Directories of deleted topics whose removal a crash interrupted. */
+  private removeOrphans(): void {
+    const known = new Set<string>();
+    for (const t of this.topics.values()) for (const p of t.partitions) known.add(path.basename(p.dir));
+    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || known.has(entry.name)) continue;
+      if (entry.name.endsWith(".deleted") || /-\d+$/.test(entry.name)) {
+        console.error(`tributary: removing ${entry.name}: it belongs to no topic (a deletion was interrupted)`);
+        fs.rmSync(path.join(this.dataDir, entry.name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  static validateTopicName(name: string): void {
+    if (typeof name !== "string" || name.length === 0) throw new InvalidTopicError("topic name is empty");
+    if (name.length > TOPIC_NAME_LENGTH_MAX) throw new InvalidTopicError(`topic name is longer than ${TOPIC_NAME_LENGTH_MAX} characters`);
+    if (name === "." || name === "..") throw new InvalidTopicError(`'${name}' is not a valid topic name`);
+    if (!TOPIC_NAME.test(name)) throw new InvalidTopicError(`topic name '${name}' may only contain ASCII letters, digits, '.', '_' and '-'`);
+  }
+
+  private checkPartitionCount(count: number): void {
+    const max = this.options.partitionsPerTopicMax ?? 1000;
+    if (!Number.isInteger(count) || count < 1 || count > max) throw new InvalidPartitionsError(`partition count ${count} must be an integer in [1, ${max}]`);
+  }
+
+  async createTopic(name: string, options: { partitions?: number; configs?: Record<string, string> } = {}): Promise<TopicInfo> {
+    LogManager.validateTopicName(name);
+    if (this.topics.has(name)) throw new TopicExistsError(name);
+    const partitions = options.partitions ?? 1;
+    this.checkPartitionCount(partitions);
+    const configs = validateOverrides(options.configs ?? {});
+    this.resolveConfig(configs);
+    const record: TopicRecord = { name, id: randomUUID(), partitions, configs, createdMs: Date.now() };
+    // Reserve the name before the first await so a concurrent create of it fails.
+    const topic: Topic = { record, internal: false, partitions: [] };
+    this.topics.set(name, topic);
+    try {
+      await this.catalog.put([[`topic/${name}`, record]]);
+    } catch (err) {
+      this.topics.delete(name);
+      throw err;
+    }
+    for (let p = 0; p < partitions; p++) topic.partitions.push(this.openPartition(name, p, configs));
+    return this.info(topic);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const topic = this.getTopic(name);
+    if (topic.internal) throw new InvalidTopicError(`'${name}' is an internal topic and cannot be deleted`);
+    this.topics.delete(name);
+    await this.catalog.put([[`topic/${name}`, null]]);
+    for (const p of topic.partitions) await p.delete();
+  }
+
+  async createPartitions(name: string, total: number): Promise<TopicInfo> {
+    const topic = this.getTopic(name);
+    if (topic.internal) throw new InvalidTopicError(`'${name}' is an internal topic`);
+    this.checkPartitionCount(total);
+    if (total <= topic.record.partitions) {
+      throw new InvalidPartitionsError(`topic '${name}' has ${topic.record.partitions} partitions; the new count must be larger`);
+    }
+    const record = { ...topic.record, partitions: total };
+    await this.catalog.put([[`topic/${name}`, record]]);
+    for (let p = topic.record.partitions; p < total; p++) topic.partitions.push(this.openPartition(name, p, record.configs));
+    topic.record = record;
+    return this.info(topic);
+  }
+
+  /** Sets and removes config overrides of a topic (Kafka IncrementalAlterConfigs semantics). */
+  async alterTopicConfig(name: string, changes: { set?: Record<string, string>; remove?: string[] }): Promise<TopicInfo> {
+    const topic = this.getTopic(name);
+    if (topic.internal) throw new InvalidTopicError(`'${name}' is an internal topic`);
+    const configs = { ...topic.record.configs, ...validateOverrides(changes.set ?? {}) };
+    for (const key of changes.remove ?? []) {
+      if (!isTopicSetting(key)) throw new InvalidConfigError(`unknown topic config '${key}'`);
+      delete configs[key];
+    }
+    const config = this.resolveConfig(configs);
+    const record = { ...topic.record, configs };
+    await this.catalog.put([[`topic/${name}`, record]]);
+    topic.record = record;
+    for (const p of topic.partitions) p.updateConfig(config);
+    return this.info(topic);
+  }
+
+  private getTopic(name: string): Topic {
+    const topic = this.topics.get(name);
+    if (!topic) throw new UnknownTopicError(name);
+    return topic;
+  }
+
+  private info(topic: Topic): TopicInfo {
+    const { name, id, partitions, configs } = topic.record;
+    return { name, id, partitions, configs: { ...configs }, internal: topic.internal };
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topics.has(name);
+  }
+
+  describeTopic(name: string): TopicInfo & { config: TopicConfig; partitionStates: PartitionState[] } {
+    const topic = this.getTopic(name);
+    return {
+      ...this.info(topic),
+      config: topic.partitions[0]!.topicConfig,
+      partitionStates: topic.partitions.map((p) => ({
+        partition: p.partition,
+        logStartOffset: p.logStartOffset,
+        highWatermark: p.highWatermark,
+        logEndOffset: p.logEndOffset,
+        sizeBytes: p.sizeBytes,
+        segments: p.segmentCount,
+      })),
+    };
+  }
+
+  listTopics(options: { includeInternal?: boolean } = {}): TopicInfo[] {
+    return [...this.topics.values()]
+      .filter((t) => options.includeInternal || !t.internal)
+      .map((t) => this.info(t))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  partition(topic: string, partition: number): PartitionLog {
+    const log = this.topics.get(topic)?.partitions[partition];
+    if (!log) throw new UnknownTopicError(topic, this.topics.has(topic) ? partition : undefined);
+    return log;
+  }
+
+  private allPartitions(): PartitionLog[] {
+    return [...this.topics.values()].flatMap((t) => t.partitions);
+  }
+
+  /** Retention, compaction and checkpoints for every partition. */
+  async runMaintenance(now = Date.now()): Promise<MaintenanceReport> {
+    const report: MaintenanceReport = { segmentsDeleted: 0, compacted: [] };
+    for (const log of this.allPartitions()) {
+      const job = log.maintenance.then(async () => {
+        const config = log.topicConfig;
+        if (config.cleanupPolicy !== "compact") {
+          report.segmentsDeleted += log.deleteSegments((segment, remaining) =>
+            (config.retentionMs >= 0 && segment.maxTimestamp < now - config.retentionMs) ||
+            (config.retentionBytes >= 0 && remaining - segment.size >= config.retentionBytes));
+        }
+        if (config.cleanupPolicy !== "delete") {
+          const tombstonesDue = (this.tombstoneExpiry.get(log) ?? Infinity) <= now;
+          if (dirtyRatio(log) >= config.minCleanableDirtyRatio && dirtyRatio(log) > 0 || tombstonesDue) {
+            const result = await compactPartition(log, now);
+            this.tombstoneExpiry.set(log, result.nextTombstoneExpiry);
+            report.compacted.push({ partition: log.name, result });
+          }
+        }
+      });
+      log.maintenance = job.catch(() => undefined);
+      await job;
+    }
+    if (!this.closed) this.writeCheckpoints();
+    return report;
+  }
+
+  private writeCheckpoints(): void {
+    const partitions: Checkpoints = {};
+    for (const log of this.allPartitions()) partitions[log.name] = log.checkpoint();
+    writeCheckpoints(this.dataDir, partitions);
+  }
+
+  /** Flushes everything, records a clean shutdown and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    const logs = this.allPartitions();
+    await Promise.all(logs.map((l) => l.maintenance));
+    await Promise.all(logs.map((l) => l.close()));
+    this.writeCheckpoints();
+    writeFileDurably(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), new Date().toISOString());
+    this.lock.release();
+  }
+}

@@ -1,0 +1,469 @@
+// The log of one topic partition: an ordered list of segments, of which the
+// last is active. Appends are validated, given offsets and written in arrival
+// order; durability comes from group commit (one fdatasync shared by every
+// append that arrived while the previous one ran). Readers only ever see
+// records up to the high watermark, which with flush=always is the durable end
+// of the log: a consumer never sees a record that a crash could take back.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
+import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
+import { validateBatch } from "./batch-validator.js";
+import { LogClosedError, OffsetOutOfRangeError, StorageError, assert } from "./errors.js";
+import { Segment, segmentFileName, type Damage } from "./segment.js";
+import type { TopicConfig } from "./topic-config.js";
+import { fsyncDirectory } from "./fs-util.js";
+
+/** Where the log was last known to be durable: recovery after a crash starts here. */
+export interface RecoveryPoint {
+  segment: number;
+  position: number;
+  offset: number;
+}
+
+/** What a partition persists in the data directory's checkpoint file. */
+export interface PartitionCheckpoint {
+  recoveryPoint?: RecoveryPoint;
+  logStartOffset: number;
+  /** Compaction has cleaned every closed segment below this offset. */
+  cleanedUpTo: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time stamped into the batch when the topic uses LogAppendTime, else -1. */
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+export interface AppendOptions {
+  allowControl?: boolean;
+  leaderEpoch?: number;
+}
+
+export interface ReadResult {
+  /** Whole batches, concatenated, exactly as stored (may start before the requested offset). */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface OpenReport {
+  /** Bytes cut from a torn or corrupt tail. */
+  truncatedBytes: number;
+  damage?: Damage & { file: string };
+  segmentsScanned: number;
+}
+
+interface Waiter {
+  offset: number;
+  resolve(ready: boolean): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class PartitionLog {
+  private segments: Segment[] = [];
+  private syncWaiters: { resolve(): void; reject(err: Error): void }[] = [];
+  private syncing = false;
+  private dirty = new Set<Segment>();
+  private dataWaiters = new Set<Waiter>();
+  private appendTail: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+  private durableOffset = 0;
+  logStartOffset = 0;
+  recoveryPoint: RecoveryPoint | undefined;
+  cleanedUpTo = 0;
+  /** Serialises maintenance (retention, compaction, record deletion). */
+  maintenance: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly dir: string,
+    private config: TopicConfig,
+  ) {}
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get topicConfig(): TopicConfig {
+    return this.config;
+  }
+
+  /**
+   * Opens (or creates) the partition directory. When `clean` is false the log
+   * may be torn: segments after the recovery point are verified batch by
+   * batch and cut at the first damage, and everything after it is removed.
+   */
+  static open(dir: string, topic: string, partition: number, config: TopicConfig,
+    checkpoint: PartitionCheckpoint | undefined, clean: boolean): { log: PartitionLog; report: OpenReport } {
+    const log = new PartitionLog(topic, partition, dir, config);
+    const report: OpenReport = { truncatedBytes: 0, segmentsScanned: 0 };
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      fsyncDirectory(path.dirname(dir));
+    }
+    for (const name of fs.readdirSync(dir)) {
+      if (name.endsWith(".deleted") || name.endsWith(".cleaned")) fs.rmSync(path.join(dir, name), { force: true });
+    }
+    const bases = fs.readdirSync(dir)
+      .filter((n) => /^\d{20}\.log$/.test(n))
+      .map((n) => Number(n.slice(0, 20)))
+      .sort((a, b) => a - b);
+    log.segments = bases.map((base) => Segment.open(dir, base, config.indexIntervalBytes));
+    log.recover(checkpoint, clean, report);
+    if (log.segments.length === 0) {
+      const start = Math.max(checkpoint?.logStartOffset ?? 0, checkpoint?.recoveryPoint?.offset ?? 0);
+      log.segments.push(Segment.create(dir, start, config.indexIntervalBytes));
+      fsyncDirectory(dir);
+    }
+    const first = log.segments[0]!;
+    log.logStartOffset = Math.max(first.baseOffset, checkpoint?.logStartOffset ?? 0);
+    log.logStartOffset = Math.min(log.logStartOffset, log.logEndOffset);
+    log.cleanedUpTo = checkpoint?.cleanedUpTo ?? 0;
+    log.durableOffset = log.logEndOffset;
+    log.recoveryPoint = { segment: log.active.baseOffset, position: log.active.size, offset: log.logEndOffset };
+    log.applyFlushPolicy();
+    return { log, report };
+  }
+
+  private recover(checkpoint: PartitionCheckpoint | undefined, clean: boolean, report: OpenReport): void {
+    const rp = checkpoint?.recoveryPoint;
+    const last = this.segments.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const segment = this.segments[i]!;
+      let result;
+      if (clean && i < last) continue; // closed and intact: loaded on first use
+      if (clean || (rp && segment.baseOffset < rp.segment)) {
+        if (i < last) continue;
+        result = segment.loadTrusted();
+      } else if (rp && segment.baseOffset === rp.segment && rp.position <= segment.size) {
+        result = segment.recover(rp.position, rp.offset);
+      } else {
+        result = segment.recover(0);
+      }
+      report.segmentsScanned++;
+      if (result.truncatedBytes > 0) {
+        report.truncatedBytes += result.truncatedBytes;
+        report.damage ??= result.damage && { ...result.damage, file: segment.logPath };
+        // Nothing after damage is trusted: later segments would leave a hole in the offsets.
+        for (const later of this.segments.splice(i + 1)) {
+          report.truncatedBytes += later.size;
+          later.delete();
+        }
+        break;
+      }
+      const next = this.segments[i + 1];
+      if (next && next.baseOffset < segment.nextOffset) {
+        throw new StorageError(`${next.logPath} starts at ${next.baseOffset}, inside the previous segment (ends at ${segment.nextOffset})`);
+      }
+    }
+  }
+
+  get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.durableOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.segments.reduce((sum, s) => sum + s.size, 0);
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Segments other than the active one, oldest first (for maintenance). */
+  closedSegments(): Segment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  checkpoint(): PartitionCheckpoint {
+    return { recoveryPoint: this.recoveryPoint, logStartOffset: this.logStartOffset, cleanedUpTo: this.cleanedUpTo };
+  }
+
+  updateConfig(config: TopicConfig): void {
+    this.config = config;
+    for (const s of this.segments) s.setIndexInterval(config.indexIntervalBytes);
+    this.applyFlushPolicy();
+  }
+
+  private applyFlushPolicy(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.config.flush !== "always" && !this.closed) {
+      this.flushTimer = setInterval(() => void this.sync().catch(() => undefined), this.config.flush);
+      this.flushTimer.unref();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new LogClosedError(`partition ${this.name}`);
+    if (this.failure) throw new StorageError(`partition ${this.name} refuses writes after a failed fdatasync: ${this.failure.message}`);
+  }
+
+  /**
+   * Appends one RecordBatch (the buffer becomes the log's: baseOffset and the
+   * leader epoch are written into it). Resolves once the batch is durable
+   * (flush=always) or written (flush interval); rejects with a LogError and
+   * writes nothing when the batch is invalid.
+   */
+  async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    this.checkOpen();
+    const now = Date.now();
+    const validation = validateBatch(batch, {
+      maxMessageBytes: this.config.maxMessageBytes,
+      requireKeys: this.config.cleanupPolicy !== "delete",
+      logAppendTime: this.config.logAppendTime,
+      allowControl: options.allowControl,
+    }, now);
+    // Validation runs concurrently; writes happen strictly in arrival order.
+    const turn = this.appendTail;
+    let done!: () => void;
+    this.appendTail = new Promise<void>((resolve) => (done = resolve));
+    let result: AppendResult;
+    try {
+      const [valid] = await Promise.all([validation, turn]);
+      this.checkOpen();
+      const baseOffset = this.logEndOffset;
+      const lastOffset = baseOffset + valid.header.lastOffsetDelta;
+      this.maybeRoll(valid.size, valid.maxTimestamp, lastOffset);
+      writeInt64(batch, BASE_OFFSET, baseOffset);
+      batch.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
+      const segment = this.active;
+      segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
+      this.dirty.add(segment);
+      result = { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
+    } finally {
+      done();
+    }
+    if (this.config.flush === "always") await this.sync();
+    else this.advanceHighWatermark(this.logEndOffset);
+    return result;
+  }
+
+  private maybeRoll(batchBytes: number, maxTimestamp: number, lastOffset: number): void {
+    const active = this.active;
+    if (active.size === 0) return;
+    const full = active.size + batchBytes > this.config.segmentBytes;
+    const old = active.firstTimestamp >= 0 && maxTimestamp - active.firstTimestamp > this.config.segmentMs;
+    const offsetOverflow = lastOffset - active.baseOffset > 2 ** 31 - 1;
+    if (full || old || offsetOverflow) this.roll();
+  }
+
+  /** Closes the active segment (made durable here) and starts a new one at the log end. */
+  roll(): void {
+    const previous = this.active;
+    if (previous.size === 0) return;
+    previous.datasyncNow();
+    this.dirty.delete(previous);
+    this.segments.push(Segment.create(this.dir, previous.nextOffset, this.config.indexIntervalBytes));
+    fsyncDirectory(this.dir);
+  }
+
+  /** Makes everything written so far durable; concurrent callers share one fdatasync. */
+  sync(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.syncWaiters.push({ resolve, reject });
+      if (!this.syncing) this.startSyncRound();
+    });
+  }
+
+  private startSyncRound(): void {
+    this.syncing = true;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    const point: RecoveryPoint = { segment: this.active.baseOffset, position: this.active.size, offset: this.logEndOffset };
+    const segments = [...this.dirty];
+    this.dirty.clear();
+    Promise.all(segments.map((s) => s.datasync())).then(
+      () => {
+        this.recoveryPoint = point;
+        this.advanceHighWatermark(point.offset);
+        for (const w of waiters) w.resolve();
+      },
+      (err: Error) => {
+        // After a failed fdatasync the page cache can no longer be trusted: fail loudly, refuse writes.
+        this.failure = err;
+        console.error(`tributary: fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
+        for (const w of waiters) w.reject(new StorageError(`fdatasync failed on ${this.name}: ${err.message}`));
+      },
+    ).finally(() => {
+      this.syncing = false;
+      if (this.syncWaiters.length) this.startSyncRound();
+    });
+  }
+
+  private advanceHighWatermark(offset: number): void {
+    if (offset <= this.durableOffset) return;
+    this.durableOffset = offset;
+    for (const w of this.dataWaiters) {
+      if (w.offset < offset) {
+        this.dataWaiters.delete(w);
+        w.resolve(true);
+      }
+    }
+  }
+
+  /**
+   * Resolves true as soon as a record at or after `offset` is readable, false
+   * after `timeoutMs` or when the log closes. Woken by appends; never polls.
+   */
+  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.highWatermark > offset) return Promise.resolve(true);
+    if (this.closed || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const finish = (ready: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.dataWaiters.delete(waiter);
+        resolve(ready);
+      };
+      const onAbort = () => finish(false);
+      const waiter: Waiter = { offset, resolve: finish };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      signal?.addEventListener("abort", onAbort);
+      this.dataWaiters.add(waiter);
+    });
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /**
+   * Whole batches from the one holding `offset`, up to `maxBytes` (at least one
+   * batch when any is readable) and never past the high watermark.
+   */
+  read(offset: number, maxBytes: number): ReadResult {
+    if (this.closed) throw new LogClosedError(`partition ${this.name}`);
+    const highWatermark = this.highWatermark;
+    if (offset < this.logStartOffset || offset > highWatermark) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, highWatermark);
+    }
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < highWatermark; i++) {
+      const records = this.segments[i]!.read(offset, maxBytes, highWatermark);
+      if (records) return { records, highWatermark, logStartOffset: this.logStartOffset };
+    }
+    return { records: EMPTY, highWatermark, logStartOffset: this.logStartOffset };
+  }
+
+  /** First record with timestamp >= `timestamp` (Kafka's ListOffsets by time), or undefined. */
+  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+    const highWatermark = this.highWatermark;
+    for (const segment of [...this.segments]) {
+      if (segment.nextOffset <= this.logStartOffset) continue;
+      const located = segment.locateTimestamp(timestamp);
+      if (!located || located.baseOffset >= highWatermark) continue;
+      const decoded = await decodeRecordBatch(segment.readAt(located.position, located.size));
+      for (const r of decoded.records) {
+        if (r.offset >= this.logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+      }
+    }
+    return undefined;
+  }
+
+  /** The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), or undefined when empty. */
+  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | undefined> {
+    let best: Segment | undefined;
+    for (const s of this.segments) {
+      s.ensureLoaded();
+      if (s.size > 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s;
+    }
+    if (!best) return undefined;
+    return this.offsetForTimestamp(best.maxTimestamp);
+  }
+
+  /** Moves the log start forward (Kafka DeleteRecords); whole segments below it are deleted. */
+  deleteRecordsBefore(offset: number): number {
+    this.checkOpen();
+    if (offset > this.highWatermark || offset < 0) throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.highWatermark);
+    this.logStartOffset = Math.max(this.logStartOffset, offset);
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this.logStartOffset) this.segments.shift()!.delete();
+    return this.logStartOffset;
+  }
+
+  /** Deletes the oldest segments (rolling the active one if it expired too); returns how many. */
+  deleteSegments(predicate: (segment: Segment, remainingBytes: number) => boolean): number {
+    let deleted = 0;
+    let remaining = this.sizeBytes;
+    for (;;) {
+      const oldest = this.segments[0]!;
+      oldest.ensureLoaded();
+      if (oldest.size === 0 || !predicate(oldest, remaining)) break;
+      if (this.segments.length === 1) {
+        if (oldest.nextOffset > this.highWatermark) break;
+        this.roll();
+      }
+      this.segments.shift();
+      oldest.delete();
+      remaining -= oldest.size;
+      deleted++;
+    }
+    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+    return deleted;
+  }
+
+  /** Swaps a closed segment for a rewritten file `<base>.log.cleaned` (compaction); an empty rewrite removes it. */
+  replaceSegment(old: Segment, cleanedPath: string, empty: boolean): void {
+    const i = this.segments.indexOf(old);
+    assert(i >= 0 && i < this.segments.length - 1, "only closed segments are replaced");
+    if (empty) {
+      fs.rmSync(cleanedPath, { force: true });
+      this.segments.splice(i, 1);
+      old.delete();
+      if (i === 0) this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
+      return;
+    }
+    old.close();
+    fs.renameSync(cleanedPath, path.join(this.dir, segmentFileName(old.baseOffset, ".log")));
+    fsyncDirectory(this.dir);
+    const fresh = Segment.open(this.dir, old.baseOffset, this.config.indexIntervalBytes);
+    const result = fresh.recover(0);
+    if (result.truncatedBytes > 0) throw new StorageError(`rewritten segment ${fresh.logPath} fails verification: ${result.damage?.reason}`);
+    this.segments[i] = fresh;
+  }
+
+  /** Flushes and closes every file; waiting readers get `false`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.appendTail;
+    if (!this.failure) await this.sync().catch(() => undefined);
+    this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    for (const w of [...this.dataWaiters]) w.resolve(false);
+    for (const s of this.segments) s.close();
+  }
+
+  /** Closes and removes the partition directory. */
+  async delete(): Promise<void> {
+    await this.close();
+    const doomed = `${this.dir}.${Date.now()}.deleted`;
+    fs.renameSync(this.dir, doomed);
+    fsyncDirectory(path.dirname(this.dir));
+    fs.rmSync(doomed, { recursive: true, force: true });
+  }
+}

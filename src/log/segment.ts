@@ -1,0 +1,361 @@
+// One segment of a partition: `<baseOffset>.log` holding RecordBatch v2 bytes
+// exactly as the Kafka wire carries them, with its `.index` and `.timeindex`.
+// All file access is synchronous on purpose: a read or a truncation never
+// interleaves with another operation on the same segment, and page-cache reads
+// and writes are fast enough that the event loop does not notice.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  BASE_OFFSET, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
+  batchCrcMatches, readInt64,
+} from "../protocol/record-batch-header.js";
+import { OffsetIndex } from "./offset-index.js";
+import { TimeIndex } from "./time-index.js";
+import { StorageError, assert } from "./errors.js";
+
+const WALK_CHUNK_BYTES = 64 * 1024;
+
+export function segmentFileName(baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {
+  return String(baseOffset).padStart(20, "0") + extension;
+}
+
+/** A batch found while walking a segment. */
+export interface WalkedBatch {
+  position: number;
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  /** The batch bytes, when the walk was asked to verify them. */
+  bytes?: Buffer;
+}
+
+/** Where and why a walk stopped on bytes that are not a valid batch. */
+export interface Damage {
+  position: number;
+  reason: string;
+}
+
+export interface RecoveryResult {
+  truncatedBytes: number;
+  damage?: Damage;
+}
+
+export class Segment {
+  size = 0;
+  /** Offset after the last batch (baseOffset when empty). */
+  nextOffset: number;
+  /** Largest batch maxTimestamp in the segment (-1 when empty). */
+  maxTimestamp = -1;
+  /** Timestamp of the first batch, for segment.ms rolls (wall clock when empty). */
+  firstTimestamp = -1;
+  private loaded = false;
+  private bytesSinceIndexEntry = 0;
+  /** fdatasync calls in flight; the fd stays open until they finish. */
+  private syncsInFlight = 0;
+  private closeRequested = false;
+  private readonly offsetIndex: OffsetIndex;
+  private readonly timeIndex: TimeIndex;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly fd: number,
+    private indexIntervalBytes: number,
+    readOnly = false,
+  ) {
+    this.nextOffset = baseOffset;
+    this.size = fs.fstatSync(fd).size;
+    // A read-only segment (log verify) never opens, creates or repairs its index files.
+    this.offsetIndex = readOnly ? (undefined as never) : OffsetIndex.open(path.join(dir, segmentFileName(baseOffset, ".index")));
+    this.timeIndex = readOnly ? (undefined as never) : TimeIndex.open(path.join(dir, segmentFileName(baseOffset, ".timeindex")));
+    this.readOnly = readOnly;
+  }
+
+  private readonly readOnly: boolean;
+
+  /** Opens the .log file only, for reading: used by `log verify`, which must change nothing. */
+  static openReadOnly(dir: string, baseOffset: number): Segment {
+    return new Segment(dir, baseOffset, fs.openSync(path.join(dir, segmentFileName(baseOffset, ".log")), "r"), 0, true);
+  }
+
+  get logPath(): string {
+    return path.join(this.dir, segmentFileName(this.baseOffset, ".log"));
+  }
+
+  /** A new empty segment; its directory entry is made durable by the caller's directory fsync. */
+  static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
+    const file = path.join(dir, segmentFileName(baseOffset, ".log"));
+    for (const ext of [".index", ".timeindex"] as const) fs.rmSync(path.join(dir, segmentFileName(baseOffset, ext)), { force: true });
+    const segment = new Segment(dir, baseOffset, fs.openSync(file, "wx+"), indexIntervalBytes);
+    segment.loaded = true;
+    return segment;
+  }
+
+  /** Opens an existing segment without reading it; call loadTrusted() or recover() before use. */
+  static open(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
+    return new Segment(dir, baseOffset, fs.openSync(path.join(dir, segmentFileName(baseOffset, ".log")), "r+"), indexIntervalBytes);
+  }
+
+  setIndexInterval(bytes: number): void {
+    this.indexIntervalBytes = bytes;
+  }
+
+  readAt(position: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, buf, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  /**
+   * Walks the batches in [from, to). Without `verify` it reads headers only;
+   * with it, every batch's bytes are read and its CRC checked. Stops at the
+   * first damage, which it returns as the generator's result.
+   */
+  *walk(from = 0, to = this.size, verify = false): Generator<WalkedBatch, Damage | undefined> {
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = from;
+    let pos = from;
+    let expectedBase = -1;
+    while (pos < to) {
+      if (pos + HEADER_SIZE > chunkStart + chunk.length) {
+        chunk = this.readAt(pos, Math.min(WALK_CHUNK_BYTES, to - pos));
+        chunkStart = pos;
+      }
+      let rel = pos - chunkStart;
+      if (chunk.length - rel < HEADER_SIZE) return { position: pos, reason: `${to - pos} bytes at the end are too short for a batch header` };
+      const size = LOG_OVERHEAD + chunk.readInt32BE(rel + BATCH_LENGTH);
+      if (size < HEADER_SIZE) return { position: pos, reason: `batch length ${size - LOG_OVERHEAD} is below the header size` };
+      if (pos + size > to) return { position: pos, reason: `batch of ${size} bytes runs ${pos + size - to} bytes past the end of the segment` };
+      const magic = chunk.readInt8(rel + MAGIC);
+      if (magic !== CURRENT_MAGIC) return { position: pos, reason: `magic byte is ${magic}, not 2` };
+      const baseOffset = readInt64(chunk, rel + BASE_OFFSET);
+      const lastOffsetDelta = chunk.readInt32BE(rel + LAST_OFFSET_DELTA);
+      if (baseOffset < this.baseOffset || baseOffset < expectedBase || lastOffsetDelta < 0) {
+        return { position: pos, reason: `batch offsets ${baseOffset}+${lastOffsetDelta} do not follow the previous batch` };
+      }
+      const maxTimestamp = readInt64(chunk, rel + MAX_TIMESTAMP);
+      let bytes: Buffer | undefined;
+      if (verify) {
+        if (rel + size > chunk.length) {
+          chunk = this.readAt(pos, Math.max(size, Math.min(WALK_CHUNK_BYTES, to - pos)));
+          chunkStart = pos;
+          rel = 0;
+        }
+        if (!batchCrcMatches(chunk, rel, size)) return { position: pos, reason: "CRC32C does not match the batch bytes" };
+        bytes = chunk.subarray(rel, rel + size);
+      }
+      expectedBase = baseOffset + lastOffsetDelta + 1;
+      yield { position: pos, size, baseOffset, lastOffset: expectedBase - 1, maxTimestamp, bytes };
+      pos += size;
+    }
+    return undefined;
+  }
+
+  private index(batch: WalkedBatch): void {
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || this.offsetIndex.entries === 0 && batch.position > 0) {
+      this.offsetIndex.append(batch.baseOffset - this.baseOffset, batch.position);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += batch.size;
+    this.timeIndex.maybeAppend(batch.maxTimestamp, batch.baseOffset - this.baseOffset);
+    this.nextOffset = batch.lastOffset + 1;
+    if (this.firstTimestamp === -1) this.firstTimestamp = batch.maxTimestamp;
+    this.maxTimestamp = Math.max(this.maxTimestamp, batch.maxTimestamp);
+  }
+
+  /**
+   * Opens a segment known to be intact (flushed before the last checkpoint or a
+   * clean shutdown): loads its indexes and reads only the tail after the last
+   * index entry. A damaged index is rebuilt by a full verifying scan.
+   */
+  loadTrusted(): RecoveryResult {
+    if (this.loaded) return { truncatedBytes: 0 };
+    if (!this.offsetIndex.load(this.size) || !this.timeIndex.load(2 ** 31 - 1)) return this.recover(0);
+    const from = this.offsetIndex.lastPosition;
+    this.nextOffset = this.baseOffset + this.offsetIndex.lastRelOffset;
+    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
+    if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
+    this.bytesSinceIndexEntry = 0;
+    const walker = this.walk(from, this.size, true);
+    for (let step = walker.next(); ; step = walker.next()) {
+      if (step.done) {
+        if (step.value) return this.recover(0);
+        break;
+      }
+      this.nextOffset = step.value.lastOffset + 1;
+      this.maxTimestamp = Math.max(this.maxTimestamp, step.value.maxTimestamp);
+      this.bytesSinceIndexEntry += step.value.size;
+    }
+    this.loaded = true;
+    return { truncatedBytes: 0 };
+  }
+
+  /**
+   * Verifies every batch from `fromPosition` (CRC included), rebuilds the index
+   * entries for them and truncates the file at the first damage.
+   */
+  recover(fromPosition = 0, knownNextOffset?: number): RecoveryResult {
+    if (fromPosition > 0) {
+      this.offsetIndex.load(this.size);
+      this.timeIndex.load(2 ** 31 - 1);
+      this.offsetIndex.truncateToPosition(fromPosition);
+      assert(knownNextOffset !== undefined, "recovery from a position needs the offset found there");
+      this.timeIndex.truncateToRelOffset(knownNextOffset - this.baseOffset);
+      this.nextOffset = knownNextOffset;
+      this.maxTimestamp = this.timeIndex.lastTimestamp;
+      const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
+      if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
+      this.bytesSinceIndexEntry = this.indexIntervalBytes;
+    } else {
+      this.offsetIndex.reset();
+      this.timeIndex.reset();
+      this.nextOffset = this.baseOffset;
+      this.maxTimestamp = -1;
+      this.firstTimestamp = -1;
+      this.bytesSinceIndexEntry = 0;
+    }
+    const walker = this.walk(fromPosition, this.size, true);
+    let end = fromPosition;
+    let damage: Damage | undefined;
+    for (let step = walker.next(); ; step = walker.next()) {
+      if (step.done) {
+        damage = step.value;
+        break;
+      }
+      if (step.value.baseOffset < this.nextOffset) {
+        damage = { position: step.value.position, reason: `batch at offset ${step.value.baseOffset} overlaps offsets before ${this.nextOffset}` };
+        break;
+      }
+      this.index(step.value);
+      end = step.value.position + step.value.size;
+    }
+    const truncatedBytes = this.size - end;
+    if (truncatedBytes > 0) this.truncateTo(end);
+    this.loaded = true;
+    return { truncatedBytes, damage };
+  }
+
+  ensureLoaded(): void {
+    if (!this.loaded) {
+      const result = this.loadTrusted();
+      if (result.truncatedBytes > 0) {
+        throw new StorageError(`${this.logPath} was damaged at byte ${result.damage?.position}: ${result.damage?.reason}; truncated`);
+      }
+    }
+  }
+
+  /** Appends one validated batch whose offsets were already assigned. */
+  append(batch: Buffer, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
+    assert(this.loaded, "append to a segment that was not loaded");
+    assert(baseOffset >= this.nextOffset, `append offset ${baseOffset} below ${this.nextOffset}`);
+    const position = this.size;
+    let written = 0;
+    try {
+      while (written < batch.length) written += fs.writeSync(this.fd, batch, written, batch.length - written, position + written);
+    } catch (err) {
+      // Leave no half batch behind: the file must end on a batch boundary.
+      fs.ftruncateSync(this.fd, position);
+      throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
+    }
+    this.size += batch.length;
+    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp });
+  }
+
+  /** Position of the first batch whose last offset is >= offset, or -1 when there is none. */
+  locate(offset: number): WalkedBatch | undefined {
+    this.ensureLoaded();
+    const from = this.offsetIndex.lookup(offset - this.baseOffset);
+    for (const batch of this.walk(from, this.size)) if (batch.lastOffset >= offset) return batch;
+    return undefined;
+  }
+
+  /** First batch whose maxTimestamp is >= target. */
+  locateTimestamp(target: number): WalkedBatch | undefined {
+    this.ensureLoaded();
+    if (this.maxTimestamp < target) return undefined;
+    const from = this.offsetIndex.lookup(this.timeIndex.lookup(target));
+    for (const batch of this.walk(from, this.size)) if (batch.maxTimestamp >= target) return batch;
+    return undefined;
+  }
+
+  /**
+   * Whole batches starting with the one that holds `offset`, stopping before
+   * `endOffset` and after `maxBytes` (but always at least one batch). Every
+   * batch's CRC is checked: bytes that fail are never served.
+   */
+  read(offset: number, maxBytes: number, endOffset: number): Buffer | undefined {
+    const first = this.locate(offset);
+    if (!first || first.baseOffset >= endOffset) return undefined;
+    const length = Math.min(this.size - first.position, Math.max(maxBytes, first.size));
+    const buf = this.readAt(first.position, length);
+    let pos = 0;
+    while (pos + HEADER_SIZE <= buf.length) {
+      const size = LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH);
+      if (size < HEADER_SIZE || pos + size > buf.length) break;
+      if (readInt64(buf, pos + BASE_OFFSET) >= endOffset) break;
+      if (buf.readInt8(pos + MAGIC) !== CURRENT_MAGIC || !batchCrcMatches(buf, pos, size)) {
+        if (pos === 0) throw new StorageError(`${this.logPath}: batch at byte ${first.position} fails its CRC check; not served`);
+        break;
+      }
+      pos += size;
+    }
+    return pos === 0 ? undefined : buf.subarray(0, pos);
+  }
+
+  truncateTo(position: number): void {
+    fs.ftruncateSync(this.fd, position);
+    this.size = position;
+    this.offsetIndex.truncateToPosition(position);
+  }
+
+  datasync(): Promise<void> {
+    this.syncsInFlight++;
+    return new Promise<void>((resolve, reject) =>
+      fs.fdatasync(this.fd, (err) => {
+        this.syncsInFlight--;
+        if (this.closeRequested && this.syncsInFlight === 0) this.closeFiles();
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
+  }
+
+  datasyncNow(): void {
+    fs.fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.closeRequested) return;
+    this.closeRequested = true;
+    if (this.syncsInFlight === 0) this.closeFiles();
+  }
+
+  private closeFiles(): void {
+    fs.closeSync(this.fd);
+    if (this.readOnly) return;
+    this.offsetIndex.close();
+    this.timeIndex.close();
+  }
+
+  /** Closes and removes the segment's files (rename first, so a crash mid-way leaves no half segment). */
+  delete(): void {
+    this.close();
+    for (const ext of [".log", ".index", ".timeindex"] as const) {
+      const file = path.join(this.dir, segmentFileName(this.baseOffset, ext));
+      try {
+        fs.renameSync(file, file + ".deleted");
+        fs.rmSync(file + ".deleted", { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// The four codecs a RecordBatch may carry (attributes bits 0-2), in both directions.
+// gzip comes from node:zlib; snappy, lz4 and zstd from napi-rs libraries that load
+// under Node, under Bun and inside the compiled binary.
+
+import { gunzip, gzip } from "node:zlib";
+import { promisify } from "node:util";
+import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy";
+import { compressFrameSync as lz4Compress, decompressFrameSync as lz4Decompress } from "lz4-napi";
+import { compress as zstdCompress, decompress as zstdDecompress } from "@mongodb-js/zstd";
+
+export enum Compression {
+  None = 0,
+  Gzip = 1,
+  Snappy = 2,
+  Lz4 = 3,
+  Zstd = 4,
+}
+
+export const COMPRESSION_NAMES: Record<string, Compression> = {
+  none: Compression.None,
+  gzip: Compression.Gzip,
+  snappy: Compression.Snappy,
+  lz4: Compression.Lz4,
+  zstd: Compression.Zstd,
+};
+
+export class CompressionError extends Error {}
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+// The Java client frames snappy the way xerial's SnappyOutputStream does:
+// an 8-byte magic, two int32 versions, then [int32 length, snappy block]*.
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_HEADER_SIZE = 16;
+const XERIAL_BLOCK_SIZE = 32 * 1024;
+
+function isXerial(data: Buffer): boolean {
+  return data.length >= XERIAL_HEADER_SIZE && data.subarray(0, 8).equals(XERIAL_MAGIC);
+}
+
+function snappyDecode(data: Buffer, maxBytes: number): Buffer {
+  if (!isXerial(data)) return snappyUncompress(data) as Buffer;
+  const parts: Buffer[] = [];
+  let total = 0;
+  let pos = XERIAL_HEADER_SIZE;
+  while (pos < data.length) {
+    if (pos + 4 > data.length) throw new CompressionError("truncated xerial snappy chunk length");
+    const length = data.readInt32BE(pos);
+    pos += 4;
+    if (length < 0 || pos + length > data.length) throw new CompressionError("truncated xerial snappy chunk");
+    const part = snappyUncompress(data.subarray(pos, pos + length)) as Buffer;
+    total += part.length;
+    if (total > maxBytes) throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
+    parts.push(part);
+    pos += length;
+  }
+  return Buffer.concat(parts, total);
+}
+
+function snappyEncode(data: Buffer): Buffer {
+  const header = Buffer.alloc(XERIAL_HEADER_SIZE);
+  XERIAL_MAGIC.copy(header, 0);
+  header.writeInt32BE(1, 8);
+  header.writeInt32BE(1, 12);
+  const parts: Buffer[] = [header];
+  for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
+    const block = snappyCompress(data.subarray(pos, pos + XERIAL_BLOCK_SIZE));
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(block.length, 0);
+    parts.push(length, block);
+  }
+  return Buffer.concat(parts);
+}
+
+export async function compress(codec: Compression, data: Buffer): Promise<Buffer> {
+  switch (codec) {
+    case Compression.None:
+      return data;
+    case Compression.Gzip:
+      return gzipAsync(data);
+    case Compression.Snappy:
+      return snappyEncode(data);
+    case Compression.Lz4:
+      return lz4Compress(data);
+    case Compression.Zstd:
+      return zstdCompress(data, 3);
+    default:
+      throw new CompressionError(`unknown compression codec ${codec as number}`);
+  }
+}
+
+/**
+ * Decompresses `data`; a result over `maxBytes` is refused so one small batch
+ * cannot make the broker allocate without bound.
+ */
+export async function decompress(codec: Compression, data: Buffer, maxBytes: number): Promise<Buffer> {
+  let out: Buffer;
+  try {
+    switch (codec) {
+      case Compression.None:
+        out = data;
+        break;
+      case Compression.Gzip:
+        out = await gunzipAsync(data, { maxOutputLength: maxBytes });
+        break;
+      case Compression.Snappy:
+        out = snappyDecode(data, maxBytes);
+        break;
+      case Compression.Lz4:
+        out = lz4Decompress(data);
+        break;
+      case Compression.Zstd:
+        out = await zstdDecompress(data);
+        break;
+      default:
+        throw new CompressionError(`unknown compression codec ${codec as number}`);
+    }
+  } catch (err) {
+    if (err instanceof CompressionError) throw err;
+    throw new CompressionError(`${Compression[codec] ?? codec} payload does not decompress: ${(err as Error).message}`);
+  }
+  if (out.length > maxBytes) throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
+  return out;
+}
