@@ -274,6 +274,11 @@ export class LogManager {
     return { name, id, partitions, configs: { ...configs }, internal: topic.internal };
   }
 
+  /** The broker-wide default of a topic config, when one was set. */
+  topicDefault(key: string): string | undefined {
+    return this.options.topicDefaults?.[key];
+  }
+
   hasTopic(name: string): boolean {
     return this.topics.has(name);
   }

@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { startBroker } from "../server/broker.js";
+import { brokerOptions, addBrokerOptions } from "./broker-options.js";
+
+export function registerServe(program: Command): void {
+  addBrokerOptions(program.command("serve"))
+    .description("run the broker until SIGTERM or SIGINT")
+    .action(async (options: Record<string, unknown>) => {
+      const broker = await startBroker(brokerOptions(options));
+      const { logs } = broker;
+      for (const r of logs.recoveries) {
+        process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
+      }
+      process.stdout.write(`tributary ready: data dir ${logs.dataDir}, ${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          process.stderr.write(`tributary: ${signal}: stopping\n`);
+          void broker.stop().then(resolve, (err: Error) => {
+            process.stderr.write(`tributary: clean stop failed: ${err.message}\n`);
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+      process.stdout.write("tributary stopped\n");
+    });
+}
