@@ -118,6 +118,7 @@ export async function decompress(codec: Compression, data: Buffer, maxBytes: num
     }
   } catch (err) {
     if (err instanceof CompressionError) throw err;
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
     throw new CompressionError(`${Compression[codec] ?? codec} payload does not decompress: ${(err as Error).message}`);
   }
   if (out.length > maxBytes) throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
