@@ -62,12 +62,26 @@ interface Waiter {
   resolve(ready: boolean): void;
 }
 
+interface SyncWaiter {
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+interface SyncRound {
+  waiters: SyncWaiter[];
+  point: RecoveryPoint;
+  done: boolean;
+}
+
 const EMPTY = Buffer.alloc(0);
+/** fdatasync rounds that may overlap on one partition. */
+const SYNC_ROUNDS_IN_FLIGHT_MAX = 2;
 
 export class PartitionLog {
   private segments: Segment[] = [];
-  private syncWaiters: { resolve(): void; reject(err: Error): void }[] = [];
-  private syncing = false;
+  private syncWaiters: SyncWaiter[] = [];
+  private syncRounds: SyncRound[] = [];
+  private roundScheduled = false;
   private dirty = new Set<Segment>();
   private dataWaiters = new Set<Waiter>();
   private appendTail: Promise<void> = Promise.resolve();
@@ -278,33 +292,57 @@ export class PartitionLog {
   sync(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ resolve, reject });
-      if (!this.syncing) this.startSyncRound();
+      this.scheduleSyncRound();
     });
   }
 
+  private scheduleSyncRound(): void {
+    if (this.roundScheduled || this.syncRounds.length >= SYNC_ROUNDS_IN_FLIGHT_MAX || this.syncWaiters.length === 0) return;
+    // Start on the next turn of the event loop, so every append that became
+    // ready in this turn writes first and shares the fdatasync.
+    this.roundScheduled = true;
+    setImmediate(() => {
+      this.roundScheduled = false;
+      this.startSyncRound();
+    });
+  }
+
+  /**
+   * One group-commit round: fdatasync every segment written since the last
+   * round began. Up to SYNC_ROUNDS_IN_FLIGHT_MAX rounds overlap, so the disk
+   * always has the next flush queued; rounds complete strictly in order.
+   */
   private startSyncRound(): void {
-    this.syncing = true;
-    const waiters = this.syncWaiters;
+    if (this.syncWaiters.length === 0) return;
+    const round: SyncRound = {
+      waiters: this.syncWaiters,
+      point: { segment: this.active.baseOffset, position: this.active.size, offset: this.logEndOffset },
+      done: false,
+    };
     this.syncWaiters = [];
-    const point: RecoveryPoint = { segment: this.active.baseOffset, position: this.active.size, offset: this.logEndOffset };
     const segments = [...this.dirty];
     this.dirty.clear();
+    this.syncRounds.push(round);
     Promise.all(segments.map((s) => s.datasync())).then(
       () => {
-        this.recoveryPoint = point;
-        this.advanceHighWatermark(point.offset);
-        for (const w of waiters) w.resolve();
+        round.done = true;
+        while (this.syncRounds[0]?.done) {
+          const finished = this.syncRounds.shift()!;
+          this.recoveryPoint = finished.point;
+          this.advanceHighWatermark(finished.point.offset);
+          for (const w of finished.waiters) w.resolve();
+        }
+        this.scheduleSyncRound();
       },
       (err: Error) => {
         // After a failed fdatasync the page cache can no longer be trusted: fail loudly, refuse writes.
         this.failure = err;
         console.error(`tributary: fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
-        for (const w of waiters) w.reject(new StorageError(`fdatasync failed on ${this.name}: ${err.message}`));
+        const failed = new StorageError(`fdatasync failed on ${this.name}: ${err.message}`);
+        for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(failed);
+        for (const w of this.syncWaiters.splice(0)) w.reject(failed);
       },
-    ).finally(() => {
-      this.syncing = false;
-      if (this.syncWaiters.length) this.startSyncRound();
-    });
+    );
   }
 
   private advanceHighWatermark(offset: number): void {

@@ -25,7 +25,8 @@ interface BatchAt {
   maxTimestamp: number;
 }
 
-function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number, BatchAt>, problems: Problem[]): void {
+// Index entries past the first damaged batch cannot be checked against anything: they are skipped.
+function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number, BatchAt>, verifiedBytes: number, problems: Problem[]): void {
   if (!fs.existsSync(file)) return; // rebuilt at start-up
   const buf = fs.readFileSync(file);
   if (buf.length % 8 !== 0) problems.push({ file, position: buf.length - (buf.length % 8), reason: `size ${buf.length} is not a multiple of 8` });
@@ -34,6 +35,7 @@ function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number
     const rel = buf.readInt32BE(pos);
     const position = buf.readInt32BE(pos + 4);
     const batch = batches.get(position);
+    if (position >= verifiedBytes) break;
     if (rel <= previous) problems.push({ file, position: pos, reason: `entry offset ${baseOffset + rel} does not increase` });
     else if (!batch) problems.push({ file, position: pos, reason: `entry points to byte ${position}, which is not a batch start` });
     else if (batch.baseOffset !== baseOffset + rel) {
@@ -43,7 +45,7 @@ function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number
   }
 }
 
-function verifyTimeIndex(file: string, baseOffset: number, byOffset: Map<number, BatchAt>, problems: Problem[]): void {
+function verifyTimeIndex(file: string, baseOffset: number, byOffset: Map<number, BatchAt>, verifiedOffsets: number, problems: Problem[]): void {
   if (!fs.existsSync(file)) return;
   const buf = fs.readFileSync(file);
   if (buf.length % 12 !== 0) problems.push({ file, position: buf.length - (buf.length % 12), reason: `size ${buf.length} is not a multiple of 12` });
@@ -52,6 +54,7 @@ function verifyTimeIndex(file: string, baseOffset: number, byOffset: Map<number,
     const timestamp = Number(buf.readBigInt64BE(pos));
     const offset = baseOffset + buf.readInt32BE(pos + 8);
     const batch = byOffset.get(offset);
+    if (offset >= verifiedOffsets) break;
     if (timestamp <= previous) problems.push({ file, position: pos, reason: `timestamp ${timestamp} does not increase` });
     else if (!batch) problems.push({ file, position: pos, reason: `entry names offset ${offset}, where no batch starts` });
     else if (batch.maxTimestamp !== timestamp) problems.push({ file, position: pos, reason: `entry says ${timestamp} but the batch at offset ${offset} has max timestamp ${batch.maxTimestamp}` });
@@ -68,12 +71,16 @@ function verifyPartition(dir: string, report: VerifyReport): void {
     report.bytes += segment.size;
     const byPosition = new Map<number, BatchAt>();
     const byOffset = new Map<number, BatchAt>();
+    let verifiedBytes = segment.size;
     if (base < expectedNext) report.problems.push({ file: segment.logPath, position: 0, reason: `segment starts at ${base}, inside the previous segment (ends at ${expectedNext})` });
     try {
       const walker = segment.walk(0, segment.size, true);
       for (let step = walker.next(); ; step = walker.next()) {
         if (step.done) {
-          if (step.value) report.problems.push({ file: segment.logPath, ...step.value });
+          if (step.value) {
+            report.problems.push({ file: segment.logPath, ...step.value });
+            verifiedBytes = step.value.position;
+          }
           break;
         }
         const b = step.value;
@@ -86,8 +93,8 @@ function verifyPartition(dir: string, report: VerifyReport): void {
       segment.close();
     }
     const stem = path.join(dir, String(base).padStart(20, "0"));
-    verifyOffsetIndex(`${stem}.index`, base, byPosition, report.problems);
-    verifyTimeIndex(`${stem}.timeindex`, base, byOffset, report.problems);
+    verifyOffsetIndex(`${stem}.index`, base, byPosition, verifiedBytes, report.problems);
+    verifyTimeIndex(`${stem}.timeindex`, base, byOffset, verifiedBytes === segment.size ? Infinity : expectedNext, report.problems);
   }
 }
 

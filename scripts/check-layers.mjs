@@ -1,0 +1,48 @@
+// Keeps the architecture in README.md true: layers only import downward.
+//   cli -> server -> schema | archive | warehouse -> log -> protocol
+// config is a leaf every layer may read. Exits 1 naming each import that breaks the rule.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const allowed = {
+  cli: ["server", "schema", "archive", "warehouse", "log", "protocol", "config", "cli"],
+  server: ["server", "schema", "archive", "warehouse", "log", "protocol", "config"],
+  schema: ["schema", "log", "protocol", "config"],
+  archive: ["archive", "log", "protocol", "config"],
+  warehouse: ["warehouse", "log", "protocol", "config"],
+  log: ["log", "protocol", "config"],
+  protocol: ["protocol"],
+  config: ["config"],
+};
+// The wire codec does no I/O.
+const forbiddenInProtocol = /from "node:(fs|net|http|https|child_process|dgram)"/;
+
+const src = path.resolve(import.meta.dirname, "../src");
+const problems = [];
+function walk(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full);
+    else if (entry.name.endsWith(".ts")) check(full);
+  }
+}
+function layerOf(file) {
+  const rel = path.relative(src, file).split(path.sep);
+  return rel.length > 1 ? rel[0] : null;
+}
+function check(file) {
+  const layer = layerOf(file);
+  const text = fs.readFileSync(file, "utf8");
+  if (layer === "protocol" && forbiddenInProtocol.test(text)) problems.push(`${path.relative(src, file)}: protocol/ must not do I/O`);
+  if (!layer) return;
+  for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
+    const target = layerOf(path.resolve(path.dirname(file), spec));
+    if (target && !allowed[layer]?.includes(target)) problems.push(`${path.relative(src, file)} imports ${spec}: ${layer}/ may not depend on ${target}/`);
+  }
+}
+walk(src);
+if (problems.length) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log("layers: every import points downward");

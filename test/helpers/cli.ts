@@ -1,0 +1,38 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { TRIBUTARY_BINARY } from "./binaries.js";
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled binary to completion. */
+export function tributary(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(TRIBUTARY_BINARY, args, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RunningServer {
+  process: ChildProcess;
+  readyLine: string;
+  output(): { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+/** Starts `tributary serve` and resolves once it prints its ready line. */
+export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
+  const child = spawn(TRIBUTARY_BINARY, ["serve", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      const line = stdout.split("\n").find((l) => l.startsWith("tributary ready"));
+      if (line) resolve({ process: child, readyLine: line, output: () => ({ stdout, stderr }), exited });
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before it was ready: ${stderr}`)));
+  });
+}

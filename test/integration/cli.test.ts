@@ -1,0 +1,142 @@
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { serve, tributary } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("the compiled binary", () => {
+  it("serves until SIGTERM, stops cleanly, and refuses a second server on the same data dir", async () => {
+    const dataDir = tempDir();
+    const server = await serve(["--data-dir", dataDir]);
+    expect(server.readyLine).toMatch(/^tributary ready: data dir .+, 0 topics, cluster [0-9a-f-]{36}$/);
+    const second = tributary(["serve", "--data-dir", dataDir]);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`in use by process ${server.process.pid}`));
+    const offline = tributary(["topic", "list", "--data-dir", dataDir]);
+    expect(offline.status).toBe(1);
+    expect(offline.stderr).toMatch(/in use by process/);
+    server.process.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(server.output().stdout).toMatch(/tributary stopped/);
+    expect(fs.existsSync(path.join(dataDir, ".clean-shutdown"))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, "tributary.lock"))).toBe(false);
+  });
+
+  it("starts again after SIGKILL, taking over the dead server's lock", async () => {
+    const dataDir = tempDir();
+    const first = await serve(["--data-dir", dataDir]);
+    const clusterId = first.readyLine.split("cluster ")[1];
+    first.process.kill("SIGKILL");
+    await first.exited;
+    expect(fs.existsSync(path.join(dataDir, "tributary.lock"))).toBe(true);
+    const second = await serve(["--data-dir", dataDir]);
+    expect(second.readyLine.split("cluster ")[1]).toBe(clusterId);
+    second.process.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("manages topics, with JSON output and persisted configs", () => {
+    const dataDir = tempDir();
+    const d = ["--data-dir", dataDir];
+    const created = tributary(["topic", "create", "orders", "-p", "3", "-c", "retention.ms=60000", "--json", ...d]);
+    expect(created.status).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: "orders", partitions: 3, configs: { "retention.ms": "60000" } });
+    expect(tributary(["topic", "create", "events", ...d]).stdout).toMatch(/created topic events \(1 partitions/);
+    expect(JSON.parse(tributary(["topic", "list", "--json", ...d]).stdout).map((t: { name: string }) => t.name)).toEqual(["events", "orders"]);
+    expect(tributary(["topic", "list", "--all", ...d]).stdout).toMatch(/__consumer_offsets/);
+    const described = JSON.parse(tributary(["topic", "describe", "orders", "--json", ...d]).stdout);
+    expect(described.partitionStates).toHaveLength(3);
+    expect(described.configs).toContainEqual({ name: "retention.ms", value: "60000", source: "topic" });
+    const changed = tributary(["topic", "config", "orders", "--set", "cleanup.policy=compact", "--remove", "retention.ms", "--json", ...d]);
+    expect(changed.status).toBe(0);
+    const configs = JSON.parse(changed.stdout);
+    expect(configs).toContainEqual({ name: "cleanup.policy", value: "compact", source: "topic" });
+    expect(configs).toContainEqual({ name: "retention.ms", value: "604800000", source: "default" });
+    expect(tributary(["topic", "delete", "events", ...d]).status).toBe(0);
+    expect(tributary(["topic", "list", ...d]).stdout).not.toMatch(/events/);
+  });
+
+  it("answers bad input with a clear message and a non-zero exit", () => {
+    const dataDir = tempDir();
+    const d = ["--data-dir", dataDir];
+    tributary(["topic", "create", "t", ...d]);
+    const cases: [string[], number, RegExp][] = [
+      [["topic", "create", "t", ...d], 1, /topic 't' already exists/],
+      [["topic", "create", "bad/name", ...d], 1, /may only contain/],
+      [["topic", "create", "u", "-p", "zero", ...d], 2, /'zero' is not a positive integer/],
+      [["topic", "create", "u", "-p", "0", ...d], 1, /partition count 0/],
+      [["topic", "create", "u", "-c", "retention.ms", ...d], 2, /is not KEY=VALUE/],
+      [["topic", "config", "t", "--set", "segment.bytes=12", ...d], 1, /segment.bytes=12 is outside/],
+      [["topic", "config", "t", "--set", "colour=blue", ...d], 1, /unknown topic config 'colour'/],
+      [["topic", "describe", "missing", ...d], 1, /topic 'missing' does not exist/],
+      [["topic", "delete", "__consumer_offsets", ...d], 1, /internal topic/],
+      [["topic", "frobnicate"], 2, /unknown command 'frobnicate'/],
+      [["serve", "--no-such-flag"], 2, /unknown option '--no-such-flag'/],
+      [["serve", "--data-dir", dataDir, "--maintenance-interval-ms", "5"], 1, /--maintenance-interval-ms: 5 is outside \[100/],
+      [["log", "verify", "--data-dir", path.join(dataDir, "nope")], 1, /does not exist/],
+    ];
+    for (const [args, status, message] of cases) {
+      const r = tributary(args);
+      expect({ args, status: r.status }).toEqual({ args, status });
+      expect(r.stderr).toMatch(message);
+    }
+    expect(tributary(["topic", "create", "--help"]).status).toBe(0);
+    expect(tributary(["topic", "create", "--help"]).stdout).toMatch(/--partitions <n>/);
+  });
+
+  it("takes settings from a config file and the environment, flags winning", () => {
+    const fromEnv = tempDir();
+    const fromFlag = tempDir();
+    expect(tributary(["topic", "create", "e"], { TRIBUTARY_DATA_DIR: fromEnv }).status).toBe(0);
+    expect(fs.existsSync(path.join(fromEnv, "e-0"))).toBe(true);
+    expect(tributary(["topic", "create", "f", "--data-dir", fromFlag], { TRIBUTARY_DATA_DIR: fromEnv }).status).toBe(0);
+    expect(fs.existsSync(path.join(fromFlag, "f-0"))).toBe(true);
+    const file = path.join(tempDir(), "tributary.json");
+    const fromFile = tempDir();
+    fs.writeFileSync(file, JSON.stringify({ dataDir: fromFile, topicDefaults: { "retention.ms": "1234" } }));
+    expect(tributary(["topic", "create", "g", "--config", file]).status).toBe(0);
+    const described = JSON.parse(tributary(["topic", "describe", "g", "--json", "--config", file]).stdout);
+    expect(described.configs).toContainEqual({ name: "retention.ms", value: "1234", source: "broker" });
+    fs.writeFileSync(file, JSON.stringify({ dataDirectory: "x" }));
+    const bad = tributary(["topic", "list", "--config", file]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown setting 'dataDirectory'/);
+    const badEnv = tributary(["topic", "list", "--data-dir", fromFile], { TRIBUTARY_TOPIC_DEFAULTS: "retention.ms=forever" });
+    expect(badEnv.status).toBe(1);
+    expect(badEnv.stderr).toMatch(/retention.ms=forever is not an integer/);
+  });
+});
+
+describe("log verify", () => {
+  it("reports damage with file and byte position, and exits 1", async () => {
+    const dataDir = tempDir();
+    const d = ["--data-dir", dataDir];
+    tributary(["topic", "create", "v", "-c", "index.interval.bytes=0", ...d]);
+    const { LogManager } = await import("../../src/log/log-manager.js");
+    const { batchOf } = await import("../helpers/records.js");
+    const logs = await LogManager.open({ dataDir, maintenanceIntervalMs: 0 });
+    for (let i = 0; i < 5; i++) await logs.partition("v", 0).append(await batchOf([`record ${i} ${"x".repeat(50)}`]));
+    await logs.close();
+    const intact = tributary(["log", "verify", ...d]);
+    expect(intact.status).toBe(0);
+    expect(intact.stdout).toMatch(/all intact/);
+
+    const segment = path.join(dataDir, "v-0", "00000000000000000000.log");
+    const bytes = fs.readFileSync(segment);
+    const secondBatch = 12 + bytes.readInt32BE(8);
+    bytes[secondBatch + 70]! ^= 0x01;
+    fs.writeFileSync(segment, bytes);
+    const index = path.join(dataDir, "v-0", "00000000000000000000.index");
+    const entries = fs.readFileSync(index);
+    entries.writeInt32BE(7, 4); // first entry now points into the middle of a batch
+    fs.writeFileSync(index, entries);
+
+    const damaged = tributary(["log", "verify", ...d]);
+    expect(damaged.status).toBe(1);
+    expect(damaged.stdout).toContain(`DAMAGED ${segment} at byte ${secondBatch}: CRC32C does not match`);
+    expect(damaged.stdout).toContain(`DAMAGED ${index} at byte 0: entry points to byte 7`);
+    const json = JSON.parse(tributary(["log", "verify", "--json", ...d]).stdout);
+    expect(json.problems).toHaveLength(2);
+    expect(fs.readFileSync(segment).equals(bytes)).toBe(true); // verify changes nothing
+  });
+});
