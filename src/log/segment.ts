@@ -10,8 +10,7 @@ import {
   BASE_OFFSET, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
   batchCrcMatches, readInt64,
 } from "../protocol/record-batch-header.js";
-import { OffsetIndex } from "./offset-index.js";
-import { TimeIndex } from "./time-index.js";
+import { SparseIndex } from "./sparse-index.js";
 import { StorageError, assert } from "./errors.js";
 
 const WALK_CHUNK_BYTES = 64 * 1024;
@@ -55,8 +54,8 @@ export class Segment {
   /** fdatasync calls in flight; the fd stays open until they finish. */
   private syncsInFlight = 0;
   private closeRequested = false;
-  private readonly offsetIndex: OffsetIndex;
-  private readonly timeIndex: TimeIndex;
+  private readonly offsetIndex: SparseIndex;
+  private readonly timeIndex: SparseIndex;
 
   private constructor(
     readonly dir: string,
@@ -68,8 +67,8 @@ export class Segment {
     this.nextOffset = baseOffset;
     this.size = fs.fstatSync(fd).size;
     // A read-only segment (log verify) never opens, creates or repairs its index files.
-    this.offsetIndex = readOnly ? (undefined as never) : OffsetIndex.open(path.join(dir, segmentFileName(baseOffset, ".index")));
-    this.timeIndex = readOnly ? (undefined as never) : TimeIndex.open(path.join(dir, segmentFileName(baseOffset, ".timeindex")));
+    this.offsetIndex = readOnly ? (undefined as never) : SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index")));
+    this.timeIndex = readOnly ? (undefined as never) : SparseIndex.openTimeIndex(path.join(dir, segmentFileName(baseOffset, ".timeindex")));
     this.readOnly = readOnly;
   }
 
@@ -164,7 +163,7 @@ export class Segment {
       this.bytesSinceIndexEntry = 0;
     }
     this.bytesSinceIndexEntry += batch.size;
-    this.timeIndex.maybeAppend(batch.maxTimestamp, batch.baseOffset - this.baseOffset);
+    this.timeIndex.append(batch.maxTimestamp, batch.baseOffset - this.baseOffset);
     this.nextOffset = batch.lastOffset + 1;
     if (this.firstTimestamp === -1) this.firstTimestamp = batch.maxTimestamp;
     this.maxTimestamp = Math.max(this.maxTimestamp, batch.maxTimestamp);
@@ -178,9 +177,9 @@ export class Segment {
   loadTrusted(): RecoveryResult {
     if (this.loaded) return { truncatedBytes: 0 };
     if (!this.offsetIndex.load(this.size) || !this.timeIndex.load(2 ** 31 - 1)) return this.recover(0);
-    const from = this.offsetIndex.lastPosition;
-    this.nextOffset = this.baseOffset + this.offsetIndex.lastRelOffset;
-    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    const from = this.offsetIndex.lastValue;
+    this.nextOffset = this.baseOffset + Math.max(0, this.offsetIndex.lastKey);
+    this.maxTimestamp = this.timeIndex.lastKey;
     const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
     if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
     this.bytesSinceIndexEntry = 0;
@@ -206,11 +205,11 @@ export class Segment {
     if (fromPosition > 0) {
       this.offsetIndex.load(this.size);
       this.timeIndex.load(2 ** 31 - 1);
-      this.offsetIndex.truncateToPosition(fromPosition);
+      this.offsetIndex.truncateFromValue(fromPosition);
       assert(knownNextOffset !== undefined, "recovery from a position needs the offset found there");
-      this.timeIndex.truncateToRelOffset(knownNextOffset - this.baseOffset);
+      this.timeIndex.truncateFromValue(knownNextOffset - this.baseOffset);
       this.nextOffset = knownNextOffset;
-      this.maxTimestamp = this.timeIndex.lastTimestamp;
+      this.maxTimestamp = this.timeIndex.lastKey;
       const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
       if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
       this.bytesSinceIndexEntry = this.indexIntervalBytes;
@@ -272,7 +271,7 @@ export class Segment {
   /** Position of the first batch whose last offset is >= offset, or -1 when there is none. */
   locate(offset: number): WalkedBatch | undefined {
     this.ensureLoaded();
-    const from = this.offsetIndex.lookup(offset - this.baseOffset);
+    const from = this.offsetIndex.floor(offset - this.baseOffset);
     for (const batch of this.walk(from, this.size)) if (batch.lastOffset >= offset) return batch;
     return undefined;
   }
@@ -281,7 +280,8 @@ export class Segment {
   locateTimestamp(target: number): WalkedBatch | undefined {
     this.ensureLoaded();
     if (this.maxTimestamp < target) return undefined;
-    const from = this.offsetIndex.lookup(this.timeIndex.lookup(target));
+    // The last time-index entry below the target: no batch before it can hold the target.
+    const from = this.offsetIndex.floor(this.timeIndex.floor(target, true));
     for (const batch of this.walk(from, this.size)) if (batch.maxTimestamp >= target) return batch;
     return undefined;
   }
@@ -313,7 +313,7 @@ export class Segment {
   truncateTo(position: number): void {
     fs.ftruncateSync(this.fd, position);
     this.size = position;
-    this.offsetIndex.truncateToPosition(position);
+    this.offsetIndex.truncateFromValue(position);
   }
 
   datasync(): Promise<void> {
