@@ -8,11 +8,8 @@ export function registerServe(program: Command): void {
     .action(async (options: Record<string, unknown>) => {
       const broker = await startBroker(brokerOptions(options));
       const { logs } = broker;
-      for (const r of logs.recoveries) {
-        process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
-      }
-      process.stdout.write(`tributary ready: data dir ${logs.dataDir}, ${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
-      await new Promise<void>((resolve) => {
+      // Handlers go in before the ready line: a signal sent right after it must stop us cleanly.
+      const stopped = new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
           process.stderr.write(`tributary: ${signal}: stopping\n`);
           void broker.stop().then(resolve, (err: Error) => {
@@ -24,6 +21,11 @@ export function registerServe(program: Command): void {
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
+      for (const r of logs.recoveries) {
+        process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
+      }
+      process.stdout.write(`tributary ready: data dir ${logs.dataDir}, ${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
+      await stopped;
       process.stdout.write("tributary stopped\n");
     });
 }
