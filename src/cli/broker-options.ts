@@ -11,6 +11,22 @@ export function addBrokerOptions(command: Command): Command {
     .addOption(new Option("--topic-default <key=value>", "broker-wide topic config default (repeatable)").argParser(keyValueOption));
 }
 
+/** The options of `serve`: listeners and group coordination. */
+export function addServeOptions(command: Command): Command {
+  const s = BROKER_SETTINGS;
+  return addBrokerOptions(command)
+    .addOption(new Option("--host <address>", `${s.host.doc} (default ${s.host.default})`))
+    .addOption(new Option("--kafka-port <port>", `${s.kafkaPort.doc} (default ${s.kafkaPort.default})`))
+    .addOption(new Option("--advertised-host <host>", `${s.advertisedHost.doc} (default ${s.advertisedHost.default})`))
+    .addOption(new Option("--advertised-port <port>", s.advertisedPort.doc))
+    .addOption(new Option("--node-id <id>", s.nodeId.doc))
+    .addOption(new Option("--default-partitions <n>", s.defaultPartitions.doc))
+    .addOption(new Option("--no-auto-create-topics", "refuse to create unknown topics on Metadata requests"))
+    .addOption(new Option("--group-initial-rebalance-delay-ms <ms>", s.groupInitialRebalanceDelayMs.doc))
+    .addOption(new Option("--group-session-timeout-min-ms <ms>", s.groupSessionTimeoutMinMs.doc))
+    .addOption(new Option("--ephemeral", "use a temporary data dir removed at exit, no initial rebalance delay (CI stand-in)"));
+}
+
 export function brokerOptions(options: Record<string, unknown>): Partial<BrokerConfig> & { configFile?: string } {
   const config = loadConfig({
     configFile: options.config as string | undefined,
@@ -18,6 +34,16 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       dataDir: options.dataDir,
       maintenanceIntervalMs: options.maintenanceIntervalMs,
       topicDefaults: options.topicDefault,
+      host: options.host,
+      kafkaPort: options.kafkaPort,
+      advertisedHost: options.advertisedHost,
+      advertisedPort: options.advertisedPort,
+      nodeId: options.nodeId,
+      defaultPartitions: options.defaultPartitions,
+      // commander sets autoCreateTopics=true by default for --no-...; only an explicit flag counts.
+      autoCreateTopics: options.autoCreateTopics === false ? false : undefined,
+      groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? (options.ephemeral ? 0 : undefined),
+      groupSessionTimeoutMinMs: options.groupSessionTimeoutMinMs,
     },
   });
   return config;

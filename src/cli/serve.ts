@@ -1,12 +1,14 @@
 import type { Command } from "commander";
 import { startBroker } from "../server/broker.js";
-import { brokerOptions, addBrokerOptions } from "./broker-options.js";
+import { brokerOptions, addServeOptions } from "./broker-options.js";
 
 export function registerServe(program: Command): void {
-  addBrokerOptions(program.command("serve"))
+  addServeOptions(program.command("serve"))
     .description("run the broker until SIGTERM or SIGINT")
     .action(async (options: Record<string, unknown>) => {
-      const broker = await startBroker(brokerOptions(options));
+      const ephemeral = Boolean(options.ephemeral);
+      const settings = brokerOptions({ ...options, dataDir: ephemeral ? "ephemeral" : options.dataDir });
+      const broker = await startBroker({ ...settings, ephemeral });
       const { logs } = broker;
       // Handlers go in before the ready line: a signal sent right after it must stop us cleanly.
       const stopped = new Promise<void>((resolve) => {
@@ -24,7 +26,8 @@ export function registerServe(program: Command): void {
       for (const r of logs.recoveries) {
         process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
       }
-      process.stdout.write(`tributary ready: data dir ${logs.dataDir}, ${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
+      process.stdout.write(`tributary ready: kafka ${broker.brokers[0]}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+        `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;
       process.stdout.write("tributary stopped\n");
     });

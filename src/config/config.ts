@@ -11,6 +11,20 @@ export interface BrokerConfig {
   partitionsPerTopicMax: number;
   /** Broker-wide defaults for topic configs, by Kafka name (validated by the log). */
   topicDefaults: Record<string, string>;
+  host: string;
+  /** Kafka protocol port; 0 picks a free one. */
+  kafkaPort: number;
+  /** Host clients are told to connect to (Metadata, FindCoordinator). */
+  advertisedHost: string;
+  /** Port clients are told to connect to; 0 means the bound Kafka port. */
+  advertisedPort: number;
+  nodeId: number;
+  autoCreateTopics: boolean;
+  /** Partitions of auto-created topics and of CreateTopics with -1 (Kafka's num.partitions). */
+  defaultPartitions: number;
+  groupInitialRebalanceDelayMs: number;
+  groupSessionTimeoutMinMs: number;
+  groupSessionTimeoutMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -34,6 +48,13 @@ function integer(min: number, max: number) {
     if (n < min || n > max) throw new ConfigError(`${source}: ${n} is outside [${min}, ${max}]`);
     return n;
   };
+}
+
+function boolean(raw: unknown, source: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${source}: '${String(raw)}' is not true or false`);
 }
 
 function keyValues(raw: unknown, source: string): Record<string, string> {
@@ -62,6 +83,17 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   partitionsPerTopicMax: { env: "TRIBUTARY_PARTITIONS_PER_TOPIC_MAX", default: 1000, parse: integer(1, 100_000), doc: "most partitions one topic may have" },
   topicDefaults: { env: "TRIBUTARY_TOPIC_DEFAULTS", default: {}, doc: "defaults for topic configs, e.g. retention.ms",
     parse: (raw, source) => keyValues(typeof raw === "string" ? raw.split(",").filter(Boolean) : raw, source) },
+  host: { env: "TRIBUTARY_HOST", default: "0.0.0.0", parse: text, doc: "address the listeners bind to" },
+  kafkaPort: { env: "TRIBUTARY_KAFKA_PORT", default: 9092, parse: integer(0, 65535), doc: "Kafka protocol port (0: any free port)" },
+  advertisedHost: { env: "TRIBUTARY_ADVERTISED_HOST", default: "127.0.0.1", parse: text, doc: "host Kafka clients are told to connect to" },
+  advertisedPort: { env: "TRIBUTARY_ADVERTISED_PORT", default: 0, parse: integer(0, 65535), doc: "port Kafka clients are told to connect to (0: the Kafka port)" },
+  nodeId: { env: "TRIBUTARY_NODE_ID", default: 0, parse: integer(0, 2 ** 31 - 1), doc: "this broker's node id" },
+  autoCreateTopics: { env: "TRIBUTARY_AUTO_CREATE_TOPICS", default: true, parse: boolean, doc: "create unknown topics when a client asks for their metadata" },
+  defaultPartitions: { env: "TRIBUTARY_DEFAULT_PARTITIONS", default: 1, parse: integer(1, 100_000), doc: "partitions of auto-created topics" },
+  groupInitialRebalanceDelayMs: { env: "TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS", default: 3000, parse: integer(0, 300_000),
+    doc: "how long the first rebalance of an empty group waits for more members" },
+  groupSessionTimeoutMinMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MIN_MS", default: 6000, parse: integer(1, 3_600_000), doc: "shortest session timeout a consumer may ask for" },
+  groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 
 export interface ConfigSources {

@@ -12,7 +12,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { CompactedStore } from "./compacted-store.js";
 import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor.js";
 import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
@@ -89,7 +89,7 @@ export class LogManager {
   private timer: NodeJS.Timeout | undefined;
   private tombstoneExpiry = new Map<PartitionLog, number>();
   private closed = false;
-  private catalog!: CompactedStore<TopicRecord | ClusterRecord>;
+  private catalog!: CompactedStore<TopicRecord | ClusterRecord | { next: number }>;
   offsets!: OffsetStore;
   clusterId = "";
   /** Per partition, what start-up recovery found (only partitions where it cut something). */
@@ -160,7 +160,10 @@ export class LogManager {
   }
 
   private internalRecord(name: string): TopicRecord {
-    return { name, id: "00000000-0000-0000-0000-000000000000", partitions: 1, configs: INTERNAL_TOPIC_CONFIG, createdMs: 0 };
+    // A stable id derived from the name: the same on every broker and every start.
+    const hex = createHash("sha256").update(name).digest("hex");
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    return { name, id, partitions: 1, configs: INTERNAL_TOPIC_CONFIG, createdMs: 0 };
   }
 
   private resolveConfig(overrides: Record<string, string>): TopicConfig {
@@ -277,6 +280,30 @@ export class LogManager {
   /** The broker-wide default of a topic config, when one was set. */
   topicDefault(key: string): string | undefined {
     return this.options.topicDefaults?.[key];
+  }
+
+  topicNameById(id: string): string | undefined {
+    for (const t of this.topics.values()) if (t.record.id === id) return t.record.name;
+    return undefined;
+  }
+
+  /**
+   * Reserves `count` producer ids that no earlier or later call hands out
+   * again, across restarts (the next free id is kept in the metadata topic).
+   */
+  async allocateProducerIds(count: number): Promise<number> {
+    const current = (this.catalog.get("producer-ids") as { next: number } | undefined)?.next ?? 0;
+    await this.catalog.put([["producer-ids", { next: current + count }]]);
+    return current;
+  }
+
+  /** The topic's id (a UUID that a recreated topic of the same name does not share). */
+  describeTopicId(name: string): string {
+    return this.getTopic(name).record.id;
+  }
+
+  isInternalTopic(name: string): boolean {
+    return this.topics.get(name)?.internal ?? false;
   }
 
   hasTopic(name: string): boolean {

@@ -63,6 +63,12 @@ export class OffsetStore {
     return [...names].sort();
   }
 
+  /** Removes the offsets of some partitions of a group. */
+  async deletePartitions(group: string, partitions: { topic: string; partition: number }[]): Promise<void> {
+    const doomed = partitions.filter((p) => this.get(group, p.topic, p.partition));
+    await this.store.put(doomed.map((p) => [offsetKey(group, p.topic, p.partition), null]));
+  }
+
   /** Removes a group's offsets (all, or those of `topics`). */
   async delete(group: string, topics?: string[]): Promise<void> {
     const doomed = this.list(group).filter((e) => !topics || topics.includes(e.topic));

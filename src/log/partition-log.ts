@@ -9,11 +9,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
-import { validateBatch } from "./batch-validator.js";
+import { validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert } from "./errors.js";
 import { Segment, segmentFileName, type Damage } from "./segment.js";
 import type { TopicConfig } from "./topic-config.js";
 import { fsyncDirectory } from "./fs-util.js";
+import { ProducerStateTable, type ProducerEntry } from "./producer-state.js";
+
+/** Idempotent-producer state is forgotten after this long without a write (Kafka's producer.id.expiration.ms). */
+const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
 /** Where the log was last known to be durable: recovery after a crash starts here. */
 export interface RecoveryPoint {
@@ -28,6 +32,8 @@ export interface PartitionCheckpoint {
   logStartOffset: number;
   /** Compaction has cleaned every closed segment below this offset. */
   cleanedUpTo: number;
+  /** Idempotent producers as of `offset` (the log end when the checkpoint was taken). */
+  producers?: { offset: number; entries: [number, ProducerEntry][] };
 }
 
 export interface AppendResult {
@@ -36,6 +42,8 @@ export interface AppendResult {
   /** The broker time stamped into the batch when the topic uses LogAppendTime, else -1. */
   logAppendTime: number;
   logStartOffset: number;
+  /** True when the batch was a producer's retry of one already written: nothing new was appended. */
+  duplicate?: boolean;
 }
 
 export interface AppendOptions {
@@ -89,6 +97,7 @@ export class PartitionLog {
   private failure: Error | undefined;
   private closed = false;
   private durableOffset = 0;
+  private readonly producers = new ProducerStateTable();
   logStartOffset = 0;
   recoveryPoint: RecoveryPoint | undefined;
   cleanedUpTo = 0;
@@ -143,6 +152,7 @@ export class PartitionLog {
     log.cleanedUpTo = checkpoint?.cleanedUpTo ?? 0;
     log.durableOffset = log.logEndOffset;
     log.recoveryPoint = { segment: log.active.baseOffset, position: log.active.size, offset: log.logEndOffset };
+    log.rebuildProducerState(checkpoint);
     log.applyFlushPolicy();
     return { log, report };
   }
@@ -180,6 +190,31 @@ export class PartitionLog {
     }
   }
 
+  /**
+   * Producer state from the checkpoint's snapshot, minus what recovery cut,
+   * plus the batches written after the snapshot. Without a snapshot only the
+   * active segment is read, so start-up stays independent of the log's size.
+   */
+  private rebuildProducerState(checkpoint: PartitionCheckpoint | undefined): void {
+    const snapshot = checkpoint?.producers;
+    let from = this.active.baseOffset;
+    if (snapshot) {
+      this.producers.restore(snapshot.entries);
+      this.producers.truncateFrom(this.logEndOffset);
+      from = Math.min(snapshot.offset, this.logEndOffset);
+    }
+    for (let i = this.segmentIndexFor(from); i < this.segments.length && from < this.logEndOffset; i++) {
+      const segment = this.segments[i]!;
+      const start = segment.locate(from)?.position ?? segment.size;
+      for (const b of segment.walk(start, segment.size)) {
+        if (b.producerId < 0 || b.lastOffset < from) continue;
+        this.producers.record(b.producerId, b.producerEpoch, {
+          firstSeq: b.baseSequence, lastSeq: b.baseSequence + (b.lastOffset - b.baseOffset), baseOffset: b.baseOffset, lastOffset: b.lastOffset,
+        }, b.maxTimestamp);
+      }
+    }
+  }
+
   get active(): Segment {
     return this.segments[this.segments.length - 1]!;
   }
@@ -205,8 +240,11 @@ export class PartitionLog {
     return this.segments.slice(0, -1);
   }
 
-  checkpoint(): PartitionCheckpoint {
-    return { recoveryPoint: this.recoveryPoint, logStartOffset: this.logStartOffset, cleanedUpTo: this.cleanedUpTo };
+  checkpoint(now = Date.now()): PartitionCheckpoint {
+    this.producers.expire(now - PRODUCER_EXPIRATION_MS);
+    const checkpoint: PartitionCheckpoint = { recoveryPoint: this.recoveryPoint, logStartOffset: this.logStartOffset, cleanedUpTo: this.cleanedUpTo };
+    if (this.producers.size > 0) checkpoint.producers = { offset: this.logEndOffset, entries: this.producers.snapshot() };
+    return checkpoint;
   }
 
   updateConfig(config: TopicConfig): void {
@@ -252,18 +290,41 @@ export class PartitionLog {
     try {
       const [valid] = await Promise.all([validation, turn]);
       this.checkOpen();
-      const baseOffset = this.logEndOffset;
-      const lastOffset = baseOffset + valid.header.lastOffsetDelta;
-      this.maybeRoll(valid.size, valid.maxTimestamp, lastOffset);
-      writeInt64(batch, BASE_OFFSET, baseOffset);
-      batch.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
-      const segment = this.active;
-      segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
-      this.dirty.add(segment);
-      result = { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
+      const h = valid.header;
+      const retried = h.producerId >= 0 ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount) : undefined;
+      if (retried) {
+        // A retry of a batch already written: answer with its offsets once it is durable, write nothing.
+        result = { baseOffset: retried.baseOffset, lastOffset: retried.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
+      } else {
+        result = this.write(batch, valid, options);
+      }
     } finally {
       done();
     }
+    return this.acknowledge(result);
+  }
+
+  /** Assigns offsets and writes a validated batch; the caller holds the append turn. */
+  private write(batch: Buffer, valid: ValidatedBatch, options: AppendOptions): AppendResult {
+    const h = valid.header;
+    const baseOffset = this.logEndOffset;
+    const lastOffset = baseOffset + valid.header.lastOffsetDelta;
+    this.maybeRoll(valid.size, valid.maxTimestamp, lastOffset);
+    writeInt64(batch, BASE_OFFSET, baseOffset);
+    batch.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
+    const segment = this.active;
+    segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
+    this.dirty.add(segment);
+    if (h.producerId >= 0) {
+      this.producers.record(h.producerId, h.producerEpoch, {
+        firstSeq: h.baseSequence, lastSeq: h.baseSequence + h.lastOffsetDelta, baseOffset, lastOffset,
+      }, valid.maxTimestamp);
+    }
+    return { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
+  }
+
+  /** Resolves when what was written so far is durable (flush=always) or at once (flush interval). */
+  private async acknowledge(result: AppendResult): Promise<AppendResult> {
     if (this.config.flush === "always") await this.sync();
     else this.advanceHighWatermark(this.logEndOffset);
     return result;

@@ -7,7 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  BASE_OFFSET, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
+  BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
+  PRODUCER_EPOCH, PRODUCER_ID,
   batchCrcMatches, readInt64,
 } from "../protocol/record-batch-header.js";
 import { SparseIndex } from "./sparse-index.js";
@@ -26,6 +27,9 @@ export interface WalkedBatch {
   baseOffset: number;
   lastOffset: number;
   maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
   /** The batch bytes, when the walk was asked to verify them. */
   bytes?: Buffer;
 }
@@ -140,6 +144,9 @@ export class Segment {
         return { position: pos, reason: `batch offsets ${baseOffset}+${lastOffsetDelta} do not follow the previous batch` };
       }
       const maxTimestamp = readInt64(chunk, rel + MAX_TIMESTAMP);
+      const producerId = readInt64(chunk, rel + PRODUCER_ID);
+      const producerEpoch = chunk.readInt16BE(rel + PRODUCER_EPOCH);
+      const baseSequence = chunk.readInt32BE(rel + BASE_SEQUENCE);
       let bytes: Buffer | undefined;
       if (verify) {
         if (rel + size > chunk.length) {
@@ -151,7 +158,7 @@ export class Segment {
         bytes = chunk.subarray(rel, rel + size);
       }
       expectedBase = baseOffset + lastOffsetDelta + 1;
-      yield { position: pos, size, baseOffset, lastOffset: expectedBase - 1, maxTimestamp, bytes };
+      yield { position: pos, size, baseOffset, lastOffset: expectedBase - 1, maxTimestamp, producerId, producerEpoch, baseSequence, bytes };
       pos += size;
     }
     return undefined;
@@ -265,7 +272,7 @@ export class Segment {
       throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
     }
     this.size += batch.length;
-    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp });
+    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
   }
 
   /** Position of the first batch whose last offset is >= offset, or -1 when there is none. */

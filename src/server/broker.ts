@@ -1,28 +1,92 @@
-// A running Tributary broker: the storage engine plus (in later layers) the
-// Kafka and HTTP listeners. Also the library entry point for embedding a
-// broker in a Node or Bun process.
+// A running Tributary broker: the storage engine, the group coordinator and
+// the Kafka protocol listener (the HTTP listener comes next). Also the library
+// entry point for embedding a broker in a Node or Bun process:
+//
+//   const broker = await startBroker({ kafkaPort: 0 });   // brokers: ["127.0.0.1:PORT"]
+//   ... run Kafka clients against broker.brokers ...
+//   await broker.stop();
 
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { LogManager } from "../log/log-manager.js";
-import { loadConfig, type BrokerConfig } from "../config/config.js";
+import { ConfigError, loadConfig, type BrokerConfig } from "../config/config.js";
+import { GroupCoordinator } from "./groups/group-coordinator.js";
+import { KafkaListener } from "./kafka/kafka-listener.js";
+import { ProducerIds } from "./kafka/producer-ids.js";
+import { FetchSessions } from "./kafka/fetch-sessions.js";
+import type { KafkaContext } from "./kafka/kafka-context.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
   readonly logs: LogManager;
+  readonly groups: GroupCoordinator;
+  /** "host:port" of the Kafka listener, as clients should use it. */
+  readonly brokers: string[];
+  readonly kafkaPort: number;
   stop(): Promise<void>;
 }
 
-export async function startBroker(options: Partial<BrokerConfig> = {}): Promise<Broker> {
-  const config = loadConfig({ flags: options });
+export interface StartOptions extends Partial<BrokerConfig> {
+  /** A temporary data directory, removed when the broker stops (CI stand-in). */
+  ephemeral?: boolean;
+}
+
+export async function startBroker(options: StartOptions = {}): Promise<Broker> {
+  const { ephemeral, ...settings } = options;
+  let tempDir: string | undefined;
+  if (ephemeral) {
+    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-ephemeral-"));
+    settings.dataDir = tempDir;
+  }
+  const config = loadConfig({ flags: settings });
   const logs = await LogManager.open({
     dataDir: config.dataDir,
     topicDefaults: config.topicDefaults,
     maintenanceIntervalMs: config.maintenanceIntervalMs,
     partitionsPerTopicMax: config.partitionsPerTopicMax,
   });
+  const groups = new GroupCoordinator({
+    sessionTimeoutMinMs: config.groupSessionTimeoutMinMs,
+    sessionTimeoutMaxMs: config.groupSessionTimeoutMaxMs,
+    initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+    requireMemberId: true,
+  });
+  const shutdown = new AbortController();
+  const ctx: KafkaContext = {
+    logs,
+    groups,
+    producerIds: new ProducerIds(logs),
+    fetchSessions: new FetchSessions(),
+    nodeId: config.nodeId,
+    advertisedHost: config.advertisedHost,
+    advertisedPort: config.advertisedPort,
+    autoCreateTopics: config.autoCreateTopics,
+    defaultPartitions: config.defaultPartitions,
+    shutdown: shutdown.signal,
+  };
+  let listener: KafkaListener;
+  try {
+    listener = await KafkaListener.start(ctx, config.host, config.kafkaPort);
+  } catch (err) {
+    await logs.close();
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    throw new ConfigError(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${(err as Error).message}`);
+  }
+  if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   let stopping: Promise<void> | undefined;
   return {
     config,
     logs,
-    stop: () => (stopping ??= logs.close()),
+    groups,
+    brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
+    kafkaPort: listener.port,
+    stop: () => (stopping ??= (async () => {
+      shutdown.abort();
+      groups.shutdown();
+      await listener.close();
+      await logs.close();
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    })()),
   };
 }

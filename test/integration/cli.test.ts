@@ -7,9 +7,9 @@ import { tempDir } from "../helpers/temp-dir.js";
 describe("the compiled binary", () => {
   it("serves until SIGTERM, stops cleanly, and refuses a second server on the same data dir", async () => {
     const dataDir = tempDir();
-    const server = await serve(["--data-dir", dataDir]);
-    expect(server.readyLine).toMatch(/^tributary ready: data dir .+, 0 topics, cluster [0-9a-f-]{36}$/);
-    const second = tributary(["serve", "--data-dir", dataDir]);
+    const server = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
+    expect(server.readyLine).toMatch(/^tributary ready: kafka 127.0.0.1:\d+, data dir .+, 0 topics, cluster [0-9a-f-]{36}$/);
+    const second = tributary(["serve", "--data-dir", dataDir, "--kafka-port", "0"]);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`in use by process ${server.process.pid}`));
     const offline = tributary(["topic", "list", "--data-dir", dataDir]);
@@ -24,12 +24,12 @@ describe("the compiled binary", () => {
 
   it("starts again after SIGKILL, taking over the dead server's lock", async () => {
     const dataDir = tempDir();
-    const first = await serve(["--data-dir", dataDir]);
+    const first = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
     const clusterId = first.readyLine.split("cluster ")[1];
     first.process.kill("SIGKILL");
     await first.exited;
     expect(fs.existsSync(path.join(dataDir, "tributary.lock"))).toBe(true);
-    const second = await serve(["--data-dir", dataDir]);
+    const second = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
     expect(second.readyLine.split("cluster ")[1]).toBe(clusterId);
     second.process.kill("SIGINT");
     expect(await second.exited).toBe(0);

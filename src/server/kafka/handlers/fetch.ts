@@ -1,0 +1,151 @@
+// Fetch v4-16: whole batches as stored, long-polled with max_wait_ms and
+// min_bytes, bounded by max_bytes and partition_max_bytes (soft for the first
+// batch), with incremental fetch sessions from v7 and topic ids from v13.
+
+import type { Handler, KafkaContext } from "../kafka-context.js";
+import type { Message } from "../../../protocol/message-codec.js";
+import { KafkaErrorCode, KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { OffsetOutOfRangeError } from "../../../log/errors.js";
+import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
+import { errorCodeOf } from "./errors.js";
+
+const EMPTY = Buffer.alloc(0);
+const MAX_WAIT_MS_MAX = 5 * 60 * 1000;
+
+interface Target extends SessionPartition {
+  /** Set when the partition cannot be read at all (unknown topic or id). */
+  errorCode?: number;
+}
+
+function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): { response: Message; bytes: number } {
+  const base = { partitionIndex: t.partition, preferredReadReplica: -1, abortedTransactions: readCommitted ? [] : null };
+  if (t.errorCode !== undefined) {
+    return { response: { ...base, errorCode: t.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null }, bytes: 0 };
+  }
+  try {
+    const log = ctx.logs.partition(t.topic, t.partition);
+    let records: Buffer = EMPTY;
+    if (budget > 0) records = log.read(t.fetchOffset, Math.min(t.maxBytes, budget)).records;
+    else if (t.fetchOffset > log.highWatermark || t.fetchOffset < log.logStartOffset) throw new OffsetOutOfRangeError(t.fetchOffset, log.logStartOffset, log.highWatermark);
+    const hw = BigInt(log.highWatermark);
+    return {
+      response: { ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(log.logStartOffset), records },
+      bytes: records.length,
+    };
+  } catch (err) {
+    let hw = -1n;
+    let start = -1n;
+    if (err instanceof OffsetOutOfRangeError) {
+      hw = BigInt(err.highWatermark);
+      start = BigInt(err.logStartOffset);
+    }
+    return {
+      response: { ...base, errorCode: errorCodeOf(err, `fetch ${t.topic}-${t.partition}`), highWatermark: hw, lastStableOffset: hw, logStartOffset: start, records: null },
+      bytes: 0,
+    };
+  }
+}
+
+/** Resolves when any target partition may have data past its fetch offset, or after `ms`. */
+async function waitForAny(ctx: KafkaContext, targets: Target[], ms: number): Promise<void> {
+  const abort = new AbortController();
+  const onShutdown = () => abort.abort();
+  ctx.shutdown.addEventListener("abort", onShutdown);
+  try {
+    const waits: Promise<boolean>[] = [new Promise((resolve) => setTimeout(() => resolve(false), ms).unref?.())];
+    for (const t of targets) {
+      if (t.errorCode !== undefined) continue;
+      try {
+        waits.push(ctx.logs.partition(t.topic, t.partition).waitForData(t.fetchOffset, ms, abort.signal));
+      } catch {
+        // deleted meanwhile: the next read reports it
+      }
+    }
+    await Promise.race(waits);
+  } finally {
+    abort.abort();
+    ctx.shutdown.removeEventListener("abort", onShutdown);
+  }
+}
+
+export const fetch: Handler = async (ctx, request, info) => {
+  const version = info.header.apiVersion;
+  const useIds = version >= 13;
+  const readCommitted = request.isolationLevel === 1;
+  const sessionOutcome = version >= 7 ? ctx.fetchSessions.open(request.sessionId, request.sessionEpoch) : { session: undefined, incremental: false };
+  if ("error" in sessionOutcome) {
+    return { throttleTimeMs: 0, errorCode: sessionOutcome.error, sessionId: 0, responses: [] };
+  }
+  const { session, incremental } = sessionOutcome;
+  const requested: Target[] = [];
+  for (const topic of request.topics as Message[]) {
+    const name = useIds ? ctx.logs.topicNameById(topic.topicId) : (topic.topic as string);
+    const topicId = useIds ? (topic.topicId as string) : ctx.logs.hasTopic(name!) ? ctx.logs.describeTopicId(name!) : "00000000-0000-0000-0000-000000000000";
+    for (const p of topic.partitions as Message[]) {
+      requested.push({
+        topic: name ?? topic.topicId,
+        topicId,
+        partition: p.partition,
+        fetchOffset: Number(p.fetchOffset),
+        maxBytes: p.partitionMaxBytes,
+        sentHighWatermark: -1,
+        sentLogStartOffset: -1,
+        errorCode: name === undefined ? E.UNKNOWN_TOPIC_ID : undefined,
+      });
+    }
+  }
+  let targets: Target[] = requested;
+  if (session) {
+    if (!incremental) session.partitions.clear();
+    for (const t of requested) {
+      const key = partitionKey(t.topic, t.partition);
+      const known = session.partitions.get(key);
+      session.partitions.set(key, { ...t, sentHighWatermark: known?.sentHighWatermark ?? -1, sentLogStartOffset: known?.sentLogStartOffset ?? -1 });
+    }
+    for (const forgotten of (request.forgottenTopicsData ?? []) as Message[]) {
+      const name = useIds ? ctx.logs.topicNameById(forgotten.topicId) ?? forgotten.topicId : forgotten.topic;
+      for (const p of forgotten.partitions as number[]) session.partitions.delete(partitionKey(name, p));
+    }
+    targets = [...session.partitions.values()];
+  }
+  const maxBytes = version >= 3 ? (request.maxBytes as number) : 0x7fffffff;
+  const deadline = Date.now() + Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS_MAX);
+  let results: { target: Target; response: Message; bytes: number }[];
+  for (;;) {
+    let budget = maxBytes;
+    let total = 0;
+    results = targets.map((target) => {
+      const r = readPartition(ctx, target, budget, readCommitted);
+      budget -= r.bytes;
+      total += r.bytes;
+      return { target, ...r };
+    });
+    const anyError = results.some((r) => r.response.errorCode !== 0);
+    const remaining = deadline - Date.now();
+    if (total >= Math.max(1, request.minBytes as number) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
+    await waitForAny(ctx, targets, remaining);
+  }
+  const byTopic = new Map<string, Message>();
+  for (const { target, response } of results) {
+    if (incremental) {
+      const unchanged = response.errorCode === 0 && (response.records as Buffer).length === 0 &&
+        Number(response.highWatermark) === target.sentHighWatermark && Number(response.logStartOffset) === target.sentLogStartOffset;
+      if (unchanged) continue;
+    }
+    if (session) {
+      const entry = session.partitions.get(partitionKey(target.topic, target.partition));
+      if (entry) {
+        entry.sentHighWatermark = Number(response.highWatermark);
+        entry.sentLogStartOffset = Number(response.logStartOffset);
+      }
+    }
+    const key = useIds ? target.topicId : target.topic;
+    let topic = byTopic.get(key);
+    if (!topic) {
+      topic = { topic: target.topic, topicId: target.topicId, partitions: [] };
+      byTopic.set(key, topic);
+    }
+    (topic.partitions as Message[]).push(response);
+  }
+  return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()] };
+};

@@ -1,0 +1,80 @@
+import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
+import type { Message } from "../../../protocol/message-codec.js";
+import { KafkaErrorCode, KafkaProtocolErrorCode } from "../../../protocol/kafka-error-codes.js";
+import { splitBatches } from "../../../protocol/record-batch-codec.js";
+import { InvalidRecordError, LogError } from "../../../log/errors.js";
+import { errorCodeOf, errorMessageOf } from "./errors.js";
+
+/** Produce versions below this are advertised (see NOTES: librdkafka's codec probe) but answered UNSUPPORTED_VERSION. */
+export const PRODUCE_MIN_DECODED_VERSION = 3;
+
+function partitionResponse(index: number, errorCode: number, extra: Partial<Message> = {}): Message {
+  return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null, ...extra };
+}
+
+/**
+ * Appends one partition's records. Everything up to log.append() runs
+ * synchronously, so the appends of pipelined requests keep their order.
+ */
+function producePartition(ctx: KafkaContext, topic: string, p: Message, info: RequestInfo): Promise<Message> {
+  const index = p.index as number;
+  if (ctx.logs.isInternalTopic(topic)) {
+    return Promise.resolve(partitionResponse(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `${topic} is an internal topic` }));
+  }
+  let log;
+  try {
+    log = ctx.logs.partition(topic, index);
+  } catch (err) {
+    return Promise.resolve(partitionResponse(index, errorCodeOf(err, "produce"), { errorMessage: errorMessageOf(err) }));
+  }
+  const records = p.records as Buffer | null;
+  const batches = records ? splitBatches(records) : [];
+  const whole = batches.reduce((n, b) => n + b.length, 0);
+  let append: Promise<Message>;
+  if (!records || batches.length !== 1 || whole !== records.length) {
+    const reason = !records || records.length === 0 ? "no records" : batches.length > 1 ? "more than one record batch" : "a truncated or malformed record batch";
+    append = Promise.reject(new InvalidRecordError(`produce to ${topic}-${index} carries ${reason}; exactly one RecordBatch v2 is required`));
+  } else {
+    // The frame buffer is ours alone: the log may write the offsets into it in place.
+    append = log.append(batches[0]!).then((r) => partitionResponse(index, 0, {
+      baseOffset: BigInt(r.baseOffset),
+      logAppendTimeMs: BigInt(r.logAppendTime),
+      logStartOffset: BigInt(r.logStartOffset),
+    }));
+  }
+  return append.catch((err: unknown) => {
+    const code = errorCodeOf(err, `produce to ${topic}-${index}`);
+    if (err instanceof LogError && code !== KafkaErrorCode.KAFKA_STORAGE_ERROR) {
+      process.stderr.write(`tributary kafka: refused produce to ${topic}-${index} from ${info.client}: ${err.message}\n`);
+    }
+    const recordIndex = err instanceof InvalidRecordError ? err.batchIndex : 0;
+    return partitionResponse(index, code, {
+      errorMessage: errorMessageOf(err),
+      recordErrors: code === KafkaErrorCode.INVALID_RECORD ? [{ batchIndex: recordIndex, batchIndexErrorMessage: errorMessageOf(err) }] : [],
+    });
+  });
+}
+
+export const produce: Handler = async (ctx, request, info) => {
+  const version = info.header.apiVersion;
+  const acks = request.acks as number;
+  const topicData = request.topicData as Message[];
+  if (version < PRODUCE_MIN_DECODED_VERSION || request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
+    const code = version < PRODUCE_MIN_DECODED_VERSION ? KafkaProtocolErrorCode.UNSUPPORTED_VERSION
+      : request.transactionalId !== null ? KafkaProtocolErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
+    if (acks === 0) return null;
+    return {
+      responses: topicData.map((t) => ({ name: t.name, partitionResponses: (t.partitionData as Message[]).map((p) => partitionResponse(p.index, code)) })),
+      throttleTimeMs: 0,
+    };
+  }
+  const pending = topicData.map((t) => ({
+    name: t.name as string,
+    partitions: (t.partitionData as Message[]).map((p) => producePartition(ctx, t.name, p, info)),
+  }));
+  const responses = [];
+  for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+  // acks=0: the producer expects no answer at all.
+  if (acks === 0) return null;
+  return { responses, throttleTimeMs: 0 };
+};

@@ -1,0 +1,98 @@
+import type { Handler } from "../kafka-context.js";
+import type { Message } from "../../../protocol/message-codec.js";
+import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
+import { InvalidConfigError, LogError } from "../../../log/errors.js";
+import { LogManager } from "../../../log/log-manager.js";
+import { validateOverrides } from "../../../log/topic-config.js";
+import { errorCodeOf, errorMessageOf } from "./errors.js";
+import { describeTopicConfigs } from "./configs.js";
+
+class ReplicationFactorError extends LogError {
+  constructor(factor: number) {
+    super("invalid_replication_factor", KafkaErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${factor}: this broker keeps one replica (use -1 or 1)`);
+  }
+}
+
+export const createTopics: Handler = async (ctx, request) => {
+  const topics = [];
+  for (const t of request.topics as Message[]) {
+    const name = t.name as string;
+    const partitions = t.numPartitions === -1 ? ctx.defaultPartitions : (t.numPartitions as number);
+    try {
+      if (t.replicationFactor !== -1 && t.replicationFactor !== 1) throw new ReplicationFactorError(t.replicationFactor);
+      if ((t.assignments as Message[]).length > 0) throw new InvalidConfigError("manual replica assignments are not supported by a single broker");
+      const configs: Record<string, string> = {};
+      for (const c of t.configs as Message[]) {
+        if (c.value === null) throw new InvalidConfigError(`config ${c.name} has a null value`);
+        configs[c.name] = c.value;
+      }
+      LogManager.validateTopicName(name);
+      validateOverrides(configs);
+      let id = "00000000-0000-0000-0000-000000000000";
+      if (!request.validateOnly) id = (await ctx.logs.createTopic(name, { partitions, configs })).id;
+      else if (ctx.logs.hasTopic(name)) throw new LogError("topic_already_exists", KafkaErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
+      topics.push({
+        name, topicId: id, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1,
+        configs: request.validateOnly ? [] : describeTopicConfigs(ctx, name).map((c) => ({
+          name: c.name, value: c.value, readOnly: false, configSource: c.configSource, isSensitive: false,
+        })),
+      });
+    } catch (err) {
+      topics.push({ name, topicId: "00000000-0000-0000-0000-000000000000", errorCode: errorCodeOf(err, `create topic ${name}`), errorMessage: errorMessageOf(err),
+        numPartitions: -1, replicationFactor: -1, configs: null });
+    }
+  }
+  return { throttleTimeMs: 0, topics };
+};
+
+export const deleteTopics: Handler = async (ctx, request, info) => {
+  const targets: { name: string | null; topicId: string }[] = info.header.apiVersion >= 6
+    ? (request.topics as Message[]).map((t) => ({ name: t.name ?? ctx.logs.topicNameById(t.topicId) ?? null, topicId: t.topicId }))
+    : (request.topicNames as string[]).map((name) => ({ name, topicId: "00000000-0000-0000-0000-000000000000" }));
+  const responses = [];
+  for (const t of targets) {
+    if (t.name === null) {
+      responses.push({ name: null, topicId: t.topicId, errorCode: 100, errorMessage: `no topic has id ${t.topicId}` });
+      continue;
+    }
+    try {
+      const id = ctx.logs.hasTopic(t.name) ? ctx.logs.describeTopicId(t.name) : t.topicId;
+      await ctx.logs.deleteTopic(t.name);
+      responses.push({ name: t.name, topicId: id, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      responses.push({ name: t.name, topicId: t.topicId, errorCode: errorCodeOf(err, `delete topic ${t.name}`), errorMessage: errorMessageOf(err) });
+    }
+  }
+  return { throttleTimeMs: 0, responses };
+};
+
+export const createPartitions: Handler = async (ctx, request) => {
+  const results = [];
+  for (const t of request.topics as Message[]) {
+    try {
+      if (t.assignments !== null && (t.assignments as Message[]).length > 0) throw new InvalidConfigError("manual replica assignments are not supported");
+      if (!request.validateOnly) await ctx.logs.createPartitions(t.name, t.count);
+      results.push({ name: t.name, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      results.push({ name: t.name, errorCode: errorCodeOf(err, `create partitions of ${t.name}`), errorMessage: errorMessageOf(err) });
+    }
+  }
+  return { throttleTimeMs: 0, results };
+};
+
+export const deleteRecords: Handler = (ctx, request) => ({
+  throttleTimeMs: 0,
+  topics: (request.topics as Message[]).map((t) => ({
+    name: t.name,
+    partitions: (t.partitions as Message[]).map((p) => {
+      try {
+        const log = ctx.logs.partition(t.name, p.partitionIndex);
+        // -1 means "up to the high watermark", as in Kafka.
+        const offset = Number(p.offset) === -1 ? log.highWatermark : Number(p.offset);
+        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(log.deleteRecordsBefore(offset)), errorCode: 0 };
+      } catch (err) {
+        return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorCodeOf(err, "delete records") };
+      }
+    }),
+  })),
+});
