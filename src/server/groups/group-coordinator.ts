@@ -136,6 +136,7 @@ export class Group {
       if (!member && !this.pendingMemberIds.has(req.memberId)) return Promise.resolve(this.joinError(E.UNKNOWN_MEMBER_ID, req.memberId));
     }
     this.pendingMemberIds.delete(req.memberId);
+    const isNew = !member;
     if (!member) {
       member = {
         memberId: req.groupInstanceId !== null ? `${req.groupInstanceId}-${randomUUID()}` : req.memberId,
@@ -158,7 +159,7 @@ export class Group {
     member.protocolType = req.protocolType;
     this.protocolType ??= req.protocolType;
     this.touch(member);
-    if (this.state === "Stable" && unchanged && member.memberId !== this.leaderId && req.memberId !== "") {
+    if (this.state === "Stable" && unchanged && !isNew && member.memberId !== this.leaderId) {
       // A follower rejoining with nothing new: hand back the current generation without a rebalance.
       return Promise.resolve(this.joinResult(member));
     }
