@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from "@platformatic/kafka";
+import { startBroker, type Broker } from "../../src/server/broker.js";
+
+// @platformatic/kafka speaks the newest flexible versions (Produce 9+, Fetch 12+,
+// Metadata 9+, JoinGroup 6+ ...): the same flow as the kafkajs suite, other encodings.
+
+let broker: Broker;
+
+beforeAll(async () => {
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, groupInitialRebalanceDelayMs: 0 });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe("@platformatic/kafka", () => {
+  it("creates a topic, produces, consumes in a group and commits", async () => {
+    const admin = new Admin({ clientId: "pk-admin", bootstrapBrokers: broker.brokers });
+    await admin.createTopics({ topics: ["pk-events"], partitions: 3, replicas: 1 });
+    const metadata = await admin.metadata({ topics: ["pk-events"] });
+    expect(metadata.topics.get("pk-events")!.partitionsCount).toBe(3);
+
+    const producer = new Producer({ clientId: "pk-producer", bootstrapBrokers: broker.brokers, serializers: stringSerializers });
+    const sent = await producer.send({
+      messages: Array.from({ length: 30 }, (_, i) => ({ topic: "pk-events", key: `user-${i % 5}`, value: `event-${i}`, headers: { source: "test" } })),
+    });
+    expect(sent.offsets!.length).toBeGreaterThan(0);
+    await producer.close();
+
+    const consumer = new Consumer({ groupId: "pk-group", clientId: "pk-consumer", bootstrapBrokers: broker.brokers, deserializers: stringDeserializers });
+    const stream = await consumer.consume({ autocommit: 100, topics: ["pk-events"], mode: "earliest", sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTime: 200 });
+    const values = new Set<string>();
+    for await (const message of stream) {
+      values.add(message.value as string);
+      expect(message.headers.get("source")).toBe("test");
+      if (values.size === 30) break;
+    }
+    await stream.close();
+    await consumer.close();
+    expect(values.size).toBe(30);
+
+    const groups = await admin.listGroups();
+    expect([...groups.keys()]).toContain("pk-group");
+    await admin.deleteTopics({ topics: ["pk-events"] });
+    await admin.close();
+  });
+});
