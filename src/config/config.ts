@@ -25,6 +25,11 @@ export interface BrokerConfig {
   groupInitialRebalanceDelayMs: number;
   groupSessionTimeoutMinMs: number;
   groupSessionTimeoutMaxMs: number;
+  /** Largest Kafka request frame (Kafka's socket.request.max.bytes). */
+  kafkaFrameBytesMax: number;
+  /** How long the rest of a started Kafka request may take to arrive before the connection is closed. */
+  kafkaRequestReadTimeoutMs: number;
+  kafkaConnectionsMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -93,6 +98,10 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   groupInitialRebalanceDelayMs: { env: "TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS", default: 3000, parse: integer(0, 300_000),
     doc: "how long the first rebalance of an empty group waits for more members" },
   groupSessionTimeoutMinMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MIN_MS", default: 6000, parse: integer(1, 3_600_000), doc: "shortest session timeout a consumer may ask for" },
+  kafkaFrameBytesMax: { env: "TRIBUTARY_KAFKA_FRAME_BYTES_MAX", default: 100 * 1024 * 1024, parse: integer(1024, 2 ** 31 - 1), doc: "largest Kafka request accepted, in bytes" },
+  kafkaRequestReadTimeoutMs: { env: "TRIBUTARY_KAFKA_REQUEST_READ_TIMEOUT_MS", default: 30_000, parse: integer(10, 3_600_000),
+    doc: "a client that sends part of a request and then nothing for this long is disconnected" },
+  kafkaConnectionsMax: { env: "TRIBUTARY_KAFKA_CONNECTIONS_MAX", default: 20_000, parse: integer(1, 1_000_000), doc: "most Kafka connections open at once" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

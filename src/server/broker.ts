@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { LogManager } from "../log/log-manager.js";
 import { ConfigError, loadConfig, type BrokerConfig } from "../config/config.js";
 import { GroupCoordinator } from "./groups/group-coordinator.js";
-import { KafkaListener } from "./kafka/kafka-listener.js";
+import { DEFAULT_LIMITS, KafkaListener } from "./kafka/kafka-listener.js";
 import { ProducerIds } from "./kafka/producer-ids.js";
 import { FetchSessions } from "./kafka/fetch-sessions.js";
 import type { KafkaContext } from "./kafka/kafka-context.js";
@@ -67,7 +67,12 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   };
   let listener: KafkaListener;
   try {
-    listener = await KafkaListener.start(ctx, config.host, config.kafkaPort);
+    listener = await KafkaListener.start(ctx, config.host, config.kafkaPort, {
+      ...DEFAULT_LIMITS,
+      frameBytesMax: config.kafkaFrameBytesMax,
+      requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
+      connectionsMax: config.kafkaConnectionsMax,
+    });
   } catch (err) {
     await logs.close();
     if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
