@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerServe } from "./serve.js";
 import { registerTopic } from "./topic.js";
 import { registerLog } from "./log-verify.js";
+import { registerGroup } from "./group.js";
 import { reportError } from "./output.js";
 
 export const VERSION = "0.1.0";
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerTopic(program);
+  registerGroup(program);
   registerLog(program);
   for (const command of program.commands) {
     command.exitOverride();

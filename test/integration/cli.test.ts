@@ -140,3 +140,41 @@ describe("log verify", () => {
     expect(fs.readFileSync(segment).equals(bytes)).toBe(true); // verify changes nothing
   });
 });
+
+describe("serve for CI and groups from the CLI", () => {
+  it("serve --ephemeral: Kafka clients work, and the data dir is gone after SIGTERM", async () => {
+    const server = await serve(["--ephemeral", "--kafka-port", "0"]);
+    const match = /kafka (\S+), data dir (\S+) \(ephemeral\)/.exec(server.readyLine)!;
+    expect(fs.existsSync(match[2]!)).toBe(true);
+    const { Kafka, logLevel } = await import("kafkajs");
+    const kafka = new Kafka({ brokers: [match[1]!], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "auto-created", messages: [{ value: "hello" }] });
+    await producer.disconnect();
+    server.process.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    expect(fs.existsSync(match[2]!)).toBe(false);
+  });
+
+  it("group list and describe show committed offsets and lag", async () => {
+    const dataDir = tempDir();
+    const { LogManager } = await import("../../src/log/log-manager.js");
+    const { batchOf } = await import("../helpers/records.js");
+    const logs = await LogManager.open({ dataDir, maintenanceIntervalMs: 0 });
+    await logs.createTopic("orders", { partitions: 2 });
+    for (let i = 0; i < 5; i++) await logs.partition("orders", 0).append(await batchOf([`o${i}`]));
+    await logs.offsets.commit("billing", [{ topic: "orders", partition: 0, offset: 2, metadata: "m" }, { topic: "orders", partition: 1, offset: 0 }]);
+    await logs.close();
+    const listed = JSON.parse(tributary(["group", "list", "--json", "--data-dir", dataDir]).stdout);
+    expect(listed).toEqual([{ group: "billing", partitions: 2, lag: 3 }]);
+    const described = JSON.parse(tributary(["group", "describe", "billing", "--json", "--data-dir", dataDir]).stdout);
+    expect(described).toEqual([
+      { topic: "orders", partition: 0, committed: 2, logEnd: 5, lag: 3, metadata: "m" },
+      { topic: "orders", partition: 1, committed: 0, logEnd: 0, lag: 0, metadata: null },
+    ]);
+    const missing = tributary(["group", "describe", "nobody", "--data-dir", dataDir]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/group 'nobody' has no committed offsets/);
+  });
+});
