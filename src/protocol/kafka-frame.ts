@@ -65,8 +65,11 @@ export function decodeRequest(frame: Buffer): { header: RequestHeader; body: Mes
   return { header: { apiKey, apiVersion, correlationId, clientId }, body };
 }
 
-/** Encodes a whole response frame, size prefix included. */
-export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: Message): Buffer {
+/**
+ * Encodes a whole response frame, size prefix included, as chunks: record
+ * bytes read from the log go out as they are, without another copy.
+ */
+export function encodeResponseChunks(apiKey: number, apiVersion: number, correlationId: number, body: Message): Buffer[] {
   const schemas = byKey.get(apiKey)!;
   const w = new Writer(1024);
   w.int32(0); // size, patched below
@@ -74,9 +77,16 @@ export function encodeResponse(apiKey: number, apiVersion: number, correlationId
   const flexible = inRange(schemas.response.flexibleVersions, apiVersion);
   if (flexible && apiKey !== API_VERSIONS_KEY) w.uvarint(0);
   encodeMessage(schemas.response, apiVersion, body, w);
-  const frame = w.finish();
-  frame.writeInt32BE(frame.length - 4, 0);
-  return frame;
+  const size = w.length - 4;
+  const chunks = w.finishChunks();
+  chunks[0]!.writeInt32BE(size, 0);
+  return chunks;
+}
+
+/** Encodes a whole response frame, size prefix included, as one buffer. */
+export function encodeResponse(apiKey: number, apiVersion: number, correlationId: number, body: Message): Buffer {
+  const chunks = encodeResponseChunks(apiKey, apiVersion, correlationId, body);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** Encodes a request frame (for tests, fuzzing and benchmarks). */

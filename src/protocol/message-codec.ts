@@ -58,9 +58,17 @@ export class Reader {
   }
 }
 
+/** Byte strings at least this long are not copied into the output: they go out as their own chunk. */
+const GATHER_BYTES_MIN = 32 * 1024;
+
 export class Writer {
   private buf: Buffer;
   pos = 0;
+  /** Finished pieces of output: slices of `buf` and large byte strings passed through uncopied. */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** Where the part of `buf` not yet in `chunks` starts. */
+  private start = 0;
 
   constructor(initial = 256) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -68,8 +76,11 @@ export class Writer {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
+    // Earlier chunks keep pointing into the old buffer, which is never written again.
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos - this.start + n + 256));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.pos -= this.start;
+    this.start = 0;
     this.buf = next;
   }
 
@@ -90,9 +101,23 @@ export class Writer {
   }
 
   raw(b: Uint8Array): void {
+    if (b.length >= GATHER_BYTES_MIN) {
+      this.cut();
+      this.chunks.push(Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length));
+      this.chunkBytes += b.length;
+      return;
+    }
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  private cut(): void {
+    if (this.pos > this.start) {
+      this.chunks.push(this.buf.subarray(this.start, this.pos));
+      this.chunkBytes += this.pos - this.start;
+      this.start = this.pos;
+    }
   }
 
   uuid(v: string): void {
@@ -101,9 +126,20 @@ export class Writer {
     this.raw(Buffer.from(hex, "hex"));
   }
 
-  /** The bytes written so far (a view: copy before writing more). */
+  get length(): number {
+    return this.chunkBytes + this.pos - this.start;
+  }
+
+  /** The output as chunks, large byte strings uncopied (for a gathering socket write). */
+  finishChunks(): Buffer[] {
+    this.cut();
+    return this.chunks;
+  }
+
+  /** The output as one buffer. */
   finish(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    const chunks = this.finishChunks();
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.chunkBytes);
   }
 }
 

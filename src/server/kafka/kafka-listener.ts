@@ -5,7 +5,7 @@
 // own connection, with a log line saying why; everyone else keeps being served.
 
 import * as net from "node:net";
-import { decodeRequest, encodeResponse, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
+import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
 import { KafkaProtocolErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE } from "./api-table.js";
@@ -35,7 +35,7 @@ function log(message: string): void {
 class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private pending: Promise<Buffer | null>[] = [];
+  private pending: Promise<Buffer[] | null>[] = [];
   private writing = false;
   private stallTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -104,13 +104,17 @@ class Connection {
     while (this.pending.length && !this.closed) {
       const response = await this.pending[0]!;
       this.pending.shift();
-      if (response && !this.closed) this.socket.write(response);
+      if (response && !this.closed) {
+        this.socket.cork();
+        for (const chunk of response) this.socket.write(chunk);
+        this.socket.uncork();
+      }
       if (this.pending.length < this.limits.inFlightRequestsMax) this.socket.resume();
     }
     this.writing = false;
   }
 
-  private async process(frame: Buffer): Promise<Buffer | null> {
+  private async process(frame: Buffer): Promise<Buffer[] | null> {
     const peek = peekRequestHeader(frame)!;
     const entry = API_TABLE.get(peek.apiKey);
     if (!entry) {
@@ -120,10 +124,10 @@ class Connection {
     if (peek.apiVersion < entry.minVersion || peek.apiVersion > entry.maxVersion) {
       if (peek.apiKey === API_VERSIONS_KEY) {
         // Answer in v0 with our list, so the client can retry with a version we speak.
-        return encodeResponse(API_VERSIONS_KEY, 0, peek.correlationId, {
+        return [encodeResponse(API_VERSIONS_KEY, 0, peek.correlationId, {
           errorCode: KafkaProtocolErrorCode.UNSUPPORTED_VERSION,
           apiKeys: apiVersionsList(),
-        });
+        })];
       }
       this.close(`${entry.name} v${peek.apiVersion} is not supported (${entry.minVersion}-${entry.maxVersion})`);
       return null;
@@ -138,7 +142,7 @@ class Connection {
     try {
       const body = await entry.handler(this.ctx, decoded.body, { header: decoded.header, client: this.client });
       if (body === null) return null;
-      return encodeResponse(peek.apiKey, peek.apiVersion, peek.correlationId, body);
+      return encodeResponseChunks(peek.apiKey, peek.apiVersion, peek.correlationId, body);
     } catch (err) {
       log(`${entry.name} v${peek.apiVersion} from ${this.client} failed: ${(err as Error).stack ?? String(err)}`);
       this.close("the request could not be answered");

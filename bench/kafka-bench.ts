@@ -1,0 +1,150 @@
+// npm run bench:kafka: produce and consume throughput through the Kafka protocol,
+// end-to-end latency at fixed rates, and a run with a real client (librdkafka).
+// References in the same run: the log engine's durable append throughput with the
+// same concurrency, and loopback TCP throughput. Ends with one JSON line.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
+import { promisify } from "node:util";
+import { LogManager } from "../src/log/log-manager.js";
+import { encodeRecordBatch } from "../src/protocol/record-batch-codec.js";
+import { Connection, consumeLoad, latencyRun, produceLoad } from "./kafka-load.js";
+
+const MiB = 1024 * 1024;
+const TOTAL = Number(process.env.BENCH_PRODUCE_MIB ?? 256) * MiB;
+const IN_FLIGHT = 8;
+const BUN = process.execPath;
+const results: Record<string, number> = {};
+
+function report(name: string, value: number, unit: string): void {
+  results[name] = Number(value.toFixed(3));
+  console.log(`${name.padEnd(52)} ${value.toLocaleString("en-US", { maximumFractionDigits: 2 }).padStart(14)} ${unit}`);
+}
+
+async function engineAppendMBps(writers: number, recordBytes: number): Promise<number> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-engine-"));
+  const logs = await LogManager.open({ dataDir, maintenanceIntervalMs: 0 });
+  await logs.createTopic("e");
+  const log = logs.partition("e", 0);
+  const count = Math.max(1, Math.floor((64 * 1024) / (recordBytes + 12)));
+  const template = await encodeRecordBatch(Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(recordBytes, "r") })));
+  const batches = Math.ceil(TOTAL / template.length);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: writers }, async () => {
+    const own = Buffer.from(template);
+    while (next++ < batches) await log.append(own);
+  }));
+  const mbps = (batches * template.length) / MiB / ((performance.now() - start) / 1000);
+  await logs.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return mbps;
+}
+
+async function loopbackMBps(): Promise<number> {
+  const sink = spawn(BUN, [path.join(import.meta.dirname, "loopback-sink.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve) => sink.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const chunk = Buffer.alloc(MiB, "t");
+  const bytes = 1024 * MiB;
+  const start = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1", async () => {
+      for (let sent = 0; sent < bytes; sent += chunk.length) {
+        if (!socket.write(chunk)) await new Promise((r) => socket.once("drain", r));
+      }
+      socket.end();
+    });
+    socket.on("data", () => resolve());
+    socket.on("error", reject);
+  });
+  const mbps = bytes / MiB / ((performance.now() - start) / 1000);
+  sink.kill();
+  return mbps;
+}
+
+async function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
+  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--host", "127.0.0.1"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /kafka (\S+),/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`broker exited ${code}: ${stderr}`)));
+  });
+  const [host, port] = address.split(":");
+  return { child, host: host!, port: Number(port) };
+}
+
+async function createTopic(host: string, port: number, name: string, partitions: number): Promise<void> {
+  const { encodeRequest, decodeResponse } = await import("../src/protocol/kafka-frame.js");
+  const conn = await Connection.open(host, port);
+  const frame = encodeRequest({ apiKey: 19, apiVersion: 5, correlationId: 1, clientId: "bench" }, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10000, validateOnly: false,
+  });
+  const body = decodeResponse(19, 5, await conn.send(frame)).body;
+  if (body.topics[0].errorCode !== 0) throw new Error(`create ${name}: ${body.topics[0].errorMessage}`);
+  conn.close();
+}
+
+console.log(`kafka benchmark: ${os.cpus().length} cpus, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, bun ${process.versions.bun}`);
+const loopback = await loopbackMBps();
+report("reference: loopback TCP", loopback, "MB/s");
+const server = await startServer();
+try {
+  for (const [recordBytes, partitions] of [[1024, 1], [1024, 8], [100, 1], [100, 8]] as const) {
+    const engine = await engineAppendMBps(partitions * IN_FLIGHT, recordBytes);
+    report(`reference: engine append ${recordBytes}B, ${partitions * IN_FLIGHT} writers`, engine, "MB/s");
+    const topic = `p-${recordBytes}-${partitions}`;
+    await createTopic(server.host, server.port, topic, partitions);
+    const conns = await Promise.all(Array.from({ length: partitions }, () => Connection.open(server.host, server.port)));
+    const run = await produceLoad(conns, topic, partitions, recordBytes, TOTAL, IN_FLIGHT);
+    report(`produce ${recordBytes}B records, ${partitions} partitions, acks=-1`, run.mbPerSecond, "MB/s");
+    report(`produce ${recordBytes}B records, ${partitions} partitions rec/s`, run.recordsPerSecond, "records/s");
+    results[`ratio_produce_${recordBytes}_${partitions}_to_engine`] = Number((run.mbPerSecond / engine).toFixed(3));
+    console.log(`${"  ratio to engine append".padEnd(52)} ${(run.mbPerSecond / engine).toFixed(3).padStart(14)}`);
+    if (recordBytes === 1024) {
+      const consume = await consumeLoad(conns, topic, partitions, await endOffsets(server.host, server.port, topic, partitions));
+      report(`consume ${recordBytes}B records, ${partitions} partitions`, consume.gbPerSecond, "GB/s");
+      results[`ratio_consume_${partitions}_to_loopback`] = Number((consume.gbPerSecond * 1000 / (loopback * 1.048576)).toFixed(3));
+    }
+    for (const c of conns) c.close();
+  }
+  await createTopic(server.host, server.port, "latency", 1);
+  for (const rate of [1000, 5000]) {
+    const l = await latencyRun(server.host, server.port, "latency", rate, 5);
+    report(`end-to-end latency p50 at ${rate}/s`, l.p50, "ms");
+    report(`end-to-end latency p99 at ${rate}/s`, l.p99, "ms");
+    report(`end-to-end latency p99.9 at ${rate}/s`, l.p999, "ms");
+  }
+  try {
+    await createTopic(server.host, server.port, "librdkafka", 1);
+    const { stdout } = await promisify(execFile)("/usr/bin/python3", [path.join(import.meta.dirname, "librdkafka-produce.py"), `${server.host}:${server.port}`, "librdkafka", "200000"]);
+    const r = JSON.parse(stdout.trim());
+    report("librdkafka producer (confluent-kafka-python), 1KiB, acks=all", r.records_per_second, "records/s");
+    report("librdkafka producer MB/s", r.mb_per_second, "MB/s");
+  } catch (err) {
+    console.log(`librdkafka run skipped: ${(err as Error).message.split("\n")[0]} (needs python3-confluent-kafka)`);
+  }
+} finally {
+  server.child.kill("SIGTERM");
+}
+console.log(JSON.stringify({ bench: "kafka", machine: { nproc: os.cpus().length, memGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)) }, ...results }));
+
+async function endOffsets(host: string, port: number, topic: string, partitions: number): Promise<number[]> {
+  const { encodeRequest, decodeResponse } = await import("../src/protocol/kafka-frame.js");
+  const conn = await Connection.open(host, port);
+  const frame = encodeRequest({ apiKey: 2, apiVersion: 5, correlationId: 1, clientId: "bench" }, {
+    replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: -1n })) }],
+  });
+  const body = decodeResponse(2, 5, await conn.send(frame)).body;
+  conn.close();
+  return body.topics[0].partitions.map((p: { offset: bigint }) => Number(p.offset));
+}
