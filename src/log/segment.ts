@@ -294,30 +294,50 @@ export class Segment {
   }
 
   /**
+   * Where the batch after the last read starts: a consumer reading on from
+   * there needs no index look-up and no header walk.
+   */
+  private readCursor: { offset: number; position: number } | undefined;
+
+  /**
    * Whole batches starting with the one that holds `offset`, stopping before
    * `endOffset` and after `maxBytes` (but always at least one batch). Every
    * batch's CRC is checked: bytes that fail are never served.
    */
   read(offset: number, maxBytes: number, endOffset: number): Buffer | undefined {
-    const first = this.locate(offset);
-    if (!first || first.baseOffset >= endOffset) return undefined;
-    const length = Math.min(this.size - first.position, Math.max(maxBytes, first.size));
-    const buf = this.readAt(first.position, length);
+    let start: number;
+    if (this.readCursor?.offset === offset) start = this.readCursor.position;
+    else {
+      const first = this.locate(offset);
+      if (!first) return undefined;
+      start = first.position;
+    }
+    if (start + HEADER_SIZE > this.size) return undefined;
+    let buf = this.readAt(start, Math.min(this.size - start, Math.max(maxBytes, HEADER_SIZE)));
+    const firstSize = LOG_OVERHEAD + buf.readInt32BE(BATCH_LENGTH);
+    if (readInt64(buf, BASE_OFFSET) >= endOffset) return undefined;
+    if (firstSize > buf.length && start + firstSize <= this.size) buf = this.readAt(start, firstSize);
     let pos = 0;
+    let next = offset;
     while (pos + HEADER_SIZE <= buf.length) {
       const size = LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH);
       if (size < HEADER_SIZE || pos + size > buf.length) break;
-      if (readInt64(buf, pos + BASE_OFFSET) >= endOffset) break;
+      const base = readInt64(buf, pos + BASE_OFFSET);
+      if (base >= endOffset) break;
       if (buf.readInt8(pos + MAGIC) !== CURRENT_MAGIC || !batchCrcMatches(buf, pos, size)) {
-        if (pos === 0) throw new StorageError(`${this.logPath}: batch at byte ${first.position} fails its CRC check; not served`);
+        if (pos === 0) throw new StorageError(`${this.logPath}: batch at byte ${start} fails its CRC check; not served`);
         break;
       }
+      next = base + buf.readInt32BE(pos + LAST_OFFSET_DELTA) + 1;
       pos += size;
     }
-    return pos === 0 ? undefined : buf.subarray(0, pos);
+    if (pos === 0) return undefined;
+    this.readCursor = { offset: next, position: start + pos };
+    return buf.subarray(0, pos);
   }
 
   truncateTo(position: number): void {
+    this.readCursor = undefined;
     fs.ftruncateSync(this.fd, position);
     this.size = position;
     this.offsetIndex.truncateFromValue(position);
