@@ -24,21 +24,24 @@ function report(name: string, value: number, unit: string): void {
   console.log(`${name.padEnd(52)} ${value.toLocaleString("en-US", { maximumFractionDigits: 2 }).padStart(14)} ${unit}`);
 }
 
-async function engineAppendMBps(writers: number, recordBytes: number): Promise<number> {
+/** The engine alone, with the same concurrency as the produce run: `writers` appends in flight per partition. */
+async function engineAppendMBps(partitions: number, writers: number, recordBytes: number): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-engine-"));
   const logs = await LogManager.open({ dataDir, maintenanceIntervalMs: 0 });
-  await logs.createTopic("e");
-  const log = logs.partition("e", 0);
+  await logs.createTopic("e", { partitions });
   const count = Math.max(1, Math.floor((64 * 1024) / (recordBytes + 12)));
   const template = await encodeRecordBatch(Array.from({ length: count }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.alloc(recordBytes, "r") })));
-  const batches = Math.ceil(TOTAL / template.length);
-  let next = 0;
+  const perPartition = Math.ceil(TOTAL / partitions / template.length);
   const start = performance.now();
-  await Promise.all(Array.from({ length: writers }, async () => {
-    const own = Buffer.from(template);
-    while (next++ < batches) await log.append(own);
+  await Promise.all(Array.from({ length: partitions }, async (_, p) => {
+    const log = logs.partition("e", p);
+    let next = 0;
+    await Promise.all(Array.from({ length: writers }, async () => {
+      const own = Buffer.from(template);
+      while (next++ < perPartition) await log.append(own);
+    }));
   }));
-  const mbps = (batches * template.length) / MiB / ((performance.now() - start) / 1000);
+  const mbps = (perPartition * partitions * template.length) / MiB / ((performance.now() - start) / 1000);
   await logs.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
   return mbps;
@@ -63,6 +66,26 @@ async function loopbackMBps(): Promise<number> {
   const mbps = bytes / MiB / ((performance.now() - start) / 1000);
   sink.kill();
   return mbps;
+}
+
+/**
+ * The ceiling of this load generator for consuming: a server that answers every
+ * request with a canned 1 MiB frame, one request in flight, as a consumer fetches.
+ */
+async function requestLoopGBps(): Promise<number> {
+  const frame = Buffer.alloc(4 + MiB, 1);
+  frame.writeInt32BE(MiB, 0);
+  const server = net.createServer((s) => s.on("data", () => s.write(frame)));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const conn = await Connection.open("127.0.0.1", (server.address() as net.AddressInfo).port);
+  const request = Buffer.alloc(12);
+  request.writeInt32BE(8, 0);
+  const start = performance.now();
+  for (let i = 0; i < 512; i++) await conn.send(request);
+  const gbps = (512 * MiB) / 1e9 / ((performance.now() - start) / 1000);
+  conn.close();
+  server.close();
+  return gbps;
 }
 
 async function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
@@ -97,11 +120,13 @@ async function createTopic(host: string, port: number, name: string, partitions:
 console.log(`kafka benchmark: ${os.cpus().length} cpus, ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB, bun ${process.versions.bun}`);
 const loopback = await loopbackMBps();
 report("reference: loopback TCP", loopback, "MB/s");
+const requestLoop = await requestLoopGBps();
+report("reference: 1 MiB request/response loop, canned server", requestLoop, "GB/s");
 const server = await startServer();
 try {
   for (const [recordBytes, partitions] of [[1024, 1], [1024, 8], [100, 1], [100, 8]] as const) {
-    const engine = await engineAppendMBps(partitions * IN_FLIGHT, recordBytes);
-    report(`reference: engine append ${recordBytes}B, ${partitions * IN_FLIGHT} writers`, engine, "MB/s");
+    const engine = await engineAppendMBps(partitions, IN_FLIGHT, recordBytes);
+    report(`reference: engine append ${recordBytes}B, ${partitions} partitions x ${IN_FLIGHT} writers`, engine, "MB/s");
     const topic = `p-${recordBytes}-${partitions}`;
     await createTopic(server.host, server.port, topic, partitions);
     const conns = await Promise.all(Array.from({ length: partitions }, () => Connection.open(server.host, server.port)));
@@ -111,9 +136,10 @@ try {
     results[`ratio_produce_${recordBytes}_${partitions}_to_engine`] = Number((run.mbPerSecond / engine).toFixed(3));
     console.log(`${"  ratio to engine append".padEnd(52)} ${(run.mbPerSecond / engine).toFixed(3).padStart(14)}`);
     if (recordBytes === 1024) {
-      const consume = await consumeLoad(conns, topic, partitions, await endOffsets(server.host, server.port, topic, partitions));
+      const consume = await consumeLoad(conns[0]!, topic, partitions, await endOffsets(server.host, server.port, topic, partitions));
       report(`consume ${recordBytes}B records, ${partitions} partitions`, consume.gbPerSecond, "GB/s");
       results[`ratio_consume_${partitions}_to_loopback`] = Number((consume.gbPerSecond * 1000 / (loopback * 1.048576)).toFixed(3));
+      results[`ratio_consume_${partitions}_to_request_loop`] = Number((consume.gbPerSecond / requestLoop).toFixed(3));
     }
     for (const c of conns) c.close();
   }

@@ -115,19 +115,27 @@ function nextOffset(records: Buffer, current: number): number {
   return last < 0 ? current : Number(records.readBigInt64BE(last)) + records.readInt32BE(last + 23) + 1;
 }
 
-export async function consumeLoad(conns: Connection[], topic: string, partitions: number, endOffsets: number[]): Promise<{ gbPerSecond: number }> {
+/**
+ * Consumes every partition to its end the way Kafka consumers fetch: one
+ * connection, one request for all partitions (1 MiB each, 50 MiB in all), one in flight.
+ */
+export async function consumeLoad(conn: Connection, topic: string, partitions: number, endOffsets: number[]): Promise<{ gbPerSecond: number }> {
+  const offsets = endOffsets.map(() => 0);
   const start = performance.now();
   let bytes = 0;
-  await Promise.all(Array.from({ length: partitions }, async (_, p) => {
-    const conn = conns[p % conns.length]!;
-    let offset = 0;
-    while (offset < endOffsets[p]!) {
-      const body = decodeResponse(1, 11, await conn.send(fetchFrame(topic, p, offset, 16 * 1024 * 1024))).body;
-      const records = body.responses[0].partitions[0].records as Buffer;
+  while (offsets.some((o, p) => o < endOffsets[p]!)) {
+    const frame = encodeRequest({ apiKey: 1, apiVersion: 11, correlationId: correlation++, clientId: "bench" }, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 50 * 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic, partitions: offsets.map((o, p) => ({ partition: p, fetchOffset: BigInt(o), partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1n })) }],
+      forgottenTopicsData: [], rackId: "",
+    });
+    const body = decodeResponse(1, 11, await conn.send(frame)).body;
+    for (const p of body.responses[0].partitions) {
+      const records = p.records as Buffer;
       bytes += records.length;
-      offset = nextOffset(records, offset);
+      offsets[p.partitionIndex] = nextOffset(records, offsets[p.partitionIndex]!);
     }
-  }));
+  }
   return { gbPerSecond: bytes / 1e9 / ((performance.now() - start) / 1000) };
 }
 
