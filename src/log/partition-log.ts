@@ -84,12 +84,15 @@ interface SyncRound {
 const EMPTY = Buffer.alloc(0);
 /** fdatasync rounds that may overlap on one partition. */
 const SYNC_ROUNDS_IN_FLIGHT_MAX = 2;
+/** Unflushed bytes that start a flush at once instead of on the next turn of the event loop. */
+const SYNC_EAGER_BYTES = 256 * 1024;
 
 export class PartitionLog {
   private segments: Segment[] = [];
   private syncWaiters: SyncWaiter[] = [];
   private syncRounds: SyncRound[] = [];
   private roundScheduled = false;
+  private unsyncedBytes = 0;
   private dirty = new Set<Segment>();
   private dataWaiters = new Set<Waiter>();
   private appendTail: Promise<void> = Promise.resolve();
@@ -315,6 +318,7 @@ export class PartitionLog {
     const segment = this.active;
     segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
     this.dirty.add(segment);
+    this.unsyncedBytes += batch.length;
     if (h.producerId >= 0) {
       this.producers.record(h.producerId, h.producerEpoch, {
         firstSeq: h.baseSequence, lastSeq: h.baseSequence + h.lastOffsetDelta, baseOffset, lastOffset,
@@ -358,7 +362,13 @@ export class PartitionLog {
   }
 
   private scheduleSyncRound(): void {
-    if (this.roundScheduled || this.syncRounds.length >= SYNC_ROUNDS_IN_FLIGHT_MAX || this.syncWaiters.length === 0) return;
+    if (this.syncRounds.length >= SYNC_ROUNDS_IN_FLIGHT_MAX || this.syncWaiters.length === 0) return;
+    if (this.unsyncedBytes >= SYNC_EAGER_BYTES) {
+      // Enough is waiting: flush it now, so the disk works while the next appends are still being written.
+      this.startSyncRound();
+      return;
+    }
+    if (this.roundScheduled) return;
     // Start on the next turn of the event loop, so every append that became
     // ready in this turn writes first and shares the fdatasync.
     this.roundScheduled = true;
@@ -383,6 +393,7 @@ export class PartitionLog {
     this.syncWaiters = [];
     const segments = [...this.dirty];
     this.dirty.clear();
+    this.unsyncedBytes = 0;
     this.syncRounds.push(round);
     Promise.all(segments.map((s) => s.datasync())).then(
       () => {
