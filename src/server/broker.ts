@@ -24,6 +24,8 @@ export interface Broker {
   /** "host:port" of the Kafka listener, as clients should use it. */
   readonly brokers: string[];
   readonly kafkaPort: number;
+  /** Kafka requests served so far, by "ApiName vN". */
+  kafkaRequestCounts(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     groups,
     brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
     kafkaPort: listener.port,
+    kafkaRequestCounts: () => new Map(listener.requestCounts),
     stop: () => (stopping ??= (async () => {
       shutdown.abort();
       groups.shutdown();

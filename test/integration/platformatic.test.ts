@@ -45,5 +45,12 @@ describe("@platformatic/kafka", () => {
     expect([...groups.keys()]).toContain("pk-group");
     await admin.deleteTopics({ topics: ["pk-events"] });
     await admin.close();
+    // This client speaks the newest, flexible versions: check that is what the broker served.
+    const served = [...broker.kafkaRequestCounts().keys()];
+    const highest = (api: string) => Math.max(...served.filter((k) => k.startsWith(`${api} v`)).map((k) => Number(k.split(" v")[1])));
+    expect(highest("Produce")).toBeGreaterThanOrEqual(9);
+    expect(highest("Fetch")).toBeGreaterThanOrEqual(12);
+    expect(highest("Metadata")).toBeGreaterThanOrEqual(9);
+    expect(highest("JoinGroup")).toBeGreaterThanOrEqual(6);
   });
 });

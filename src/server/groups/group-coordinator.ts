@@ -32,8 +32,8 @@ export interface Protocol {
   metadata: Buffer;
 }
 
-export interface JoinRequest {
-  groupId: string;
+/** What a member says about itself when it joins. */
+interface MemberSettings {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;
@@ -42,6 +42,10 @@ export interface JoinRequest {
   rebalanceTimeoutMs: number;
   protocolType: string;
   protocols: Protocol[];
+}
+
+export interface JoinRequest extends MemberSettings {
+  groupId: string;
   /** Whether the client understands MEMBER_ID_REQUIRED (JoinGroup v4+). */
   canRetryWithMemberId: boolean;
 }
@@ -56,25 +60,11 @@ export interface JoinResult {
   members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
 }
 
-export interface Member {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: Protocol[];
+export interface Member extends MemberSettings {
   assignment: Buffer;
   joinWaiter?: (result: JoinResult) => void;
   syncWaiter?: (result: { errorCode: number; assignment: Buffer }) => void;
   sessionTimer?: NodeJS.Timeout;
-}
-
-export class GroupError extends Error {
-  constructor(readonly kafkaErrorCode: number, message: string) {
-    super(message);
-  }
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -32,6 +32,9 @@ function log(message: string): void {
   process.stderr.write(`tributary kafka: ${message}\n`);
 }
 
+/** Requests served, by "ApiName vN": the seed of the broker's metrics. */
+export type RequestCounts = Map<string, number>;
+
 class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -41,7 +44,8 @@ class Connection {
   private closed = false;
   readonly client: string;
 
-  constructor(private readonly socket: net.Socket, private readonly ctx: KafkaContext, private readonly limits: KafkaListenerLimits) {
+  constructor(private readonly socket: net.Socket, private readonly ctx: KafkaContext, private readonly limits: KafkaListenerLimits,
+    private readonly counts: RequestCounts) {
     this.client = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on("data", (data) => this.onData(data));
@@ -139,6 +143,8 @@ class Connection {
       this.close(`undecodable ${entry.name} v${peek.apiVersion} request: ${(err as Error).message}`);
       return null;
     }
+    const counted = `${entry.name} v${peek.apiVersion}`;
+    this.counts.set(counted, (this.counts.get(counted) ?? 0) + 1);
     try {
       const body = await entry.handler(this.ctx, decoded.body, { header: decoded.header, client: this.client });
       if (body === null) return null;
@@ -159,6 +165,7 @@ export function apiVersionsList(): { apiKey: number; minVersion: number; maxVers
 
 export class KafkaListener {
   private readonly connections = new Set<Connection>();
+  readonly requestCounts: RequestCounts = new Map();
 
   private constructor(private readonly server: net.Server, readonly port: number) {}
 
@@ -177,7 +184,7 @@ export class KafkaListener {
         socket.destroy();
         return;
       }
-      const connection = new Connection(socket, ctx, limits);
+      const connection = new Connection(socket, ctx, limits, listener.requestCounts);
       listener.connections.add(connection);
       socket.on("close", () => listener?.connections.delete(connection));
     });
