@@ -3,7 +3,18 @@ with every codec, then a consumer group of two that reads everything back and
 commits. Prints one JSON line with what it saw; exits non-zero on any error."""
 import json
 import sys
-from confluent_kafka import Consumer, Producer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+
+RETRIABLE_COMMIT = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID, KafkaError._NO_OFFSET}
+
+
+def commit(consumer, **kwargs):
+    """Commits synchronously; a commit refused because the group is rebalancing is left to a later one."""
+    try:
+        consumer.commit(asynchronous=False, **kwargs)
+    except KafkaException as e:
+        if e.args[0].code() not in RETRIABLE_COMMIT:
+            raise
 
 brokers, topic, group = sys.argv[1], sys.argv[2], sys.argv[3]
 sent = []
@@ -11,7 +22,7 @@ for codec in ["none", "gzip", "snappy", "lz4", "zstd"]:
     errors = []
     p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True, "compression.type": codec, "linger.ms": 5})
     for i in range(20):
-        value = f"{codec}-{i}"
+        value = f"{codec}-{i}-" + "payload" * 40  # compressible: librdkafka skips codecs that do not shrink
         p.produce(topic, key=f"k{i % 4}", value=value, on_delivery=lambda err, msg: errors.append(err) if err else None)
         sent.append(value)
     p.flush(30)
@@ -33,7 +44,16 @@ while len(seen) < len(sent) and rounds < 600:
         if msg.error():
             raise KafkaException(msg.error())
         seen.add(msg.value().decode())
-        c.commit(message=msg, asynchronous=False)
+        commit(c, message=msg)
+# Once the group has settled, each member commits its positions (earlier commits may have met a rebalance).
+for _ in range(50):
+    for c in consumers:
+        c.poll(0.1)
+        if c.assignment():
+            commit(c)
+    done = consumers[0].committed([TopicPartition(topic, p) for p in range(3)], timeout=10)
+    if sum(tp.offset for tp in done if tp.offset >= 0) == len(sent):
+        break
 committed = consumers[0].committed([TopicPartition(topic, p) for p in range(3)], timeout=10)
 for c in consumers:
     c.close()

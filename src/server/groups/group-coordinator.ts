@@ -302,7 +302,9 @@ export class Group {
     const member = this.members.get(memberId);
     if (!member) return this.fencedOrUnknown(groupInstanceId);
     if (generationId !== this.generationId) return E.ILLEGAL_GENERATION;
-    if (this.state === "PreparingRebalance" || this.state === "CompletingRebalance") return E.REBALANCE_IN_PROGRESS;
+    // As in Kafka: members may still commit while a rebalance is being prepared (before they rejoin),
+    // but not between the join and the leader's assignment.
+    if (this.state === "CompletingRebalance") return E.REBALANCE_IN_PROGRESS;
     this.touch(member);
     return 0;
   }
