@@ -89,7 +89,7 @@ async function requestLoopGBps(): Promise<number> {
 }
 
 async function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
-  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--host", "127.0.0.1"],
+  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--http-port", "0", "--host", "127.0.0.1"],
     { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

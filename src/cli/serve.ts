@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
       for (const r of logs.recoveries) {
         process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
       }
-      process.stdout.write(`tributary ready: kafka ${broker.brokers[0]}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+      process.stdout.write(`tributary ready: kafka ${broker.brokers[0]}, http ${broker.httpUrl}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;
       process.stdout.write("tributary stopped\n");

@@ -30,6 +30,10 @@ export interface BrokerConfig {
   /** How long the rest of a started Kafka request may take to arrive before the connection is closed. */
   kafkaRequestReadTimeoutMs: number;
   kafkaConnectionsMax: number;
+  /** HTTP API port; 0 picks a free one. */
+  httpPort: number;
+  /** Largest HTTP request body. */
+  httpBodyBytesMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +106,8 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   kafkaRequestReadTimeoutMs: { env: "TRIBUTARY_KAFKA_REQUEST_READ_TIMEOUT_MS", default: 30_000, parse: integer(10, 3_600_000),
     doc: "a client that sends part of a request and then nothing for this long is disconnected" },
   kafkaConnectionsMax: { env: "TRIBUTARY_KAFKA_CONNECTIONS_MAX", default: 20_000, parse: integer(1, 1_000_000), doc: "most Kafka connections open at once" },
+  httpPort: { env: "TRIBUTARY_HTTP_PORT", default: 8080, parse: integer(0, 65535), doc: "HTTP API port (0: any free port)" },
+  httpBodyBytesMax: { env: "TRIBUTARY_HTTP_BODY_BYTES_MAX", default: 8 * 1024 * 1024, parse: integer(1024, 1024 ** 3), doc: "largest HTTP request body, in bytes" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

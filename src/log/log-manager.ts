@@ -25,6 +25,8 @@ import { isTopicSetting, resolveTopicConfig, validateOverrides, type TopicConfig
 
 export const METADATA_TOPIC = "__tributary_metadata";
 export const OFFSETS_TOPIC = "__consumer_offsets";
+/** Where the schema registry keeps its schemas, as the Confluent registry does. */
+export const SCHEMAS_TOPIC = "_schemas";
 const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
   "cleanup.policy": "compact",
   "segment.bytes": String(16 * 1024 * 1024),
@@ -91,6 +93,8 @@ export class LogManager {
   private closed = false;
   private catalog!: CompactedStore<TopicRecord | ClusterRecord | { next: number }>;
   offsets!: OffsetStore;
+  /** The schema registry's store (interpreted by src/schema/). */
+  schemaStore!: CompactedStore<unknown>;
   clusterId = "";
   /** Per partition, what start-up recovery found (only partitions where it cut something). */
   readonly recoveries: { partition: string; report: OpenReport }[] = [];
@@ -141,6 +145,10 @@ export class LogManager {
     await offsets.load();
     this.offsets = new OffsetStore(offsets);
     this.topics.set(OFFSETS_TOPIC, { record: this.internalRecord(OFFSETS_TOPIC), internal: true, partitions: [offsetsLog] });
+    const schemasLog = this.openPartition(SCHEMAS_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
+    this.schemaStore = new CompactedStore<unknown>(schemasLog);
+    await this.schemaStore.load();
+    this.topics.set(SCHEMAS_TOPIC, { record: this.internalRecord(SCHEMAS_TOPIC), internal: true, partitions: [schemasLog] });
     for (const [key, value] of this.catalog.entries()) {
       if (!key.startsWith("topic/")) continue;
       const record = value as TopicRecord;

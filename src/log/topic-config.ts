@@ -20,6 +20,7 @@ export interface TopicConfig {
   minCleanableDirtyRatio: number;
   indexIntervalBytes: number;
   flush: FlushPolicy;
+  schemaInvalidPolicy: "reject" | "dead-letter";
 }
 
 interface Setting {
@@ -89,6 +90,8 @@ export const TOPIC_SETTINGS: readonly Setting[] = [
   { key: "flush", field: "flush", default: "always",
     parse: (v, k) => (v.trim() === "always" ? "always" : integer(1, 24 * 60 * 60 * 1000)(v, k)),
     doc: "always: acknowledge an append only after fdatasync (group commit); N: acknowledge after the write and fdatasync every N ms, so up to N ms of acknowledged records can be lost if the machine (not the process) fails" },
+  { key: "schema.invalid.policy", field: "schemaInvalidPolicy", default: "reject", parse: oneOf("reject", "dead-letter"),
+    doc: "records that fail the topic's JSON Schema: reject the request, or append them to <topic>.dlq with the reason in headers" },
 ];
 
 const BY_KEY = new Map(TOPIC_SETTINGS.map((s) => [s.key, s]));

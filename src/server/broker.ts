@@ -16,14 +16,21 @@ import { DEFAULT_LIMITS, KafkaListener } from "./kafka/kafka-listener.js";
 import { ProducerIds } from "./kafka/producer-ids.js";
 import { FetchSessions } from "./kafka/fetch-sessions.js";
 import type { KafkaContext } from "./kafka/kafka-context.js";
+import { SchemaRegistry } from "../schema/schema-registry.js";
+import { RecordValidation } from "../schema/record-validation.js";
+import { buildHttpApp } from "./http/app.js";
+import { listenHttp, type HttpServerHandle } from "./http/listen.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
   readonly logs: LogManager;
   readonly groups: GroupCoordinator;
+  readonly registry: SchemaRegistry;
   /** "host:port" of the Kafka listener, as clients should use it. */
   readonly brokers: string[];
   readonly kafkaPort: number;
+  /** Base URL of the HTTP API (REST, schema registry). */
+  readonly httpUrl: string;
   /** Kafka requests served so far, by "ApiName vN". */
   kafkaRequestCounts(): Map<string, number>;
   stop(): Promise<void>;
@@ -54,12 +61,15 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     requireMemberId: true,
   });
+  const registry = new SchemaRegistry(logs.schemaStore);
+  const validation = new RecordValidation(registry);
   const shutdown = new AbortController();
   const ctx: KafkaContext = {
     logs,
     groups,
     producerIds: new ProducerIds(logs),
     fetchSessions: new FetchSessions(),
+    validation,
     nodeId: config.nodeId,
     advertisedHost: config.advertisedHost,
     advertisedPort: config.advertisedPort,
@@ -81,17 +91,29 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     throw new ConfigError(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${(err as Error).message}`);
   }
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
+  let http: HttpServerHandle;
+  try {
+    http = await listenHttp(buildHttpApp({ logs, registry, validation, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
+  } catch (err) {
+    await listener.close();
+    await logs.close();
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    throw new ConfigError(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${(err as Error).message}`);
+  }
   let stopping: Promise<void> | undefined;
   return {
     config,
     logs,
     groups,
+    registry,
     brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
     kafkaPort: listener.port,
+    httpUrl: `http://${ctx.advertisedHost}:${http.port}`,
     kafkaRequestCounts: () => new Map(listener.requestCounts),
     stop: () => (stopping ??= (async () => {
       shutdown.abort();
       groups.shutdown();
+      await http.close();
       await listener.close();
       await logs.close();
       if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });

@@ -7,9 +7,9 @@ import { tempDir } from "../helpers/temp-dir.js";
 describe("the compiled binary", () => {
   it("serves until SIGTERM, stops cleanly, and refuses a second server on the same data dir", async () => {
     const dataDir = tempDir();
-    const server = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
-    expect(server.readyLine).toMatch(/^tributary ready: kafka 127.0.0.1:\d+, data dir .+, 0 topics, cluster [0-9a-f-]{36}$/);
-    const second = tributary(["serve", "--data-dir", dataDir, "--kafka-port", "0"]);
+    const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"]);
+    expect(server.readyLine).toMatch(/^tributary ready: kafka 127.0.0.1:\d+, http http:\/\/127.0.0.1:\d+, data dir .+, 0 topics, cluster [0-9a-f-]{36}$/);
+    const second = tributary(["serve", "--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"]);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`in use by process ${server.process.pid}`));
     const offline = tributary(["topic", "list", "--data-dir", dataDir]);
@@ -24,12 +24,12 @@ describe("the compiled binary", () => {
 
   it("starts again after SIGKILL, taking over the dead server's lock", async () => {
     const dataDir = tempDir();
-    const first = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
+    const first = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"]);
     const clusterId = first.readyLine.split("cluster ")[1];
     first.process.kill("SIGKILL");
     await first.exited;
     expect(fs.existsSync(path.join(dataDir, "tributary.lock"))).toBe(true);
-    const second = await serve(["--data-dir", dataDir, "--kafka-port", "0"]);
+    const second = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"]);
     expect(second.readyLine.split("cluster ")[1]).toBe(clusterId);
     second.process.kill("SIGINT");
     expect(await second.exited).toBe(0);
@@ -143,8 +143,8 @@ describe("log verify", () => {
 
 describe("serve for CI and groups from the CLI", () => {
   it("serve --ephemeral: Kafka clients work, and the data dir is gone after SIGTERM", async () => {
-    const server = await serve(["--ephemeral", "--kafka-port", "0"]);
-    const match = /kafka (\S+), data dir (\S+) \(ephemeral\)/.exec(server.readyLine)!;
+    const server = await serve(["--ephemeral", "--kafka-port", "0", "--http-port", "0"]);
+    const match = /kafka (\S+), http \S+, data dir (\S+) \(ephemeral\)/.exec(server.readyLine)!;
     expect(fs.existsSync(match[2]!)).toBe(true);
     const { Kafka, logLevel } = await import("kafkajs");
     const kafka = new Kafka({ brokers: [match[1]!], logLevel: logLevel.NOTHING });

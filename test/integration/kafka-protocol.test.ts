@@ -10,7 +10,7 @@ let broker: Broker;
 let client: RawKafka;
 
 beforeAll(async () => {
-  broker = await startBroker({ ephemeral: true, kafkaPort: 0, kafkaRequestReadTimeoutMs: 300, groupInitialRebalanceDelayMs: 0 });
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, kafkaRequestReadTimeoutMs: 300, groupInitialRebalanceDelayMs: 0 });
   client = await RawKafka.connect(broker.brokers[0]!);
   await broker.logs.createTopic("raw", { partitions: 2 });
 });
@@ -143,7 +143,7 @@ describe("Kafka protocol over raw frames", () => {
 describe("idempotent producer over raw frames", () => {
   it("answers a retried batch with its original offset, refuses gaps and stale epochs, across a restart", async () => {
     const dataDir = tempDir();
-    let own = await startBroker({ dataDir, kafkaPort: 0 });
+    let own = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0 });
     await own.logs.createTopic("idem-raw");
     let raw = await RawKafka.connect(own.brokers[0]!);
     const init = await raw.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
@@ -159,7 +159,7 @@ describe("idempotent producer over raw frames", () => {
     // Crash-free restart: the producer state comes back from the checkpoint.
     const port = own.kafkaPort;
     await own.stop();
-    own = await startBroker({ dataDir, kafkaPort: port });
+    own = await startBroker({ dataDir, kafkaPort: port, httpPort: 0 });
     raw = await RawKafka.connect(own.brokers[0]!);
     expect(await send(1)).toMatchObject({ errorCode: 0, baseOffset: 1n });
     expect(await send(2)).toMatchObject({ errorCode: 0, baseOffset: 2n });

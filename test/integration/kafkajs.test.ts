@@ -14,7 +14,7 @@ let kafka: Kafka;
 let admin: Admin;
 
 beforeAll(async () => {
-  broker = await startBroker({ ephemeral: true, kafkaPort: 0, groupInitialRebalanceDelayMs: 0, groupSessionTimeoutMinMs: 500 });
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0, groupSessionTimeoutMinMs: 500 });
   kafka = new Kafka({ brokers: broker.brokers, clientId: "kafkajs-suite", logLevel: logLevel.NOTHING });
   admin = kafka.admin();
   await admin.connect();
@@ -208,7 +208,7 @@ describe("kafkajs: a consumer group of three processes", () => {
 describe("kafkajs: idempotent producer", () => {
   it("writes no duplicates while retrying across a broker restart", async () => {
     const dataDir = tempDir();
-    let own = await startBroker({ dataDir, kafkaPort: 0 });
+    let own = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0 });
     const port = own.kafkaPort;
     const client = new Kafka({ brokers: own.brokers, clientId: "idem", logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -218,7 +218,7 @@ describe("kafkajs: idempotent producer", () => {
     const restart = (async () => {
       await own.stop();
       await new Promise((r) => setTimeout(r, 300));
-      own = await startBroker({ dataDir, kafkaPort: port });
+      own = await startBroker({ dataDir, kafkaPort: port, httpPort: 0 });
     })();
     const sends = [];
     for (let i = 0; i < 10; i++) sends.push(producer.send({ topic: "idem", messages: [{ value: `during-${i}` }] }));

@@ -8,7 +8,7 @@ import { startBroker, type Broker } from "../../src/server/broker.js";
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = await startBroker({ ephemeral: true, kafkaPort: 0, groupInitialRebalanceDelayMs: 0 });
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0 });
 });
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ const PYTHON = "/usr/bin/python3";
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = await startBroker({ ephemeral: true, kafkaPort: 0, groupInitialRebalanceDelayMs: 0 });
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0 });
 });
 
 afterAll(async () => {

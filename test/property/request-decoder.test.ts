@@ -84,7 +84,7 @@ describe("request decoder", () => {
 describe("a live broker under mutated frames", () => {
   let broker: Broker;
   beforeAll(async () => {
-    broker = await startBroker({ ephemeral: true, kafkaPort: 0, kafkaRequestReadTimeoutMs: 200, autoCreateTopics: false });
+    broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, kafkaRequestReadTimeoutMs: 200, autoCreateTopics: false });
   });
   afterAll(async () => {
     await broker?.stop();

@@ -4,6 +4,7 @@ import type { RequestHeader } from "../../protocol/kafka-frame.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { ProducerIds } from "./producer-ids.js";
 import type { FetchSessions } from "./fetch-sessions.js";
+import type { RecordValidation } from "../../schema/record-validation.js";
 
 /** What every Kafka request handler may use. */
 export interface KafkaContext {
@@ -11,6 +12,8 @@ export interface KafkaContext {
   groups: GroupCoordinator;
   producerIds: ProducerIds;
   fetchSessions: FetchSessions;
+  /** Validation on write against topics' JSON Schemas. */
+  validation: RecordValidation;
   nodeId: number;
   advertisedHost: string;
   advertisedPort: number;

@@ -1,9 +1,18 @@
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode, KafkaProtocolErrorCode } from "../../../protocol/kafka-error-codes.js";
-import { splitBatches } from "../../../protocol/record-batch-codec.js";
+import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
+import type { RecordVerdict } from "../../../schema/record-validation.js";
 import { InvalidRecordError, LogError } from "../../../log/errors.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
+
+/** Records that fail their topic's JSON Schema: INVALID_RECORD with one error per record. */
+class SchemaViolationError extends InvalidRecordError {
+  constructor(topic: string, readonly verdicts: RecordVerdict[]) {
+    const first = verdicts[0]!;
+    super(`${verdicts.length} record(s) fail the schema of ${topic}; record ${first.index}: ${first.errors.map((e) => `${e.instancePath} ${e.message}`).join("; ")}`, first.index);
+  }
+}
 
 /** Produce versions below this are advertised (see NOTES: librdkafka's codec probe) but answered UNSUPPORTED_VERSION. */
 export const PRODUCE_MIN_DECODED_VERSION = 3;
@@ -35,8 +44,18 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
     const reason = !records || records.length === 0 ? "no records" : batches.length > 1 ? "more than one record batch" : "a truncated or malformed record batch";
     append = Promise.reject(new InvalidRecordError(`produce to ${topic}-${index} carries ${reason}; exactly one RecordBatch v2 is required`));
   } else {
+    const batch = batches[0]!;
     // The frame buffer is ours alone: the log may write the offsets into it in place.
-    append = log.append(batches[0]!).then((r) => partitionResponse(index, 0, {
+    const write = () => log.append(batch);
+    const written = ctx.validation.requiresValidation(topic)
+      ? ctx.validation.inOrder(topic, index, async () => {
+        const decoded = await decodeRecordBatch(batch);
+        const verdicts = ctx.validation.check(topic, decoded.records.map((r) => r.value), `Kafka producer ${info.client}`);
+        if (verdicts.length) throw new SchemaViolationError(topic, verdicts);
+        return write();
+      })
+      : write();
+    append = written.then((r) => partitionResponse(index, 0, {
       baseOffset: BigInt(r.baseOffset),
       logAppendTimeMs: BigInt(r.logAppendTime),
       logStartOffset: BigInt(r.logStartOffset),
@@ -48,10 +67,10 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
       process.stderr.write(`tributary kafka: refused produce to ${topic}-${index} from ${info.client}: ${err.message}\n`);
     }
     const recordIndex = err instanceof InvalidRecordError ? err.batchIndex : 0;
-    return partitionResponse(index, code, {
-      errorMessage: errorMessageOf(err),
-      recordErrors: code === KafkaErrorCode.INVALID_RECORD ? [{ batchIndex: recordIndex, batchIndexErrorMessage: errorMessageOf(err) }] : [],
-    });
+    const recordErrors = err instanceof SchemaViolationError
+      ? err.verdicts.map((v) => ({ batchIndex: v.index, batchIndexErrorMessage: v.errors.map((e) => `${e.instancePath} ${e.message}`).join("; ") }))
+      : code === KafkaErrorCode.INVALID_RECORD ? [{ batchIndex: recordIndex, batchIndexErrorMessage: errorMessageOf(err) }] : [];
+    return partitionResponse(index, code, { errorMessage: errorMessageOf(err), recordErrors });
   });
 }
 

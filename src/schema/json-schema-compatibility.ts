@@ -1,0 +1,195 @@
+// Decides whether one JSON Schema accepts every document another accepts, and
+// says where and why not. BACKWARD means the new schema reads all data written
+// with the old one (old ⊆ new); FORWARD swaps them; FULL is both. The check is
+// conservative: when it cannot prove inclusion it reports an incompatibility.
+
+type Schema = Record<string, unknown> | boolean;
+
+export interface Incompatibility {
+  /** JSON path in the schema, e.g. "#/properties/address/properties/zip". */
+  path: string;
+  /** Confluent-style rule name, e.g. "TYPE_NARROWED". */
+  rule: string;
+  message: string;
+}
+
+const ALL_TYPES = ["null", "boolean", "object", "array", "number", "integer", "string"];
+
+function resolve(schema: Schema, root: Schema, seen = 0): Schema {
+  if (typeof schema !== "object" || typeof schema.$ref !== "string" || seen > 32) return schema;
+  const ref = schema.$ref;
+  if (!ref.startsWith("#")) return true; // remote refs are not followed: treated as "anything"
+  let target: unknown = root;
+  for (const part of ref.slice(1).split("/").filter(Boolean)) {
+    target = (target as Record<string, unknown> | undefined)?.[decodeURIComponent(part.replace(/~1/g, "/").replace(/~0/g, "~"))];
+  }
+  return target === undefined ? true : resolve(target as Schema, root, seen + 1);
+}
+
+function types(s: Record<string, unknown>): Set<string> {
+  const t = s.type;
+  if (t === undefined) {
+    if (s.enum) return new Set((s.enum as unknown[]).map(typeOfValue));
+    if ("const" in s) return new Set([typeOfValue(s.const)]);
+    return new Set(ALL_TYPES);
+  }
+  const list = Array.isArray(t) ? (t as string[]) : [t as string];
+  return new Set(list);
+}
+
+function typeOfValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
+}
+
+function accepts(types: Set<string>, t: string): boolean {
+  return types.has(t) || (t === "integer" && types.has("number"));
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function acceptsAnything(s: Schema): boolean {
+  if (s === true) return true;
+  if (s === false) return false;
+  const keys = Object.keys(s).filter((k) => !["$schema", "$id", "title", "description", "default", "examples", "$comment", "definitions", "$defs"].includes(k));
+  return keys.length === 0;
+}
+
+class Checker {
+  readonly problems: Incompatibility[] = [];
+
+  constructor(private readonly oldRoot: Schema, private readonly newRoot: Schema) {}
+
+  private fail(path: string, rule: string, message: string): void {
+    this.problems.push({ path, rule, message: `${path}: ${message} (${rule})` });
+  }
+
+  /** Records why `newSchema` may refuse a document `oldSchema` accepts. */
+  check(oldSchema: Schema, newSchema: Schema, path: string, depth = 0): void {
+    if (depth > 64) return;
+    const o = resolve(oldSchema, this.oldRoot);
+    const n = resolve(newSchema, this.newRoot);
+    if (o === false || acceptsAnything(n)) return;
+    if (n === false) return this.fail(path, "SCHEMA_REMOVED", "the new schema accepts nothing here");
+    if (o === true) return this.fail(path, "SCHEMA_RESTRICTED", "the old schema accepted anything here; the new one does not");
+    const ob = o as Record<string, unknown>;
+    const nb = n as Record<string, unknown>;
+    for (const branchKey of ["anyOf", "oneOf"] as const) {
+      if (Array.isArray(nb[branchKey])) {
+        const branches = nb[branchKey] as Schema[];
+        const oldBranches = Array.isArray(ob[branchKey]) ? (ob[branchKey] as Schema[]) : [o];
+        for (const [i, ob2] of oldBranches.entries()) {
+          const fits = branches.some((b) => {
+            const probe = new Checker(this.oldRoot, this.newRoot);
+            probe.check(ob2, b, path, depth + 1);
+            return probe.problems.length === 0;
+          });
+          if (!fits) this.fail(`${path}/${branchKey}/${i}`, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", `no ${branchKey} branch of the new schema accepts what this branch of the old one did`);
+        }
+        return;
+      }
+    }
+    const ot = types(ob);
+    const nt = types(nb);
+    const lost = [...ot].filter((t) => !accepts(nt, t));
+    if (lost.length) this.fail(path, "TYPE_NARROWED", `type ${lost.join(", ")} was accepted and no longer is`);
+    this.checkEnum(ob, nb, path);
+    this.checkLimits(ob, nb, path);
+    if (accepts(ot, "object") && accepts(nt, "object")) this.checkObject(ob, nb, path, depth);
+    if (accepts(ot, "array") && accepts(nt, "array")) this.check(ob.items as Schema ?? true, nb.items as Schema ?? true, `${path}/items`, depth + 1);
+  }
+
+  private checkEnum(o: Record<string, unknown>, n: Record<string, unknown>, path: string): void {
+    if ("const" in n && !("const" in o && equal(o.const, n.const))) {
+      if (!(Array.isArray(o.enum) && o.enum.every((v) => equal(v, n.const)))) this.fail(path, "ENUM_NARROWED", `const ${JSON.stringify(n.const)} was not required before`);
+    }
+    if (!Array.isArray(n.enum)) return;
+    const newValues = n.enum as unknown[];
+    const oldValues = Array.isArray(o.enum) ? (o.enum as unknown[]) : "const" in o ? [o.const] : undefined;
+    if (!oldValues) return this.fail(path, "ENUM_ADDED", "an enum now restricts values that were free before");
+    const dropped = oldValues.filter((v) => !newValues.some((w) => equal(v, w)));
+    if (dropped.length) this.fail(path, "ENUM_NARROWED", `enum no longer allows ${dropped.map((v) => JSON.stringify(v)).join(", ")}`);
+  }
+
+  private checkLimits(o: Record<string, unknown>, n: Record<string, unknown>, path: string): void {
+    const lower = ["minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"];
+    const upper = ["maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"];
+    for (const key of lower) {
+      if (typeof n[key] !== "number") continue;
+      if (typeof o[key] !== "number" || (o[key] as number) < (n[key] as number)) {
+        this.fail(path, `${key.toUpperCase()}_INCREASED`, `${key} ${n[key]} is stricter than ${o[key] ?? "none"}`);
+      }
+    }
+    for (const key of upper) {
+      if (typeof n[key] !== "number") continue;
+      if (typeof o[key] !== "number" || (o[key] as number) > (n[key] as number)) {
+        this.fail(path, `${key.toUpperCase()}_DECREASED`, `${key} ${n[key]} is stricter than ${o[key] ?? "none"}`);
+      }
+    }
+    for (const key of ["pattern", "format", "multipleOf"]) {
+      if (n[key] !== undefined && !equal(o[key], n[key])) this.fail(path, `${key.toUpperCase()}_CHANGED`, `${key} ${JSON.stringify(n[key])} was ${JSON.stringify(o[key] ?? null)}`);
+    }
+    if (n.uniqueItems === true && o.uniqueItems !== true) this.fail(path, "UNIQUE_ITEMS_ADDED", "items must now be unique");
+  }
+
+  private checkObject(o: Record<string, unknown>, n: Record<string, unknown>, path: string, depth: number): void {
+    const oProps = (o.properties ?? {}) as Record<string, Schema>;
+    const nProps = (n.properties ?? {}) as Record<string, Schema>;
+    const oAdditional = (o.additionalProperties ?? true) as Schema;
+    const nAdditional = (n.additionalProperties ?? true) as Schema;
+    const oRequired = new Set((o.required ?? []) as string[]);
+    for (const name of (n.required ?? []) as string[]) {
+      const hasDefault = typeof nProps[name] === "object" && "default" in (nProps[name] as object);
+      if (!oRequired.has(name) && !hasDefault) this.fail(`${path}/required`, "REQUIRED_PROPERTY_ADDED", `property '${name}' is now required`);
+    }
+    for (const [name, schema] of Object.entries(nProps)) {
+      const at = `${path}/properties/${name}`;
+      if (name in oProps) this.check(oProps[name]!, schema, at, depth + 1);
+      else if (oAdditional !== false) {
+        // Old data may carry this property with any value the old schema let through.
+        const probe = new Checker(this.oldRoot, this.newRoot);
+        probe.check(oAdditional, schema, at, depth + 1);
+        if (probe.problems.length) this.fail(at, "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", `property '${name}' was added while the old model was open`);
+      }
+    }
+    for (const [name, schema] of Object.entries(oProps)) {
+      if (name in nProps) continue;
+      const at = `${path}/properties/${name}`;
+      if (nAdditional === false) this.fail(at, "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", `property '${name}' was removed from a closed model`);
+      else this.check(schema, nAdditional, at, depth + 1);
+    }
+    if (oAdditional !== false && !(acceptsAnything(nAdditional))) {
+      this.check(oAdditional, nAdditional, `${path}/additionalProperties`, depth + 1);
+    }
+  }
+}
+
+/** Why `newSchema` cannot read every document valid under `oldSchema` (empty: it can). */
+export function backwardIncompatibilities(oldSchema: Schema, newSchema: Schema): Incompatibility[] {
+  const checker = new Checker(oldSchema, newSchema);
+  checker.check(oldSchema, newSchema, "#");
+  return checker.problems;
+}
+
+export const COMPATIBILITY_LEVELS = ["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"] as const;
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
+
+/** Messages for every rule `candidate` breaks against `previous` (newest last) under `level`. */
+export function compatibilityProblems(level: CompatibilityLevel, previous: Schema[], candidate: Schema): string[] {
+  if (level === "NONE" || previous.length === 0) return [];
+  const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
+  const messages: string[] = [];
+  for (const old of against) {
+    if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
+      for (const p of backwardIncompatibilities(old, candidate)) messages.push(`BACKWARD: ${p.message}`);
+    }
+    if (level.startsWith("FORWARD") || level.startsWith("FULL")) {
+      for (const p of backwardIncompatibilities(candidate, old)) messages.push(`FORWARD: ${p.message}`);
+    }
+  }
+  return [...new Set(messages)];
+}

@@ -1,0 +1,86 @@
+// Validation on write: a topic whose subject `<topic>-value` has a schema gets
+// every record value checked against it, whatever door the record came in by
+// (HTTP or Kafka). Values may be plain JSON or framed in the schema-registry
+// wire format (magic byte 0, a 4-byte schema id, then JSON).
+
+import type { SchemaRegistry } from "./schema-registry.js";
+import { failures, validatorFor, type ValidationFailure } from "./validators.js";
+
+export interface RecordVerdict {
+  index: number;
+  errors: ValidationFailure[];
+}
+
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+export class RecordValidation {
+  /** Rejections per topic since start, for metrics. */
+  readonly rejections = new Map<string, number>();
+  private tails = new Map<string, Promise<unknown>>();
+
+  constructor(readonly registry: SchemaRegistry) {}
+
+  requiresValidation(topic: string): boolean {
+    return !topic.startsWith("_") && this.registry.latest(valueSubject(topic)) !== undefined;
+  }
+
+  /**
+   * Checks one value. Framed values are checked against the schema their id
+   * names (which must be registered); plain ones against the subject's latest.
+   */
+  validate(topic: string, value: Buffer | null): ValidationFailure[] {
+    const latest = this.registry.latest(valueSubject(topic));
+    if (!latest) return [];
+    if (value === null) return [{ instancePath: "/", message: "value is null but the topic has a schema" }];
+    let schemaId = latest.id;
+    let schemaText = latest.schema;
+    let payload = value;
+    if (value.length >= 5 && value[0] === 0) {
+      schemaId = value.readInt32BE(1);
+      try {
+        schemaText = this.registry.getSchema(schemaId).schema;
+      } catch {
+        return [{ instancePath: "/", message: `value is framed with schema id ${schemaId}, which is not registered` }];
+      }
+      payload = value.subarray(5);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload.toString("utf8"));
+    } catch (err) {
+      return [{ instancePath: "/", message: `value is not JSON: ${(err as Error).message}` }];
+    }
+    const validate = validatorFor(schemaId, schemaText);
+    return validate(parsed) ? [] : failures(validate.errors);
+  }
+
+  /** Verdicts for the values that fail (empty: all pass); counts and logs every rejection. */
+  check(topic: string, values: (Buffer | null)[], source: string): RecordVerdict[] {
+    const verdicts: RecordVerdict[] = [];
+    values.forEach((value, index) => {
+      const errors = this.validate(topic, value);
+      if (errors.length) verdicts.push({ index, errors });
+    });
+    if (verdicts.length) {
+      this.rejections.set(topic, (this.rejections.get(topic) ?? 0) + verdicts.length);
+      const first = verdicts[0]!.errors[0]!;
+      process.stderr.write(`tributary schema: ${verdicts.length} record(s) for ${topic} from ${source} fail its schema; first: record ${verdicts[0]!.index} ${first.instancePath} ${first.message}\n`);
+    }
+    return verdicts;
+  }
+
+  /** Runs `work` after every earlier call for the same partition: validation must not reorder appends. */
+  inOrder<T>(topic: string, partition: number, work: () => Promise<T>): Promise<T> {
+    const key = `${topic}\u0000${partition}`;
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.tails.set(key, settled);
+    void settled.then(() => {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,66 @@
+// The Confluent Schema Registry REST API (JSON Schema), on the HTTP port.
+
+import type { Context, Hono } from "hono";
+import { bodyJson, type HttpDeps } from "./app.js";
+import { HttpError } from "./http-error.js";
+
+const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
+
+function reply(c: Context, body: unknown, status = 200) {
+  return c.json(body, status as 200, { "content-type": REGISTRY_JSON });
+}
+
+async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: string }> {
+  const body = await bodyJson(c, deps.bodyBytesMax) as { schema?: unknown; schemaType?: unknown; references?: unknown };
+  if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<JSON Schema as a string>\", \"schemaType\": \"JSON\" }");
+  if (Array.isArray(body.references) && body.references.length > 0) throw new HttpError(422, 42201, "schema references are not supported; use local $refs");
+  return { schema: body.schema, schemaType: typeof body.schemaType === "string" ? body.schemaType : "JSON" };
+}
+
+export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
+  const r = deps.registry;
+  app.get("/schemas/types", (c) => reply(c, ["JSON"]));
+  app.get("/schemas/ids/:id", (c) => {
+    const s = r.getSchema(Number(c.req.param("id")));
+    return reply(c, { schema: s.schema, schemaType: "JSON" });
+  });
+  app.get("/schemas/ids/:id/schema", (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
+  app.get("/schemas/ids/:id/versions", (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
+  app.get("/subjects", (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
+  app.get("/subjects/:subject/versions", (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
+  app.post("/subjects/:subject/versions", async (c) => {
+    const { schema, schemaType } = await schemaBody(c, deps);
+    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType)).id });
+  });
+  app.post("/subjects/:subject", async (c) => {
+    const { schema } = await schemaBody(c, deps);
+    return reply(c, r.lookup(c.req.param("subject"), schema));
+  });
+  app.get("/subjects/:subject/versions/:version", (c) => reply(c, r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true")));
+  app.get("/subjects/:subject/versions/:version/schema", (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
+  app.delete("/subjects/:subject", async (c) => reply(c, await r.deleteSubject(c.req.param("subject"), c.req.query("permanent") === "true")));
+  app.delete("/subjects/:subject/versions/:version", async (c) => reply(c, await r.deleteVersion(c.req.param("subject"), c.req.param("version"), c.req.query("permanent") === "true")));
+  const compatibility = async (c: Context, version?: string) => {
+    const { schema } = await schemaBody(c, deps);
+    const messages = r.checkCompatibility(c.req.param("subject")!, schema, version);
+    return reply(c, c.req.query("verbose") === "true" ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 });
+  };
+  app.post("/compatibility/subjects/:subject/versions/:version", (c) => compatibility(c, c.req.param("version")));
+  app.post("/compatibility/subjects/:subject/versions", (c) => compatibility(c));
+  const level = async (c: Context) => {
+    const body = await bodyJson(c, deps.bodyBytesMax) as { compatibility?: unknown };
+    if (typeof body?.compatibility !== "string") throw new HttpError(422, 42203, "body must be { \"compatibility\": LEVEL }");
+    return reply(c, { compatibility: await r.setCompatibilityLevel(body.compatibility, c.req.param("subject")) });
+  };
+  app.get("/config", (c) => reply(c, { compatibilityLevel: r.compatibilityLevel() }));
+  app.put("/config", level);
+  app.delete("/config", async (c) => reply(c, { compatibilityLevel: await r.deleteCompatibilityLevel() }));
+  app.get("/config/:subject", (c) => {
+    const found = r.compatibilityLevel(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
+    if (!found) throw new HttpError(404, 40408, `subject '${c.req.param("subject")}' has no compatibility level of its own`);
+    return reply(c, { compatibilityLevel: found });
+  });
+  app.put("/config/:subject", level);
+  app.delete("/config/:subject", async (c) => reply(c, { compatibilityLevel: await r.deleteCompatibilityLevel(c.req.param("subject")) }));
+  app.get("/mode", (c) => reply(c, { mode: "READWRITE" }));
+}

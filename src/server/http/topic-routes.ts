@@ -1,0 +1,174 @@
+// Topics over HTTP: admin, native publish (JSON, batch, NDJSON), REST Proxy v2
+// produce, and reads by offset or timestamp.
+
+import type { Context, Hono } from "hono";
+import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
+import { LogError } from "../../log/errors.js";
+import { valueSubject } from "../../schema/record-validation.js";
+import { bodyJson, bodyText, type HttpDeps } from "./app.js";
+import { HttpError } from "./http-error.js";
+import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
+
+const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
+const READ_LIMIT_MAX = 10_000;
+
+function integerParam(c: Context, name: string, fallback?: number): number | undefined {
+  const raw = c.req.query(name) ?? c.req.param(name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new HttpError(400, 40002, `${name} must be an integer, not '${raw}'`);
+  return Number(raw);
+}
+
+function describe(deps: HttpDeps, topic: string) {
+  const t = deps.logs.describeTopic(topic);
+  return {
+    name: t.name,
+    id: t.id,
+    configs: Object.fromEntries(Object.entries(t.configs)),
+    partitions: t.partitionStates.map((p) => ({
+      partition: p.partition, leader: 0, replicas: [{ broker: 0, leader: true, in_sync: true }],
+      log_start_offset: p.logStartOffset, high_watermark: p.highWatermark,
+    })),
+  };
+}
+
+function decodeValue(value: Buffer | null, format: string): unknown {
+  if (value === null) return null;
+  if (format === "binary") return value.toString("base64");
+  const payload = value.length >= 5 && value[0] === 0 ? value.subarray(5) : value; // schema-registry framing
+  const text = payload.toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** REST Proxy v2 produce: records of one content type, answered per record with Confluent's fields. */
+async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, partition?: number) {
+  const contentType = c.req.header("content-type") ?? "";
+  const format = /vnd\.kafka\.binary\.v2/.test(contentType) ? "binary" : /vnd\.kafka\.(json|jsonschema)\.v2/.test(contentType) || /application\/json/.test(contentType) ? "json" : undefined;
+  if (!format) throw new HttpError(415, 41501, `content type '${contentType}' is not supported; use application/vnd.kafka.{json,binary,jsonschema}.v2+json`);
+  const body = await bodyJson(c, deps.bodyBytesMax) as Record<string, unknown>;
+  if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
+  let valueSchemaId: number | null = null;
+  if (/jsonschema/.test(contentType)) {
+    if (typeof body.value_schema === "string") valueSchemaId = (await deps.registry.register(valueSubject(topic), body.value_schema)).id;
+    else if (typeof body.value_schema_id === "number") valueSchemaId = deps.registry.getSchema(body.value_schema_id).id;
+    else throw new HttpError(422, 42202, "jsonschema records need value_schema or value_schema_id");
+  }
+  const records = (body.records as unknown[]).map((raw, i) => {
+    const r = parseRecord(raw, i, format as ValueFormat);
+    if (valueSchemaId !== null && r.value) {
+      const framed = Buffer.alloc(5 + r.value.length);
+      framed.writeInt32BE(valueSchemaId, 1);
+      r.value.copy(framed, 5);
+      r.value = framed;
+    }
+    return partition === undefined ? r : { ...r, partition };
+  });
+  const outcome = await publish(deps.logs, deps.validation, topic, records, `REST client ${c.req.header("user-agent") ?? ""}`);
+  return c.json({
+    key_schema_id: null,
+    value_schema_id: valueSchemaId,
+    offsets: outcome.offsets.map((o) => (o ? { partition: o.partition, offset: o.offset, error_code: null, error: null } : { partition: null, offset: null, error_code: 42208, error: "record failed the topic's schema; dead-lettered" })),
+  }, 200, { "content-type": REST_PROXY_JSON });
+}
+
+export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
+  app.get("/topics", (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
+
+  app.post("/topics", async (c) => {
+    const body = await bodyJson(c, deps.bodyBytesMax) as { name?: unknown; partitions?: unknown; configs?: unknown };
+    if (typeof body?.name !== "string") throw new HttpError(422, 42201, "body must be { \"name\": string, \"partitions\"?: number, \"configs\"?: {…} }");
+    const configs = Object.fromEntries(Object.entries((body.configs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    const info = await deps.logs.createTopic(body.name, { partitions: body.partitions === undefined ? 1 : Number(body.partitions), configs });
+    return c.json(describe(deps, info.name), 201);
+  });
+
+  app.get("/topics/:topic", (c) => c.json(describe(deps, c.req.param("topic"))));
+
+  app.delete("/topics/:topic", async (c) => {
+    await deps.logs.deleteTopic(c.req.param("topic"));
+    return c.body(null, 204);
+  });
+
+  app.post("/topics/:topic", (c) => restProxyProduce(c, deps, c.req.param("topic")));
+  app.post("/topics/:topic/partitions/:partition", (c) => restProxyProduce(c, deps, c.req.param("topic"), integerParam(c, "partition")));
+
+  app.post("/topics/:topic/records", async (c) => {
+    const topic = c.req.param("topic");
+    const contentType = c.req.header("content-type") ?? "";
+    let records: IncomingRecord[];
+    if (/ndjson|jsonl/.test(contentType)) {
+      const lines = (await bodyText(c, deps.bodyBytesMax)).split("\n").filter((l) => l.trim() !== "");
+      records = lines.map((line, i) => {
+        try {
+          return parseRecord(JSON.parse(line), i);
+        } catch (err) {
+          if (err instanceof HttpError) throw err;
+          throw new HttpError(400, 40001, `line ${i + 1} is not valid JSON: ${(err as Error).message}`);
+        }
+      });
+    } else {
+      const body = await bodyJson(c, deps.bodyBytesMax);
+      const list = body && typeof body === "object" && Array.isArray((body as { records?: unknown }).records) ? (body as { records: unknown[] }).records : [body];
+      records = list.map((r, i) => parseRecord(r, i));
+    }
+    const outcome = await publish(deps.logs, deps.validation, topic, records, "HTTP publisher");
+    return c.json({
+      offsets: outcome.offsets,
+      ...(outcome.deadLettered.length ? { dead_lettered: outcome.deadLettered.map((d) => ({ index: d.index, topic: `${topic}.dlq`, partition: d.partition, offset: d.offset })) } : {}),
+    });
+  });
+
+  app.get("/topics/:topic/partitions", (c) => c.json(describe(deps, c.req.param("topic")).partitions));
+
+  app.get("/topics/:topic/partitions/:partition", (c) => {
+    const p = describe(deps, c.req.param("topic")).partitions.find((x) => x.partition === integerParam(c, "partition"));
+    if (!p) throw new HttpError(404, 40402, `partition ${c.req.param("partition")} not found`);
+    return c.json(p);
+  });
+
+  app.get("/topics/:topic/partitions/:partition/offsets", (c) => {
+    const log = deps.logs.partition(c.req.param("topic"), integerParam(c, "partition")!);
+    return c.json({ beginning_offset: log.logStartOffset, end_offset: log.highWatermark });
+  });
+
+  app.get("/topics/:topic/partitions/:partition/records", async (c) => {
+    const topic = c.req.param("topic");
+    const partition = integerParam(c, "partition")!;
+    const log = deps.logs.partition(topic, partition);
+    const limit = integerParam(c, "limit", 100)!;
+    const maxBytes = integerParam(c, "max_bytes", 1024 * 1024)!;
+    if (limit < 1 || limit > READ_LIMIT_MAX) throw new HttpError(400, 40003, `limit must be in [1, ${READ_LIMIT_MAX}]`);
+    if (maxBytes < 1) throw new HttpError(400, 40003, "max_bytes must be positive");
+    const format = c.req.query("format") ?? "json";
+    if (format !== "json" && format !== "binary") throw new HttpError(400, 40004, `format must be json or binary, not '${format}'`);
+    let offset = integerParam(c, "offset");
+    const timestamp = integerParam(c, "timestamp");
+    if (offset === undefined && timestamp !== undefined) offset = (await log.offsetForTimestamp(timestamp))?.offset ?? log.highWatermark;
+    offset ??= log.logStartOffset;
+    const out: unknown[] = [];
+    let next = offset;
+    try {
+      const { records } = log.read(offset, maxBytes);
+      for (const batch of splitBatches(records)) {
+        for (const r of (await decodeRecordBatch(batch)).records) {
+          if (r.offset < offset || out.length >= limit) continue;
+          out.push({
+            topic, partition, offset: r.offset, timestamp: r.timestamp,
+            key: r.key === null ? null : r.key.toString("utf8"),
+            value: decodeValue(r.value, format),
+            headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
+          });
+          next = r.offset + 1;
+        }
+      }
+    } catch (err) {
+      if (err instanceof LogError) throw err;
+      throw err;
+    }
+    return c.json({ records: out, next_offset: next, high_watermark: log.highWatermark });
+  });
+}

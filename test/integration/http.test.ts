@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
+import { startBroker, type Broker } from "../../src/server/broker.js";
+
+let broker: Broker;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0, httpBodyBytesMax: 64 * 1024 });
+  kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+async function call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${broker.httpUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": contentType },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+describe("HTTP: topics and records", () => {
+  it("creates, describes, lists and deletes topics, with JSON errors", async () => {
+    expect((await call("GET", "/healthz")).json).toEqual({ status: "ok" });
+    expect((await call("POST", "/topics", { name: "web", partitions: 3, configs: { "retention.ms": 60000 } })).status).toBe(201);
+    const described = await call("GET", "/topics/web");
+    expect(described.json.partitions).toHaveLength(3);
+    expect(described.json.configs).toEqual({ "retention.ms": "60000" });
+    expect((await call("GET", "/topics")).json).toContain("web");
+    expect(await call("POST", "/topics", { name: "web" })).toMatchObject({ status: 409, json: { error_code: 40901 } });
+    expect(await call("GET", "/topics/nope")).toMatchObject({ status: 404, json: { error_code: 40401, message: "topic 'nope' does not exist" } });
+    expect(await call("POST", "/topics", "{not json")).toMatchObject({ status: 400, json: { error_code: 40001 } });
+    expect((await call("POST", "/topics", { name: "bad name" })).status).toBe(422);
+    expect((await call("DELETE", "/topics/web")).status).toBe(204);
+    expect((await call("GET", "/nowhere")).json.error_code).toBe(40400);
+  });
+
+  it("publishes one record, a batch and NDJSON; keys land where Kafka producers put them; reads back by offset and time", async () => {
+    await call("POST", "/topics", { name: "orders", partitions: 4 });
+    const one = await call("POST", "/topics/orders/records", { key: "customer-1", value: { total: 10 }, headers: { source: "web" } });
+    expect(one.status).toBe(200);
+    const kafkajsPartition = Partitioners.DefaultPartitioner()({
+      topic: "orders", partitionMetadata: [0, 1, 2, 3].map((partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] })), message: { key: "customer-1", value: "" },
+    });
+    expect(one.json.offsets).toEqual([{ partition: kafkajsPartition, offset: 0 }]);
+    const [b, n] = [(kafkajsPartition + 1) % 4, (kafkajsPartition + 2) % 4];
+    const batch = await call("POST", "/topics/orders/records", { records: [{ value: 1, partition: b, timestamp: 1000 }, { value: 2, partition: b, timestamp: 5000 }] });
+    expect(batch.json.offsets).toEqual([{ partition: b, offset: 0 }, { partition: b, offset: 1 }]);
+    const ndjson = await call("POST", "/topics/orders/records", `{"value":"a","partition":${n}}\n{"value":"b","partition":${n}}\n`, "application/x-ndjson");
+    expect(ndjson.json.offsets).toEqual([{ partition: n, offset: 0 }, { partition: n, offset: 1 }]);
+    const read = await call("GET", `/topics/orders/partitions/${kafkajsPartition}/records?offset=0`);
+    expect(read.json.records[0]).toMatchObject({ offset: 0, key: "customer-1", value: { total: 10 }, headers: { source: "web" } });
+    const byTime = await call("GET", `/topics/orders/partitions/${b}/records?timestamp=4000`);
+    expect(byTime.json.records.map((r: { value: number }) => r.value)).toEqual([2]);
+    expect((await call("GET", `/topics/orders/partitions/${b}/offsets`)).json).toEqual({ beginning_offset: 0, end_offset: 2 });
+    // A Kafka consumer sees what HTTP published.
+    const consumer = kafka.consumer({ groupId: "http-readers" });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "orders", fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); if (seen.length === 5) resolve(); } }));
+    await consumer.disconnect();
+    expect(seen.sort()).toEqual(['"a"', '"b"', "1", "2", '{"total":10}']);
+  });
+
+  it("refuses bad publishes with 4xx naming the problem, and writes nothing", async () => {
+    await call("POST", "/topics", { name: "strict", partitions: 1 });
+    const cases: [unknown, number, RegExp][] = [
+      [{ records: [] }, 422, /no records/],
+      [{ key: "k" }, 422, /has no "value"/],
+      [{ value: 1, partition: 5 }, 404, /partition 5/],
+      [{ value: 1, partition: -1 }, 422, /partition must be/],
+      [{ value: 1, timestamp: "yesterday" }, 422, /timestamp/],
+      [{ value: "x".repeat(70 * 1024) }, 413, /exceeds the limit/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await call("POST", "/topics/strict/records", body);
+      expect({ body: JSON.stringify(body).slice(0, 40), status: res.status }).toEqual({ body: JSON.stringify(body).slice(0, 40), status });
+      expect(res.json.message).toMatch(message);
+    }
+    expect((await call("POST", "/topics/strict/records", "{oops")).json.error_code).toBe(40001);
+    expect((await call("POST", "/topics/missing/records", { value: 1 })).status).toBe(404);
+    expect((await call("POST", "/topics/__consumer_offsets/records", { value: 1 })).status).toBe(403);
+    expect(broker.logs.partition("strict", 0).logEndOffset).toBe(0);
+  });
+
+  it("speaks REST Proxy v2 produce: json and binary content types", async () => {
+    await call("POST", "/topics", { name: "proxy" });
+    const json = await call("POST", "/topics/proxy", { records: [{ key: "k", value: { a: 1 } }, { value: [1, 2] }] }, "application/vnd.kafka.json.v2+json");
+    expect(json.json).toEqual({ key_schema_id: null, value_schema_id: null, offsets: [
+      { partition: 0, offset: 0, error_code: null, error: null }, { partition: 0, offset: 1, error_code: null, error: null }] });
+    const binary = await call("POST", "/topics/proxy/partitions/0", { records: [{ value: Buffer.from("raw bytes").toString("base64") }] }, "application/vnd.kafka.binary.v2+json");
+    expect(binary.json.offsets[0].offset).toBe(2);
+    const read = await call("GET", "/topics/proxy/partitions/0/records?offset=2&format=binary");
+    expect(Buffer.from(read.json.records[0].value, "base64").toString()).toBe("raw bytes");
+    expect((await call("POST", "/topics/proxy", { records: [] }, "text/plain")).status).toBe(415);
+  });
+});
+
+const orderSchema = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  type: "object",
+  properties: { id: { type: "integer" }, total: { type: "number", minimum: 0 }, note: { type: "string" } },
+  required: ["id", "total"],
+};
+
+describe("schema registry", () => {
+  it("registers, looks up, versions and deletes schemas, Confluent-style", async () => {
+    const reg = await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify(orderSchema) });
+    expect(reg.status).toBe(200);
+    const id = reg.json.id;
+    expect((await call("POST", "/subjects/other-value/versions", { schema: JSON.stringify(orderSchema) })).json.id).toBe(id); // ids are global
+    expect((await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify(orderSchema, null, 2) })).json.id).toBe(id); // same schema, same id
+    expect((await call("GET", `/schemas/ids/${id}`)).json).toEqual({ schema: JSON.stringify(orderSchema), schemaType: "JSON" });
+    expect((await call("GET", "/subjects/reg-value/versions")).json).toEqual([1]);
+    expect((await call("GET", "/subjects/reg-value/versions/latest")).json).toMatchObject({ subject: "reg-value", version: 1, id });
+    expect((await call("POST", "/subjects/reg-value", { schema: JSON.stringify(orderSchema) })).json).toMatchObject({ version: 1, id });
+    expect((await call("GET", "/schemas/types")).json).toEqual(["JSON"]);
+    expect(await call("GET", "/subjects/none/versions")).toMatchObject({ status: 404, json: { error_code: 40401 } });
+    expect(await call("GET", "/subjects/reg-value/versions/9")).toMatchObject({ status: 404, json: { error_code: 40402 } });
+    expect(await call("GET", "/schemas/ids/999")).toMatchObject({ status: 404, json: { error_code: 40403 } });
+    expect(await call("POST", "/subjects/reg-value/versions", { schema: "{not json" })).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    expect(await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify({ type: "nonsense" }) })).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    expect((await call("DELETE", "/subjects/other-value")).json).toEqual([1]);
+    expect((await call("GET", "/subjects")).json).not.toContain("other-value");
+    expect((await call("GET", "/subjects?deleted=true")).json).toContain("other-value");
+    expect((await call("DELETE", "/subjects/other-value?permanent=true")).status).toBe(200);
+    expect((await call("GET", "/subjects?deleted=true")).json).not.toContain("other-value");
+  });
+
+  it("refuses an incompatible change with 409 and messages naming the path and rule; config levels", async () => {
+    await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(orderSchema) });
+    const narrowed = { ...orderSchema, properties: { ...orderSchema.properties, total: { type: "integer", minimum: 0 } } };
+    const refused = await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(narrowed) });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error_code).toBe(409);
+    expect(refused.json.messages.join("\n")).toMatch(/#\/properties\/total: type number was accepted and no longer is \(TYPE_NARROWED\)/);
+    const verbose = await call("POST", "/compatibility/subjects/compat-value/versions/latest?verbose=true", { schema: JSON.stringify({ ...orderSchema, required: ["id", "total", "note"] }) });
+    expect(verbose.json.is_compatible).toBe(false);
+    expect(verbose.json.messages.join()).toMatch(/REQUIRED_PROPERTY_ADDED/);
+    const widened = { ...orderSchema, required: ["id"] };
+    expect((await call("POST", "/compatibility/subjects/compat-value/versions/latest", { schema: JSON.stringify(widened) })).json).toEqual({ is_compatible: true });
+    expect((await call("PUT", "/config/compat-value", { compatibility: "NONE" })).json).toEqual({ compatibility: "NONE" });
+    expect((await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(narrowed) })).status).toBe(200);
+    expect((await call("GET", "/config")).json).toEqual({ compatibilityLevel: "BACKWARD" });
+    expect((await call("PUT", "/config", { compatibility: "SIDEWAYS" })).json.error_code).toBe(42203);
+  });
+
+  it("works with @kafkajs/confluent-schema-registry: register, encode and decode", async () => {
+    const client = new RegistryClient({ host: broker.httpUrl });
+    const { id } = await client.register({ type: SchemaType.JSON, schema: JSON.stringify(orderSchema) }, { subject: "client-value" });
+    const encoded = await client.encode(id, { id: 7, total: 12.5 });
+    expect(encoded[0]).toBe(0);
+    expect(encoded.readInt32BE(1)).toBe(id);
+    expect(await client.decode(encoded)).toEqual({ id: 7, total: 12.5 });
+    await expect(client.encode(id, { id: "seven", total: 1 })).rejects.toThrow();
+    expect(await client.getLatestSchemaId("client-value")).toBe(id);
+  });
+});
+
+describe("validation on write", () => {
+  it("HTTP: 422 lists each failing path and nothing is appended; dead-letter policy splits the batch", async () => {
+    await call("POST", "/topics", { name: "checked" });
+    await call("POST", "/subjects/checked-value/versions", { schema: JSON.stringify(orderSchema) });
+    const refused = await call("POST", "/topics/checked/records", { records: [{ value: { id: 1, total: 3 } }, { value: { id: "x", total: -1 } }] });
+    expect(refused.status).toBe(422);
+    expect(refused.json.errors).toEqual([{ index: 1, errors: expect.arrayContaining([
+      expect.objectContaining({ instancePath: "/id" }), expect.objectContaining({ instancePath: "/total" })]) }]);
+    expect(broker.logs.partition("checked", 0).logEndOffset).toBe(0);
+    expect((await call("POST", "/topics/checked/records", { value: { id: 1, total: 3 } })).status).toBe(200);
+
+    await call("POST", "/topics", { name: "lenient", configs: { "schema.invalid.policy": "dead-letter" } });
+    await call("POST", "/subjects/lenient-value/versions", { schema: JSON.stringify(orderSchema) });
+    const split = await call("POST", "/topics/lenient/records", { records: [{ value: { id: 1, total: 3 } }, { value: { total: 1 } }] });
+    expect(split.status).toBe(200);
+    expect(split.json.offsets).toEqual([{ partition: 0, offset: 0 }, null]);
+    expect(split.json.dead_lettered).toEqual([{ index: 1, topic: "lenient.dlq", partition: 0, offset: 0 }]);
+    const dead = await call("GET", "/topics/lenient.dlq/partitions/0/records?offset=0");
+    expect(dead.json.records[0].headers["tributary.error"]).toMatch(/required property 'id'/);
+  });
+
+  it("Kafka producers: invalid values answer INVALID_RECORD; valid and framed values are appended", async () => {
+    await call("POST", "/topics", { name: "kchecked" });
+    const { json } = await call("POST", "/subjects/kchecked-value/versions", { schema: JSON.stringify(orderSchema) });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: "kchecked", messages: [{ value: JSON.stringify({ id: 1, total: 2 }) }] });
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, json.id]), Buffer.from(JSON.stringify({ id: 2, total: 4 }))]);
+    await producer.send({ topic: "kchecked", messages: [{ value: framed }] });
+    const refused = await producer.send({ topic: "kchecked", messages: [{ value: JSON.stringify({ id: "no" }) }] }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).message)).toMatch(/failed the validation on broker/); // kafkajs' text for INVALID_RECORD
+    await producer.disconnect();
+    expect(broker.logs.partition("kchecked", 0).logEndOffset).toBe(2);
+  });
+});
