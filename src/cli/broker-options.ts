@@ -17,6 +17,7 @@ export function addServeOptions(command: Command): Command {
   return addBrokerOptions(command)
     .addOption(new Option("--host <address>", `${s.host.doc} (default ${s.host.default})`))
     .addOption(new Option("--kafka-port <port>", `${s.kafkaPort.doc} (default ${s.kafkaPort.default})`))
+    .addOption(new Option("--schemas <dir>", "register <topic>.json schemas from this directory at start; refuse to start on an incompatible change"))
     .addOption(new Option("--http-port <port>", `${s.httpPort.doc} (default ${s.httpPort.default})`))
     .addOption(new Option("--advertised-host <host>", `${s.advertisedHost.doc} (default ${s.advertisedHost.default})`))
     .addOption(new Option("--advertised-port <port>", s.advertisedPort.doc))
@@ -38,6 +39,7 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       host: options.host,
       kafkaPort: options.kafkaPort,
       httpPort: options.httpPort,
+      schemasDir: options.schemas,
       advertisedHost: options.advertisedHost,
       advertisedPort: options.advertisedPort,
       nodeId: options.nodeId,

@@ -34,6 +34,8 @@ export interface BrokerConfig {
   httpPort: number;
   /** Largest HTTP request body. */
   httpBodyBytesMax: number;
+  /** Directory of topic schemas to register at start (schemas as code); "" for none. */
+  schemasDir: string;
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +110,7 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   kafkaConnectionsMax: { env: "TRIBUTARY_KAFKA_CONNECTIONS_MAX", default: 20_000, parse: integer(1, 1_000_000), doc: "most Kafka connections open at once" },
   httpPort: { env: "TRIBUTARY_HTTP_PORT", default: 8080, parse: integer(0, 65535), doc: "HTTP API port (0: any free port)" },
   httpBodyBytesMax: { env: "TRIBUTARY_HTTP_BODY_BYTES_MAX", default: 8 * 1024 * 1024, parse: integer(1024, 1024 ** 3), doc: "largest HTTP request body, in bytes" },
+  schemasDir: { env: "TRIBUTARY_SCHEMAS", default: "", parse: (raw) => String(raw), doc: "directory of <topic>.json schemas to register at start" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

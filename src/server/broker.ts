@@ -18,6 +18,7 @@ import { FetchSessions } from "./kafka/fetch-sessions.js";
 import type { KafkaContext } from "./kafka/kafka-context.js";
 import { SchemaRegistry } from "../schema/schema-registry.js";
 import { RecordValidation } from "../schema/record-validation.js";
+import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
 import { buildHttpApp } from "./http/app.js";
 import { listenHttp, type HttpServerHandle } from "./http/listen.js";
 
@@ -62,6 +63,17 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     requireMemberId: true,
   });
   const registry = new SchemaRegistry(logs.schemaStore);
+  if (config.schemasDir) {
+    try {
+      for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
+        process.stderr.write(`tributary schema: ${s.file} is ${s.subject} version ${s.version} (id ${s.id})\n`);
+      }
+    } catch (err) {
+      await logs.close();
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+      throw new ConfigError(`refusing to start: ${(err as Error).message}`);
+    }
+  }
   const validation = new RecordValidation(registry);
   const shutdown = new AbortController();
   const ctx: KafkaContext = {

@@ -178,3 +178,34 @@ describe("serve for CI and groups from the CLI", () => {
     expect(missing.stderr).toMatch(/group 'nobody' has no committed offsets/);
   });
 });
+
+describe("serve with HTTP and schemas as code", () => {
+  it("registers schemas/<topic>.json at start, validates HTTP publishes, and refuses to start on an incompatible change", async () => {
+    const dataDir = tempDir();
+    const schemas = tempDir();
+    const order = { type: "object", properties: { id: { type: "string" }, total: { type: "number" } }, required: ["id"] };
+    fs.writeFileSync(path.join(schemas, "orders.json"), JSON.stringify(order));
+    const args = ["--data-dir", dataDir, "--schemas", schemas, "--kafka-port", "0", "--http-port", "0"];
+    const server = await serve(args);
+    const http = /http (\S+),/.exec(server.readyLine)![1]!;
+    expect(await (await fetch(`${http}/healthz`)).json()).toEqual({ status: "ok" });
+    const ok = await fetch(`${http}/topics/orders/records`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: { id: "o1", total: 3 } }) });
+    expect(ok.status).toBe(200);
+    const bad = await fetch(`${http}/topics/orders/records`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: { total: "lots" } }) });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(await bad.json())).toMatch(/required property 'id'/);
+    server.process.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+
+    fs.writeFileSync(path.join(schemas, "orders.json"), JSON.stringify({ ...order, required: ["id", "total"] }));
+    const refused = tributary(["serve", ...args]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/refusing to start: .*orders\.json: .*incompatible/);
+    expect(refused.stderr).toMatch(/REQUIRED_PROPERTY_ADDED/);
+    fs.writeFileSync(path.join(schemas, "orders.json"), JSON.stringify({ ...order, required: [] })); // dropping a required property reads all old data
+    const evolved = await serve(args);
+    expect(evolved.output().stderr).toMatch(/orders-value version 2/);
+    evolved.process.kill("SIGTERM");
+    expect(await evolved.exited).toBe(0);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { backwardIncompatibilities } from "../../src/schema/json-schema-compatibility.js";
+import { compileSchema } from "../../src/schema/validators.js";
+
+// Whenever the checker calls a change BACKWARD-compatible, every document valid
+// under the old schema must validate under the new one. Schemas come from a small
+// grammar of the constructs the checker reasons about; documents are random JSON
+// built over the same property names, filtered by the old schema.
+
+const NAMES = ["a", "b", "c"];
+const leaf: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.constantFrom({}, { type: "string" }, { type: "integer" }, { type: "number" }, { type: "boolean" }, { type: ["string", "null"] }, { type: ["integer", "string"] }),
+  fc.record({ type: fc.constant("integer"), minimum: fc.integer({ min: -3, max: 3 }) }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constant("integer"), maximum: fc.integer({ min: -3, max: 3 }) }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constant("string"), maxLength: fc.integer({ min: 0, max: 3 }) }, { requiredKeys: ["type"] }),
+  fc.uniqueArray(fc.constantFrom("x", "y", "z", 1, 2), { minLength: 1, maxLength: 4 }).map((e) => ({ enum: e })),
+);
+const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
+  node: fc.oneof(
+    { maxDepth: 2, depthIdentifier: "s" },
+    leaf,
+    fc.record({
+      type: fc.constant("object"),
+      properties: fc.dictionary(fc.constantFrom(...NAMES), tie("node"), { maxKeys: 3 }),
+      required: fc.subarray(NAMES),
+      additionalProperties: fc.option(fc.oneof(fc.boolean(), leaf), { nil: undefined }),
+    }, { requiredKeys: ["type", "properties"] }),
+    fc.record({ type: fc.constant("array"), items: tie("node") }),
+  ),
+})).node;
+
+const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+  v: fc.oneof(
+    { maxDepth: 3, depthIdentifier: "v" },
+    fc.constantFrom("x", "y", "z", "", "long string", 1, 2, -5, 0, 3.5, true, false, null),
+    fc.integer({ min: -6, max: 6 }),
+    fc.dictionary(fc.constantFrom(...NAMES, "d"), tie("v"), { maxKeys: 4 }),
+    fc.array(tie("v"), { maxLength: 3 }),
+  ),
+})).v;
+
+describe("JSON Schema compatibility checker", () => {
+  it("never calls a change BACKWARD-compatible when a document valid under the old schema fails the new one", () => {
+    let compatiblePairs = 0;
+    let differingPairs = 0;
+    fc.assert(
+      fc.property(schema, schema, fc.array(value, { minLength: 20, maxLength: 40 }), (oldSchema, newSchema, docs) => {
+        if (backwardIncompatibilities(oldSchema, newSchema).length > 0) return;
+        compatiblePairs++;
+        if (JSON.stringify(oldSchema) !== JSON.stringify(newSchema)) differingPairs++;
+        const oldValid = compileSchema(oldSchema);
+        const newValid = compileSchema(newSchema);
+        for (const doc of docs) {
+          if (oldValid(doc)) expect(newValid(doc), `${JSON.stringify(doc)} under ${JSON.stringify(oldSchema)} -> ${JSON.stringify(newSchema)}`).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(compatiblePairs).toBeGreaterThan(100); // the property was exercised, not vacuous
+    expect(differingPairs).toBeGreaterThan(50);
+  });
+
+  it("accepts the same schema, and a schema against itself after widening", () => {
+    fc.assert(fc.property(schema, (s) => {
+      expect(backwardIncompatibilities(s, s)).toEqual([]);
+      expect(backwardIncompatibilities(s, {})).toEqual([]);
+    }), { numRuns: 500 });
+  });
+});
