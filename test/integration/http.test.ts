@@ -200,3 +200,51 @@ describe("validation on write", () => {
     expect(broker.logs.partition("kchecked", 0).logEndOffset).toBe(2);
   });
 });
+
+describe("streaming", () => {
+  async function readEvents(res: Response, count: number, sse: boolean): Promise<{ id?: string; data: any }[]> {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    const events: { id?: string; data: any }[] = [];
+    while (events.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+      const separator = sse ? "\n\n" : "\n";
+      let at;
+      while ((at = buffered.indexOf(separator)) >= 0) {
+        const chunk = buffered.slice(0, at);
+        buffered = buffered.slice(at + separator.length);
+        if (sse) {
+          const data = /^data: (.*)$/m.exec(chunk)?.[1];
+          if (data) events.push({ id: /^id: (.*)$/m.exec(chunk)?.[1], data: JSON.parse(data) });
+        } else if (chunk.trim()) events.push({ data: JSON.parse(chunk) });
+      }
+    }
+    await reader.cancel();
+    return events;
+  }
+
+  it("pushes new records over SSE as they are published, and resumes from Last-Event-ID", async () => {
+    await call("POST", "/topics", { name: "live" });
+    await call("POST", "/topics/live/records", { records: [{ value: "old-0" }, { value: "old-1" }] });
+    const res = await fetch(`${broker.httpUrl}/topics/live/partitions/0/stream?from=beginning`, { headers: { accept: "text/event-stream" } });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reading = readEvents(res, 4, true);
+    await call("POST", "/topics/live/records", { records: [{ value: "new-2" }, { value: "new-3" }] });
+    const events = await reading;
+    expect(events.map((e) => [e.id, e.data.value])).toEqual([["0", "old-0"], ["1", "old-1"], ["2", "new-2"], ["3", "new-3"]]);
+    const resumed = await fetch(`${broker.httpUrl}/topics/live/partitions/0/stream`, { headers: { accept: "text/event-stream", "last-event-id": "1" } });
+    expect((await readEvents(resumed, 2, true)).map((e) => e.data.offset)).toEqual([2, 3]);
+  });
+
+  it("streams NDJSON from a consumer group's committed offset", async () => {
+    await call("POST", "/topics", { name: "ndstream" });
+    await call("POST", "/topics/ndstream/records", { records: [{ value: 0 }, { value: 1 }, { value: 2 }] });
+    await broker.logs.offsets.commit("dashboard", [{ topic: "ndstream", partition: 0, offset: 2 }]);
+    const res = await fetch(`${broker.httpUrl}/topics/ndstream/partitions/0/stream?group=dashboard`, { headers: { accept: "application/x-ndjson" } });
+    expect((await readEvents(res, 1, false)).map((e) => e.data.value)).toEqual([2]);
+    expect((await call("GET", "/topics/ndstream/partitions/0/stream?offset=99")).status).toBe(416);
+  });
+});

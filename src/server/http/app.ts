@@ -9,6 +9,7 @@ import type { RecordValidation } from "../../schema/record-validation.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
+import { registerStreamRoutes } from "./stream-routes.js";
 
 export interface HttpDeps {
   logs: LogManager;
@@ -49,6 +50,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   app.get("/readyz", (c) => c.json({ status: "ready", topics: deps.logs.listTopics().length }));
   app.get("/brokers", (c) => c.json({ brokers: [0] }));
   registerTopicRoutes(app, deps);
+  registerStreamRoutes(app, deps);
   registerRegistryRoutes(app, deps);
   return app;
 }
