@@ -42,6 +42,8 @@ export interface LogManagerOptions {
   /** How often retention, compaction and checkpoints run; 0 turns the timer off. */
   maintenanceIntervalMs?: number;
   partitionsPerTopicMax?: number;
+  /** Told how long each fdatasync round took, for metrics. */
+  onFlush?: (seconds: number) => void;
 }
 
 interface TopicRecord {
@@ -181,7 +183,7 @@ export class LogManager {
   private openPartition(topic: string, partition: number, overrides: Record<string, string>): PartitionLog {
     const name = `${topic}-${partition}`;
     const { log, report } = PartitionLog.open(path.join(this.dataDir, name), topic, partition,
-      this.resolveConfig(overrides), this.checkpoints[name], this.cleanStart);
+      this.resolveConfig(overrides), this.checkpoints[name], this.cleanStart, this.options.onFlush);
     if (report.truncatedBytes > 0) {
       this.recoveries.push({ partition: name, report });
       console.error(`tributary: recovered ${name}: cut ${report.truncatedBytes} bytes at ${report.damage?.file}:${report.damage?.position} (${report.damage?.reason})`);

@@ -101,6 +101,8 @@ export class PartitionLog {
   private closed = false;
   private durableOffset = 0;
   private readonly producers = new ProducerStateTable();
+  /** Told how long each group-commit fdatasync round took (metrics). */
+  private onFlush: ((seconds: number) => void) | undefined;
   logStartOffset = 0;
   recoveryPoint: RecoveryPoint | undefined;
   cleanedUpTo = 0;
@@ -128,8 +130,9 @@ export class PartitionLog {
    * batch and cut at the first damage, and everything after it is removed.
    */
   static open(dir: string, topic: string, partition: number, config: TopicConfig,
-    checkpoint: PartitionCheckpoint | undefined, clean: boolean): { log: PartitionLog; report: OpenReport } {
+    checkpoint: PartitionCheckpoint | undefined, clean: boolean, onFlush?: (seconds: number) => void): { log: PartitionLog; report: OpenReport } {
     const log = new PartitionLog(topic, partition, dir, config);
+    log.onFlush = onFlush;
     const report: OpenReport = { truncatedBytes: 0, segmentsScanned: 0 };
     if (!fs.existsSync(dir)) {
       fs.mkdirSync(dir, { recursive: true });
@@ -395,9 +398,11 @@ export class PartitionLog {
     this.dirty.clear();
     this.unsyncedBytes = 0;
     this.syncRounds.push(round);
+    const started = performance.now();
     Promise.all(segments.map((s) => s.datasync())).then(
       () => {
         round.done = true;
+        this.onFlush?.((performance.now() - started) / 1000);
         while (this.syncRounds[0]?.done) {
           const finished = this.syncRounds.shift()!;
           this.recoveryPoint = finished.point;

@@ -19,6 +19,7 @@ import type { KafkaContext } from "./kafka/kafka-context.js";
 import { SchemaRegistry } from "../schema/schema-registry.js";
 import { RecordValidation } from "../schema/record-validation.js";
 import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
+import { BrokerMetrics } from "./metrics.js";
 import { buildHttpApp } from "./http/app.js";
 import { listenHttp, type HttpServerHandle } from "./http/listen.js";
 
@@ -50,11 +51,13 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     settings.dataDir = tempDir;
   }
   const config = loadConfig({ flags: settings });
+  let metrics: BrokerMetrics | undefined;
   const logs = await LogManager.open({
     dataDir: config.dataDir,
     topicDefaults: config.topicDefaults,
     maintenanceIntervalMs: config.maintenanceIntervalMs,
     partitionsPerTopicMax: config.partitionsPerTopicMax,
+    onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
   });
   const groups = new GroupCoordinator({
     sessionTimeoutMinMs: config.groupSessionTimeoutMinMs,
@@ -75,6 +78,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     }
   }
   const validation = new RecordValidation(registry);
+  metrics = new BrokerMetrics(logs, validation);
   const shutdown = new AbortController();
   const ctx: KafkaContext = {
     logs,
@@ -82,6 +86,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     producerIds: new ProducerIds(logs),
     fetchSessions: new FetchSessions(),
     validation,
+    metrics,
     nodeId: config.nodeId,
     advertisedHost: config.advertisedHost,
     advertisedPort: config.advertisedPort,
@@ -105,7 +110,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   let http: HttpServerHandle;
   try {
-    http = await listenHttp(buildHttpApp({ logs, registry, validation, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
+    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
   } catch (err) {
     await listener.close();
     await logs.close();

@@ -248,3 +248,20 @@ describe("streaming", () => {
     expect((await call("GET", "/topics/ndstream/partitions/0/stream?offset=99")).status).toBe(416);
   });
 });
+
+describe("metrics", () => {
+  it("exposes records and bytes per topic, latencies, fsync, consumer lag and schema rejections", async () => {
+    await call("POST", "/topics", { name: "measured" });
+    await call("POST", "/topics/measured/records", { records: [{ value: 1 }, { value: 2 }, { value: 3 }] });
+    await broker.logs.offsets.commit("lagging", [{ topic: "measured", partition: 0, offset: 1 }]);
+    const res = await fetch(`${broker.httpUrl}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/tributary_records_in_total\{topic="measured",source="http"\} 3/);
+    expect(text).toMatch(/tributary_bytes_in_total\{topic="measured",source="http"\} \d+/);
+    expect(text).toMatch(/tributary_consumer_lag\{group="lagging",topic="measured",partition="0"\} 2/);
+    expect(text).toMatch(/tributary_fsync_latency_seconds_count [1-9]\d*/);
+    expect(text).toMatch(/tributary_produce_latency_seconds_count\{source="http"\} [1-9]\d*/);
+    expect(text).toMatch(/tributary_schema_rejections_total\{topic="checked"\} 1/);
+  });
+});

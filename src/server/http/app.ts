@@ -6,6 +6,7 @@ import { Hono, type Context } from "hono";
 import type { LogManager } from "../../log/log-manager.js";
 import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
+import type { BrokerMetrics } from "../metrics.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
@@ -15,6 +16,7 @@ export interface HttpDeps {
   logs: LogManager;
   registry: SchemaRegistry;
   validation: RecordValidation;
+  metrics: BrokerMetrics;
   bodyBytesMax: number;
 }
 
@@ -49,6 +51,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => c.json({ status: "ready", topics: deps.logs.listTopics().length }));
   app.get("/brokers", (c) => c.json({ brokers: [0] }));
+  app.get("/metrics", async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerRegistryRoutes(app, deps);

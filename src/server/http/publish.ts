@@ -8,6 +8,7 @@ import type { LogManager } from "../../log/log-manager.js";
 import { encodeRecordBatch, type PlainRecord, type RecordHeader } from "../../protocol/record-batch-codec.js";
 import { partitionForKey } from "../../protocol/murmur2.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
+import type { BrokerMetrics } from "../metrics.js";
 import { HttpError } from "./http-error.js";
 
 export const RECORDS_PER_REQUEST_MAX = 10_000;
@@ -73,7 +74,7 @@ export function parseRecord(raw: unknown, index: number, format: ValueFormat = "
 }
 
 /** Appends records to a topic (one batch per partition); resolves once they are durable. */
-export async function appendRecords(logs: LogManager, topic: string, records: IncomingRecord[]): Promise<PublishResult[]> {
+export async function appendRecords(logs: LogManager, topic: string, records: IncomingRecord[], metrics?: BrokerMetrics): Promise<PublishResult[]> {
   const partitions = logs.describeTopic(topic).partitions;
   const sticky = Math.floor(Math.random() * partitions);
   const byPartition = new Map<number, { index: number; record: PlainRecord }[]>();
@@ -86,7 +87,10 @@ export async function appendRecords(logs: LogManager, topic: string, records: In
   });
   const results: PublishResult[] = new Array(records.length);
   await Promise.all([...byPartition.entries()].map(async ([partition, list]) => {
-    const { baseOffset } = await logs.partition(topic, partition).append(await encodeRecordBatch(list.map((l) => l.record)));
+    const batch = await encodeRecordBatch(list.map((l) => l.record));
+    const bytes = batch.length;
+    const { baseOffset } = await logs.partition(topic, partition).append(batch);
+    metrics?.appended(topic, "http", list.length, bytes);
     list.forEach((l, i) => (results[l.index] = { partition, offset: baseOffset + i }));
   }));
   return results;
@@ -104,13 +108,20 @@ export interface PublishOutcome {
  * schema.invalid.policy is dead-letter: then they go to `<topic>.dlq` with the
  * reason in headers, and the valid ones to the topic.
  */
-export async function publish(logs: LogManager, validation: RecordValidation, topic: string, records: IncomingRecord[], source: string): Promise<PublishOutcome> {
+export async function publish(logs: LogManager, validation: RecordValidation, topic: string, records: IncomingRecord[], source: string, metrics?: BrokerMetrics): Promise<PublishOutcome> {
+  const started = performance.now();
+  const outcome = await publishChecked(logs, validation, topic, records, source, metrics);
+  metrics?.produceLatency.observe({ source: "http" }, (performance.now() - started) / 1000);
+  return outcome;
+}
+
+async function publishChecked(logs: LogManager, validation: RecordValidation, topic: string, records: IncomingRecord[], source: string, metrics?: BrokerMetrics): Promise<PublishOutcome> {
   if (!logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
   if (logs.isInternalTopic(topic)) throw new HttpError(403, 40301, `'${topic}' is an internal topic`);
   if (records.length === 0) throw new HttpError(422, 42201, "no records in the request");
   if (records.length > RECORDS_PER_REQUEST_MAX) throw new HttpError(413, 41302, `${records.length} records in one request; at most ${RECORDS_PER_REQUEST_MAX}`);
   const verdicts = validation.requiresValidation(topic) ? validation.check(topic, records.map((r) => r.value), source) : [];
-  if (verdicts.length === 0) return { offsets: await appendRecords(logs, topic, records), deadLettered: [] };
+  if (verdicts.length === 0) return { offsets: await appendRecords(logs, topic, records, metrics), deadLettered: [] };
   if (logs.describeTopic(topic).config.schemaInvalidPolicy !== "dead-letter") {
     throw new HttpError(422, 42208, `${verdicts.length} of ${records.length} records fail the schema of topic '${topic}'; nothing was written`, {
       errors: verdicts.map((v) => ({ index: v.index, errors: v.errors })),
@@ -127,7 +138,7 @@ export async function publish(logs: LogManager, validation: RecordValidation, to
       { key: "tributary.error", value: Buffer.from(JSON.stringify(v.errors)) },
       { key: "tributary.source.topic", value: Buffer.from(topic) }],
   }));
-  const [written, deadWritten] = await Promise.all([valid.length ? appendRecords(logs, topic, valid) : [], appendRecords(logs, dlq, dead)]);
+  const [written, deadWritten] = await Promise.all([valid.length ? appendRecords(logs, topic, valid, metrics) : [], appendRecords(logs, dlq, dead, metrics)]);
   let v = 0;
   const offsets = records.map((_, i) => (invalid.has(i) ? null : written[v++]!));
   return { offsets, deadLettered: verdicts.map((verdict, i) => ({ index: verdict.index, ...deadWritten[i]! })) };

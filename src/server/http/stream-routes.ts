@@ -74,6 +74,7 @@ export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
               }
             }
             if (text) {
+              deps.metrics.served(topic, "http", 0, text.split(sse ? "\n\n" : "\n").length - 1);
               controller.enqueue(encoder.encode(text));
               return;
             }

@@ -5,6 +5,7 @@ import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { ProducerIds } from "./producer-ids.js";
 import type { FetchSessions } from "./fetch-sessions.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
+import type { BrokerMetrics } from "../metrics.js";
 
 /** What every Kafka request handler may use. */
 export interface KafkaContext {
@@ -14,6 +15,7 @@ export interface KafkaContext {
   fetchSessions: FetchSessions;
   /** Validation on write against topics' JSON Schemas. */
   validation: RecordValidation;
+  metrics: BrokerMetrics;
   nodeId: number;
   advertisedHost: string;
   advertisedPort: number;

@@ -108,6 +108,7 @@ export const fetch: Handler = async (ctx, request, info) => {
     }
     targets = [...session.partitions.values()];
   }
+  const started = performance.now();
   const maxBytes = version >= 3 ? (request.maxBytes as number) : 0x7fffffff;
   const deadline = Date.now() + Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS_MAX);
   let results: { target: Target; response: Message; bytes: number }[];
@@ -125,6 +126,8 @@ export const fetch: Handler = async (ctx, request, info) => {
     if (total >= Math.max(1, request.minBytes as number) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
     await waitForAny(ctx, targets, remaining);
   }
+  for (const { target, bytes } of results) if (bytes > 0) ctx.metrics.served(target.topic, "kafka", bytes);
+  ctx.metrics.fetchLatency.observe({ source: "kafka" }, (performance.now() - started) / 1000);
   const byTopic = new Map<string, Message>();
   for (const { target, response } of results) {
     if (incremental) {

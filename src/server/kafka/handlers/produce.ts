@@ -55,7 +55,10 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
         return write();
       })
       : write();
-    append = written.then((r) => partitionResponse(index, 0, {
+    append = written.then((r) => {
+      if (!r.duplicate) ctx.metrics.appended(topic, "kafka", batch.readInt32BE(57), batch.length);
+      return r;
+    }).then((r) => partitionResponse(index, 0, {
       baseOffset: BigInt(r.baseOffset),
       logAppendTimeMs: BigInt(r.logAppendTime),
       logStartOffset: BigInt(r.logStartOffset),
@@ -87,12 +90,14 @@ export const produce: Handler = async (ctx, request, info) => {
       throttleTimeMs: 0,
     };
   }
+  const started = performance.now();
   const pending = topicData.map((t) => ({
     name: t.name as string,
     partitions: (t.partitionData as Message[]).map((p) => producePartition(ctx, t.name, p, info)),
   }));
   const responses = [];
   for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+  ctx.metrics.produceLatency.observe({ source: "kafka" }, (performance.now() - started) / 1000);
   // acks=0: the producer expects no answer at all.
   if (acks === 0) return null;
   return { responses, throttleTimeMs: 0 };

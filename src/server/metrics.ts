@@ -1,0 +1,61 @@
+// Prometheus metrics of one broker (its own registry, so several brokers can
+// share a process): records and bytes in and out per topic, produce and fetch
+// latency, fdatasync latency, consumer lag, schema rejections.
+
+import client from "prom-client";
+import type { LogManager } from "../log/log-manager.js";
+import type { RecordValidation } from "../schema/record-validation.js";
+
+export type Source = "http" | "kafka";
+
+export class BrokerMetrics {
+  readonly registry = new client.Registry();
+  private readonly recordsIn = new client.Counter({ name: "tributary_records_in_total", help: "records appended", labelNames: ["topic", "source"], registers: [this.registry] });
+  private readonly bytesIn = new client.Counter({ name: "tributary_bytes_in_total", help: "record batch bytes appended", labelNames: ["topic", "source"], registers: [this.registry] });
+  private readonly bytesOut = new client.Counter({ name: "tributary_bytes_out_total", help: "record batch bytes served to readers", labelNames: ["topic", "source"], registers: [this.registry] });
+  private readonly recordsOut = new client.Counter({ name: "tributary_records_out_total", help: "records served to HTTP readers and streams", labelNames: ["topic", "source"], registers: [this.registry] });
+  readonly produceLatency = new client.Histogram({
+    name: "tributary_produce_latency_seconds", help: "time from a produce request to its durable acknowledgement", labelNames: ["source"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry],
+  });
+  readonly fetchLatency = new client.Histogram({
+    name: "tributary_fetch_latency_seconds", help: "time to answer a fetch (long polls included)", labelNames: ["source"],
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry],
+  });
+  readonly fsyncLatency = new client.Histogram({
+    name: "tributary_fsync_latency_seconds", help: "fdatasync rounds of the group commit",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1], registers: [this.registry],
+  });
+
+  constructor(logs: LogManager, validation: RecordValidation) {
+    new client.Gauge({
+      name: "tributary_consumer_lag", help: "high watermark minus committed offset", labelNames: ["group", "topic", "partition"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const group of logs.offsets.groups()) {
+          for (const { topic, partition, committed } of logs.offsets.list(group)) {
+            if (!logs.hasTopic(topic) || partition >= logs.describeTopic(topic).partitions) continue;
+            this.set({ group, topic, partition: String(partition) }, Math.max(0, logs.partition(topic, partition).highWatermark - committed.offset));
+          }
+        }
+      },
+    });
+    new client.Gauge({
+      name: "tributary_schema_rejections_total", help: "records refused by their topic's schema since start", labelNames: ["topic"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [topic, n] of validation.rejections) this.set({ topic }, n);
+      },
+    });
+  }
+
+  appended(topic: string, source: Source, records: number, bytes: number): void {
+    this.recordsIn.inc({ topic, source }, records);
+    this.bytesIn.inc({ topic, source }, bytes);
+  }
+
+  served(topic: string, source: Source, bytes: number, records = 0): void {
+    if (bytes > 0) this.bytesOut.inc({ topic, source }, bytes);
+    if (records > 0) this.recordsOut.inc({ topic, source }, records);
+  }
+}
