@@ -22,6 +22,7 @@ import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
 import { BrokerMetrics } from "./metrics.js";
 import { buildHttpApp } from "./http/app.js";
 import { listenHttp, type HttpServerHandle } from "./http/listen.js";
+import { HttpConsumers } from "./http/http-consumer.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -108,9 +109,10 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     throw new ConfigError(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${(err as Error).message}`);
   }
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
+  const consumers = new HttpConsumers(logs, groups);
   let http: HttpServerHandle;
   try {
-    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
+    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, consumers, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
   } catch (err) {
     await listener.close();
     await logs.close();
@@ -129,6 +131,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     kafkaRequestCounts: () => new Map(listener.requestCounts),
     stop: () => (stopping ??= (async () => {
       shutdown.abort();
+      consumers.close();
       groups.shutdown();
       await http.close();
       await listener.close();

@@ -265,3 +265,59 @@ describe("metrics", () => {
     expect(text).toMatch(/tributary_schema_rejections_total\{topic="checked"\} 1/);
   });
 });
+
+describe("REST Proxy v2 consumers", () => {
+  const v2 = "application/vnd.kafka.v2+json";
+
+  it("consume, commit and share a group with a Kafka consumer", async () => {
+    await call("POST", "/topics", { name: "shared", partitions: 4 });
+    await call("POST", "/topics/shared/records", { records: Array.from({ length: 8 }, (_, i) => ({ value: i, partition: i % 4 })) });
+    const created = await call("POST", "/consumers/mixed", { name: "web-1", format: "json", "auto.offset.reset": "earliest", "auto.commit.enable": "false" }, v2);
+    expect(created.json).toEqual({ instance_id: "web-1", base_uri: `${broker.httpUrl}/consumers/mixed/instances/web-1` });
+    expect((await call("POST", "/consumers/mixed", { name: "web-1" }, v2)).status).toBe(409);
+    expect((await call("POST", "/consumers/mixed/instances/web-1/subscription", { topics: ["shared"] }, v2)).status).toBe(204);
+    expect((await call("GET", "/consumers/mixed/instances/web-1/assignments")).json.partitions).toHaveLength(4);
+    const records = await call("GET", "/consumers/mixed/instances/web-1/records?timeout=2000");
+    expect(records.json.map((r: { value: number }) => r.value).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await call("POST", "/consumers/mixed/instances/web-1/offsets", "")).status).toBe(200);
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId: "mixed", topics: ["shared"] });
+    expect(committed[0]!.partitions.map((p) => p.offset)).toEqual(["2", "2", "2", "2"]);
+
+    // A Kafka consumer joins the same group: the partitions are split between the two.
+    const consumer = kafka.consumer({ groupId: "mixed", sessionTimeout: 30_000, maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "shared" });
+    let kafkaPartitions: number[] = [];
+    consumer.on(consumer.events.GROUP_JOIN, (e) => (kafkaPartitions = e.payload.memberAssignment.shared ?? []));
+    void consumer.run({ eachMessage: async () => undefined });
+    // The HTTP member rejoins when its heartbeat sees the rebalance; a fetch waits for it.
+    const deadline = Date.now() + 30_000;
+    let httpPartitions: { partition: number }[] = [];
+    while (Date.now() < deadline) {
+      await call("GET", "/consumers/mixed/instances/web-1/records?timeout=200");
+      httpPartitions = (await call("GET", "/consumers/mixed/instances/web-1/assignments")).json.partitions;
+      if (httpPartitions.length === 2 && kafkaPartitions.length === 2) break;
+    }
+    expect([...httpPartitions.map((p) => p.partition), ...kafkaPartitions].sort()).toEqual([0, 1, 2, 3]);
+    await consumer.disconnect();
+    await admin.disconnect();
+    expect((await call("DELETE", "/consumers/mixed/instances/web-1")).status).toBe(204);
+    expect(await call("GET", "/consumers/mixed/instances/web-1/records")).toMatchObject({ status: 404, json: { error_code: 40403 } });
+  });
+
+  it("supports manual assignment, seeking and binary format", async () => {
+    await call("POST", "/topics", { name: "manual" });
+    await call("POST", "/topics/manual/records", { records: [{ value: "a" }, { value: "b" }, { value: "c" }] });
+    await call("POST", "/consumers/solo", { name: "m", format: "binary" }, v2);
+    await call("POST", "/consumers/solo/instances/m/assignments", { partitions: [{ topic: "manual", partition: 0 }] }, v2);
+    await call("POST", "/consumers/solo/instances/m/positions", { offsets: [{ topic: "manual", partition: 0, offset: 1 }] }, v2);
+    const got = await call("GET", "/consumers/solo/instances/m/records?timeout=500");
+    expect(got.json.map((r: { value: string }) => Buffer.from(r.value, "base64").toString())).toEqual(['"b"', '"c"']);
+    await call("POST", "/consumers/solo/instances/m/positions/beginning", { partitions: [{ topic: "manual", partition: 0 }] }, v2);
+    expect((await call("GET", "/consumers/solo/instances/m/records?timeout=500")).json).toHaveLength(3);
+    expect((await call("POST", "/consumers/solo/instances/m/assignments", { partitions: [{ topic: "manual", partition: 7 }] }, v2)).status).toBe(404);
+    expect((await call("POST", "/consumers/solo", { format: "avro" }, v2)).status).toBe(422);
+  });
+});

@@ -7,6 +7,8 @@ import type { LogManager } from "../../log/log-manager.js";
 import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
+import type { HttpConsumers } from "./http-consumer.js";
+import { registerConsumerRoutes } from "./consumer-routes.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
@@ -17,6 +19,7 @@ export interface HttpDeps {
   registry: SchemaRegistry;
   validation: RecordValidation;
   metrics: BrokerMetrics;
+  consumers: HttpConsumers;
   bodyBytesMax: number;
 }
 
@@ -54,6 +57,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   app.get("/metrics", async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
+  registerConsumerRoutes(app, deps);
   registerRegistryRoutes(app, deps);
   return app;
 }

@@ -1,0 +1,266 @@
+// Consumer instances of the REST Proxy v2 API. Each instance is a real member
+// of its consumer group in the same coordinator the Kafka listener uses (it
+// speaks the standard "consumer" embedded protocol and can lead a rebalance),
+// commits to the same offsets store, heartbeats in the background and expires
+// after a quiet spell.
+
+import { randomUUID } from "node:crypto";
+import type { LogManager } from "../../log/log-manager.js";
+import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
+import { KafkaProtocolErrorCode as E } from "../../protocol/kafka-error-codes.js";
+import type { GroupCoordinator } from "../groups/group-coordinator.js";
+import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
+import { HttpError } from "./http-error.js";
+
+export interface ConsumerSettings {
+  format: "json" | "binary" | "jsonschema";
+  autoOffsetReset: "earliest" | "latest";
+  autoCommit: boolean;
+}
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: unknown;
+  value: unknown;
+  headers: Record<string, string | null>;
+}
+
+const SESSION_TIMEOUT_MS = 30_000;
+const HEARTBEAT_MS = 3_000;
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class HttpConsumer {
+  memberId = "";
+  generation = -1;
+  topics: string[] = [];
+  assignment: Assignment = new Map();
+  manual = false;
+  lastUsed = Date.now();
+  private positions = new Map<string, number>();
+  private joining: Promise<void> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(readonly group: string, readonly name: string, readonly settings: ConsumerSettings,
+    private readonly logs: LogManager, private readonly groups: GroupCoordinator) {}
+
+  async subscribe(topics: string[]): Promise<void> {
+    this.topics = topics;
+    this.manual = false;
+    await this.rejoin();
+  }
+
+  assign(partitions: { topic: string; partition: number }[]): void {
+    this.manual = true;
+    this.topics = [];
+    this.assignment = new Map();
+    for (const p of partitions) {
+      this.logs.partition(p.topic, p.partition); // unknown partition: 404
+      this.assignment.set(p.topic, [...(this.assignment.get(p.topic) ?? []), p.partition]);
+    }
+    this.initPositions();
+  }
+
+  private rejoin(): Promise<void> {
+    this.joining ??= this.join().finally(() => (this.joining = undefined));
+    return this.joining;
+  }
+
+  private async join(): Promise<void> {
+    const group = this.groups.group(this.group);
+    for (let attempt = 0; attempt < 10 && !this.closed; attempt++) {
+      const joined = await group.join({
+        groupId: this.group, memberId: this.memberId, groupInstanceId: null, clientId: `rest-${this.name}`, clientHost: "http",
+        sessionTimeoutMs: Math.max(SESSION_TIMEOUT_MS, this.groups.options.sessionTimeoutMinMs), rebalanceTimeoutMs: 60_000,
+        protocolType: "consumer", protocols: [{ name: "range", metadata: encodeSubscription({ topics: this.topics }) }], canRetryWithMemberId: true,
+      });
+      if (joined.errorCode === E.MEMBER_ID_REQUIRED) {
+        this.memberId = joined.memberId;
+        continue;
+      }
+      if (joined.errorCode === E.UNKNOWN_MEMBER_ID) {
+        this.memberId = "";
+        continue;
+      }
+      if (joined.errorCode !== 0) throw new HttpError(409, 40904, `joining group ${this.group} failed with Kafka error ${joined.errorCode}`);
+      this.memberId = joined.memberId;
+      this.generation = joined.generationId;
+      let assignments: { memberId: string; assignment: Buffer }[] = [];
+      if (joined.leader === joined.memberId) {
+        const plan = rangeAssign(joined.members.map((m) => ({ memberId: m.memberId, topics: decodeSubscription(m.metadata).topics.filter((t) => this.logs.hasTopic(t)) })),
+          (topic) => this.logs.describeTopic(topic).partitions);
+        assignments = [...plan.entries()].map(([memberId, a]) => ({ memberId, assignment: encodeAssignment(a) }));
+      }
+      const synced = await group.sync(this.memberId, this.generation, null, assignments);
+      if (synced.errorCode === E.REBALANCE_IN_PROGRESS || synced.errorCode === E.ILLEGAL_GENERATION) continue;
+      if (synced.errorCode !== 0) throw new HttpError(409, 40904, `syncing group ${this.group} failed with Kafka error ${synced.errorCode}`);
+      this.assignment = decodeAssignment(synced.assignment);
+      this.initPositions();
+      this.startHeartbeat();
+      return;
+    }
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      const group = this.groups.existing(this.group);
+      const code = group ? group.heartbeat(this.memberId, this.generation, null) : E.UNKNOWN_MEMBER_ID;
+      if (code === E.UNKNOWN_MEMBER_ID) this.memberId = "";
+      if (code !== 0) void this.rejoin().catch(() => undefined);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref?.();
+  }
+
+  private initPositions(): void {
+    const keep = new Map<string, number>();
+    for (const [topic, partitions] of this.assignment) {
+      for (const partition of partitions) {
+        const k = key(topic, partition);
+        const log = this.logs.partition(topic, partition);
+        const committed = this.logs.offsets.get(this.group, topic, partition)?.offset;
+        keep.set(k, this.positions.get(k) ?? committed ?? (this.settings.autoOffsetReset === "earliest" ? log.logStartOffset : log.highWatermark));
+      }
+    }
+    this.positions = keep;
+  }
+
+  seek(topic: string, partition: number, offset: number | "beginning" | "end"): void {
+    const k = key(topic, partition);
+    if (!this.positions.has(k)) throw new HttpError(409, 40903, `partition ${topic}-${partition} is not assigned to this consumer`);
+    const log = this.logs.partition(topic, partition);
+    this.positions.set(k, offset === "beginning" ? log.logStartOffset : offset === "end" ? log.highWatermark : offset);
+  }
+
+  private decode(value: Buffer | null): unknown {
+    if (value === null) return null;
+    if (this.settings.format === "binary") return value.toString("base64");
+    const payload = this.settings.format === "jsonschema" && value.length >= 5 && value[0] === 0 ? value.subarray(5) : value;
+    try {
+      return JSON.parse(payload.toString("utf8"));
+    } catch {
+      return payload.toString("utf8");
+    }
+  }
+
+  /** Records from the assigned partitions, waiting up to `timeoutMs` for the first. */
+  async poll(timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
+    this.lastUsed = Date.now();
+    if (this.joining) await this.joining;
+    if (this.settings.autoCommit) await this.commit();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const out: ConsumedRecord[] = [];
+      let budget = maxBytes;
+      for (const [k, position] of this.positions) {
+        if (budget <= 0) break;
+        const [topic, p] = k.split("\u0000") as [string, string];
+        const partition = Number(p);
+        const log = this.logs.partition(topic, partition);
+        if (position >= log.highWatermark) continue;
+        let next = Math.max(position, log.logStartOffset);
+        const { records } = log.read(next, budget);
+        budget -= records.length;
+        for (const batch of splitBatches(records)) {
+          for (const r of (await decodeRecordBatch(batch)).records) {
+            if (r.offset < next) continue;
+            out.push({
+              topic, partition, offset: r.offset, timestamp: r.timestamp,
+              key: r.key === null ? null : this.settings.format === "binary" ? r.key.toString("base64") : r.key.toString("utf8"),
+              value: this.decode(r.value),
+              headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
+            });
+            next = r.offset + 1;
+          }
+        }
+        this.positions.set(k, next);
+      }
+      const remaining = deadline - Date.now();
+      if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return out;
+      const abort = new AbortController();
+      await Promise.race([...this.positions.entries()].map(([k, position]) => {
+        const [topic, p] = k.split("\u0000") as [string, string];
+        return this.logs.partition(topic, Number(p)).waitForData(position, remaining, abort.signal);
+      }));
+      abort.abort();
+    }
+  }
+
+  /** Commits the given offsets, or every position fetched so far. */
+  async commit(offsets?: { topic: string; partition: number; offset: number }[]): Promise<void> {
+    const commits = offsets ?? [...this.positions.entries()].map(([k, offset]) => {
+      const [topic, p] = k.split("\u0000") as [string, string];
+      return { topic, partition: Number(p), offset };
+    });
+    if (!this.manual) {
+      const code = this.groups.group(this.group).validateCommit(this.memberId, this.generation, null);
+      if (code !== 0) throw new HttpError(409, 40905, `commit refused by group ${this.group}: Kafka error ${code} (the group is rebalancing; fetch again)`);
+    }
+    await this.logs.offsets.commit(this.group, commits);
+  }
+
+  committed(partitions: { topic: string; partition: number }[]): { topic: string; partition: number; offset: number; metadata: string }[] {
+    return partitions.map((p) => ({ ...p, offset: this.logs.offsets.get(this.group, p.topic, p.partition)?.offset ?? -1, metadata: this.logs.offsets.get(this.group, p.topic, p.partition)?.metadata ?? "" }));
+  }
+
+  assignedPartitions(): { topic: string; partition: number }[] {
+    return [...this.assignment.entries()].flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    if (this.memberId) this.groups.existing(this.group)?.leave(this.memberId, null);
+  }
+}
+
+export class HttpConsumers {
+  private readonly instances = new Map<string, HttpConsumer>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000) {
+    this.sweeper = setInterval(() => this.expire(), Math.min(10_000, idleTimeoutMs));
+    this.sweeper.unref?.();
+  }
+
+  create(group: string, name: string | undefined, settings: ConsumerSettings): HttpConsumer {
+    const instance = name ?? `rest-consumer-${randomUUID()}`;
+    const k = `${group}\u0000${instance}`;
+    if (this.instances.has(k)) throw new HttpError(409, 40902, `consumer instance '${instance}' already exists in group '${group}'`);
+    const consumer = new HttpConsumer(group, instance, settings, this.logs, this.groups);
+    this.instances.set(k, consumer);
+    return consumer;
+  }
+
+  get(group: string, name: string): HttpConsumer {
+    const consumer = this.instances.get(`${group}\u0000${name}`);
+    if (!consumer) throw new HttpError(404, 40403, `consumer instance '${name}' not found in group '${group}'`);
+    consumer.lastUsed = Date.now();
+    return consumer;
+  }
+
+  delete(group: string, name: string): void {
+    this.get(group, name).close();
+    this.instances.delete(`${group}\u0000${name}`);
+  }
+
+  /** Instances unused for the idle timeout leave their group. */
+  expire(now = Date.now()): void {
+    for (const [k, c] of this.instances) {
+      if (now - c.lastUsed > this.idleTimeoutMs) {
+        process.stderr.write(`tributary http: consumer instance ${c.name} of group ${c.group} expired after ${this.idleTimeoutMs} ms idle\n`);
+        c.close();
+        this.instances.delete(k);
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const c of this.instances.values()) c.close();
+    this.instances.clear();
+  }
+}
