@@ -321,3 +321,20 @@ describe("REST Proxy v2 consumers", () => {
     expect((await call("POST", "/consumers/solo", { format: "avro" }, v2)).status).toBe(422);
   });
 });
+
+describe("API description", () => {
+  it("describes every route in /openapi.json and serves a docs page", async () => {
+    const { buildHttpApp } = await import("../../src/server/http/app.js");
+    const { describedRoutes } = await import("../../src/server/http/openapi.js");
+    const app = buildHttpApp({} as never);
+    const registered = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
+    const described = new Set(describedRoutes());
+    expect(registered.filter((r) => !described.has(r))).toEqual([]);
+    const doc = (await call("GET", "/openapi.json")).json;
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toContain("/topics/{topic}/records");
+    const page = await fetch(`${broker.httpUrl}/docs`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain("/subjects/{subject}/versions");
+  });
+});

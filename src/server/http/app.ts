@@ -9,6 +9,9 @@ import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
 import { registerConsumerRoutes } from "./consumer-routes.js";
+import { docsPage, openApiDocument } from "./openapi.js";
+
+const VERSION = "0.1.0";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
@@ -54,6 +57,8 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => c.json({ status: "ready", topics: deps.logs.listTopics().length }));
   app.get("/brokers", (c) => c.json({ brokers: [0] }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument(VERSION)));
+  app.get("/docs", (c) => c.html(docsPage()));
   app.get("/metrics", async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
