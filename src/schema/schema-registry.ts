@@ -69,7 +69,19 @@ function canonical(schema: string): string {
 }
 
 export class SchemaRegistry {
+  /** Latest live version per subject, cached between writes (validation asks on every record). */
+  private latestCache = new Map<string, SubjectVersion | undefined>();
+
   constructor(private readonly store: CompactedStore<unknown>) {}
+
+  /** Every write goes through here, so the cache never serves a stale answer. */
+  private async put(changes: [string, RegistryRecord | null][]): Promise<void> {
+    try {
+      await this.store.put(changes);
+    } finally {
+      this.latestCache.clear();
+    }
+  }
 
   private records(): [string, RegistryRecord][] {
     return [...this.store.entries()] as [string, RegistryRecord][];
@@ -127,9 +139,12 @@ export class SchemaRegistry {
 
   /** The latest live version of a subject, or undefined. */
   latest(subject: string): SubjectVersion | undefined {
+    if (this.latestCache.has(subject)) return this.latestCache.get(subject);
     const versions = this.versions(subject);
     const last = versions[versions.length - 1];
-    return last && { subject, version: last.version, id: last.id, schema: this.getSchema(last.id).schema, schemaType: "JSON" };
+    const found: SubjectVersion | undefined = last && { subject, version: last.version, id: last.id, schema: this.getSchema(last.id).schema, schemaType: "JSON" };
+    this.latestCache.set(subject, found);
+    return found;
   }
 
   compatibilityLevel(subject?: string, defaultToGlobal = true): CompatibilityLevel | undefined {
@@ -144,13 +159,13 @@ export class SchemaRegistry {
     if (!COMPATIBILITY_LEVELS.includes(level as CompatibilityLevel)) {
       throw new RegistryError(422, INVALID_COMPATIBILITY_LEVEL, `invalid compatibility level '${level}' (one of ${COMPATIBILITY_LEVELS.join(", ")})`);
     }
-    await this.store.put([[JSON.stringify(["config", subject ?? null]), { kind: "config", compatibility: level as CompatibilityLevel }]]);
+    await this.put([[JSON.stringify(["config", subject ?? null]), { kind: "config", compatibility: level as CompatibilityLevel }]]);
     return level as CompatibilityLevel;
   }
 
   async deleteCompatibilityLevel(subject?: string): Promise<CompatibilityLevel> {
     const previous = this.compatibilityLevel(subject);
-    await this.store.put([[JSON.stringify(["config", subject ?? null]), null]]);
+    await this.put([[JSON.stringify(["config", subject ?? null]), null]]);
     return previous!;
   }
 
@@ -192,7 +207,7 @@ export class SchemaRegistry {
     }
     const version = 1 + Math.max(0, ...this.versions(subject, true).map((v) => v.version));
     changes.push([JSON.stringify(["version", subject, version]), { kind: "version", subject, version, id, deleted: false }]);
-    await this.store.put(changes);
+    await this.put(changes);
     return { id, version };
   }
 
@@ -200,7 +215,7 @@ export class SchemaRegistry {
     const all = this.versions(subject, true);
     if (all.length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
     if (permanent && all.some((v) => !v.deleted)) throw new RegistryError(404, 40405, `subject '${subject}' must be soft-deleted before it is deleted permanently`);
-    await this.store.put(all.map((v) => [JSON.stringify(["version", subject, v.version]), permanent ? null : { ...v, deleted: true }]));
+    await this.put(all.map((v) => [JSON.stringify(["version", subject, v.version]), permanent ? null : { ...v, deleted: true }]));
     return all.map((v) => v.version);
   }
 
@@ -208,7 +223,7 @@ export class SchemaRegistry {
     const found = this.getVersion(subject, version, permanent);
     const record = this.store.get(JSON.stringify(["version", subject, found.version])) as VersionRecord;
     if (permanent && !record.deleted) throw new RegistryError(404, 40407, `version ${found.version} of '${subject}' must be soft-deleted first`);
-    await this.store.put([[JSON.stringify(["version", subject, found.version]), permanent ? null : { ...record, deleted: true }]]);
+    await this.put([[JSON.stringify(["version", subject, found.version]), permanent ? null : { ...record, deleted: true }]]);
     return found.version;
   }
 }
