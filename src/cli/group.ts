@@ -1,25 +1,8 @@
 import type { Command } from "commander";
-import type { LogManager } from "../log/log-manager.js";
+import { groupLag } from "../log/group-lag.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
 import { CliError, printJson, printTable } from "./output.js";
-
-interface PartitionLag {
-  topic: string;
-  partition: number;
-  committed: number;
-  logEnd: number;
-  lag: number;
-  metadata: string | null;
-}
-
-/** Committed offsets of a group with the lag behind each partition's high watermark. */
-function groupLag(logs: LogManager, group: string): PartitionLag[] {
-  return logs.offsets.list(group).map(({ topic, partition, committed }) => {
-    const logEnd = logs.hasTopic(topic) && partition < logs.describeTopic(topic).partitions ? logs.partition(topic, partition).highWatermark : -1;
-    return { topic, partition, committed: committed.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - committed.offset), metadata: committed.metadata };
-  });
-}
 
 export function registerGroup(program: Command): void {
   const group = program.command("group").description("consumer groups: committed offsets and lag (on a stopped broker's data dir)");

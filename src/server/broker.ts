@@ -112,7 +112,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const consumers = new HttpConsumers(logs, groups);
   let http: HttpServerHandle;
   try {
-    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, consumers, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
+    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, consumers, groups, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
   } catch (err) {
     await listener.close();
     await logs.close();

@@ -8,6 +8,7 @@ import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
+import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { registerConsumerRoutes } from "./consumer-routes.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 
@@ -16,6 +17,7 @@ import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
 import { registerStreamRoutes } from "./stream-routes.js";
+import { registerGroupRoutes } from "./group-routes.js";
 
 export interface HttpDeps {
   logs: LogManager;
@@ -23,6 +25,7 @@ export interface HttpDeps {
   validation: RecordValidation;
   metrics: BrokerMetrics;
   consumers: HttpConsumers;
+  groups: GroupCoordinator;
   bodyBytesMax: number;
 }
 
@@ -63,6 +66,12 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
-  registerRegistryRoutes(app, deps);
+  registerGroupRoutes(app, deps);
+  // The registry answers at the root (as Confluent's does) and under /schema-registry,
+  // for clients configured with a prefixed URL behind one port.
+  const registry = new Hono();
+  registerRegistryRoutes(registry, deps);
+  app.route("/", registry);
+  app.route("/schema-registry", registry);
   return app;
 }

@@ -33,6 +33,8 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["post", "/consumers/{group}/instances/{instance}/offsets", "REST Proxy v2", "commit (empty body: everything fetched)"],
   ["get", "/consumers/{group}/instances/{instance}/offsets", "REST Proxy v2", "committed offsets"],
   ["get", "/consumers/{group}/instances/{instance}/records", "REST Proxy v2", "fetch records (long poll with ?timeout=)"],
+  ["get", "/groups", "groups", "consumer groups with state, members and total lag"],
+  ["get", "/groups/{group}", "groups", "a group's members, committed offsets and lag per partition"],
   ["get", "/schemas/types", "schema registry", "supported schema types"],
   ["get", "/schemas/ids/{id}", "schema registry", "schema by global id"],
   ["get", "/schemas/ids/{id}/schema", "schema registry", "raw schema by id"],
@@ -86,7 +88,10 @@ ${rows}
 </table></body></html>`;
 }
 
-/** Routes as hono registers them (":param"), for the coverage check. */
+/** Routes as hono registers them (":param"), for the coverage check; registry routes also under /schema-registry. */
 export function describedRoutes(): string[] {
-  return ROUTES.map(([m, p]) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ":$1")}`);
+  return ROUTES.flatMap(([m, p, tag]) => {
+    const route = `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ":$1")}`;
+    return tag === "schema registry" ? [route, route.replace(" /", " /schema-registry/")] : [route];
+  });
 }

@@ -1,0 +1,33 @@
+// Consumer groups over HTTP: state and members (from the coordinator shared with
+// Kafka clients) with committed offsets and lag per partition.
+
+import type { Hono } from "hono";
+import { groupLag } from "../../log/group-lag.js";
+import type { HttpDeps } from "./app.js";
+import { HttpError } from "./http-error.js";
+
+export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
+  app.get("/groups", (c) => {
+    const names = new Set([...deps.groups.list().map((g) => g.groupId), ...deps.logs.offsets.groups()]);
+    return c.json([...names].sort().map((group) => ({
+      group,
+      state: deps.groups.existing(group)?.state ?? "Empty",
+      members: deps.groups.existing(group)?.members.size ?? 0,
+      lag: groupLag(deps.logs, group).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
+    })));
+  });
+  app.get("/groups/:group", (c) => {
+    const name = c.req.param("group");
+    const group = deps.groups.existing(name);
+    const partitions = groupLag(deps.logs, name);
+    if (!group && partitions.length === 0) throw new HttpError(404, 40404, `consumer group '${name}' not found`);
+    return c.json({
+      group: name,
+      state: group?.state ?? "Empty",
+      generation: group?.generationId ?? 0,
+      protocol: group?.protocolName ?? null,
+      members: group ? [...group.members.values()].map((m) => ({ member_id: m.memberId, client_id: m.clientId, host: m.clientHost, group_instance_id: m.groupInstanceId })) : [],
+      partitions,
+    });
+  });
+}
