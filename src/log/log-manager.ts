@@ -312,6 +312,10 @@ export class LogManager {
     return this.getTopic(name).record.id;
   }
 
+  partitionCount(name: string): number {
+    return this.getTopic(name).partitions.length;
+  }
+
   isInternalTopic(name: string): boolean {
     return this.topics.get(name)?.internal ?? false;
   }

@@ -75,7 +75,7 @@ export function parseRecord(raw: unknown, index: number, format: ValueFormat = "
 
 /** Appends records to a topic (one batch per partition); resolves once they are durable. */
 export async function appendRecords(logs: LogManager, topic: string, records: IncomingRecord[], metrics?: BrokerMetrics): Promise<PublishResult[]> {
-  const partitions = logs.describeTopic(topic).partitions;
+  const partitions = logs.partitionCount(topic);
   const sticky = Math.floor(Math.random() * partitions);
   const byPartition = new Map<number, { index: number; record: PlainRecord }[]>();
   records.forEach((r, index) => {

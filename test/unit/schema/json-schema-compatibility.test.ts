@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backwardIncompatibilities, compatibilityProblems } from "../../../src/schema/json-schema-compatibility.js";
 
-const rules = (o: object, n: object) => backwardIncompatibilities(o, n).map((p) => `${p.path} ${p.rule}`);
+const rules = (o: object, n: object) => backwardIncompatibilities(o as Record<string, unknown>, n as Record<string, unknown>).map((p) => `${p.path} ${p.rule}`);
 
 describe("JSON Schema compatibility rules", () => {
   it("allows what BACKWARD allows", () => {
