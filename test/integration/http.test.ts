@@ -353,3 +353,21 @@ describe("groups over HTTP and the registry under a prefix", () => {
     expect((await call("GET", "/schema-registry/subjects/none/versions")).json.error_code).toBe(40401);
   });
 });
+
+describe("OffsetDelete against a live group", () => {
+  it("refuses to delete offsets of a topic the group's members subscribe to, and deletes the others", async () => {
+    const { RawKafka } = await import("../helpers/raw-kafka.js");
+    await call("POST", "/topics", { name: "subscribed" });
+    await call("POST", "/topics", { name: "abandoned" });
+    await broker.logs.offsets.commit("od-group", [{ topic: "subscribed", partition: 0, offset: 0 }, { topic: "abandoned", partition: 0, offset: 0 }]);
+    await call("POST", "/consumers/od-group", { name: "sub" }, "application/vnd.kafka.v2+json");
+    await call("POST", "/consumers/od-group/instances/sub/subscription", { topics: ["subscribed"] }, "application/vnd.kafka.v2+json");
+    const raw = await RawKafka.connect(broker.brokers[0]!);
+    const answer = await raw.request(47, 0, { groupId: "od-group", topics: [{ name: "subscribed", partitions: [{ partitionIndex: 0 }] }, { name: "abandoned", partitions: [{ partitionIndex: 0 }] }] });
+    expect(answer.topics.map((t: { name: string; partitions: { errorCode: number }[] }) => [t.name, t.partitions[0]!.errorCode])).toEqual([["subscribed", 86], ["abandoned", 0]]);
+    expect(broker.logs.offsets.get("od-group", "abandoned", 0)).toBeUndefined();
+    expect(broker.logs.offsets.get("od-group", "subscribed", 0)).toBeDefined();
+    raw.close();
+    await call("DELETE", "/consumers/od-group/instances/sub");
+  });
+});

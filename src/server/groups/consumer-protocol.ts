@@ -22,18 +22,21 @@ export function encodeSubscription(s: Subscription): Buffer {
   return buf;
 }
 
+/** Reads an int16-length string at `at.pos` and moves past it. */
+function readString(buf: Buffer, at: { pos: number }): string {
+  const length = buf.readInt16BE(at.pos);
+  at.pos += 2;
+  const text = buf.subarray(at.pos, at.pos + length).toString("utf8");
+  at.pos += length;
+  return text;
+}
+
 export function decodeSubscription(buf: Buffer): Subscription {
   const topics: string[] = [];
   if (buf.length < 6) return { topics };
-  let pos = 2;
-  const count = buf.readInt32BE(pos);
-  pos += 4;
-  for (let i = 0; i < count && pos + 2 <= buf.length; i++) {
-    const length = buf.readInt16BE(pos);
-    pos += 2;
-    topics.push(buf.subarray(pos, pos + length).toString("utf8"));
-    pos += length;
-  }
+  const at = { pos: 6 };
+  const count = buf.readInt32BE(2);
+  for (let i = 0; i < count && at.pos + 2 <= buf.length; i++) topics.push(readString(buf, at));
   return { topics };
 }
 
@@ -56,18 +59,14 @@ export function encodeAssignment(a: Assignment): Buffer {
 export function decodeAssignment(buf: Buffer): Assignment {
   const out: Assignment = new Map();
   if (buf.length < 6) return out;
-  let pos = 2;
-  const count = buf.readInt32BE(pos);
-  pos += 4;
-  for (let i = 0; i < count && pos + 2 <= buf.length; i++) {
-    const length = buf.readInt16BE(pos);
-    pos += 2;
-    const topic = buf.subarray(pos, pos + length).toString("utf8");
-    pos += length;
-    const n = buf.readInt32BE(pos);
-    pos += 4;
+  const at = { pos: 6 };
+  const count = buf.readInt32BE(2);
+  for (let i = 0; i < count && at.pos + 2 <= buf.length; i++) {
+    const topic = readString(buf, at);
+    const n = buf.readInt32BE(at.pos);
+    at.pos += 4;
     const partitions: number[] = [];
-    for (let j = 0; j < n; j++, pos += 4) partitions.push(buf.readInt32BE(pos));
+    for (let j = 0; j < n; j++, at.pos += 4) partitions.push(buf.readInt32BE(at.pos));
     out.set(topic, partitions);
   }
   return out;

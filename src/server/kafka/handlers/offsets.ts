@@ -2,6 +2,7 @@ import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode, KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { Group } from "../../groups/group-coordinator.js";
+import { decodeSubscription } from "../../groups/consumer-protocol.js";
 import { errorCodeOf } from "./errors.js";
 
 const OFFSET_METADATA_BYTES_MAX = 4096;
@@ -87,23 +88,15 @@ export const offsetFetch: Handler = (ctx, request, info) => {
   return { throttleTimeMs: 0, topics: fetchGroupOffsets(ctx, request.groupId, request.topics), errorCode: 0 };
 };
 
-/** Topics a member's consumer-protocol subscription names (version int16, then an array of strings). */
+/** Topics the group's members subscribe to through the standard consumer protocol. */
 function subscribedTopics(group: Group): Set<string> {
   const topics = new Set<string>();
   if (group.protocolType !== "consumer") return topics;
   for (const m of group.members.values()) {
     const metadata = m.protocols.find((p) => p.name === group.protocolName)?.metadata;
-    if (!metadata || metadata.length < 6) continue;
+    if (!metadata) continue;
     try {
-      let pos = 2;
-      const count = metadata.readInt32BE(pos);
-      pos += 4;
-      for (let i = 0; i < count && pos + 2 <= metadata.length; i++) {
-        const length = metadata.readInt16BE(pos);
-        pos += 2;
-        topics.add(metadata.subarray(pos, pos + length).toString("utf8"));
-        pos += length;
-      }
+      for (const t of decodeSubscription(metadata).topics) topics.add(t);
     } catch {
       // not the standard consumer protocol: nothing to protect
     }
