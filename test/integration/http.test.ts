@@ -254,6 +254,9 @@ describe("metrics", () => {
     await call("POST", "/topics", { name: "measured" });
     await call("POST", "/topics/measured/records", { records: [{ value: 1 }, { value: 2 }, { value: 3 }] });
     await broker.logs.offsets.commit("lagging", [{ topic: "measured", partition: 0, offset: 1 }]);
+    await call("POST", "/topics", { name: "measured-strict" });
+    await call("POST", "/subjects/measured-strict-value/versions", { schema: JSON.stringify({ type: "integer" }) });
+    expect((await call("POST", "/topics/measured-strict/records", { value: "not an integer" })).status).toBe(422);
     const res = await fetch(`${broker.httpUrl}/metrics`);
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
     const text = await res.text();
@@ -262,7 +265,7 @@ describe("metrics", () => {
     expect(text).toMatch(/tributary_consumer_lag\{group="lagging",topic="measured",partition="0"\} 2/);
     expect(text).toMatch(/tributary_fsync_latency_seconds_count [1-9]\d*/);
     expect(text).toMatch(/tributary_produce_latency_seconds_count\{source="http"\} [1-9]\d*/);
-    expect(text).toMatch(/tributary_schema_rejections_total\{topic="checked"\} 1/);
+    expect(text).toMatch(/tributary_schema_rejections_total\{topic="measured-strict"\} 1/);
   });
 });
 
