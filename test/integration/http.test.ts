@@ -374,3 +374,46 @@ describe("OffsetDelete against a live group", () => {
     await call("DELETE", "/consumers/od-group/instances/sub");
   });
 });
+
+describe("whole-topic stream", () => {
+  it("merges every partition, and resumes from the Last-Event-ID map of next offsets", async () => {
+    await call("POST", "/topics", { name: "fanin", partitions: 3 });
+    await call("POST", "/topics/fanin/records", { records: [{ value: "p0", partition: 0 }, { value: "p1", partition: 1 }] });
+    const res = await fetch(`${broker.httpUrl}/topics/fanin/stream?from=beginning`, { headers: { accept: "text/event-stream" } });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const events: { id: string; value: string }[] = [];
+    let buffered = "";
+    const reading = (async () => {
+      while (events.length < 3) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffered += decoder.decode(value, { stream: true });
+        let at;
+        while ((at = buffered.indexOf("\n\n")) >= 0) {
+          const chunk = buffered.slice(0, at);
+          buffered = buffered.slice(at + 2);
+          const data = /^data: (.*)$/m.exec(chunk)?.[1];
+          if (data) events.push({ id: /^id: (.*)$/m.exec(chunk)![1]!, value: JSON.parse(data).value });
+        }
+      }
+      await reader.cancel();
+    })();
+    await call("POST", "/topics/fanin/records", { value: "p2", partition: 2 });
+    await reading;
+    expect(events.map((e) => e.value).sort()).toEqual(["p0", "p1", "p2"]);
+    expect(JSON.parse(events[events.length - 1]!.id)).toEqual({ 0: 1, 1: 1, 2: 1 });
+    // Resume after the second event: only what came after it.
+    await call("POST", "/topics/fanin/records", { value: "later", partition: 0 });
+    const resumed = await fetch(`${broker.httpUrl}/topics/fanin/stream`, { headers: { accept: "application/x-ndjson", "last-event-id": events[1]!.id } });
+    const text = await (async () => {
+      const r = resumed.body!.getReader();
+      let out = "";
+      while ((out.match(/\n/g) ?? []).length < 2) out += new TextDecoder().decode((await r.read()).value);
+      await r.cancel();
+      return out;
+    })();
+    expect(text.trim().split("\n").map((l) => JSON.parse(l).value).sort()).toEqual([events[2]!.value, "later"].sort());
+    expect((await call("GET", "/topics/nope/stream")).status).toBe(404);
+  });
+});

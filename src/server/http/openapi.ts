@@ -20,6 +20,7 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["get", "/topics/{topic}/partitions/{partition}/offsets", "REST Proxy v2", "beginning and end offsets"],
   ["get", "/topics/{topic}/partitions/{partition}/records", "records", "read from ?offset= or ?timestamp= (limit, max_bytes, format)"],
   ["get", "/topics/{topic}/partitions/{partition}/stream", "records", "push new records: SSE (text/event-stream) or NDJSON; resume via Last-Event-ID, offset, group"],
+  ["get", "/topics/{topic}/stream", "records", "push new records of every partition: SSE or NDJSON; resume via Last-Event-ID (a map of next offsets), group, from"],
   ["post", "/consumers/{group}", "REST Proxy v2", "create a consumer instance"],
   ["delete", "/consumers/{group}/instances/{instance}", "REST Proxy v2", "delete a consumer instance (leaves the group)"],
   ["post", "/consumers/{group}/instances/{instance}/subscription", "REST Proxy v2", "subscribe to topics or a topic_pattern"],

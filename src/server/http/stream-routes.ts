@@ -1,5 +1,5 @@
-// Streaming a partition to a subscriber: Server-Sent Events (Accept:
-// text/event-stream) or NDJSON. New records are pushed as soon as they are
+// Streaming a partition, or a whole topic, to a subscriber: Server-Sent Events
+// (Accept: text/event-stream) or NDJSON. New records are pushed as soon as they are
 // durable (the log wakes the stream; nothing polls). A subscriber resumes from
 // Last-Event-ID (the last offset it saw), from ?offset=, or from a consumer
 // group's committed offset (?group=).
@@ -39,63 +39,111 @@ function startOffset(c: Context, deps: HttpDeps, topic: string, partition: numbe
   return c.req.query("from") === "beginning" ? logStart : end;
 }
 
+/**
+ * A live response over the given partitions of a topic, each from its next
+ * offset. `eventId` names each record's SSE id: a subscriber that reconnects
+ * with it as Last-Event-ID resumes right after that record.
+ */
+function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Map<number, number>,
+  eventId: (partition: number, offset: number) => string): Response {
+  const sse = !(c.req.header("accept") ?? "").includes("ndjson");
+  const abort = new AbortController();
+  c.req.raw.signal.addEventListener("abort", () => abort.abort());
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (abort.signal.aborted) {
+          controller.close();
+          return;
+        }
+        let text = "";
+        let count = 0;
+        for (const [partition, next] of positions) {
+          const log = deps.logs.partition(topic, partition);
+          if (next >= log.highWatermark || text.length >= READ_BYTES) continue;
+          const { records } = log.read(Math.max(next, log.logStartOffset), READ_BYTES);
+          for (const batch of splitBatches(records)) {
+            for (const r of (await decodeRecordBatch(batch)).records) {
+              if (r.offset < positions.get(partition)!) continue;
+              positions.set(partition, r.offset + 1);
+              const event = {
+                topic, partition, offset: r.offset, timestamp: r.timestamp,
+                key: r.key?.toString("utf8") ?? null, value: decodeValue(r.value),
+                headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
+              };
+              text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
+              count++;
+            }
+          }
+        }
+        if (text) {
+          deps.metrics.served(topic, "http", 0, count);
+          controller.enqueue(encoder.encode(text));
+          return;
+        }
+        // One round of waiting: the partitions that did not wake are released when it ends.
+        const round = new AbortController();
+        const stop = () => round.abort();
+        abort.signal.addEventListener("abort", stop);
+        const waits = [...positions].map(([partition, next]) => deps.logs.partition(topic, partition).waitForData(next, KEEPALIVE_MS, round.signal));
+        const ready = await Promise.race(waits);
+        round.abort();
+        abort.signal.removeEventListener("abort", stop);
+        if (!ready && !abort.signal.aborted) {
+          controller.enqueue(encoder.encode(sse ? ": keepalive\n\n" : "\n"));
+          return;
+        }
+      }
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
+  return new Response(body, {
+    headers: { "content-type": sse ? "text/event-stream" : "application/x-ndjson", "cache-control": "no-cache", "x-accel-buffering": "no" },
+  });
+}
+
+/** Where a whole-topic stream starts: Last-Event-ID ({"partition": next offset}), ?group=, or ?from=beginning|end. */
+function topicPositions(c: Context, deps: HttpDeps, topic: string): Map<number, number> {
+  const count = deps.logs.partitionCount(topic);
+  const positions = new Map<number, number>();
+  let resume: Record<string, number> = {};
+  const lastEventId = c.req.header("last-event-id");
+  if (lastEventId !== undefined) {
+    try {
+      resume = JSON.parse(lastEventId) as Record<string, number>;
+    } catch {
+      throw new HttpError(400, 40005, "Last-Event-ID of a topic stream is the JSON map of next offsets it was given");
+    }
+  }
+  const group = c.req.query("group");
+  for (let p = 0; p < count; p++) {
+    const log = deps.logs.partition(topic, p);
+    const fromGroup = group !== undefined ? deps.logs.offsets.get(group, topic, p)?.offset ?? log.logStartOffset : undefined;
+    const start = resume[String(p)] ?? fromGroup ?? (c.req.query("from") === "beginning" ? log.logStartOffset : log.highWatermark);
+    if (!Number.isInteger(start) || start < 0) throw new HttpError(400, 40005, `bad resume offset for partition ${p}`);
+    positions.set(p, Math.min(Math.max(start, log.logStartOffset), log.highWatermark));
+  }
+  return positions;
+}
+
 export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/topics/:topic/partitions/:partition/stream", (c) => {
     const topic = c.req.param("topic");
     const partition = Number(c.req.param("partition"));
     if (!Number.isInteger(partition)) throw new HttpError(400, 40002, "partition must be an integer");
     const log = deps.logs.partition(topic, partition);
-    let next = Math.max(startOffset(c, deps, topic, partition, log.logStartOffset, log.highWatermark), log.logStartOffset);
+    const next = Math.max(startOffset(c, deps, topic, partition, log.logStartOffset, log.highWatermark), log.logStartOffset);
     if (next > log.highWatermark) throw new HttpError(416, 41601, `offset ${next} is past the end of the log (${log.highWatermark})`);
-    const sse = !(c.req.header("accept") ?? "").includes("ndjson");
-    const abort = new AbortController();
-    c.req.raw.signal.addEventListener("abort", () => abort.abort());
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        for (;;) {
-          if (abort.signal.aborted) {
-            controller.close();
-            return;
-          }
-          if (next < log.highWatermark) {
-            let text = "";
-            const { records } = log.read(next, READ_BYTES);
-            for (const batch of splitBatches(records)) {
-              for (const r of (await decodeRecordBatch(batch)).records) {
-                if (r.offset < next) continue;
-                const event = {
-                  topic, partition, offset: r.offset, timestamp: r.timestamp,
-                  key: r.key?.toString("utf8") ?? null, value: decodeValue(r.value),
-                  headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
-                };
-                text += sse ? `id: ${r.offset}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
-                next = r.offset + 1;
-              }
-            }
-            if (text) {
-              deps.metrics.served(topic, "http", 0, text.split(sse ? "\n\n" : "\n").length - 1);
-              controller.enqueue(encoder.encode(text));
-              return;
-            }
-          }
-          const ready = await log.waitForData(next, KEEPALIVE_MS, abort.signal);
-          if (!ready && !abort.signal.aborted) {
-            controller.enqueue(encoder.encode(sse ? ": keepalive\n\n" : "\n"));
-            return;
-          }
-        }
-      },
-      cancel() {
-        abort.abort();
-      },
-    });
-    return new Response(body, {
-      headers: {
-        "content-type": sse ? "text/event-stream" : "application/x-ndjson",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-      },
-    });
+    return streamResponse(c, deps, topic, new Map([[partition, next]]), (_, offset) => String(offset));
+  });
+
+  app.get("/topics/:topic/stream", (c) => {
+    const topic = c.req.param("topic");
+    if (!deps.logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
+    const positions = topicPositions(c, deps, topic);
+    return streamResponse(c, deps, topic, positions, () => JSON.stringify(Object.fromEntries(positions)));
   });
 }
