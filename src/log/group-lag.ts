@@ -14,7 +14,7 @@ export interface PartitionLag {
 /** A group's committed offsets with the lag behind each partition's high watermark. */
 export function groupLag(logs: LogManager, group: string): PartitionLag[] {
   return logs.offsets.list(group).map(({ topic, partition, committed }) => {
-    const exists = logs.hasTopic(topic) && partition < logs.describeTopic(topic).partitions;
+    const exists = logs.hasTopic(topic) && partition < logs.partitionCount(topic);
     const logEnd = exists ? logs.partition(topic, partition).highWatermark : -1;
     return { topic, partition, committed: committed.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - committed.offset), metadata: committed.metadata };
   });

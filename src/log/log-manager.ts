@@ -370,7 +370,8 @@ export class LogManager {
         }
         if (config.cleanupPolicy !== "delete") {
           const tombstonesDue = (this.tombstoneExpiry.get(log) ?? Infinity) <= now;
-          if (dirtyRatio(log) >= config.minCleanableDirtyRatio && dirtyRatio(log) > 0 || tombstonesDue) {
+          const dirty = dirtyRatio(log);
+          if ((dirty > 0 && dirty >= config.minCleanableDirtyRatio) || tombstonesDue) {
             const result = await compactPartition(log, now);
             this.tombstoneExpiry.set(log, result.nextTombstoneExpiry);
             report.compacted.push({ partition: log.name, result });

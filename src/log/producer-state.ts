@@ -4,7 +4,7 @@
 // written twice; a gap in the sequence is refused.
 
 import { LogError } from "./errors.js";
-import { KafkaErrorCode } from "../protocol/kafka-error-codes.js";
+import { KafkaProtocolErrorCode as E } from "../protocol/kafka-error-codes.js";
 
 export const BATCHES_PER_PRODUCER = 5;
 const SEQUENCE_MAX = 2 ** 31 - 1;
@@ -24,13 +24,13 @@ export interface ProducerEntry {
 
 export class OutOfOrderSequenceError extends LogError {
   constructor(message: string) {
-    super("out_of_order_sequence", 45, message);
+    super("out_of_order_sequence", E.OUT_OF_ORDER_SEQUENCE_NUMBER, message);
   }
 }
 
 export class InvalidProducerEpochError extends LogError {
   constructor(message: string) {
-    super("invalid_producer_epoch", 47, message);
+    super("invalid_producer_epoch", E.INVALID_PRODUCER_EPOCH, message);
   }
 }
 
@@ -100,5 +100,3 @@ export class ProducerStateTable {
     return this.producers.size;
   }
 }
-
-export { KafkaErrorCode };

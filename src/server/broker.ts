@@ -21,7 +21,7 @@ import { RecordValidation } from "../schema/record-validation.js";
 import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
 import { BrokerMetrics } from "./metrics.js";
 import { buildHttpApp } from "./http/app.js";
-import { listenHttp, type HttpServerHandle } from "./http/listen.js";
+import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 
 export interface Broker {
@@ -60,6 +60,18 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     partitionsPerTopicMax: config.partitionsPerTopicMax,
     onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
   });
+  // What has started so far, stopped in reverse order by stop() or by a failed start.
+  const started: (() => Promise<void> | void)[] = [
+    () => (tempDir ? fs.rmSync(tempDir, { recursive: true, force: true }) : undefined),
+    () => logs.close(),
+  ];
+  const stopAll = async () => {
+    for (const close of started.splice(0).reverse()) await close();
+  };
+  const refuse = async (message: string): Promise<never> => {
+    await stopAll();
+    throw new ConfigError(message);
+  };
   const groups = new GroupCoordinator({
     sessionTimeoutMinMs: config.groupSessionTimeoutMinMs,
     sessionTimeoutMaxMs: config.groupSessionTimeoutMaxMs,
@@ -73,14 +85,13 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
         process.stderr.write(`tributary schema: ${s.file} is ${s.subject} version ${s.version} (id ${s.id})\n`);
       }
     } catch (err) {
-      await logs.close();
-      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-      throw new ConfigError(`refusing to start: ${(err as Error).message}`);
+      await refuse(`refusing to start: ${(err as Error).message}`);
     }
   }
   const validation = new RecordValidation(registry);
   metrics = new BrokerMetrics(logs, validation);
   const shutdown = new AbortController();
+  started.push(() => groups.shutdown());
   const ctx: KafkaContext = {
     logs,
     groups,
@@ -95,30 +106,21 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     defaultPartitions: config.defaultPartitions,
     shutdown: shutdown.signal,
   };
-  let listener: KafkaListener;
-  try {
-    listener = await KafkaListener.start(ctx, config.host, config.kafkaPort, {
-      ...DEFAULT_LIMITS,
-      frameBytesMax: config.kafkaFrameBytesMax,
-      requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
-      connectionsMax: config.kafkaConnectionsMax,
-    });
-  } catch (err) {
-    await logs.close();
-    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-    throw new ConfigError(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${(err as Error).message}`);
-  }
+  const listener = await KafkaListener.start(ctx, config.host, config.kafkaPort, {
+    ...DEFAULT_LIMITS,
+    frameBytesMax: config.kafkaFrameBytesMax,
+    requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
+    connectionsMax: config.kafkaConnectionsMax,
+  }).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
+  started.push(() => listener.close());
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   const consumers = new HttpConsumers(logs, groups);
-  let http: HttpServerHandle;
-  try {
-    http = await listenHttp(buildHttpApp({ logs, registry, validation, metrics, consumers, groups, bodyBytesMax: config.httpBodyBytesMax }), config.host, config.httpPort, config.httpBodyBytesMax);
-  } catch (err) {
-    await listener.close();
-    await logs.close();
-    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-    throw new ConfigError(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${(err as Error).message}`);
-  }
+  started.push(() => consumers.close());
+  const app = buildHttpApp({ logs, registry, validation, metrics, consumers, groups, bodyBytesMax: config.httpBodyBytesMax });
+  const http = await listenHttp(app, config.host, config.httpPort, config.httpBodyBytesMax)
+    .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
+  started.push(() => http.close());
+  started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -129,14 +131,6 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     kafkaPort: listener.port,
     httpUrl: `http://${ctx.advertisedHost}:${http.port}`,
     kafkaRequestCounts: () => new Map(listener.requestCounts),
-    stop: () => (stopping ??= (async () => {
-      shutdown.abort();
-      consumers.close();
-      groups.shutdown();
-      await http.close();
-      await listener.close();
-      await logs.close();
-      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-    })()),
+    stop: () => (stopping ??= stopAll()),
   };
 }

@@ -34,7 +34,7 @@ export class BrokerMetrics {
         this.reset();
         for (const group of logs.offsets.groups()) {
           for (const { topic, partition, committed } of logs.offsets.list(group)) {
-            if (!logs.hasTopic(topic) || partition >= logs.describeTopic(topic).partitions) continue;
+            if (!logs.hasTopic(topic) || partition >= logs.partitionCount(topic)) continue;
             this.set({ group, topic, partition: String(partition) }, Math.max(0, logs.partition(topic, partition).highWatermark - committed.offset));
           }
         }

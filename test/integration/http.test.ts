@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { startBroker, type Broker } from "../../src/server/broker.js";
+import { readEvents } from "../helpers/sse.js";
 
 let broker: Broker;
 let kafka: Kafka;
@@ -202,30 +203,6 @@ describe("validation on write", () => {
 });
 
 describe("streaming", () => {
-  async function readEvents(res: Response, count: number, sse: boolean): Promise<{ id?: string; data: any }[]> {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffered = "";
-    const events: { id?: string; data: any }[] = [];
-    while (events.length < count) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      const separator = sse ? "\n\n" : "\n";
-      let at;
-      while ((at = buffered.indexOf(separator)) >= 0) {
-        const chunk = buffered.slice(0, at);
-        buffered = buffered.slice(at + separator.length);
-        if (sse) {
-          const data = /^data: (.*)$/m.exec(chunk)?.[1];
-          if (data) events.push({ id: /^id: (.*)$/m.exec(chunk)?.[1], data: JSON.parse(data) });
-        } else if (chunk.trim()) events.push({ data: JSON.parse(chunk) });
-      }
-    }
-    await reader.cancel();
-    return events;
-  }
-
   it("pushes new records over SSE as they are published, and resumes from Last-Event-ID", async () => {
     await call("POST", "/topics", { name: "live" });
     await call("POST", "/topics/live/records", { records: [{ value: "old-0" }, { value: "old-1" }] });
@@ -380,40 +357,15 @@ describe("whole-topic stream", () => {
     await call("POST", "/topics", { name: "fanin", partitions: 3 });
     await call("POST", "/topics/fanin/records", { records: [{ value: "p0", partition: 0 }, { value: "p1", partition: 1 }] });
     const res = await fetch(`${broker.httpUrl}/topics/fanin/stream?from=beginning`, { headers: { accept: "text/event-stream" } });
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    const events: { id: string; value: string }[] = [];
-    let buffered = "";
-    const reading = (async () => {
-      while (events.length < 3) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffered += decoder.decode(value, { stream: true });
-        let at;
-        while ((at = buffered.indexOf("\n\n")) >= 0) {
-          const chunk = buffered.slice(0, at);
-          buffered = buffered.slice(at + 2);
-          const data = /^data: (.*)$/m.exec(chunk)?.[1];
-          if (data) events.push({ id: /^id: (.*)$/m.exec(chunk)![1]!, value: JSON.parse(data).value });
-        }
-      }
-      await reader.cancel();
-    })();
+    const reading = readEvents(res, 3, true);
     await call("POST", "/topics/fanin/records", { value: "p2", partition: 2 });
-    await reading;
+    const events = (await reading).map((e) => ({ id: e.id!, value: e.data.value as string }));
     expect(events.map((e) => e.value).sort()).toEqual(["p0", "p1", "p2"]);
     expect(JSON.parse(events[events.length - 1]!.id)).toEqual({ 0: 1, 1: 1, 2: 1 });
     // Resume after the second event: only what came after it.
     await call("POST", "/topics/fanin/records", { value: "later", partition: 0 });
     const resumed = await fetch(`${broker.httpUrl}/topics/fanin/stream`, { headers: { accept: "application/x-ndjson", "last-event-id": events[1]!.id } });
-    const text = await (async () => {
-      const r = resumed.body!.getReader();
-      let out = "";
-      while ((out.match(/\n/g) ?? []).length < 2) out += new TextDecoder().decode((await r.read()).value);
-      await r.cancel();
-      return out;
-    })();
-    expect(text.trim().split("\n").map((l) => JSON.parse(l).value).sort()).toEqual([events[2]!.value, "later"].sort());
+    expect((await readEvents(resumed, 2, false)).map((e) => e.data.value).sort()).toEqual([events[2]!.value, "later"].sort());
     expect((await call("GET", "/topics/nope/stream")).status).toBe(404);
   });
 });

@@ -11,21 +11,12 @@ import { KafkaProtocolErrorCode as E } from "../../protocol/kafka-error-codes.js
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
+import { recordToJson, type RecordFormat, type RecordJson } from "./record-json.js";
 
 export interface ConsumerSettings {
-  format: "json" | "binary" | "jsonschema";
+  format: RecordFormat;
   autoOffsetReset: "earliest" | "latest";
   autoCommit: boolean;
-}
-
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: unknown;
-  value: unknown;
-  headers: Record<string, string | null>;
 }
 
 const SESSION_TIMEOUT_MS = 30_000;
@@ -91,7 +82,7 @@ export class HttpConsumer {
       let assignments: { memberId: string; assignment: Buffer }[] = [];
       if (joined.leader === joined.memberId) {
         const plan = rangeAssign(joined.members.map((m) => ({ memberId: m.memberId, topics: decodeSubscription(m.metadata).topics.filter((t) => this.logs.hasTopic(t)) })),
-          (topic) => this.logs.describeTopic(topic).partitions);
+          (topic) => this.logs.partitionCount(topic));
         assignments = [...plan.entries()].map(([memberId, a]) => ({ memberId, assignment: encodeAssignment(a) }));
       }
       const synced = await group.sync(this.memberId, this.generation, null, assignments);
@@ -135,25 +126,14 @@ export class HttpConsumer {
     this.positions.set(k, offset === "beginning" ? log.logStartOffset : offset === "end" ? log.highWatermark : offset);
   }
 
-  private decode(value: Buffer | null): unknown {
-    if (value === null) return null;
-    if (this.settings.format === "binary") return value.toString("base64");
-    const payload = this.settings.format === "jsonschema" && value.length >= 5 && value[0] === 0 ? value.subarray(5) : value;
-    try {
-      return JSON.parse(payload.toString("utf8"));
-    } catch {
-      return payload.toString("utf8");
-    }
-  }
-
   /** Records from the assigned partitions, waiting up to `timeoutMs` for the first. */
-  async poll(timeoutMs: number, maxBytes: number): Promise<ConsumedRecord[]> {
+  async poll(timeoutMs: number, maxBytes: number): Promise<RecordJson[]> {
     this.lastUsed = Date.now();
     if (this.joining) await this.joining;
     if (this.settings.autoCommit) await this.commit();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const out: ConsumedRecord[] = [];
+      const out: RecordJson[] = [];
       let budget = maxBytes;
       for (const [k, position] of this.positions) {
         if (budget <= 0) break;
@@ -167,12 +147,7 @@ export class HttpConsumer {
         for (const batch of splitBatches(records)) {
           for (const r of (await decodeRecordBatch(batch)).records) {
             if (r.offset < next) continue;
-            out.push({
-              topic, partition, offset: r.offset, timestamp: r.timestamp,
-              key: r.key === null ? null : this.settings.format === "binary" ? r.key.toString("base64") : r.key.toString("utf8"),
-              value: this.decode(r.value),
-              headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
-            });
+            out.push(recordToJson(topic, partition, r, this.settings.format));
             next = r.offset + 1;
           }
         }

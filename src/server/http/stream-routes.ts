@@ -7,21 +7,11 @@
 import type { Context, Hono } from "hono";
 import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
 import type { HttpDeps } from "./app.js";
+import { recordToJson } from "./record-json.js";
 import { HttpError } from "./http-error.js";
 
 const KEEPALIVE_MS = 15_000;
 const READ_BYTES = 1024 * 1024;
-
-function decodeValue(value: Buffer | null): unknown {
-  if (value === null) return null;
-  const payload = value.length >= 5 && value[0] === 0 ? value.subarray(5) : value;
-  const text = payload.toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 function startOffset(c: Context, deps: HttpDeps, topic: string, partition: number, logStart: number, end: number): number {
   const lastEventId = c.req.header("last-event-id");
@@ -67,11 +57,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
             for (const r of (await decodeRecordBatch(batch)).records) {
               if (r.offset < positions.get(partition)!) continue;
               positions.set(partition, r.offset + 1);
-              const event = {
-                topic, partition, offset: r.offset, timestamp: r.timestamp,
-                key: r.key?.toString("utf8") ?? null, value: decodeValue(r.value),
-                headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
-              };
+              const event = recordToJson(topic, partition, r, "json");
               text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
               count++;
             }

@@ -3,11 +3,11 @@
 
 import type { Context, Hono } from "hono";
 import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
-import { LogError } from "../../log/errors.js";
 import { valueSubject } from "../../schema/record-validation.js";
 import { bodyJson, bodyText, type HttpDeps } from "./app.js";
 import { HttpError } from "./http-error.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
+import { recordToJson, type RecordJson } from "./record-json.js";
 
 const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
 const READ_LIMIT_MAX = 10_000;
@@ -30,18 +30,6 @@ function describe(deps: HttpDeps, topic: string) {
       log_start_offset: p.logStartOffset, high_watermark: p.highWatermark,
     })),
   };
-}
-
-function decodeValue(value: Buffer | null, format: string): unknown {
-  if (value === null) return null;
-  if (format === "binary") return value.toString("base64");
-  const payload = value.length >= 5 && value[0] === 0 ? value.subarray(5) : value; // schema-registry framing
-  const text = payload.toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** REST Proxy v2 produce: records of one content type, answered per record with Confluent's fields. */
@@ -149,25 +137,15 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     const timestamp = integerParam(c, "timestamp");
     if (offset === undefined && timestamp !== undefined) offset = (await log.offsetForTimestamp(timestamp))?.offset ?? log.highWatermark;
     offset ??= log.logStartOffset;
-    const out: unknown[] = [];
+    const out: RecordJson[] = [];
     let next = offset;
-    try {
-      const { records } = log.read(offset, maxBytes);
-      for (const batch of splitBatches(records)) {
-        for (const r of (await decodeRecordBatch(batch)).records) {
-          if (r.offset < offset || out.length >= limit) continue;
-          out.push({
-            topic, partition, offset: r.offset, timestamp: r.timestamp,
-            key: r.key === null ? null : r.key.toString("utf8"),
-            value: decodeValue(r.value, format),
-            headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
-          });
-          next = r.offset + 1;
-        }
+    const { records } = log.read(offset, maxBytes);
+    for (const batch of splitBatches(records)) {
+      for (const r of (await decodeRecordBatch(batch)).records) {
+        if (r.offset < offset || out.length >= limit) continue;
+        out.push(recordToJson(topic, partition, r, format));
+        next = r.offset + 1;
       }
-    } catch (err) {
-      if (err instanceof LogError) throw err;
-      throw err;
     }
     deps.metrics.served(topic, "http", 0, out.length);
     return c.json({ records: out, next_offset: next, high_watermark: log.highWatermark });

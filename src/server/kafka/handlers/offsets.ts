@@ -25,7 +25,7 @@ export const offsetCommit: Handler = async (ctx, request, info) => {
     for (const p of t.partitions as Message[]) {
       const key = `${t.name}\u0000${p.partitionIndex}`;
       if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, OFFSET_METADATA_TOO_LARGE);
-      else if (!ctx.logs.hasTopic(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.logs.describeTopic(t.name).partitions) {
+      else if (!ctx.logs.hasTopic(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.logs.partitionCount(t.name)) {
         codes.set(key, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       } else {
         accepted.push({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });

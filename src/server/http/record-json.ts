@@ -1,0 +1,42 @@
+// How a stored record looks in HTTP answers (reads, streams, REST consumers):
+// JSON values parsed (after the schema-registry framing, if any), other bytes
+// as text, or everything base64 in binary format.
+
+import type { DecodedRecord } from "../../protocol/record-batch-codec.js";
+
+export type RecordFormat = "json" | "binary" | "jsonschema";
+
+export interface RecordJson {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: unknown;
+  value: unknown;
+  headers: Record<string, string | null>;
+}
+
+function bytesToJson(bytes: Buffer | null, format: RecordFormat, parse: boolean): unknown {
+  if (bytes === null) return null;
+  if (format === "binary") return bytes.toString("base64");
+  const payload = bytes.length >= 5 && bytes[0] === 0 ? bytes.subarray(5) : bytes; // magic 0 + schema id
+  const text = payload.toString("utf8");
+  if (!parse) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat): RecordJson {
+  return {
+    topic,
+    partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key === null ? null : format === "binary" ? r.key.toString("base64") : r.key.toString("utf8"),
+    value: bytesToJson(r.value, format, true),
+    headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
+  };
+}
