@@ -47,9 +47,15 @@ async function engineAppendMBps(partitions: number, writers: number, recordBytes
   return mbps;
 }
 
-async function loopbackMBps(): Promise<number> {
-  const sink = spawn(BUN, [path.join(import.meta.dirname, "loopback-sink.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+/** Starts bench/loopback-sink.ts in its own process; resolves with the process and its port. */
+async function startSink(mode?: "canned"): Promise<{ sink: ChildProcess; port: number }> {
+  const sink = spawn(BUN, [path.join(import.meta.dirname, "loopback-sink.ts"), ...(mode ? [mode] : [])], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve) => sink.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { sink, port };
+}
+
+async function loopbackMBps(): Promise<number> {
+  const { sink, port } = await startSink();
   const chunk = Buffer.alloc(MiB, "t");
   const bytes = 1024 * MiB;
   const start = performance.now();
@@ -69,22 +75,20 @@ async function loopbackMBps(): Promise<number> {
 }
 
 /**
- * The ceiling of this load generator for consuming: a server that answers every
- * request with a canned 1 MiB frame, one request in flight, as a consumer fetches.
+ * The ceiling of this load generator for consuming: a server process that answers
+ * every request with a canned 1 MiB frame, one request in flight, as a consumer fetches.
  */
 async function requestLoopGBps(): Promise<number> {
-  const frame = Buffer.alloc(4 + MiB, 1);
-  frame.writeInt32BE(MiB, 0);
-  const server = net.createServer((s) => s.on("data", () => s.write(frame)));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const conn = await Connection.open("127.0.0.1", (server.address() as net.AddressInfo).port);
+  const { sink, port } = await startSink("canned");
+  const conn = await Connection.open("127.0.0.1", port);
   const request = Buffer.alloc(12);
   request.writeInt32BE(8, 0);
+  for (let i = 0; i < 64; i++) await conn.send(request);
   const start = performance.now();
-  for (let i = 0; i < 512; i++) await conn.send(request);
-  const gbps = (512 * MiB) / 1e9 / ((performance.now() - start) / 1000);
+  for (let i = 0; i < 1024; i++) await conn.send(request);
+  const gbps = (1024 * MiB) / 1e9 / ((performance.now() - start) / 1000);
   conn.close();
-  server.close();
+  sink.kill();
   return gbps;
 }
 
@@ -140,6 +144,14 @@ try {
       report(`consume ${recordBytes}B records, ${partitions} partitions`, consume.gbPerSecond, "GB/s");
       results[`ratio_consume_${partitions}_to_loopback`] = Number((consume.gbPerSecond * 1000 / (loopback * 1.048576)).toFixed(3));
       results[`ratio_consume_${partitions}_to_request_loop`] = Number((consume.gbPerSecond / requestLoop).toFixed(3));
+      if (partitions > 1) {
+        // A consumer group with one member per partition: one connection and one Fetch in flight each.
+        const ends = await endOffsets(server.host, server.port, topic, partitions);
+        const start = performance.now();
+        const runs = await Promise.all(ends.map((end, p) => consumeLoad(conns[p]!, topic, 1, [end], p)));
+        const bytes = runs.reduce((sum, r) => sum + r.bytes, 0);
+        report(`consume ${recordBytes}B records, ${partitions} partitions, ${partitions} consumers`, bytes / 1e9 / ((performance.now() - start) / 1000), "GB/s");
+      }
     }
     for (const c of conns) c.close();
   }

@@ -6,33 +6,48 @@ import * as net from "node:net";
 import { decodeResponse, encodeRequest } from "../src/protocol/kafka-frame.js";
 import { encodeRecordBatch } from "../src/protocol/record-batch-codec.js";
 
+/**
+ * One client connection. Response bytes are gathered into two receive buffers
+ * used in turn, so a large response costs one copy into warm memory and no
+ * allocation. A frame handed to a caller stays valid until the response after
+ * next arrives: callers must use it before they send again (all of ours decode
+ * it at once).
+ */
 export class Connection {
-  private buffered: Buffer[] = [];
-  private length = 0;
+  private buffers = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
+  private current = 0;
+  private filled = 0;
   private waiters: ((frame: Buffer) => void)[] = [];
 
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
-    socket.on("data", (d) => {
-      this.buffered.push(d);
-      this.length += d.length;
-      for (;;) {
-        if (this.length < 4) return;
-        let head = this.buffered[0]!;
-        if (head.length < 4) {
-          head = Buffer.concat(this.buffered);
-          this.buffered = [head];
-        }
-        const size = head.readInt32BE(0);
-        if (this.length < 4 + size) return;
-        const all = this.buffered.length === 1 ? head : Buffer.concat(this.buffered, this.length);
-        const frame = all.subarray(4, 4 + size);
-        const rest = all.subarray(4 + size);
-        this.buffered = rest.length ? [rest] : [];
-        this.length = rest.length;
-        this.waiters.shift()!(frame);
-      }
-    });
+    socket.on("data", (d: Buffer) => this.receive(d));
+  }
+
+  private receive(d: Buffer): void {
+    let buf = this.buffers[this.current]!;
+    if (this.filled + d.length > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, this.filled + d.length));
+      buf.copy(bigger, 0, 0, this.filled);
+      buf = this.buffers[this.current] = bigger;
+    }
+    d.copy(buf, this.filled);
+    this.filled += d.length;
+    let pos = 0;
+    while (this.filled - pos >= 4) {
+      const size = buf.readInt32BE(pos);
+      if (this.filled - pos < 4 + size) break;
+      this.waiters.shift()!(buf.subarray(pos + 4, pos + 4 + size));
+      pos += 4 + size;
+    }
+    if (pos === 0) return;
+    // Frames were handed out: gather what follows them in the other buffer.
+    const rest = this.filled - pos;
+    this.current ^= 1;
+    let next = this.buffers[this.current]!;
+    if (next.length < rest) next = this.buffers[this.current] = Buffer.allocUnsafe(rest * 2);
+    buf.copy(next, 0, pos, this.filled);
+    this.filled = rest;
   }
 
   static open(host: string, port: number): Promise<Connection> {
@@ -119,24 +134,25 @@ function nextOffset(records: Buffer, current: number): number {
  * Consumes every partition to its end the way Kafka consumers fetch: one
  * connection, one request for all partitions (1 MiB each, 50 MiB in all), one in flight.
  */
-export async function consumeLoad(conn: Connection, topic: string, partitions: number, endOffsets: number[]): Promise<{ gbPerSecond: number }> {
+export async function consumeLoad(conn: Connection, topic: string, partitions: number, endOffsets: number[], firstPartition = 0): Promise<{ gbPerSecond: number; bytes: number }> {
   const offsets = endOffsets.map(() => 0);
   const start = performance.now();
   let bytes = 0;
   while (offsets.some((o, p) => o < endOffsets[p]!)) {
     const frame = encodeRequest({ apiKey: 1, apiVersion: 11, correlationId: correlation++, clientId: "bench" }, {
       replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 50 * 1024 * 1024, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic, partitions: offsets.map((o, p) => ({ partition: p, fetchOffset: BigInt(o), partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1n })) }],
+      topics: [{ topic, partitions: offsets.map((o, p) => ({ partition: firstPartition + p, fetchOffset: BigInt(o), partitionMaxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: -1n })) }],
       forgottenTopicsData: [], rackId: "",
     });
     const body = decodeResponse(1, 11, await conn.send(frame)).body;
     for (const p of body.responses[0].partitions) {
       const records = p.records as Buffer;
       bytes += records.length;
-      offsets[p.partitionIndex] = nextOffset(records, offsets[p.partitionIndex]!);
+      const i = p.partitionIndex - firstPartition;
+      offsets[i] = nextOffset(records, offsets[i]!);
     }
   }
-  return { gbPerSecond: bytes / 1e9 / ((performance.now() - start) / 1000) };
+  return { gbPerSecond: bytes / 1e9 / ((performance.now() - start) / 1000), bytes };
 }
 
 function percentile(sorted: number[], q: number): number {

@@ -109,9 +109,9 @@ class Connection {
       const response = await this.pending[0]!;
       this.pending.shift();
       if (response && !this.closed) {
-        this.socket.cork();
+        // No cork: a corked socket joins the chunks into one new buffer, copying
+        // every record batch once more; the small pieces between batches are few.
         for (const chunk of response) this.socket.write(chunk);
-        this.socket.uncork();
       }
       if (this.pending.length < this.limits.inFlightRequestsMax) this.socket.resume();
     }
