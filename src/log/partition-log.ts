@@ -270,7 +270,7 @@ export class PartitionLog {
 
   private checkOpen(): void {
     if (this.closed) throw new LogClosedError(`partition ${this.name}`);
-    if (this.failure) throw new StorageError(`partition ${this.name} refuses writes after a failed fdatasync: ${this.failure.message}`);
+    if (this.failure) throw new StorageError(`partition ${this.name} refuses writes after a failed write or fdatasync: ${this.failure.message}`);
   }
 
   /**
@@ -319,7 +319,9 @@ export class PartitionLog {
     writeInt64(batch, BASE_OFFSET, baseOffset);
     batch.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
     const segment = this.active;
-    segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
+    // flush=always: the batch is written with the rest of its group-commit round, off the event loop.
+    if (this.config.flush === "always") segment.appendDeferred(batch, baseOffset, lastOffset, valid.maxTimestamp);
+    else segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
     this.dirty.add(segment);
     this.unsyncedBytes += batch.length;
     if (h.producerId >= 0) {
@@ -358,6 +360,7 @@ export class PartitionLog {
 
   /** Makes everything written so far durable; concurrent callers share one fdatasync. */
   sync(): Promise<void> {
+    if (this.failure) return Promise.reject(new StorageError(`partition ${this.name} failed a write or fdatasync: ${this.failure.message}`));
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ resolve, reject });
       this.scheduleSyncRound();
@@ -382,9 +385,10 @@ export class PartitionLog {
   }
 
   /**
-   * One group-commit round: fdatasync every segment written since the last
-   * round began. Up to SYNC_ROUNDS_IN_FLIGHT_MAX rounds overlap, so the disk
-   * always has the next flush queued; rounds complete strictly in order.
+   * One group-commit round: write the batches queued since the last round
+   * began (one writev per segment), then fdatasync those segments. Up to
+   * SYNC_ROUNDS_IN_FLIGHT_MAX rounds overlap, so the disk always has the next
+   * flush queued; rounds complete strictly in order.
    */
   private startSyncRound(): void {
     if (this.syncWaiters.length === 0) return;
@@ -399,7 +403,7 @@ export class PartitionLog {
     this.unsyncedBytes = 0;
     this.syncRounds.push(round);
     const started = performance.now();
-    Promise.all(segments.map((s) => s.datasync())).then(
+    Promise.all(segments.map((s) => s.writePending().then(() => s.datasync()))).then(
       () => {
         round.done = true;
         this.onFlush?.((performance.now() - started) / 1000);
@@ -412,10 +416,11 @@ export class PartitionLog {
         this.scheduleSyncRound();
       },
       (err: Error) => {
-        // After a failed fdatasync the page cache can no longer be trusted: fail loudly, refuse writes.
+        // After a failed write or fdatasync the file can no longer be trusted: fail loudly, refuse writes.
+        // Recovery at the next start cuts whatever the failure left half-written.
         this.failure = err;
-        console.error(`tributary: fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
-        const failed = new StorageError(`fdatasync failed on ${this.name}: ${err.message}`);
+        console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
+        const failed = new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`);
         for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(failed);
         for (const w of this.syncWaiters.splice(0)) w.reject(failed);
       },

@@ -1,8 +1,12 @@
 // One segment of a partition: `<baseOffset>.log` holding RecordBatch v2 bytes
 // exactly as the Kafka wire carries them, with its `.index` and `.timeindex`.
-// All file access is synchronous on purpose: a read or a truncation never
-// interleaves with another operation on the same segment, and page-cache reads
-// and writes are fast enough that the event loop does not notice.
+// Reads, truncations and index writes are synchronous on purpose: they never
+// interleave with another operation on the same segment, and page-cache access
+// is fast enough that the event loop does not notice. Durable appends are the
+// exception: they are queued and written in one positional writev per
+// group-commit round, on the thread pool (a write that extends the file can
+// wait behind a journal commit, and one per round costs less than one per
+// batch); reads stop at the end of what is already written.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -45,18 +49,49 @@ export interface RecoveryResult {
   damage?: Damage;
 }
 
+interface WriteInFlight {
+  end: number;
+  done: boolean;
+  /** Resolves when this write and every earlier one are in the file. */
+  settled: Promise<void>;
+  complete(): void;
+  fail(err: Error): void;
+  resolveSettled(): void;
+}
+
+/** Writes `buffers` at `position`, skipping the first `skip` bytes (already written). */
+function writeAllAt(fd: number, buffers: Buffer[], position: number, skip: number): void {
+  let at = 0;
+  for (const b of buffers) {
+    let from = Math.max(0, skip - at);
+    while (from < b.length) from += fs.writeSync(fd, b, from, b.length - from, position + at + from);
+    at += b.length;
+  }
+}
+
 export class Segment {
   size = 0;
   /** Offset after the last batch (baseOffset when empty). */
   nextOffset: number;
   /** Largest batch maxTimestamp in the segment (-1 when empty). */
   maxTimestamp = -1;
+  /** Base offset of the batch that carries maxTimestamp. */
+  private maxTimestampOffset = -1;
   /** Timestamp of the first batch, for segment.ms rolls (wall clock when empty). */
   firstTimestamp = -1;
   private loaded = false;
   private bytesSinceIndexEntry = 0;
-  /** fdatasync calls in flight; the fd stays open until they finish. */
+  /** fdatasync and write calls in flight; the fd stays open until they finish. */
   private syncsInFlight = 0;
+  /** Appended batches not yet handed to the kernel (see appendDeferred). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Where the next write to the file starts: every byte before it is written or being written. */
+  private writeEnd = 0;
+  /** Every byte before this is in the file: reads never go past it. */
+  private readableEnd = 0;
+  /** Writes handed to the kernel whose completion has not yet moved readableEnd, in file order. */
+  private writesInFlight: WriteInFlight[] = [];
   private closeRequested = false;
   private readonly offsetIndex: SparseIndex;
   private readonly timeIndex: SparseIndex;
@@ -70,6 +105,7 @@ export class Segment {
   ) {
     this.nextOffset = baseOffset;
     this.size = fs.fstatSync(fd).size;
+    this.writeEnd = this.readableEnd = this.size;
     // A read-only segment (log verify) never opens, creates or repairs its index files.
     this.offsetIndex = readOnly ? (undefined as never) : SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index")));
     this.timeIndex = readOnly ? (undefined as never) : SparseIndex.openTimeIndex(path.join(dir, segmentFileName(baseOffset, ".timeindex")));
@@ -121,7 +157,7 @@ export class Segment {
    * with it, every batch's bytes are read and its CRC checked. Stops at the
    * first damage, which it returns as the generator's result.
    */
-  *walk(from = 0, to = this.size, verify = false): Generator<WalkedBatch, Damage | undefined> {
+  *walk(from = 0, to = this.readableEnd, verify = false): Generator<WalkedBatch, Damage | undefined> {
     let chunk: Buffer = Buffer.alloc(0);
     let chunkStart = from;
     let pos = from;
@@ -164,16 +200,34 @@ export class Segment {
     return undefined;
   }
 
+  /**
+   * Both indexes are sparse, one entry per index interval (as Kafka's are):
+   * the time index then holds the largest timestamp so far and the batch that
+   * carries it, so every batch before that one has no later timestamp.
+   */
+  private noteTimestamp(batch: WalkedBatch): void {
+    if (batch.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = batch.maxTimestamp;
+      this.maxTimestampOffset = batch.baseOffset;
+    }
+  }
+
+  private takeMaxTimestampFromIndex(): void {
+    const entries = this.timeIndex.entries > 0;
+    this.maxTimestamp = entries ? this.timeIndex.lastKey : -1;
+    this.maxTimestampOffset = entries ? this.baseOffset + this.timeIndex.lastValue : -1;
+  }
+
   private index(batch: WalkedBatch): void {
+    this.noteTimestamp(batch);
     if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || this.offsetIndex.entries === 0 && batch.position > 0) {
       this.offsetIndex.append(batch.baseOffset - this.baseOffset, batch.position);
+      this.timeIndex.append(this.maxTimestamp, this.maxTimestampOffset - this.baseOffset);
       this.bytesSinceIndexEntry = 0;
     }
     this.bytesSinceIndexEntry += batch.size;
-    this.timeIndex.append(batch.maxTimestamp, batch.baseOffset - this.baseOffset);
     this.nextOffset = batch.lastOffset + 1;
     if (this.firstTimestamp === -1) this.firstTimestamp = batch.maxTimestamp;
-    this.maxTimestamp = Math.max(this.maxTimestamp, batch.maxTimestamp);
   }
 
   /**
@@ -186,7 +240,7 @@ export class Segment {
     if (!this.offsetIndex.load(this.size) || !this.timeIndex.load(2 ** 31 - 1)) return this.recover(0);
     const from = this.offsetIndex.lastValue;
     this.nextOffset = this.baseOffset + Math.max(0, this.offsetIndex.lastKey);
-    this.maxTimestamp = this.timeIndex.lastKey;
+    this.takeMaxTimestampFromIndex();
     const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
     if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
     this.bytesSinceIndexEntry = 0;
@@ -197,7 +251,7 @@ export class Segment {
         break;
       }
       this.nextOffset = step.value.lastOffset + 1;
-      this.maxTimestamp = Math.max(this.maxTimestamp, step.value.maxTimestamp);
+      this.noteTimestamp(step.value);
       this.bytesSinceIndexEntry += step.value.size;
     }
     this.loaded = true;
@@ -216,7 +270,10 @@ export class Segment {
       assert(knownNextOffset !== undefined, "recovery from a position needs the offset found there");
       this.timeIndex.truncateFromValue(knownNextOffset - this.baseOffset);
       this.nextOffset = knownNextOffset;
-      this.maxTimestamp = this.timeIndex.lastKey;
+      this.takeMaxTimestampFromIndex();
+      // The time index is sparse: batches after its last entry may carry a later timestamp.
+      const from = this.timeIndex.entries > 0 ? this.offsetIndex.floor(this.timeIndex.lastValue) : 0;
+      for (const b of this.walk(from, fromPosition)) this.noteTimestamp(b);
       const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
       if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
       this.bytesSinceIndexEntry = this.indexIntervalBytes;
@@ -225,6 +282,7 @@ export class Segment {
       this.timeIndex.reset();
       this.nextOffset = this.baseOffset;
       this.maxTimestamp = -1;
+      this.maxTimestampOffset = -1;
       this.firstTimestamp = -1;
       this.bytesSinceIndexEntry = 0;
     }
@@ -258,10 +316,10 @@ export class Segment {
     }
   }
 
-  /** Appends one validated batch whose offsets were already assigned. */
+  /** Appends one validated batch whose offsets were already assigned, writing it at once. */
   append(batch: Buffer, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
-    assert(this.loaded, "append to a segment that was not loaded");
-    assert(baseOffset >= this.nextOffset, `append offset ${baseOffset} below ${this.nextOffset}`);
+    this.checkAppend(baseOffset);
+    this.writePendingNow();
     const position = this.size;
     let written = 0;
     try {
@@ -271,15 +329,104 @@ export class Segment {
       fs.ftruncateSync(this.fd, position);
       throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
     }
+    this.size = this.writeEnd = this.readableEnd = position + batch.length;
+    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+  }
+
+  /**
+   * Appends one validated batch whose offsets were already assigned, but only
+   * queues its bytes: the next writePending() hands every queued batch to the
+   * kernel in one write, off the event loop. The batch is not readable before
+   * that write completes, and the caller must not change the buffer until then.
+   */
+  appendDeferred(batch: Buffer, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
+    this.checkAppend(baseOffset);
+    const position = this.size;
+    this.pending.push(batch);
+    this.pendingBytes += batch.length;
     this.size += batch.length;
     this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+  }
+
+  private checkAppend(baseOffset: number): void {
+    assert(this.loaded, "append to a segment that was not loaded");
+    assert(!this.closeRequested, "append to a closed segment");
+    assert(baseOffset >= this.nextOffset, `append offset ${baseOffset} below ${this.nextOffset}`);
+  }
+
+  /**
+   * Writes every queued batch (one positional writev on the thread pool).
+   * Resolves once they and every earlier write are in the file.
+   */
+  writePending(): Promise<void> {
+    if (this.pendingBytes === 0) {
+      const last = this.writesInFlight[this.writesInFlight.length - 1];
+      return last ? last.settled : Promise.resolve();
+    }
+    const buffers = this.pending;
+    const position = this.writeEnd;
+    const length = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.writeEnd += length;
+    const write = this.trackWrite(this.writeEnd);
+    this.syncsInFlight++;
+    fs.writev(this.fd, buffers, position, (err, written) => {
+      try {
+        // A short write is finished synchronously; nothing else writes this range.
+        if (!err && written < length) writeAllAt(this.fd, buffers, position, written);
+      } catch (e) {
+        err = e as NodeJS.ErrnoException;
+      }
+      this.ioFinished();
+      if (err) write.fail(new StorageError(`write to ${this.logPath} failed: ${err.message}`));
+      else write.complete();
+    });
+    return write.settled;
+  }
+
+  /** Records a write in file order; readableEnd moves past it once it and every earlier write completed. */
+  private trackWrite(end: number): WriteInFlight {
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const settled = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const write: WriteInFlight = {
+      end, done: false, settled,
+      complete: () => {
+        write.done = true;
+        while (this.writesInFlight[0]?.done) {
+          const first = this.writesInFlight.shift()!;
+          this.readableEnd = first.end;
+          first.resolveSettled();
+        }
+      },
+      fail: reject,
+      resolveSettled: resolve,
+    };
+    this.writesInFlight.push(write);
+    return write;
+  }
+
+  /** Writes every queued batch synchronously (before a roll, a close or a direct append). */
+  writePendingNow(): void {
+    if (this.pendingBytes === 0) return;
+    const buffers = this.pending;
+    const position = this.writeEnd;
+    this.pending = [];
+    this.pendingBytes = 0;
+    writeAllAt(this.fd, buffers, position, 0);
+    this.writeEnd = position + buffers.reduce((n, b) => n + b.length, 0);
+    this.trackWrite(this.writeEnd).complete();
   }
 
   /** Position of the first batch whose last offset is >= offset, or -1 when there is none. */
   locate(offset: number): WalkedBatch | undefined {
     this.ensureLoaded();
     const from = this.offsetIndex.floor(offset - this.baseOffset);
-    for (const batch of this.walk(from, this.size)) if (batch.lastOffset >= offset) return batch;
+    for (const batch of this.walk(from, this.readableEnd)) if (batch.lastOffset >= offset) return batch;
     return undefined;
   }
 
@@ -289,7 +436,7 @@ export class Segment {
     if (this.maxTimestamp < target) return undefined;
     // The last time-index entry below the target: no batch before it can hold the target.
     const from = this.offsetIndex.floor(this.timeIndex.floor(target, true));
-    for (const batch of this.walk(from, this.size)) if (batch.maxTimestamp >= target) return batch;
+    for (const batch of this.walk(from, this.readableEnd)) if (batch.maxTimestamp >= target) return batch;
     return undefined;
   }
 
@@ -312,11 +459,12 @@ export class Segment {
       if (!first) return undefined;
       start = first.position;
     }
-    if (start + HEADER_SIZE > this.size) return undefined;
-    let buf = this.readAt(start, Math.min(this.size - start, Math.max(maxBytes, HEADER_SIZE)));
+    const end = this.readableEnd;
+    if (start + HEADER_SIZE > end) return undefined;
+    let buf = this.readAt(start, Math.min(end - start, Math.max(maxBytes, HEADER_SIZE)));
     const firstSize = LOG_OVERHEAD + buf.readInt32BE(BATCH_LENGTH);
     if (readInt64(buf, BASE_OFFSET) >= endOffset) return undefined;
-    if (firstSize > buf.length && start + firstSize <= this.size) buf = this.readAt(start, firstSize);
+    if (firstSize > buf.length && start + firstSize <= end) buf = this.readAt(start, firstSize);
     let pos = 0;
     let next = offset;
     while (pos + HEADER_SIZE <= buf.length) {
@@ -337,9 +485,10 @@ export class Segment {
   }
 
   truncateTo(position: number): void {
+    assert(this.pendingBytes === 0 && this.writesInFlight.length === 0, "truncate of a segment with writes in flight");
     this.readCursor = undefined;
     fs.ftruncateSync(this.fd, position);
-    this.size = position;
+    this.size = this.writeEnd = this.readableEnd = position;
     this.offsetIndex.truncateFromValue(position);
   }
 
@@ -347,8 +496,7 @@ export class Segment {
     this.syncsInFlight++;
     return new Promise<void>((resolve, reject) =>
       fs.fdatasync(this.fd, (err) => {
-        this.syncsInFlight--;
-        if (this.closeRequested && this.syncsInFlight === 0) this.closeFiles();
+        this.ioFinished();
         if (err) reject(err);
         else resolve();
       }),
@@ -356,11 +504,18 @@ export class Segment {
   }
 
   datasyncNow(): void {
+    this.writePendingNow();
     fs.fdatasyncSync(this.fd);
+  }
+
+  private ioFinished(): void {
+    this.syncsInFlight--;
+    if (this.closeRequested && this.syncsInFlight === 0) this.closeFiles();
   }
 
   close(): void {
     if (this.closeRequested) return;
+    if (!this.readOnly) this.writePendingNow();
     this.closeRequested = true;
     if (this.syncsInFlight === 0) this.closeFiles();
   }

@@ -21,6 +21,7 @@ import { RecordValidation } from "../schema/record-validation.js";
 import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
 import { BrokerMetrics } from "./metrics.js";
 import { buildHttpApp } from "./http/app.js";
+import { RecordAccumulator } from "./http/record-accumulator.js";
 import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 
@@ -116,7 +117,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   const consumers = new HttpConsumers(logs, groups);
   started.push(() => consumers.close());
-  const app = buildHttpApp({ logs, registry, validation, metrics, consumers, groups, bodyBytesMax: config.httpBodyBytesMax });
+  const accumulator = new RecordAccumulator(logs, metrics);
+  const app = buildHttpApp({ logs, registry, validation, metrics, consumers, groups, accumulator, bodyBytesMax: config.httpBodyBytesMax });
   const http = await listenHttp(app, config.host, config.httpPort, config.httpBodyBytesMax)
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());

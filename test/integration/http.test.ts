@@ -91,6 +91,22 @@ describe("HTTP: topics and records", () => {
     expect(broker.logs.partition("strict", 0).logEndOffset).toBe(0);
   });
 
+  it("batches concurrent single-record publishes, and a refused record fails only its own request", async () => {
+    await call("POST", "/topics", { name: "busy", partitions: 1 });
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => call("POST", "/topics/busy/records", { key: `k${i}`, value: { i } })));
+    const offsets = answers.map((a) => a.json.offsets[0].offset);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect([...offsets].sort((a, b) => a - b)).toEqual([...Array(60).keys()]);
+    const read = await call("GET", "/topics/busy/partitions/0/records?offset=0&max_bytes=1000000");
+    for (const r of read.json.records) expect(r.value).toEqual({ i: offsets.indexOf(r.offset) });
+    // A compacted topic needs a key on every record: keyless requests fail, their neighbours do not.
+    await call("POST", "/topics", { name: "latest", partitions: 1, configs: { "cleanup.policy": "compact" } });
+    const mixed = await Promise.all(Array.from({ length: 30 }, (_, i) => call("POST", "/topics/latest/records", i % 3 === 0 ? { value: i } : { key: `k${i}`, value: i })));
+    mixed.forEach((a, i) => expect({ i, status: a.status }).toEqual({ i, status: i % 3 === 0 ? 422 : 200 }));
+    expect(mixed[0]!.json.message).toMatch(/key/);
+    expect(broker.logs.partition("latest", 0).logEndOffset).toBe(20);
+  });
+
   it("speaks REST Proxy v2 produce: json and binary content types", async () => {
     await call("POST", "/topics", { name: "proxy" });
     const json = await call("POST", "/topics/proxy", { records: [{ key: "k", value: { a: 1 } }, { value: [1, 2] }] }, "application/vnd.kafka.json.v2+json");

@@ -8,6 +8,7 @@ import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
+import type { RecordAccumulator } from "./record-accumulator.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { registerConsumerRoutes } from "./consumer-routes.js";
 import { docsPage, openApiDocument } from "./openapi.js";
@@ -26,6 +27,7 @@ export interface HttpDeps {
   metrics: BrokerMetrics;
   consumers: HttpConsumers;
   groups: GroupCoordinator;
+  accumulator: RecordAccumulator;
   bodyBytesMax: number;
 }
 

@@ -1,15 +1,24 @@
 // Publishing over HTTP: records parsed from JSON, NDJSON or REST Proxy v2
 // bodies are validated against the topic's schema, placed on partitions the
 // way Kafka producers place them (murmur2 of the key; null keys stick to one
-// partition per request), written as one batch per partition, and answered
-// only once durable.
+// partition per request), batched per partition with other requests by the
+// record accumulator, and answered only once durable.
 
 import type { LogManager } from "../../log/log-manager.js";
-import { encodeRecordBatch, type PlainRecord, type RecordHeader } from "../../protocol/record-batch-codec.js";
+import type { PlainRecord, RecordHeader } from "../../protocol/record-batch-codec.js";
 import { partitionForKey } from "../../protocol/murmur2.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import { HttpError } from "./http-error.js";
+import type { RecordAccumulator } from "./record-accumulator.js";
+
+/** What publishing needs from the broker. */
+export interface PublishDeps {
+  logs: LogManager;
+  validation: RecordValidation;
+  accumulator: RecordAccumulator;
+  metrics?: BrokerMetrics;
+}
 
 export const RECORDS_PER_REQUEST_MAX = 10_000;
 
@@ -73,9 +82,9 @@ export function parseRecord(raw: unknown, index: number, format: ValueFormat = "
   };
 }
 
-/** Appends records to a topic (one batch per partition); resolves once they are durable. */
-export async function appendRecords(logs: LogManager, topic: string, records: IncomingRecord[], metrics?: BrokerMetrics): Promise<PublishResult[]> {
-  const partitions = logs.partitionCount(topic);
+/** Appends records to a topic (through the accumulator, per partition); resolves once they are durable. */
+async function appendRecords(deps: PublishDeps, topic: string, records: IncomingRecord[]): Promise<PublishResult[]> {
+  const partitions = deps.logs.partitionCount(topic);
   const sticky = Math.floor(Math.random() * partitions);
   const byPartition = new Map<number, { index: number; record: PlainRecord }[]>();
   records.forEach((r, index) => {
@@ -87,10 +96,7 @@ export async function appendRecords(logs: LogManager, topic: string, records: In
   });
   const results: PublishResult[] = new Array(records.length);
   await Promise.all([...byPartition.entries()].map(async ([partition, list]) => {
-    const batch = await encodeRecordBatch(list.map((l) => l.record));
-    const bytes = batch.length;
-    const { baseOffset } = await logs.partition(topic, partition).append(batch);
-    metrics?.appended(topic, "http", list.length, bytes);
+    const baseOffset = await deps.accumulator.append(topic, partition, list.map((l) => l.record));
     list.forEach((l, i) => (results[l.index] = { partition, offset: baseOffset + i }));
   }));
   return results;
@@ -108,20 +114,21 @@ export interface PublishOutcome {
  * schema.invalid.policy is dead-letter: then they go to `<topic>.dlq` with the
  * reason in headers, and the valid ones to the topic.
  */
-export async function publish(logs: LogManager, validation: RecordValidation, topic: string, records: IncomingRecord[], source: string, metrics?: BrokerMetrics): Promise<PublishOutcome> {
+export async function publish(deps: PublishDeps, topic: string, records: IncomingRecord[], source: string): Promise<PublishOutcome> {
   const started = performance.now();
-  const outcome = await publishChecked(logs, validation, topic, records, source, metrics);
-  metrics?.produceLatency.observe({ source: "http" }, (performance.now() - started) / 1000);
+  const outcome = await publishChecked(deps, topic, records, source);
+  deps.metrics?.produceLatency.observe({ source: "http" }, (performance.now() - started) / 1000);
   return outcome;
 }
 
-async function publishChecked(logs: LogManager, validation: RecordValidation, topic: string, records: IncomingRecord[], source: string, metrics?: BrokerMetrics): Promise<PublishOutcome> {
+async function publishChecked(deps: PublishDeps, topic: string, records: IncomingRecord[], source: string): Promise<PublishOutcome> {
+  const { logs, validation } = deps;
   if (!logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
   if (logs.isInternalTopic(topic)) throw new HttpError(403, 40301, `'${topic}' is an internal topic`);
   if (records.length === 0) throw new HttpError(422, 42201, "no records in the request");
   if (records.length > RECORDS_PER_REQUEST_MAX) throw new HttpError(413, 41302, `${records.length} records in one request; at most ${RECORDS_PER_REQUEST_MAX}`);
   const verdicts = validation.requiresValidation(topic) ? validation.check(topic, records.map((r) => r.value), source) : [];
-  if (verdicts.length === 0) return { offsets: await appendRecords(logs, topic, records, metrics), deadLettered: [] };
+  if (verdicts.length === 0) return { offsets: await appendRecords(deps, topic, records), deadLettered: [] };
   if (logs.describeTopic(topic).config.schemaInvalidPolicy !== "dead-letter") {
     throw new HttpError(422, 42208, `${verdicts.length} of ${records.length} records fail the schema of topic '${topic}'; nothing was written`, {
       errors: verdicts.map((v) => ({ index: v.index, errors: v.errors })),
@@ -138,7 +145,7 @@ async function publishChecked(logs: LogManager, validation: RecordValidation, to
       { key: "tributary.error", value: Buffer.from(JSON.stringify(v.errors)) },
       { key: "tributary.source.topic", value: Buffer.from(topic) }],
   }));
-  const [written, deadWritten] = await Promise.all([valid.length ? appendRecords(logs, topic, valid, metrics) : [], appendRecords(logs, dlq, dead, metrics)]);
+  const [written, deadWritten] = await Promise.all([valid.length ? appendRecords(deps, topic, valid) : [], appendRecords(deps, dlq, dead)]);
   let v = 0;
   const offsets = records.map((_, i) => (invalid.has(i) ? null : written[v++]!));
   return { offsets, deadLettered: verdicts.map((verdict, i) => ({ index: verdict.index, ...deadWritten[i]! })) };

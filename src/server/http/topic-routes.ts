@@ -55,7 +55,7 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
     }
     return partition === undefined ? r : { ...r, partition };
   });
-  const outcome = await publish(deps.logs, deps.validation, topic, records, `REST client ${c.req.header("user-agent") ?? ""}`, deps.metrics);
+  const outcome = await publish(deps, topic, records, `REST client ${c.req.header("user-agent") ?? ""}`);
   return c.json({
     key_schema_id: null,
     value_schema_id: valueSchemaId,
@@ -103,7 +103,7 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
       const list = body && typeof body === "object" && Array.isArray((body as { records?: unknown }).records) ? (body as { records: unknown[] }).records : [body];
       records = list.map((r, i) => parseRecord(r, i));
     }
-    const outcome = await publish(deps.logs, deps.validation, topic, records, "HTTP publisher", deps.metrics);
+    const outcome = await publish(deps, topic, records, "HTTP publisher");
     return c.json({
       offsets: outcome.offsets,
       ...(outcome.deadLettered.length ? { dead_lettered: outcome.deadLettered.map((d) => ({ index: d.index, topic: `${topic}.dlq`, partition: d.partition, offset: d.offset })) } : {}),

@@ -174,6 +174,49 @@ describe("lookups and waiting", () => {
     await logs.close();
   });
 
+  it("finds timestamps through sparse indexes, out-of-order timestamps and recovery from a checkpoint", async () => {
+    const { encodeRecordBatch } = await import("../../../src/protocol/record-batch-codec.js");
+    // One index entry per MiB: every batch below lies between entries.
+    const { logs, log, dataDir } = await topicWith({ "index.interval.bytes": String(1024 * 1024) });
+    const timestamps: number[] = [];
+    const base = Date.now() - 3_600_000; // recent, so retention keeps everything
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const appendBatches = async (count: number) => {
+      for (let b = 0; b < count; b++) {
+        const ts = [0, 1, 2].map(() => base + timestamps.length * 10 + (next() % 400) - 200);
+        timestamps.push(...ts);
+        await log.append(await encodeRecordBatch(ts.map((t) => ({ key: null, value: Buffer.from("v".repeat(120)), timestamp: t }))));
+      }
+    };
+    const expectLookups = async (l: typeof log) => {
+      for (let target = base - 300; target <= base + 100_001; target += target > base + 3000 ? 5000 : 37) {
+        const offset = timestamps.findIndex((t) => t >= target);
+        const found = await l.offsetForTimestamp(target);
+        expect(found?.offset, `timestamp ${target}`).toBe(offset < 0 ? undefined : offset);
+      }
+      const max = Math.max(...timestamps);
+      expect(await l.maxTimestampOffset()).toEqual({ offset: timestamps.indexOf(max), timestamp: max });
+    };
+    await appendBatches(99);
+    // The latest timestamp of all sits just before the recovery point, between sparse index entries.
+    timestamps.push(base + 100_000);
+    await log.append(await encodeRecordBatch([{ key: null, value: Buffer.from("spike"), timestamp: base + 100_000 }]));
+    await logs.runMaintenance(); // checkpoint: the recovery point is here
+    await appendBatches(60);
+    await expectLookups(log);
+    // A copy taken while the broker runs looks like a crash: recovery scans from the checkpoint.
+    const crashed = tempDir();
+    fs.cpSync(dataDir, crashed, { recursive: true, filter: (f) => !f.endsWith("tributary.lock") });
+    await logs.close();
+    const reopened = await topicWith({}, crashed);
+    await expectLookups(reopened.log);
+    await reopened.logs.close();
+    const clean = await topicWith({}, dataDir);
+    await expectLookups(clean.log);
+    await clean.logs.close();
+  });
+
   it("wakes a waiting reader when a record arrives, and times out otherwise", async () => {
     const { logs, log } = await topicWith({});
     expect(await log.waitForData(0, 20)).toBe(false);
