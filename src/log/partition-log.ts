@@ -386,7 +386,8 @@ export class PartitionLog {
 
   /**
    * One group-commit round: write the batches queued since the last round
-   * began (one writev per segment), then fdatasync those segments. Up to
+   * began, one O_DSYNC writev per segment (plus an fdatasync where bytes were
+   * written some other way, as on a roll or with a flush interval). Up to
    * SYNC_ROUNDS_IN_FLIGHT_MAX rounds overlap, so the disk always has the next
    * flush queued; rounds complete strictly in order.
    */
@@ -403,7 +404,7 @@ export class PartitionLog {
     this.unsyncedBytes = 0;
     this.syncRounds.push(round);
     const started = performance.now();
-    Promise.all(segments.map((s) => s.writePending().then(() => s.datasync()))).then(
+    Promise.all(segments.map((s) => s.writePending(true).then(() => (s.needsDatasync ? s.datasync() : undefined)))).then(
       () => {
         round.done = true;
         this.onFlush?.((performance.now() - started) / 1000);
