@@ -404,7 +404,7 @@ export class PartitionLog {
     this.unsyncedBytes = 0;
     this.syncRounds.push(round);
     const started = performance.now();
-    Promise.all(segments.map((s) => s.writePending(true).then(() => (s.needsDatasync ? s.datasync() : undefined)))).then(
+    Promise.all(segments.map((s) => s.writePendingDurably().then(() => (s.needsDatasync ? s.datasync() : undefined)))).then(
       () => {
         round.done = true;
         this.onFlush?.((performance.now() - started) / 1000);

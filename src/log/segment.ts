@@ -4,9 +4,10 @@
 // interleave with another operation on the same segment, and page-cache access
 // is fast enough that the event loop does not notice. Durable appends are the
 // exception: they are queued and written in one positional writev per
-// group-commit round, on the thread pool (a write that extends the file can
-// wait behind a journal commit, and one per round costs less than one per
-// batch); reads stop at the end of what is already written.
+// group-commit round, through a descriptor opened O_DSYNC, on the thread pool
+// (a write that extends the file can wait behind a journal commit, and one per
+// round costs less than one per batch); reads stop at the end of what is
+// already written.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -81,8 +82,8 @@ export class Segment {
   firstTimestamp = -1;
   private loaded = false;
   private bytesSinceIndexEntry = 0;
-  /** fdatasync and write calls in flight; the fd stays open until they finish. */
-  private syncsInFlight = 0;
+  /** Writes and fdatasync calls in flight; the files stay open until they finish. */
+  private ioInFlight = 0;
   /** The .log opened O_DSYNC, for group-commit writes (opened on first use). */
   private durableFd: number | undefined;
   /** Bytes went through the plain descriptor since the last fdatasync began. */
@@ -340,7 +341,7 @@ export class Segment {
 
   /**
    * Appends one validated batch whose offsets were already assigned, but only
-   * queues its bytes: the next writePending() hands every queued batch to the
+   * queues its bytes: the next writePendingDurably() hands every queued batch to the
    * kernel in one write, off the event loop. The batch is not readable before
    * that write completes, and the caller must not change the buffer until then.
    */
@@ -360,13 +361,14 @@ export class Segment {
   }
 
   /**
-   * Writes every queued batch (one positional writev on the thread pool).
-   * Resolves once they and every earlier write are in the file. With
-   * `durable`, the write goes through a second descriptor opened O_DSYNC, so
-   * it returns only once its bytes are on disk: one trip to the thread pool
-   * instead of a write and then an fdatasync.
+   * Writes every queued batch in one positional writev on the thread pool,
+   * through a second descriptor opened O_DSYNC: the write returns only once
+   * its bytes are on disk, one trip to the thread pool instead of a write and
+   * then an fdatasync. Resolves once they and every earlier write are in the
+   * file; after a failed write, later ones never resolve (the partition
+   * refuses writes from then on).
    */
-  writePending(durable = false): Promise<void> {
+  writePendingDurably(): Promise<void> {
     if (this.pendingBytes === 0) {
       const last = this.writesInFlight[this.writesInFlight.length - 1];
       return last ? last.settled : Promise.resolve();
@@ -378,9 +380,8 @@ export class Segment {
     this.pendingBytes = 0;
     this.writeEnd += length;
     const write = this.trackWrite(this.writeEnd);
-    const fd = durable ? (this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC)) : this.fd;
-    if (!durable) this.writtenSinceSync = true;
-    this.syncsInFlight++;
+    const fd = (this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC));
+    this.ioInFlight++;
     fs.writev(fd, buffers, position, (err, written) => {
       try {
         // A short write is finished synchronously; nothing else writes this range.
@@ -510,7 +511,7 @@ export class Segment {
 
   datasync(): Promise<void> {
     this.writtenSinceSync = false;
-    this.syncsInFlight++;
+    this.ioInFlight++;
     return new Promise<void>((resolve, reject) =>
       fs.fdatasync(this.fd, (err) => {
         this.ioFinished();
@@ -527,15 +528,15 @@ export class Segment {
   }
 
   private ioFinished(): void {
-    this.syncsInFlight--;
-    if (this.closeRequested && this.syncsInFlight === 0) this.closeFiles();
+    this.ioInFlight--;
+    if (this.closeRequested && this.ioInFlight === 0) this.closeFiles();
   }
 
   close(): void {
     if (this.closeRequested) return;
     if (!this.readOnly) this.writePendingNow();
     this.closeRequested = true;
-    if (this.syncsInFlight === 0) this.closeFiles();
+    if (this.ioInFlight === 0) this.closeFiles();
   }
 
   private closeFiles(): void {
