@@ -1,7 +1,8 @@
 // npm run bench:kafka: produce and consume throughput through the Kafka protocol,
 // end-to-end latency at fixed rates, and a run with a real client (librdkafka).
 // References in the same run: the log engine's durable append throughput with the
-// same concurrency, and loopback TCP throughput. Ends with one JSON line.
+// same concurrency, a bare produce server (TCP and group commit, nothing else),
+// and loopback TCP throughput. Ends with one JSON line.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -74,6 +75,13 @@ async function loopbackMBps(): Promise<number> {
   return mbps;
 }
 
+/** The bare produce server (bench/bare-produce-server.ts) in its own process, writing under `dir`. */
+async function startBareProduceServer(dir: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(BUN, [path.join(import.meta.dirname, "bare-produce-server.ts"), dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+  return { child, port };
+}
+
 /**
  * The ceiling of this load generator for consuming: a server process that answers
  * every request with a canned 1 MiB frame, one request in flight, as a consumer fetches.
@@ -127,6 +135,8 @@ report("reference: loopback TCP", loopback, "MB/s");
 const requestLoop = await requestLoopGBps();
 report("reference: 1 MiB request/response loop, canned server", requestLoop, "GB/s");
 const server = await startServer();
+const bareDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-bare-"));
+const bare = await startBareProduceServer(bareDir);
 try {
   for (const [recordBytes, partitions] of [[1024, 1], [1024, 8], [100, 1], [100, 8]] as const) {
     const engine = await engineAppendMBps(partitions, IN_FLIGHT, recordBytes);
@@ -139,6 +149,14 @@ try {
     report(`produce ${recordBytes}B records, ${partitions} partitions rec/s`, run.recordsPerSecond, "records/s");
     results[`ratio_produce_${recordBytes}_${partitions}_to_engine`] = Number((run.mbPerSecond / engine).toFixed(3));
     console.log(`${"  ratio to engine append".padEnd(52)} ${(run.mbPerSecond / engine).toFixed(3).padStart(14)}`);
+    // The same load against a server that only group-commits the request bytes and answers.
+    const bareConns = await Promise.all(Array.from({ length: partitions }, () => Connection.open("127.0.0.1", bare.port)));
+    const bareRun = await produceLoad(bareConns, topic, partitions, recordBytes, TOTAL, IN_FLIGHT);
+    for (const c of bareConns) c.close();
+    report(`reference: bare produce server ${recordBytes}B, ${partitions} partitions`, bareRun.mbPerSecond, "MB/s");
+    results[`ratio_bare_produce_${recordBytes}_${partitions}_to_engine`] = Number((bareRun.mbPerSecond / engine).toFixed(3));
+    console.log(`${"  bare produce server / engine append".padEnd(52)} ${(bareRun.mbPerSecond / engine).toFixed(3).padStart(14)}`);
+    console.log(`${"  produce / bare produce server".padEnd(52)} ${(run.mbPerSecond / bareRun.mbPerSecond).toFixed(3).padStart(14)}`);
     if (recordBytes === 1024) {
       const ends = await endOffsets(server.host, server.port, topic, partitions);
       // A first pass warms both processes (JIT, buffers); the second is measured, as are the consumer-group runs after it.
@@ -175,6 +193,8 @@ try {
   }
 } finally {
   server.child.kill("SIGTERM");
+  bare.child.kill();
+  fs.rmSync(bareDir, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ bench: "kafka", machine: { nproc: os.cpus().length, memGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)) }, ...results }));
 
