@@ -373,6 +373,12 @@ export class Segment {
       const last = this.writesInFlight[this.writesInFlight.length - 1];
       return last ? last.settled : Promise.resolve();
     }
+    let fd: number;
+    try {
+      fd = this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
+    } catch (err) {
+      return Promise.reject(new StorageError(`cannot open ${this.logPath} for durable writes: ${(err as Error).message}`));
+    }
     const buffers = this.pending;
     const position = this.writeEnd;
     const length = this.pendingBytes;
@@ -380,7 +386,6 @@ export class Segment {
     this.pendingBytes = 0;
     this.writeEnd += length;
     const write = this.trackWrite(this.writeEnd);
-    const fd = (this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC));
     this.ioInFlight++;
     fs.writev(fd, buffers, position, (err, written) => {
       try {

@@ -266,6 +266,22 @@ describe("lookups and waiting", () => {
   });
 });
 
+describe("storage failures", () => {
+  it("fails an append loudly when its segment cannot be written, then refuses writes and keeps what was durable", async () => {
+    const { logs, log, dataDir } = await topicWith({});
+    await log.append(await batchOf(["durable"]));
+    // Another segment the partition has not written yet, whose file disappears underneath it.
+    log.roll();
+    const active = fs.readdirSync(path.join(dataDir, "t-0")).filter((f) => f.endsWith(".log")).sort().at(-1)!;
+    fs.rmSync(path.join(dataDir, "t-0", active));
+    await expect(log.append(await batchOf(["lost"]))).rejects.toThrow(/cannot open .* for durable writes/);
+    await expect(log.append(await batchOf(["refused"]))).rejects.toThrow(/refuses writes/);
+    expect(log.highWatermark).toBe(1);
+    expect((await readAll(log)).map((r) => r.value?.toString())).toEqual(["durable"]);
+    await logs.close();
+  });
+});
+
 describe("topics and the data dir", () => {
   it("refuses a second open of the same data dir, and takes over a dead owner's lock", async () => {
     const dataDir = tempDir();
