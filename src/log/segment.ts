@@ -86,6 +86,8 @@ export class Segment {
   private ioInFlight = 0;
   /** The .log opened O_DSYNC, for group-commit writes (opened on first use). */
   private durableFd: number | undefined;
+  /** Set when queued batches could not be written: every later round fails with it. */
+  private writeFailure: StorageError | undefined;
   /** Bytes went through the plain descriptor since the last fdatasync began. */
   private writtenSinceSync = false;
   /** Appended batches not yet handed to the kernel (see appendDeferred). */
@@ -369,6 +371,7 @@ export class Segment {
    * refuses writes from then on).
    */
   writePendingDurably(): Promise<void> {
+    if (this.writeFailure) return Promise.reject(this.writeFailure);
     if (this.pendingBytes === 0) {
       const last = this.writesInFlight[this.writesInFlight.length - 1];
       return last ? last.settled : Promise.resolve();
@@ -433,7 +436,13 @@ export class Segment {
     const position = this.writeEnd;
     this.pending = [];
     this.pendingBytes = 0;
-    writeAllAt(this.fd, buffers, position, 0);
+    try {
+      writeAllAt(this.fd, buffers, position, 0);
+    } catch (err) {
+      // Those batches were given offsets and wait for a round: that round must fail, not succeed without them.
+      this.writeFailure = new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
+      throw this.writeFailure;
+    }
     this.writtenSinceSync = true;
     this.writeEnd = position + buffers.reduce((n, b) => n + b.length, 0);
     this.trackWrite(this.writeEnd).complete();
