@@ -44,6 +44,8 @@ export interface LogManagerOptions {
   partitionsPerTopicMax?: number;
   /** Told how long each fdatasync round took, for metrics. */
   onFlush?: (seconds: number) => void;
+  /** Told when a topic has been deleted, for metrics. */
+  onTopicDeleted?: (name: string) => void;
 }
 
 interface TopicRecord {
@@ -243,6 +245,9 @@ export class LogManager {
     this.topics.delete(name);
     await this.catalog.put([[`topic/${name}`, null]]);
     for (const p of topic.partitions) await p.delete();
+    // As Kafka's coordinator does: offsets of a deleted topic go too, so a new topic of that name starts clean.
+    await this.offsets.deleteTopic(name);
+    this.options.onTopicDeleted?.(name);
   }
 
   async createPartitions(name: string, total: number): Promise<TopicInfo> {

@@ -69,6 +69,16 @@ export class OffsetStore {
     await this.store.put(doomed.map((p) => [offsetKey(group, p.topic, p.partition), null]));
   }
 
+  /** Removes every group's offsets of a topic (it was deleted), in one batch. */
+  async deleteTopic(topic: string): Promise<void> {
+    const doomed: [string, null][] = [];
+    for (const [key] of this.store.entries()) {
+      const k = parseKey(key);
+      if (k && k[2] === topic) doomed.push([key, null]);
+    }
+    if (doomed.length) await this.store.put(doomed);
+  }
+
   /** Removes a group's offsets (all, or those of `topics`). */
   async delete(group: string, topics?: string[]): Promise<void> {
     const doomed = this.list(group).filter((e) => !topics || topics.includes(e.topic));

@@ -60,6 +60,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     maintenanceIntervalMs: config.maintenanceIntervalMs,
     partitionsPerTopicMax: config.partitionsPerTopicMax,
     onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
+    onTopicDeleted: (name) => metrics?.forgetTopic(name),
   });
   // What has started so far, stopped in reverse order by stop() or by a failed start.
   const started: (() => Promise<void> | void)[] = [

@@ -68,6 +68,14 @@ export class BrokerMetrics {
     c.bytes.inc(bytes);
   }
 
+  /** Drops a deleted topic's series, so /metrics lists only topics that exist. */
+  forgetTopic(topic: string): void {
+    for (const source of ["http", "kafka"] as const) {
+      this.children.delete(`${source}\u0000${topic}`);
+      for (const counter of [this.recordsIn, this.bytesIn, this.bytesOut, this.recordsOut]) counter.remove({ topic, source });
+    }
+  }
+
   served(topic: string, source: Source, bytes: number, records = 0): void {
     if (bytes > 0) this.bytesOut.inc({ topic, source }, bytes);
     if (records > 0) this.recordsOut.inc({ topic, source }, records);

@@ -259,6 +259,15 @@ describe("metrics", () => {
     expect(text).toMatch(/tributary_fsync_latency_seconds_count [1-9]\d*/);
     expect(text).toMatch(/tributary_produce_latency_seconds_count\{source="http"\} [1-9]\d*/);
     expect(text).toMatch(/tributary_schema_rejections_total\{topic="measured-strict"\} 1/);
+    // A deleted topic's series and committed offsets go with it; a topic created again under the name starts from zero.
+    expect((await call("DELETE", "/topics/measured")).status).toBe(204);
+    expect(await (await fetch(`${broker.httpUrl}/metrics`)).text()).not.toMatch(/topic="measured"/);
+    expect(broker.logs.offsets.get("lagging", "measured", 0)).toBeUndefined();
+    await call("POST", "/topics", { name: "measured" });
+    await call("POST", "/topics/measured/records", { value: 4 });
+    const again = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    expect(again).toMatch(/tributary_records_in_total\{topic="measured",source="http"\} 1\n/);
+    expect(again).not.toMatch(/group="lagging",topic="measured"/);
   });
 });
 
