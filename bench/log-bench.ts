@@ -14,6 +14,7 @@ import { execSync } from "node:child_process";
 import { LogManager } from "../src/log/log-manager.js";
 import { encodeRecordBatch } from "../src/protocol/record-batch-codec.js";
 import { CLEAN_SHUTDOWN_FILE, CHECKPOINT_FILE } from "../src/log/checkpoint-file.js";
+import { BareGroupCommit } from "./bare-group-commit.js";
 
 const MiB = 1024 * 1024;
 const APPEND_BYTES = Number(process.env.BENCH_APPEND_MIB ?? 256) * MiB;
@@ -58,64 +59,22 @@ function sequentialWriteMBps(bytes: number, chunk: Buffer, syncEvery = Infinity)
 
 /**
  * The reference for group commit itself: `writers` closed-loop writers, each
- * with one 64 KiB buffer in flight, and nothing else: no validation, no
- * offsets, no indexes. Rounds follow the engine's policy (one O_DSYNC writev of
- * what is queued; two rounds in flight; a round starts at once when 256 KiB
- * wait, else on the next turn of the event loop). What the disk and the
- * runtime allow for that many appends in flight, whatever the engine does.
+ * with one 64 KiB buffer in flight, and nothing else (bench/bare-group-commit.ts).
+ * What the disk and the runtime allow for that many appends in flight,
+ * whatever the engine does.
  */
 async function bareGroupCommitMBps(bytes: number, writers: number): Promise<number> {
   const file = path.join(root, "bare-group-commit.bin");
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_DSYNC);
-  let queued: Buffer[] = [];
-  let queuedBytes = 0;
-  let waiting: (() => void)[] = [];
-  let inFlight = 0;
-  let position = 0;
-  let scheduled = false;
-  const startRound = () => {
-    if (waiting.length === 0) return;
-    const buffers = queued;
-    const done = waiting;
-    const at = position;
-    position += queuedBytes;
-    queued = [];
-    queuedBytes = 0;
-    waiting = [];
-    inFlight++;
-    fs.writev(fd, buffers, at, (err) => {
-      if (err) throw err;
-      inFlight--;
-      for (const resolve of done) resolve();
-      schedule();
-    });
-  };
-  const schedule = () => {
-    if (inFlight >= 2 || waiting.length === 0) return;
-    if (queuedBytes >= 256 * 1024) return startRound();
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
-      if (inFlight < 2) startRound();
-    });
-  };
+  const commit = new BareGroupCommit(file);
   const chunks = bytes / (64 * 1024);
   let next = 0;
   const start = performance.now();
   await Promise.all(Array.from({ length: writers }, async () => {
     const own = Buffer.alloc(64 * 1024, "g");
-    while (next++ < chunks) {
-      await new Promise<void>((resolve) => {
-        queued.push(own);
-        queuedBytes += own.length;
-        waiting.push(resolve);
-        schedule();
-      });
-    }
+    while (next++ < chunks) await commit.write(own);
   }));
   const seconds = (performance.now() - start) / 1000;
-  fs.closeSync(fd);
+  commit.close();
   fs.rmSync(file);
   return bytes / MiB / seconds;
 }
