@@ -6,7 +6,7 @@
 
 import { MESSAGES } from "./generated/messages.js";
 import { inRange, type MessageSchema } from "./message-schema.js";
-import { Reader, Writer, decodeMessage, encodeMessage, type Message } from "./message-codec.js";
+import { Reader, Writer, decodeMessage, encodeMessage, skipTaggedFields, type Message } from "./message-codec.js";
 
 export const API_VERSIONS_KEY = 18;
 
@@ -52,14 +52,8 @@ export function decodeRequest(frame: Buffer): { header: RequestHeader; body: Mes
   const clientId = clientIdLength < 0 ? null : r.raw(clientIdLength, "client id").toString("utf8");
   const schemas = byKey.get(apiKey)!;
   const flexible = inRange(schemas.request.flexibleVersions, apiVersion);
-  if (flexible) {
-    // Header tagged fields: none are defined for requests we serve; skip them.
-    const count = r.uvarint();
-    for (let i = 0; i < count; i++) {
-      r.uvarint();
-      r.raw(r.uvarint(), "header tagged field");
-    }
-  }
+  // Header tagged fields: none are defined for requests we serve.
+  if (flexible) skipTaggedFields(r);
   const body = decodeMessage(schemas.request, apiVersion, r);
   if (r.remaining !== 0) throw new Error(`${r.remaining} bytes after the end of the ${schemas.request.name} v${apiVersion} body`);
   return { header: { apiKey, apiVersion, correlationId, clientId }, body };
@@ -115,12 +109,6 @@ export function decodeResponse(apiKey: number, apiVersion: number, frame: Buffer
   const schemas = byKey.get(apiKey)!;
   const r = new Reader(frame);
   const correlationId = r.int32();
-  if (inRange(schemas.response.flexibleVersions, apiVersion) && apiKey !== API_VERSIONS_KEY) {
-    const count = r.uvarint();
-    for (let i = 0; i < count; i++) {
-      r.uvarint();
-      r.raw(r.uvarint(), "header tagged field");
-    }
-  }
+  if (inRange(schemas.response.flexibleVersions, apiVersion) && apiKey !== API_VERSIONS_KEY) skipTaggedFields(r);
   return { correlationId, body: decodeMessage(schemas.response, apiVersion, r) };
 }

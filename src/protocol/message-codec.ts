@@ -10,7 +10,8 @@ export class ProtocolDecodeError extends Error {}
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Message = Record<string, any>;
 
-const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+/** The uuid Kafka sends where there is none (an unknown or absent topic id). */
+export const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
 
 export class Reader {
   constructor(readonly buf: Buffer, public pos = 0, readonly end = buf.length) {}
@@ -240,6 +241,11 @@ function readTaggedFields(r: Reader, fields: FieldSchema[], version: number, out
     const inner = new Reader(body);
     out[field.name] = readValue(inner, field, field.type, version, true);
   }
+}
+
+/** Skips a tagged-field section none of whose tags we read (request and response headers). */
+export function skipTaggedFields(r: Reader): void {
+  readTaggedFields(r, [], 0, {});
 }
 
 /** Decodes a message body of `version`; `r` is left after its last byte. */

@@ -3,7 +3,7 @@
 // batch), with incremental fetch sessions from v7 and topic ids from v13.
 
 import type { Handler, KafkaContext } from "../kafka-context.js";
-import type { Message } from "../../../protocol/message-codec.js";
+import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode, KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { OffsetOutOfRangeError } from "../../../log/errors.js";
 import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
@@ -80,7 +80,7 @@ export const fetch: Handler = async (ctx, request, info) => {
   const requested: Target[] = [];
   for (const topic of request.topics as Message[]) {
     const name = useIds ? ctx.logs.topicNameById(topic.topicId) : (topic.topic as string);
-    const topicId = useIds ? (topic.topicId as string) : ctx.logs.hasTopic(name!) ? ctx.logs.describeTopicId(name!) : "00000000-0000-0000-0000-000000000000";
+    const topicId = useIds ? (topic.topicId as string) : ctx.logs.hasTopic(name!) ? ctx.logs.describeTopicId(name!) : ZERO_UUID;
     for (const p of topic.partitions as Message[]) {
       requested.push({
         topic: name ?? topic.topicId,

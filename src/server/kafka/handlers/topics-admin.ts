@@ -1,5 +1,5 @@
 import type { Handler } from "../kafka-context.js";
-import type { Message } from "../../../protocol/message-codec.js";
+import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { InvalidConfigError, LogError } from "../../../log/errors.js";
 import { LogManager } from "../../../log/log-manager.js";
@@ -28,7 +28,7 @@ export const createTopics: Handler = async (ctx, request) => {
       }
       LogManager.validateTopicName(name);
       validateOverrides(configs);
-      let id = "00000000-0000-0000-0000-000000000000";
+      let id = ZERO_UUID;
       if (!request.validateOnly) id = (await ctx.logs.createTopic(name, { partitions, configs })).id;
       else if (ctx.logs.hasTopic(name)) throw new LogError("topic_already_exists", KafkaErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
       topics.push({
@@ -38,7 +38,7 @@ export const createTopics: Handler = async (ctx, request) => {
         })),
       });
     } catch (err) {
-      topics.push({ name, topicId: "00000000-0000-0000-0000-000000000000", errorCode: errorCodeOf(err, `create topic ${name}`), errorMessage: errorMessageOf(err),
+      topics.push({ name, topicId: ZERO_UUID, errorCode: errorCodeOf(err, `create topic ${name}`), errorMessage: errorMessageOf(err),
         numPartitions: -1, replicationFactor: -1, configs: null });
     }
   }
@@ -48,7 +48,7 @@ export const createTopics: Handler = async (ctx, request) => {
 export const deleteTopics: Handler = async (ctx, request, info) => {
   const targets: { name: string | null; topicId: string }[] = info.header.apiVersion >= 6
     ? (request.topics as Message[]).map((t) => ({ name: t.name ?? ctx.logs.topicNameById(t.topicId) ?? null, topicId: t.topicId }))
-    : (request.topicNames as string[]).map((name) => ({ name, topicId: "00000000-0000-0000-0000-000000000000" }));
+    : (request.topicNames as string[]).map((name) => ({ name, topicId: ZERO_UUID }));
   const responses = [];
   for (const t of targets) {
     if (t.name === null) {
