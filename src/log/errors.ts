@@ -35,6 +35,20 @@ export class InvalidRecordError extends LogError {
   }
 }
 
+/** An idempotent producer's sequence leaves a gap (or restarts an epoch anywhere but 0). */
+export class OutOfOrderSequenceError extends LogError {
+  constructor(message: string) {
+    super("out_of_order_sequence", KafkaErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, message);
+  }
+}
+
+/** An idempotent producer writes with an epoch older than the partition has seen. */
+export class InvalidProducerEpochError extends LogError {
+  constructor(message: string) {
+    super("invalid_producer_epoch", KafkaErrorCode.INVALID_PRODUCER_EPOCH, message);
+  }
+}
+
 export class InvalidTimestampError extends LogError {
   constructor(message: string) {
     super("invalid_timestamp", KafkaErrorCode.INVALID_TIMESTAMP, message);

@@ -76,7 +76,7 @@ export class OffsetStore {
       const k = parseKey(key);
       if (k && k[2] === topic) doomed.push([key, null]);
     }
-    if (doomed.length) await this.store.put(doomed);
+    await this.store.put(doomed);
   }
 
   /** Removes a group's offsets (all, or those of `topics`). */

@@ -214,9 +214,7 @@ export class PartitionLog {
       const start = segment.locate(from)?.position ?? segment.size;
       for (const b of segment.walk(start, segment.size)) {
         if (b.producerId < 0 || b.lastOffset < from) continue;
-        this.producers.record(b.producerId, b.producerEpoch, {
-          firstSeq: b.baseSequence, lastSeq: b.baseSequence + (b.lastOffset - b.baseOffset), baseOffset: b.baseOffset, lastOffset: b.lastOffset,
-        }, b.maxTimestamp);
+        this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset, b.maxTimestamp);
       }
     }
   }
@@ -270,7 +268,11 @@ export class PartitionLog {
 
   private checkOpen(): void {
     if (this.closed) throw new LogClosedError(`partition ${this.name}`);
-    if (this.failure) throw new StorageError(`partition ${this.name} refuses writes after a failed write or fdatasync: ${this.failure.message}`);
+    if (this.failure) throw this.refusal(this.failure);
+  }
+
+  private refusal(failure: Error): StorageError {
+    return new StorageError(`partition ${this.name} refuses writes after a failed write or fdatasync: ${failure.message}`);
   }
 
   /**
@@ -314,7 +316,7 @@ export class PartitionLog {
   private write(batch: Buffer, valid: ValidatedBatch, options: AppendOptions): AppendResult {
     const h = valid.header;
     const baseOffset = this.logEndOffset;
-    const lastOffset = baseOffset + valid.header.lastOffsetDelta;
+    const lastOffset = baseOffset + h.lastOffsetDelta;
     this.maybeRoll(valid.size, valid.maxTimestamp, lastOffset);
     writeInt64(batch, BASE_OFFSET, baseOffset);
     batch.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
@@ -324,11 +326,7 @@ export class PartitionLog {
     else segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
     this.dirty.add(segment);
     this.unsyncedBytes += batch.length;
-    if (h.producerId >= 0) {
-      this.producers.record(h.producerId, h.producerEpoch, {
-        firstSeq: h.baseSequence, lastSeq: h.baseSequence + h.lastOffsetDelta, baseOffset, lastOffset,
-      }, valid.maxTimestamp);
-    }
+    if (h.producerId >= 0) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
     return { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
   }
 
@@ -360,7 +358,7 @@ export class PartitionLog {
 
   /** Makes everything written so far durable; concurrent callers share one fdatasync. */
   sync(): Promise<void> {
-    if (this.failure) return Promise.reject(new StorageError(`partition ${this.name} failed a write or fdatasync: ${this.failure.message}`));
+    if (this.failure) return Promise.reject(this.refusal(this.failure));
     return new Promise<void>((resolve, reject) => {
       this.syncWaiters.push({ resolve, reject });
       this.scheduleSyncRound();

@@ -3,8 +3,7 @@
 // is recognised and answered with its original offsets instead of being
 // written twice; a gap in the sequence is refused.
 
-import { LogError } from "./errors.js";
-import { KafkaProtocolErrorCode as E } from "../protocol/kafka-error-codes.js";
+import { InvalidProducerEpochError, OutOfOrderSequenceError } from "./errors.js";
 
 export const BATCHES_PER_PRODUCER = 5;
 const SEQUENCE_MAX = 2 ** 31 - 1;
@@ -20,18 +19,6 @@ export interface ProducerEntry {
   epoch: number;
   batches: ProducerBatch[];
   lastTimestamp: number;
-}
-
-export class OutOfOrderSequenceError extends LogError {
-  constructor(message: string) {
-    super("out_of_order_sequence", E.OUT_OF_ORDER_SEQUENCE_NUMBER, message);
-  }
-}
-
-export class InvalidProducerEpochError extends LogError {
-  constructor(message: string) {
-    super("invalid_producer_epoch", E.INVALID_PRODUCER_EPOCH, message);
-  }
 }
 
 function nextSeq(seq: number, count: number): number {
@@ -64,7 +51,9 @@ export class ProducerStateTable {
     return undefined;
   }
 
-  record(pid: number, epoch: number, batch: ProducerBatch, timestamp: number): void {
+  /** Remembers a written batch of producer `pid` (its records got baseOffset..lastOffset). */
+  record(pid: number, epoch: number, baseSeq: number, baseOffset: number, lastOffset: number, timestamp: number): void {
+    const batch: ProducerBatch = { firstSeq: baseSeq, lastSeq: nextSeq(baseSeq, lastOffset - baseOffset), baseOffset, lastOffset };
     let entry = this.producers.get(pid);
     if (!entry || epoch > entry.epoch) {
       entry = { epoch, batches: [], lastTimestamp: timestamp };

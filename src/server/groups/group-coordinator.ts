@@ -7,7 +7,7 @@
 // rejoin after a restart); committed offsets are durable in the OffsetStore.
 
 import { randomUUID } from "node:crypto";
-import { KafkaProtocolErrorCode as E } from "../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 

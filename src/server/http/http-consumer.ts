@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { LogManager } from "../../log/log-manager.js";
 import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
-import { KafkaProtocolErrorCode as E } from "../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";

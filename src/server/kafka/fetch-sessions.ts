@@ -4,7 +4,7 @@
 // watermark or log start). Sessions are bounded in number; the least recently
 // used is evicted, and its owner falls back to a full fetch.
 
-import { KafkaProtocolErrorCode as E } from "../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 
 export interface SessionPartition {
   topic: string;

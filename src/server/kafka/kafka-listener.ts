@@ -6,7 +6,7 @@
 
 import * as net from "node:net";
 import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
-import { KafkaProtocolErrorCode } from "../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE } from "./api-table.js";
 import type { KafkaContext } from "./kafka-context.js";
@@ -129,7 +129,7 @@ class Connection {
       if (peek.apiKey === API_VERSIONS_KEY) {
         // Answer in v0 with our list, so the client can retry with a version we speak.
         return [encodeResponse(API_VERSIONS_KEY, 0, peek.correlationId, {
-          errorCode: KafkaProtocolErrorCode.UNSUPPORTED_VERSION,
+          errorCode: KafkaErrorCode.UNSUPPORTED_VERSION,
           apiKeys: apiVersionsList(),
         })];
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import { LogManager } from "../../../src/log/log-manager.js";
 import { encodeRecordBatch } from "../../../src/protocol/record-batch-codec.js";
-import { KafkaProtocolErrorCode as E } from "../../../src/protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../src/protocol/kafka-error-codes.js";
 import { tempDir } from "../../helpers/temp-dir.js";
 
 const batch = (seq: number, epoch = 0, pid = 7) => encodeRecordBatch([{ key: null, value: Buffer.from(`seq-${seq}`) }], { producerId: pid, producerEpoch: epoch, baseSequence: seq });

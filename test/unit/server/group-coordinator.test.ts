@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GroupCoordinator, type JoinRequest } from "../../../src/server/groups/group-coordinator.js";
-import { KafkaProtocolErrorCode as E } from "../../../src/protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../src/protocol/kafka-error-codes.js";
 
 const quiet = () => undefined;
 const options = { sessionTimeoutMinMs: 10, sessionTimeoutMaxMs: 60_000, initialRebalanceDelayMs: 0, requireMemberId: true };

@@ -2,7 +2,7 @@ import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { TOPIC_SETTINGS, validateOverrides } from "../../../log/topic-config.js";
 import { InvalidConfigError, LogError } from "../../../log/errors.js";
-import { KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 
 const TOPIC = 2;

@@ -4,7 +4,7 @@
 
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
-import { KafkaErrorCode, KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { OffsetOutOfRangeError } from "../../../log/errors.js";
 import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
@@ -150,5 +150,5 @@ export const fetch: Handler = async (ctx, request, info) => {
     }
     (topic.partitions as Message[]).push(response);
   }
-  return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()] };
+  return { throttleTimeMs: 0, errorCode: E.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()] };
 };

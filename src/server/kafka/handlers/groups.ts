@@ -1,6 +1,6 @@
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
-import { KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { Group } from "../../groups/group-coordinator.js";
 import { errorCodeOf } from "./errors.js";
 

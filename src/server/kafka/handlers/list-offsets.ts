@@ -38,7 +38,7 @@ export const offsetForLeaderEpoch: Handler = (ctx, request) => ({
       try {
         // One broker, one leader epoch (0): its end is the log end.
         const log = ctx.logs.partition(t.topic, p.partition);
-        const known = p.leaderEpoch >= 0 && p.leaderEpoch <= 0;
+        const known = p.leaderEpoch === 0;
         return { errorCode: 0, partition: p.partition, leaderEpoch: known ? 0 : -1, endOffset: known ? BigInt(log.logEndOffset) : -1n };
       } catch (err) {
         return { errorCode: errorCodeOf(err, "offset for leader epoch"), partition: p.partition, leaderEpoch: -1, endOffset: -1n };

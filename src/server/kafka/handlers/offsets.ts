@@ -1,12 +1,11 @@
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
-import { KafkaErrorCode, KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { Group } from "../../groups/group-coordinator.js";
 import { decodeSubscription } from "../../groups/consumer-protocol.js";
 import { errorCodeOf } from "./errors.js";
 
 const OFFSET_METADATA_BYTES_MAX = 4096;
-const OFFSET_METADATA_TOO_LARGE = 12;
 
 export const offsetCommit: Handler = async (ctx, request, info) => {
   const version = info.header.apiVersion;
@@ -24,9 +23,9 @@ export const offsetCommit: Handler = async (ctx, request, info) => {
   for (const t of topics) {
     for (const p of t.partitions as Message[]) {
       const key = `${t.name}\u0000${p.partitionIndex}`;
-      if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, OFFSET_METADATA_TOO_LARGE);
+      if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, E.OFFSET_METADATA_TOO_LARGE);
       else if (!ctx.logs.hasTopic(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.logs.partitionCount(t.name)) {
-        codes.set(key, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        codes.set(key, E.UNKNOWN_TOPIC_OR_PARTITION);
       } else {
         accepted.push({ topic: t.name, partition: p.partitionIndex, offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata });
         codes.set(key, 0);

@@ -1,7 +1,8 @@
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
-import { KafkaErrorCode, KafkaProtocolErrorCode } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
+import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
 import type { RecordVerdict } from "../../../schema/record-validation.js";
 import { InvalidRecordError, LogError } from "../../../log/errors.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
@@ -56,7 +57,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
       })
       : write();
     append = written.then((r) => {
-      if (!r.duplicate) ctx.metrics.appended(topic, "kafka", batch.readInt32BE(57), batch.length);
+      if (!r.duplicate) ctx.metrics.appended(topic, "kafka", batch.readInt32BE(RECORD_COUNT), batch.length);
       return r;
     }).then((r) => partitionResponse(index, 0, {
       baseOffset: BigInt(r.baseOffset),
@@ -82,8 +83,8 @@ export const produce: Handler = async (ctx, request, info) => {
   const acks = request.acks as number;
   const topicData = request.topicData as Message[];
   if (version < PRODUCE_MIN_DECODED_VERSION || request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
-    const code = version < PRODUCE_MIN_DECODED_VERSION ? KafkaProtocolErrorCode.UNSUPPORTED_VERSION
-      : request.transactionalId !== null ? KafkaProtocolErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
+    const code = version < PRODUCE_MIN_DECODED_VERSION ? KafkaErrorCode.UNSUPPORTED_VERSION
+      : request.transactionalId !== null ? KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
     if (acks === 0) return null;
     return {
       responses: topicData.map((t) => ({ name: t.name, partitionResponses: (t.partitionData as Message[]).map((p) => partitionResponse(p.index, code)) })),

@@ -1,5 +1,5 @@
 import type { Handler } from "../kafka-context.js";
-import { KafkaProtocolErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf } from "./errors.js";
 
 const EPOCH_MAX = 32767;
