@@ -336,8 +336,10 @@ export class Segment {
       fs.ftruncateSync(this.fd, position);
       throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
     }
-    this.size = this.writeEnd = this.readableEnd = position + batch.length;
+    this.size = this.writeEnd = position + batch.length;
     this.writtenSinceSync = true;
+    // Readable once every earlier write is in too (a group-commit write may still be in flight).
+    this.trackWrite(this.writeEnd).complete();
     this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
   }
 
@@ -382,12 +384,7 @@ export class Segment {
     } catch (err) {
       return Promise.reject(new StorageError(`cannot open ${this.logPath} for durable writes: ${(err as Error).message}`));
     }
-    const buffers = this.pending;
-    const position = this.writeEnd;
-    const length = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.writeEnd += length;
+    const { buffers, position, length } = this.takePending();
     const write = this.trackWrite(this.writeEnd);
     this.ioInFlight++;
     fs.writev(fd, buffers, position, (err, written) => {
@@ -429,13 +426,19 @@ export class Segment {
     return write;
   }
 
+  /** Takes the queued batches, which go to the file at `position`; writeEnd moves past them. */
+  private takePending(): { buffers: Buffer[]; position: number; length: number } {
+    const taken = { buffers: this.pending, position: this.writeEnd, length: this.pendingBytes };
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.writeEnd += taken.length;
+    return taken;
+  }
+
   /** Writes every queued batch synchronously (before a roll, a close or a direct append). */
   writePendingNow(): void {
     if (this.pendingBytes === 0) return;
-    const buffers = this.pending;
-    const position = this.writeEnd;
-    this.pending = [];
-    this.pendingBytes = 0;
+    const { buffers, position } = this.takePending();
     try {
       writeAllAt(this.fd, buffers, position, 0);
     } catch (err) {
@@ -444,7 +447,6 @@ export class Segment {
       throw this.writeFailure;
     }
     this.writtenSinceSync = true;
-    this.writeEnd = position + buffers.reduce((n, b) => n + b.length, 0);
     this.trackWrite(this.writeEnd).complete();
   }
 
