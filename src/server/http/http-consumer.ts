@@ -6,12 +6,11 @@
 
 import { randomUUID } from "node:crypto";
 import type { LogManager } from "../../log/log-manager.js";
-import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
-import { recordToJson, type RecordFormat, type RecordJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, type RecordFormat, type RecordJson } from "./record-json.js";
 
 export interface ConsumerSettings {
   format: RecordFormat;
@@ -142,14 +141,11 @@ export class HttpConsumer {
         const log = this.logs.partition(topic, partition);
         if (position >= log.highWatermark) continue;
         let next = Math.max(position, log.logStartOffset);
-        const { records } = log.read(next, budget);
-        budget -= records.length;
-        for (const batch of splitBatches(records)) {
-          for (const r of (await decodeRecordBatch(batch)).records) {
-            if (r.offset < next) continue;
-            out.push(recordToJson(topic, partition, r, this.settings.format));
-            next = r.offset + 1;
-          }
+        const { records, bytes } = await readRecordsFrom(log, next, budget);
+        budget -= bytes;
+        for (const r of records) {
+          out.push(recordToJson(topic, partition, r, this.settings.format));
+          next = r.offset + 1;
         }
         this.positions.set(k, next);
       }

@@ -2,7 +2,8 @@
 // JSON values parsed (after the schema-registry framing, if any), other bytes
 // as text, or everything base64 in binary format.
 
-import type { DecodedRecord } from "../../protocol/record-batch-codec.js";
+import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../../protocol/record-batch-codec.js";
+import type { PartitionLog } from "../../log/partition-log.js";
 
 export type RecordFormat = "json" | "binary" | "jsonschema";
 
@@ -27,6 +28,20 @@ function bytesToJson(bytes: Buffer | null, format: RecordFormat, parse: boolean)
   } catch {
     return text;
   }
+}
+
+/**
+ * The records of a partition from `offset` on, decoded: whole batches up to
+ * about `maxBytes` (at least one), without the records before `offset` that
+ * share a batch with it. `bytes` is what the read took from the log.
+ */
+export async function readRecordsFrom(log: PartitionLog, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number }> {
+  const read = log.read(offset, maxBytes).records;
+  const records: DecodedRecord[] = [];
+  for (const batch of splitBatches(read)) {
+    for (const r of (await decodeRecordBatch(batch)).records) if (r.offset >= offset) records.push(r);
+  }
+  return { records, bytes: read.length };
 }
 
 export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat): RecordJson {

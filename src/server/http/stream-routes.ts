@@ -5,9 +5,8 @@
 // group's committed offset (?group=).
 
 import type { Context, Hono } from "hono";
-import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
 import type { HttpDeps } from "./app.js";
-import { recordToJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson } from "./record-json.js";
 import { HttpError } from "./http-error.js";
 
 const KEEPALIVE_MS = 15_000;
@@ -52,15 +51,11 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
         for (const [partition, next] of positions) {
           const log = deps.logs.partition(topic, partition);
           if (next >= log.highWatermark || text.length >= READ_BYTES) continue;
-          const { records } = log.read(Math.max(next, log.logStartOffset), READ_BYTES);
-          for (const batch of splitBatches(records)) {
-            for (const r of (await decodeRecordBatch(batch)).records) {
-              if (r.offset < positions.get(partition)!) continue;
-              positions.set(partition, r.offset + 1);
-              const event = recordToJson(topic, partition, r, "json");
-              text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
-              count++;
-            }
+          for (const r of (await readRecordsFrom(log, Math.max(next, log.logStartOffset), READ_BYTES)).records) {
+            positions.set(partition, r.offset + 1);
+            const event = recordToJson(topic, partition, r, "json");
+            text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
+            count++;
           }
         }
         if (text) {

@@ -2,12 +2,11 @@
 // produce, and reads by offset or timestamp.
 
 import type { Context, Hono } from "hono";
-import { decodeRecordBatch, splitBatches } from "../../protocol/record-batch-codec.js";
 import { valueSubject } from "../../schema/record-validation.js";
 import { bodyJson, bodyText, type HttpDeps } from "./app.js";
 import { HttpError } from "./http-error.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
-import { recordToJson, type RecordJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
 
 const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
 const READ_LIMIT_MAX = 10_000;
@@ -139,13 +138,9 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     offset ??= log.logStartOffset;
     const out: RecordJson[] = [];
     let next = offset;
-    const { records } = log.read(offset, maxBytes);
-    for (const batch of splitBatches(records)) {
-      for (const r of (await decodeRecordBatch(batch)).records) {
-        if (r.offset < offset || out.length >= limit) continue;
-        out.push(recordToJson(topic, partition, r, format));
-        next = r.offset + 1;
-      }
+    for (const r of (await readRecordsFrom(log, offset, maxBytes)).records.slice(0, limit)) {
+      out.push(recordToJson(topic, partition, r, format));
+      next = r.offset + 1;
     }
     deps.metrics.served(topic, "http", 0, out.length);
     return c.json({ records: out, next_offset: next, high_watermark: log.highWatermark });
