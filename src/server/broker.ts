@@ -1,6 +1,6 @@
-// A running Tributary broker: the storage engine, the group coordinator and
-// the Kafka protocol listener (the HTTP listener comes next). Also the library
-// entry point for embedding a broker in a Node or Bun process:
+// A running Tributary broker: the storage engine, the group coordinator, the
+// schema registry, the Kafka protocol listener and the HTTP API. Also the
+// library entry point for embedding a broker in a Node or Bun process:
 //
 //   const broker = await startBroker({ kafkaPort: 0 });   // brokers: ["127.0.0.1:PORT"]
 //   ... run Kafka clients against broker.brokers ...
