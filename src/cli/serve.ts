@@ -26,7 +26,8 @@ export function registerServe(program: Command): void {
       for (const r of logs.recoveries) {
         process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
       }
-      process.stdout.write(`tributary ready: kafka ${broker.brokers[0]}, http ${broker.httpUrl}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+      const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
+      process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;
       process.stdout.write("tributary stopped\n");

@@ -27,7 +27,7 @@ export interface BrokerConfig {
   groupSessionTimeoutMaxMs: number;
   /** Largest Kafka request frame (Kafka's socket.request.max.bytes). */
   kafkaFrameBytesMax: number;
-  /** How long the rest of a started Kafka request may take to arrive before the connection is closed. */
+  /** How long a Kafka request may take to arrive whole, from its first byte, before the connection is closed. */
   kafkaRequestReadTimeoutMs: number;
   kafkaConnectionsMax: number;
   /** HTTP API port; 0 picks a free one. */
@@ -36,6 +36,20 @@ export interface BrokerConfig {
   httpBodyBytesMax: number;
   /** Directory of topic schemas to register at start (schemas as code); "" for none. */
   schemasDir: string;
+  /** Bytes of Kafka requests read or being read, across all connections, before reading pauses (Kafka's queued.max.request.bytes). */
+  kafkaQueuedRequestBytesMax: number;
+  /** Unsent response bytes of one Kafka connection before it stops taking new requests. */
+  kafkaConnectionResponseBytesMax: number;
+  /** Origins allowed to call the HTTP API from a browser (CORS); none: CORS stays off. */
+  httpCorsOrigins: string[];
+  /** Most HTTP connections open at once. */
+  httpConnectionsMax: number;
+  /** How long a client may take to send an HTTP request's headers and body. */
+  httpRequestTimeoutMs: number;
+  /** Deepest nesting of arrays and objects accepted in a JSON body or a validated record value. */
+  jsonDepthMax: number;
+  /** Steps one schema compatibility decision may take before the schema is refused (422). */
+  schemaCompatibilityStepsMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -94,7 +108,7 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   partitionsPerTopicMax: { env: "TRIBUTARY_PARTITIONS_PER_TOPIC_MAX", default: 1000, parse: integer(1, 100_000), doc: "most partitions one topic may have" },
   topicDefaults: { env: "TRIBUTARY_TOPIC_DEFAULTS", default: {}, doc: "defaults for topic configs, e.g. retention.ms",
     parse: (raw, source) => keyValues(typeof raw === "string" ? raw.split(",").filter(Boolean) : raw, source) },
-  host: { env: "TRIBUTARY_HOST", default: "0.0.0.0", parse: text, doc: "address the listeners bind to" },
+  host: { env: "TRIBUTARY_HOST", default: "127.0.0.1", parse: text, doc: "address the listeners bind to" },
   kafkaPort: { env: "TRIBUTARY_KAFKA_PORT", default: 9092, parse: integer(0, 65535), doc: "Kafka protocol port (0: any free port)" },
   advertisedHost: { env: "TRIBUTARY_ADVERTISED_HOST", default: "127.0.0.1", parse: text, doc: "host Kafka clients are told to connect to" },
   advertisedPort: { env: "TRIBUTARY_ADVERTISED_PORT", default: 0, parse: integer(0, 65535), doc: "port Kafka clients are told to connect to (0: the Kafka port)" },
@@ -106,11 +120,23 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   groupSessionTimeoutMinMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MIN_MS", default: 6000, parse: integer(1, 3_600_000), doc: "shortest session timeout a consumer may ask for" },
   kafkaFrameBytesMax: { env: "TRIBUTARY_KAFKA_FRAME_BYTES_MAX", default: 100 * 1024 * 1024, parse: integer(1024, 2 ** 31 - 1), doc: "largest Kafka request accepted, in bytes" },
   kafkaRequestReadTimeoutMs: { env: "TRIBUTARY_KAFKA_REQUEST_READ_TIMEOUT_MS", default: 30_000, parse: integer(10, 3_600_000),
-    doc: "a client that sends part of a request and then nothing for this long is disconnected" },
+    doc: "a request must arrive whole within this time of its first byte, or the connection is closed" },
   kafkaConnectionsMax: { env: "TRIBUTARY_KAFKA_CONNECTIONS_MAX", default: 20_000, parse: integer(1, 1_000_000), doc: "most Kafka connections open at once" },
   httpPort: { env: "TRIBUTARY_HTTP_PORT", default: 8080, parse: integer(0, 65535), doc: "HTTP API port (0: any free port)" },
   httpBodyBytesMax: { env: "TRIBUTARY_HTTP_BODY_BYTES_MAX", default: 8 * 1024 * 1024, parse: integer(1024, 1024 ** 3), doc: "largest HTTP request body, in bytes" },
   schemasDir: { env: "TRIBUTARY_SCHEMAS", default: "", parse: (raw) => String(raw), doc: "directory of <topic>.json schemas to register at start" },
+  kafkaQueuedRequestBytesMax: { env: "TRIBUTARY_KAFKA_QUEUED_REQUEST_BYTES_MAX", default: 512 * 1024 * 1024, parse: integer(1024, 2 ** 40),
+    doc: "bytes of Kafka requests held across all connections before reading pauses" },
+  kafkaConnectionResponseBytesMax: { env: "TRIBUTARY_KAFKA_CONNECTION_RESPONSE_BYTES_MAX", default: 16 * 1024 * 1024, parse: integer(1024, 2 ** 40),
+    doc: "unsent response bytes of one Kafka connection before it takes no new request" },
+  httpCorsOrigins: { env: "TRIBUTARY_HTTP_CORS_ORIGINS", default: [], doc: "origins browsers may call the HTTP API from (comma-separated; none: CORS off)",
+    parse: (raw, source) => (Array.isArray(raw) ? raw : text(raw, source).split(",")).map((o) => text(String(o).trim(), source)) },
+  httpConnectionsMax: { env: "TRIBUTARY_HTTP_CONNECTIONS_MAX", default: 1000, parse: integer(1, 1_000_000), doc: "most HTTP connections open at once" },
+  httpRequestTimeoutMs: { env: "TRIBUTARY_HTTP_REQUEST_TIMEOUT_MS", default: 30_000, parse: integer(10, 3_600_000),
+    doc: "time a client has to send an HTTP request's headers and body" },
+  jsonDepthMax: { env: "TRIBUTARY_JSON_DEPTH_MAX", default: 64, parse: integer(2, 10_000), doc: "deepest nesting of arrays and objects in a JSON body or record value" },
+  schemaCompatibilityStepsMax: { env: "TRIBUTARY_SCHEMA_COMPATIBILITY_STEPS_MAX", default: 100_000, parse: integer(100, 100_000_000),
+    doc: "steps one schema compatibility check may take before the schema is refused" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

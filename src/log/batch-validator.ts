@@ -7,13 +7,11 @@ import {
   MAX_TIMESTAMP, NO_TIMESTAMP, TIMESTAMP_TYPE_BIT, batchCrcMatches, readBatchHeader, rewriteBatchCrc, writeInt64,
   type RecordBatchHeader,
 } from "../protocol/record-batch-header.js";
-import { CompressionError } from "../protocol/compression.js";
-import { recordsSection } from "../protocol/record-batch-codec.js";
+import { CompressionError, DecompressedSizeError } from "../protocol/compression.js";
+import { decodeRecordBatch, recordsSection, type DecodedBatch } from "../protocol/record-batch-codec.js";
 import { readZigzag, VarintError, type Decoded } from "../protocol/varint.js";
 import { CorruptBatchError, InvalidRecordError, InvalidTimestampError, MessageTooLargeError } from "./errors.js";
 
-/** The most a compressed batch may expand to; bounds the memory one request can claim. */
-export const DECOMPRESSED_BATCH_BYTES_MAX = 128 * 1024 * 1024;
 
 export interface BatchRules {
   maxMessageBytes: number;
@@ -105,10 +103,11 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
   }
   let records: Buffer;
   try {
-    records = await recordsSection(batch, header, DECOMPRESSED_BATCH_BYTES_MAX);
+    // A compressed batch may expand to no more than the topic's max.message.bytes:
+    // one small request must not be able to claim gigabytes.
+    records = await recordsSection(batch, header, rules.maxMessageBytes);
   } catch (err) {
-    if (err instanceof CompressionError) throw new CorruptBatchError(err.message);
-    throw err;
+    throw decompressionRefusal(err);
   }
   const scan = scanRecords(records, header.recordCount);
   if (rules.requireKeys && scan.hasNullKey) throw new InvalidRecordError("compacted topics need a key on every record");
@@ -129,4 +128,20 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
     rewriteBatchCrc(batch, 0, size);
   }
   return { header, size, maxTimestamp };
+}
+
+/** The LogError a failed decompression of a producer's batch answers with. */
+function decompressionRefusal(err: unknown): unknown {
+  if (err instanceof DecompressedSizeError) return new MessageTooLargeError(`compressed batch: ${err.message} (max.message.bytes)`);
+  if (err instanceof CompressionError) return new CorruptBatchError(err.message);
+  return err;
+}
+
+/** Decodes a producer's batch with the same limit as validateBatch (for schema checks before the append). */
+export async function decodeProducedBatch(batch: Buffer, maxMessageBytes: number): Promise<DecodedBatch> {
+  try {
+    return await decodeRecordBatch(batch, maxMessageBytes);
+  } catch (err) {
+    throw decompressionRefusal(err);
+  }
 }

@@ -358,6 +358,11 @@ export class LogManager {
     return log;
   }
 
+  /** Partitions that refuse writes after a storage failure, with the reason. */
+  partitionsRefusingWrites(): string[] {
+    return this.allPartitions().filter((p) => p.writeRefusal !== undefined).map((p) => `${p.name}: ${p.writeRefusal}`);
+  }
+
   private allPartitions(): PartitionLog[] {
     return [...this.topics.values()].flatMap((t) => t.partitions);
   }

@@ -266,6 +266,11 @@ export class PartitionLog {
     }
   }
 
+  /** Why the partition refuses writes, or undefined while it accepts them. */
+  get writeRefusal(): string | undefined {
+    return this.failure?.message;
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new LogClosedError(`partition ${this.name}`);
     if (this.failure) throw this.refusal(this.failure);

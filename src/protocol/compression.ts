@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy";
 import { compressFrameSync as lz4Compress, decompressFrameSync as lz4Decompress } from "lz4-napi";
 import { compress as zstdCompress, decompress as zstdDecompress } from "@mongodb-js/zstd";
+import { lz4DecompressedBound, snappyDeclaredLength, zstdDecompressedBound } from "./decompressed-size.js";
 
 export enum Compression {
   None = 0,
@@ -26,6 +27,13 @@ export const COMPRESSION_NAMES: Record<string, Compression> = {
 
 export class CompressionError extends Error {}
 
+/** The payload would decompress to more than the caller allows. */
+export class DecompressedSizeError extends CompressionError {
+  constructor(readonly bytesMax: number, detail = "") {
+    super(`decompressed size exceeds ${bytesMax} bytes${detail}`);
+  }
+}
+
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
@@ -39,8 +47,14 @@ function isXerial(data: Buffer): boolean {
   return data.length >= XERIAL_HEADER_SIZE && data.subarray(0, 8).equals(XERIAL_MAGIC);
 }
 
+/** A raw snappy block, refused before decoding when it declares more than `maxBytes`. */
+function snappyBlock(data: Buffer, maxBytes: number): Buffer {
+  if (snappyDeclaredLength(data) > maxBytes) throw new DecompressedSizeError(maxBytes);
+  return snappyUncompress(data) as Buffer;
+}
+
 function snappyDecode(data: Buffer, maxBytes: number): Buffer {
-  if (!isXerial(data)) return snappyUncompress(data) as Buffer;
+  if (!isXerial(data)) return snappyBlock(data, maxBytes);
   const parts: Buffer[] = [];
   let total = 0;
   let pos = XERIAL_HEADER_SIZE;
@@ -49,9 +63,8 @@ function snappyDecode(data: Buffer, maxBytes: number): Buffer {
     const length = data.readInt32BE(pos);
     pos += 4;
     if (length < 0 || pos + length > data.length) throw new CompressionError("truncated xerial snappy chunk");
-    const part = snappyUncompress(data.subarray(pos, pos + length)) as Buffer;
+    const part = snappyBlock(data.subarray(pos, pos + length), maxBytes - total);
     total += part.length;
-    if (total > maxBytes) throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
     parts.push(part);
     pos += length;
   }
@@ -108,9 +121,12 @@ export async function decompress(codec: Compression, data: Buffer, maxBytes: num
         out = snappyDecode(data, maxBytes);
         break;
       case Compression.Lz4:
+        // The native decoders take no output limit: their frames' headers bound the output first.
+        if (lz4DecompressedBound(data) > maxBytes) throw new DecompressedSizeError(maxBytes, " (bound read from the lz4 frame headers)");
         out = lz4Decompress(data);
         break;
       case Compression.Zstd:
+        if (zstdDecompressedBound(data) > maxBytes) throw new DecompressedSizeError(maxBytes, " (bound read from the zstd frame headers)");
         out = await zstdDecompress(data);
         break;
       default:
@@ -118,9 +134,9 @@ export async function decompress(codec: Compression, data: Buffer, maxBytes: num
     }
   } catch (err) {
     if (err instanceof CompressionError) throw err;
-    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new DecompressedSizeError(maxBytes);
     throw new CompressionError(`${Compression[codec] ?? codec} payload does not decompress: ${(err as Error).message}`);
   }
-  if (out.length > maxBytes) throw new CompressionError(`decompressed size exceeds ${maxBytes} bytes`);
+  if (out.length > maxBytes) throw new DecompressedSizeError(maxBytes);
   return out;
 }

@@ -59,10 +59,46 @@ function acceptsAnything(s: Schema): boolean {
   return keys.length === 0;
 }
 
+/** The check took more steps than its budget allows: the schemas are too large or too recursive to compare. */
+export class CompatibilityBudgetError extends Error {
+  constructor(stepsMax: number) {
+    super(`comparing these schemas takes more than ${stepsMax} steps; simplify the schema (recursive $refs, nested anyOf/oneOf)`);
+  }
+}
+
+/** Steps left for one compatibility decision, shared by every checker it spawns. */
+interface Budget {
+  steps: number;
+  readonly stepsMax: number;
+}
+
+/** Default number of steps one compatibility decision may take. */
+export const COMPATIBILITY_STEPS_MAX = 100_000;
+
 class Checker {
   readonly problems: Incompatibility[] = [];
+  /**
+   * Pairs (old, new) of resolved subschemas already compared, or being
+   * compared: a recursive `$ref` meets the same pair again, and assuming it
+   * compatible there (what the rest of the comparison decides anyway) makes
+   * the walk finite.
+   */
+  private readonly visited = new Map<object, Set<object>>();
 
-  constructor(private readonly oldRoot: Schema, private readonly newRoot: Schema) {}
+  constructor(private readonly oldRoot: Schema, private readonly newRoot: Schema, private readonly budget: Budget) {}
+
+  private probe(): Checker {
+    return new Checker(this.oldRoot, this.newRoot, this.budget);
+  }
+
+  private firstVisit(o: Schema, n: Schema): boolean {
+    if (typeof o !== "object" || typeof n !== "object") return true;
+    let seen = this.visited.get(o);
+    if (!seen) this.visited.set(o, (seen = new Set()));
+    if (seen.has(n)) return false;
+    seen.add(n);
+    return true;
+  }
 
   private fail(path: string, rule: string, message: string): void {
     this.problems.push({ path, rule, message: `${path}: ${message} (${rule})` });
@@ -71,8 +107,10 @@ class Checker {
   /** Records why `newSchema` may refuse a document `oldSchema` accepts. */
   check(oldSchema: Schema, newSchema: Schema, path: string, depth = 0): void {
     if (depth > 64) return;
+    if (--this.budget.steps < 0) throw new CompatibilityBudgetError(this.budget.stepsMax);
     const o = resolve(oldSchema, this.oldRoot);
     const n = resolve(newSchema, this.newRoot);
+    if (!this.firstVisit(o, n)) return;
     if (o === false || acceptsAnything(n)) return;
     if (n === false) return this.fail(path, "SCHEMA_REMOVED", "the new schema accepts nothing here");
     if (o === true) return this.fail(path, "SCHEMA_RESTRICTED", "the old schema accepted anything here; the new one does not");
@@ -84,7 +122,7 @@ class Checker {
         const oldBranches = Array.isArray(ob[branchKey]) ? (ob[branchKey] as Schema[]) : [o];
         for (const [i, ob2] of oldBranches.entries()) {
           const fits = branches.some((b) => {
-            const probe = new Checker(this.oldRoot, this.newRoot);
+            const probe = this.probe();
             probe.check(ob2, b, path, depth + 1);
             return probe.problems.length === 0;
           });
@@ -151,7 +189,7 @@ class Checker {
       if (name in oProps) this.check(oProps[name]!, schema, at, depth + 1);
       else if (oAdditional !== false) {
         // Old data may carry this property with any value the old schema let through.
-        const probe = new Checker(this.oldRoot, this.newRoot);
+        const probe = this.probe();
         probe.check(oAdditional, schema, at, depth + 1);
         if (probe.problems.length) this.fail(at, "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", `property '${name}' was added while the old model was open`);
       }
@@ -169,8 +207,8 @@ class Checker {
 }
 
 /** Why `newSchema` cannot read every document valid under `oldSchema` (empty: it can). */
-export function backwardIncompatibilities(oldSchema: Schema, newSchema: Schema): Incompatibility[] {
-  const checker = new Checker(oldSchema, newSchema);
+export function backwardIncompatibilities(oldSchema: Schema, newSchema: Schema, stepsMax = COMPATIBILITY_STEPS_MAX): Incompatibility[] {
+  const checker = new Checker(oldSchema, newSchema, { steps: stepsMax, stepsMax });
   checker.check(oldSchema, newSchema, "#");
   return checker.problems;
 }
@@ -179,16 +217,16 @@ export const COMPATIBILITY_LEVELS = ["BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 
 /** Messages for every rule `candidate` breaks against `previous` (newest last) under `level`. */
-export function compatibilityProblems(level: CompatibilityLevel, previous: Schema[], candidate: Schema): string[] {
+export function compatibilityProblems(level: CompatibilityLevel, previous: Schema[], candidate: Schema, stepsMax = COMPATIBILITY_STEPS_MAX): string[] {
   if (level === "NONE" || previous.length === 0) return [];
   const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
   const messages: string[] = [];
   for (const old of against) {
     if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
-      for (const p of backwardIncompatibilities(old, candidate)) messages.push(`BACKWARD: ${p.message}`);
+      for (const p of backwardIncompatibilities(old, candidate, stepsMax)) messages.push(`BACKWARD: ${p.message}`);
     }
     if (level.startsWith("FORWARD") || level.startsWith("FULL")) {
-      for (const p of backwardIncompatibilities(candidate, old)) messages.push(`FORWARD: ${p.message}`);
+      for (const p of backwardIncompatibilities(candidate, old, stepsMax)) messages.push(`FORWARD: ${p.message}`);
     }
   }
   return [...new Set(messages)];

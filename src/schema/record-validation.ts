@@ -5,6 +5,7 @@
 
 import type { SchemaRegistry } from "./schema-registry.js";
 import { failures, validatorFor, type ValidationFailure } from "./validators.js";
+import { parseBoundedJson } from "./bounded-json.js";
 
 export interface RecordVerdict {
   index: number;
@@ -20,7 +21,7 @@ export class RecordValidation {
   readonly rejections = new Map<string, number>();
   private tails = new Map<string, Promise<unknown>>();
 
-  constructor(readonly registry: SchemaRegistry) {}
+  constructor(readonly registry: SchemaRegistry, private readonly jsonDepthMax = 64) {}
 
   requiresValidation(topic: string): boolean {
     return !topic.startsWith("_") && this.registry.latest(valueSubject(topic)) !== undefined;
@@ -48,9 +49,9 @@ export class RecordValidation {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(payload.toString("utf8"));
+      parsed = parseBoundedJson(payload, this.jsonDepthMax);
     } catch (err) {
-      return [{ instancePath: "/", message: `value is not JSON: ${(err as Error).message}` }];
+      return [{ instancePath: "/", message: `value is ${(err as Error).message}` }];
     }
     const validate = validatorFor(schemaId, schemaText);
     return validate(parsed) ? [] : failures(validate.errors);

@@ -4,7 +4,8 @@
 // durable batch, and the registry is rebuilt from it at start.
 
 import type { CompactedStore } from "../log/compacted-store.js";
-import { COMPATIBILITY_LEVELS, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
+import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
+import { parseBoundedJson } from "./bounded-json.js";
 import { compileSchema } from "./validators.js";
 
 export class RegistryError extends Error {
@@ -51,13 +52,23 @@ export interface SubjectVersion {
   schemaType: "JSON";
 }
 
+export interface RegistryLimits {
+  /** Deepest nesting accepted in a schema document. */
+  jsonDepthMax: number;
+  /** Steps one compatibility decision may take before the schema is refused. */
+  compatibilityStepsMax: number;
+}
+
+const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX };
+
 /** Canonical text of a schema: parsed and re-serialised, so formatting does not make a new version. */
-function canonical(schema: string): string {
+function canonical(schema: string, limits: RegistryLimits): string {
+  if (typeof schema !== "string") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: the schema must be a string of JSON");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(schema);
+    parsed = parseBoundedJson(schema, limits.jsonDepthMax);
   } catch (err) {
-    throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: not JSON: ${(err as Error).message}`);
+    throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
   }
   if (typeof parsed !== "object" && typeof parsed !== "boolean") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: a JSON Schema is an object or a boolean");
   try {
@@ -72,7 +83,7 @@ export class SchemaRegistry {
   /** Latest live version per subject, cached between writes (validation asks on every record). */
   private latestCache = new Map<string, SubjectVersion | undefined>();
 
-  constructor(private readonly store: CompactedStore<unknown>) {}
+  constructor(private readonly store: CompactedStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {}
 
   /** Every write goes through here, so the cache never serves a stale answer. */
   private async put(changes: [string, RegistryRecord | null][]): Promise<void> {
@@ -171,16 +182,21 @@ export class SchemaRegistry {
 
   /** Messages for every rule `schema` breaks against the subject's versions under its level ([] when compatible). */
   checkCompatibility(subject: string, schema: string, against?: string | number): string[] {
-    const text = canonical(schema);
+    const text = canonical(schema, this.limits);
     const level = this.compatibilityLevel(subject)!;
     let previous = this.versions(subject).map((v) => JSON.parse(this.getSchema(v.id).schema));
     if (against !== undefined) previous = [JSON.parse(this.getVersion(subject, against).schema)];
-    return compatibilityProblems(against !== undefined && level.endsWith("_TRANSITIVE") ? level.replace("_TRANSITIVE", "") as CompatibilityLevel : level,
-      previous, JSON.parse(text));
+    try {
+      return compatibilityProblems(against !== undefined && level.endsWith("_TRANSITIVE") ? level.replace("_TRANSITIVE", "") as CompatibilityLevel : level,
+        previous, JSON.parse(text), this.limits.compatibilityStepsMax);
+    } catch (err) {
+      if (err instanceof CompatibilityBudgetError) throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${err.message}`);
+      throw err;
+    }
   }
 
   lookup(subject: string, schema: string): SubjectVersion {
-    const text = canonical(schema);
+    const text = canonical(schema, this.limits);
     if (this.versions(subject, true).length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
     const match = this.versions(subject).find((v) => this.getSchema(v.id).schema === text);
     if (!match) throw new RegistryError(404, SCHEMA_NOT_FOUND, `schema not found under subject '${subject}'`);
@@ -191,7 +207,7 @@ export class SchemaRegistry {
   async register(subject: string, schema: string, schemaType = "JSON"): Promise<{ id: number; version: number }> {
     if (!subject) throw new RegistryError(422, INVALID_SCHEMA, "subject name is empty");
     if (schemaType !== "JSON") throw new RegistryError(422, INVALID_SCHEMA, `schema type ${schemaType} is not supported (JSON only)`);
-    const text = canonical(schema);
+    const text = canonical(schema, this.limits);
     const live = this.versions(subject);
     const same = live.find((v) => this.getSchema(v.id).schema === text);
     if (same) return { id: same.id, version: same.version };

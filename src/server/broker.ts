@@ -35,6 +35,10 @@ export interface Broker {
   readonly kafkaPort: number;
   /** Base URL of the HTTP API (REST, schema registry). */
   readonly httpUrl: string;
+  /** host:port the Kafka listener is bound to. */
+  readonly kafkaAddress: string;
+  /** host:port the HTTP listener is bound to. */
+  readonly httpAddress: string;
   /** Kafka requests served so far, by "ApiName vN". */
   kafkaRequestCounts(): Map<string, number>;
   stop(): Promise<void>;
@@ -45,6 +49,14 @@ export interface StartOptions extends Partial<BrokerConfig> {
   ephemeral?: boolean;
 }
 
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
 export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const { ephemeral, ...settings } = options;
   let tempDir: string | undefined;
@@ -53,6 +65,11 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     settings.dataDir = tempDir;
   }
   const config = loadConfig({ flags: settings });
+  // A CI stand-in is for this machine only, whatever the settings say.
+  if (ephemeral) config.host = "127.0.0.1";
+  if (!isLoopback(config.host)) {
+    process.stderr.write(`tributary: WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic\n`);
+  }
   let metrics: BrokerMetrics | undefined;
   const logs = await LogManager.open({
     dataDir: config.dataDir,
@@ -80,7 +97,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     requireMemberId: true,
   });
-  const registry = new SchemaRegistry(logs.schemaStore);
+  const registry = new SchemaRegistry(logs.schemaStore, { jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax });
   if (config.schemasDir) {
     try {
       for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
@@ -90,7 +107,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
       await refuse(`refusing to start: ${(err as Error).message}`);
     }
   }
-  const validation = new RecordValidation(registry);
+  const validation = new RecordValidation(registry, config.jsonDepthMax);
   metrics = new BrokerMetrics(logs, validation);
   const shutdown = new AbortController();
   started.push(() => groups.shutdown());
@@ -111,6 +128,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const listener = await KafkaListener.start(ctx, config.host, config.kafkaPort, {
     ...DEFAULT_LIMITS,
     frameBytesMax: config.kafkaFrameBytesMax,
+    queuedRequestBytesMax: config.kafkaQueuedRequestBytesMax,
+    connectionResponseBytesMax: config.kafkaConnectionResponseBytesMax,
     requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
     connectionsMax: config.kafkaConnectionsMax,
   }).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
@@ -119,8 +138,19 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const consumers = new HttpConsumers(logs, groups);
   started.push(() => consumers.close());
   const accumulator = new RecordAccumulator(logs, metrics);
-  const app = buildHttpApp({ logs, registry, validation, metrics, consumers, groups, accumulator, bodyBytesMax: config.httpBodyBytesMax });
-  const http = await listenHttp(app, config.host, config.httpPort, config.httpBodyBytesMax)
+  const app = buildHttpApp({
+    logs, registry, validation, metrics, consumers, groups, accumulator,
+    bodyBytesMax: config.httpBodyBytesMax,
+    jsonDepthMax: config.jsonDepthMax,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    corsOrigins: config.httpCorsOrigins,
+    writesRefused: () => logs.partitionsRefusingWrites(),
+  });
+  const http = await listenHttp(app, config.host, config.httpPort, {
+    bodyBytesMax: config.httpBodyBytesMax,
+    connectionsMax: config.httpConnectionsMax,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+  })
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());
   started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
@@ -133,6 +163,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
     kafkaPort: listener.port,
     httpUrl: `http://${ctx.advertisedHost}:${http.port}`,
+    kafkaAddress: `${hostForUrl(config.host)}:${listener.port}`,
+    httpAddress: `${hostForUrl(config.host)}:${http.port}`,
     kafkaRequestCounts: () => new Map(listener.requestCounts),
     stop: () => (stopping ??= stopAll()),
   };

@@ -2,7 +2,8 @@
 // Proxy v2 produce, the schema registry, health. Errors are JSON with a
 // Confluent-style error_code, produced in one place.
 
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
 import type { LogManager } from "../../log/log-manager.js";
 import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
@@ -29,26 +30,16 @@ export interface HttpDeps {
   groups: GroupCoordinator;
   accumulator: RecordAccumulator;
   bodyBytesMax: number;
+  jsonDepthMax: number;
+  requestTimeoutMs: number;
+  /** Origins browsers may call the API from; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** True while any partition refuses writes (for /readyz). */
+  writesRefused?: () => string[];
 }
 
-/** Reads a request body as text within the size limit. */
-export async function bodyText(c: Context, limit: number): Promise<string> {
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > limit) throw new HttpError(413, 41300, `request body of ${declared} bytes exceeds the limit of ${limit}`);
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > limit) throw new HttpError(413, 41300, `request body exceeds the limit of ${limit} bytes`);
-  return text;
-}
-
-export async function bodyJson(c: Context, limit: number): Promise<unknown> {
-  const text = await bodyText(c, limit);
-  if (text.trim() === "") throw new HttpError(400, 40001, "request body is empty; JSON expected");
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new HttpError(400, 40001, `request body is not valid JSON: ${(err as Error).message}`);
-  }
-}
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH"]);
+const JSON_CONTENT_TYPE = /^\s*application\/(json|x-ndjson|ndjson|jsonl|x-jsonlines|vnd\.kafka\.[a-z.0-9]*\+json|vnd\.schemaregistry\.[a-z.0-9]*\+json|[a-z.0-9-]+\+json)\s*(;|$)/i;
 
 export function buildHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -59,8 +50,23 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     return c.json({ error_code: 50001, message: "internal error; the broker logged it" }, 500);
   });
   app.notFound((c) => c.json({ error_code: 40400, message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  if (deps.corsOrigins?.length) app.use("*", cors({ origin: deps.corsOrigins }));
+  app.use("*", async (c, next) => {
+    // A web page can send a "simple" cross-origin POST (text/plain, forms) without
+    // asking first; a JSON content type cannot be sent that way, so requiring one
+    // keeps any page a browser opens from changing state here. DELETE always
+    // needs the browser to ask first, and CORS answers no unless configured.
+    if (STATE_CHANGING.has(c.req.method) && !JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
+      throw new HttpError(415, 41501, `${c.req.method} needs a JSON content type (application/json, application/x-ndjson, application/vnd.kafka.*+json or application/vnd.schemaregistry.*+json), not '${c.req.header("content-type") ?? "none"}'`);
+    }
+    await next();
+  });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", (c) => c.json({ status: "ready", topics: deps.logs.listTopics().length }));
+  app.get("/readyz", (c) => {
+    const refusing = deps.writesRefused?.() ?? [];
+    if (refusing.length) return c.json({ status: "not ready", partitions_refusing_writes: refusing }, 503);
+    return c.json({ status: "ready", topics: deps.logs.listTopics().length });
+  });
   app.get("/brokers", (c) => c.json({ brokers: [0] }));
   app.get("/openapi.json", (c) => c.json(openApiDocument(VERSION)));
   app.get("/docs", (c) => c.html(docsPage()));

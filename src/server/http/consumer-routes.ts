@@ -2,7 +2,8 @@
 // offsets and records.
 
 import type { Context, Hono } from "hono";
-import { bodyJson, type HttpDeps } from "./app.js";
+import type { HttpDeps } from "./app.js";
+import { bodyJson, optionalBodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import type { ConsumerSettings } from "./http-consumer.js";
 
@@ -23,7 +24,8 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   const instance = (c: Context) => consumers.get(c.req.param("group")!, c.req.param("instance")!);
 
   app.post("/consumers/:group", async (c) => {
-    const body = (await bodyJson(c, deps.bodyBytesMax).catch(() => ({}))) as Record<string, unknown>;
+    const body = ((await optionalBodyJson(c, deps)) ?? {}) as Record<string, unknown>;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, 42204, "body must be a JSON object of consumer settings");
     const format = (body.format ?? "json") as ConsumerSettings["format"];
     if (!["json", "binary", "jsonschema"].includes(format)) throw new HttpError(422, 42204, `format '${format}' is not supported (json, binary, jsonschema)`);
     const reset = (body["auto.offset.reset"] ?? "latest") as string;
@@ -43,7 +45,7 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   });
 
   app.post("/consumers/:group/instances/:instance/subscription", async (c) => {
-    const body = (await bodyJson(c, deps.bodyBytesMax)) as { topics?: unknown; topic_pattern?: unknown };
+    const body = (await bodyJson(c, deps)) as { topics?: unknown; topic_pattern?: unknown };
     let topics: string[];
     if (Array.isArray(body?.topics) && body.topics.every((t) => typeof t === "string")) topics = body.topics as string[];
     else if (typeof body?.topic_pattern === "string") {
@@ -66,13 +68,13 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   });
 
   app.post("/consumers/:group/instances/:instance/assignments", async (c) => {
-    instance(c).assign(partitionsOf(await bodyJson(c, deps.bodyBytesMax)));
+    instance(c).assign(partitionsOf(await bodyJson(c, deps)));
     return c.body(null, 204);
   });
   app.get("/consumers/:group/instances/:instance/assignments", (c) => c.json({ partitions: instance(c).assignedPartitions() }, 200, { "content-type": V2 }));
 
   app.post("/consumers/:group/instances/:instance/positions", async (c) => {
-    const body = (await bodyJson(c, deps.bodyBytesMax)) as { offsets?: unknown };
+    const body = (await bodyJson(c, deps)) as { offsets?: unknown };
     if (!Array.isArray(body?.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [{ \"topic\", \"partition\", \"offset\" }] }");
     for (const o of body.offsets as { topic: string; partition: number; offset: number }[]) {
       if (!Number.isInteger(o?.offset) || o.offset < 0) throw new HttpError(422, 42204, "each offset must be a non-negative integer");
@@ -82,30 +84,24 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   });
   for (const where of ["beginning", "end"] as const) {
     app.post(`/consumers/:group/instances/:instance/positions/${where}`, async (c) => {
-      for (const p of partitionsOf(await bodyJson(c, deps.bodyBytesMax))) instance(c).seek(p.topic, p.partition, where);
+      for (const p of partitionsOf(await bodyJson(c, deps))) instance(c).seek(p.topic, p.partition, where);
       return c.body(null, 204);
     });
   }
 
   app.post("/consumers/:group/instances/:instance/offsets", async (c) => {
-    const text = await c.req.text();
+    const body = await optionalBodyJson(c, deps) as { offsets?: unknown } | undefined;
     let offsets: { topic: string; partition: number; offset: number }[] | undefined;
-    if (text.trim()) {
-      let body: { offsets?: unknown };
-      try {
-        body = JSON.parse(text);
-      } catch (err) {
-        throw new HttpError(400, 40001, `request body is not valid JSON: ${(err as Error).message}`);
-      }
-      if (!Array.isArray(body.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [...] } or empty (commit everything fetched)");
+    if (body !== undefined) {
+      if (!Array.isArray(body?.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [...] } or empty (commit everything fetched)");
       offsets = body.offsets as { topic: string; partition: number; offset: number }[];
     }
     await instance(c).commit(offsets);
     return c.body(null, 200);
   });
   app.get("/consumers/:group/instances/:instance/offsets", async (c) => {
-    const body = await c.req.text();
-    const partitions = body.trim() ? partitionsOf(JSON.parse(body)) : instance(c).assignedPartitions();
+    const body = await optionalBodyJson(c, deps);
+    const partitions = body !== undefined ? partitionsOf(body) : instance(c).assignedPartitions();
     return c.json({ offsets: instance(c).committed(partitions) }, 200, { "content-type": V2 });
   });
 

@@ -1,5 +1,7 @@
 // Serving the HTTP app: Bun.serve inside the binary and under Bun, the Node
-// adapter when the broker is embedded in a Node process.
+// adapter when the broker is embedded in a Node process. Both get the same
+// limits: body size, a deadline for a request's headers and body, and a
+// connection limit.
 
 import type { Hono } from "hono";
 
@@ -8,22 +10,44 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-interface BunLike {
-  serve(options: { hostname: string; port: number; fetch: (req: Request) => Response | Promise<Response>; maxRequestBodySize?: number; idleTimeout?: number }): {
-    port: number;
-    stop(closeActive?: boolean): Promise<void> | void;
-  };
+export interface HttpListenLimits {
+  bodyBytesMax: number;
+  connectionsMax: number;
+  requestTimeoutMs: number;
 }
 
-export async function listenHttp(app: Hono, host: string, port: number, bodyBytesMax: number): Promise<HttpServerHandle> {
+interface BunServer {
+  port: number;
+  pendingRequests: number;
+  stop(closeActive?: boolean): Promise<void> | void;
+}
+
+interface BunLike {
+  serve(options: {
+    hostname: string; port: number; maxRequestBodySize?: number; idleTimeout?: number;
+    fetch: (req: Request, server: BunServer) => Response | Promise<Response>;
+  }): BunServer;
+}
+
+const tooBusy = () => new Response(JSON.stringify({ error_code: 50302, message: "too many requests in progress; try again" }),
+  { status: 503, headers: { "content-type": "application/json", "retry-after": "1" } });
+
+export async function listenHttp(app: Hono, host: string, port: number, limits: HttpListenLimits): Promise<HttpServerHandle> {
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun) {
     // idleTimeout 0: long polls and event streams may stay quiet for a while.
-    const server = bun.serve({ hostname: host, port, fetch: app.fetch, maxRequestBodySize: bodyBytesMax, idleTimeout: 0 });
+    // Bun.serve has no connection count; requests in progress are bounded instead.
+    const server = bun.serve({
+      hostname: host, port, maxRequestBodySize: limits.bodyBytesMax, idleTimeout: 0,
+      fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req)),
+    });
     return { port: server.port, close: async () => void (await server.stop(true)) };
   }
   const { createAdaptorServer } = await import("@hono/node-server");
-  const server = createAdaptorServer({ fetch: app.fetch });
+  const server = createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server;
+  server.maxConnections = limits.connectionsMax;
+  server.headersTimeout = limits.requestTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => resolve());
@@ -32,7 +56,7 @@ export async function listenHttp(app: Hono, host: string, port: number, bodyByte
   return {
     port: address.port,
     close: () => new Promise<void>((resolve) => {
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.closeAllConnections();
       server.close(() => resolve());
     }),
   };

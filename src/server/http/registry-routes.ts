@@ -1,7 +1,8 @@
 // The Confluent Schema Registry REST API (JSON Schema), on the HTTP port.
 
 import type { Context, Hono } from "hono";
-import { bodyJson, type HttpDeps } from "./app.js";
+import type { HttpDeps } from "./app.js";
+import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
@@ -11,7 +12,7 @@ function reply(c: Context, body: unknown, status = 200) {
 }
 
 async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: string }> {
-  const body = await bodyJson(c, deps.bodyBytesMax) as { schema?: unknown; schemaType?: unknown; references?: unknown };
+  const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown };
   if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<JSON Schema as a string>\", \"schemaType\": \"JSON\" }");
   if (Array.isArray(body.references) && body.references.length > 0) throw new HttpError(422, 42201, "schema references are not supported; use local $refs");
   return { schema: body.schema, schemaType: typeof body.schemaType === "string" ? body.schemaType : "JSON" };
@@ -48,7 +49,7 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.post("/compatibility/subjects/:subject/versions/:version", (c) => compatibility(c, c.req.param("version")));
   app.post("/compatibility/subjects/:subject/versions", (c) => compatibility(c));
   const level = async (c: Context) => {
-    const body = await bodyJson(c, deps.bodyBytesMax) as { compatibility?: unknown };
+    const body = await bodyJson(c, deps) as { compatibility?: unknown };
     if (typeof body?.compatibility !== "string") throw new HttpError(422, 42203, "body must be { \"compatibility\": LEVEL }");
     return reply(c, { compatibility: await r.setCompatibilityLevel(body.compatibility, c.req.param("subject")) });
   };

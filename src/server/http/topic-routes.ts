@@ -3,7 +3,8 @@
 
 import type { Context, Hono } from "hono";
 import { valueSubject } from "../../schema/record-validation.js";
-import { bodyJson, bodyText, type HttpDeps } from "./app.js";
+import type { HttpDeps } from "./app.js";
+import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
@@ -36,7 +37,7 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   const contentType = c.req.header("content-type") ?? "";
   const format = /vnd\.kafka\.binary\.v2/.test(contentType) ? "binary" : /vnd\.kafka\.(json|jsonschema)\.v2/.test(contentType) || /application\/json/.test(contentType) ? "json" : undefined;
   if (!format) throw new HttpError(415, 41501, `content type '${contentType}' is not supported; use application/vnd.kafka.{json,binary,jsonschema}.v2+json`);
-  const body = await bodyJson(c, deps.bodyBytesMax) as Record<string, unknown>;
+  const body = await bodyJson(c, deps) as Record<string, unknown>;
   if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
   let valueSchemaId: number | null = null;
   if (/jsonschema/.test(contentType)) {
@@ -66,7 +67,7 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/topics", (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
 
   app.post("/topics", async (c) => {
-    const body = await bodyJson(c, deps.bodyBytesMax) as { name?: unknown; partitions?: unknown; configs?: unknown };
+    const body = await bodyJson(c, deps) as { name?: unknown; partitions?: unknown; configs?: unknown };
     if (typeof body?.name !== "string") throw new HttpError(422, 42201, "body must be { \"name\": string, \"partitions\"?: number, \"configs\"?: {…} }");
     const configs = Object.fromEntries(Object.entries((body.configs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
     const info = await deps.logs.createTopic(body.name, { partitions: body.partitions === undefined ? 1 : Number(body.partitions), configs });
@@ -88,17 +89,10 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     const contentType = c.req.header("content-type") ?? "";
     let records: IncomingRecord[];
     if (/ndjson|jsonl/.test(contentType)) {
-      const lines = (await bodyText(c, deps.bodyBytesMax)).split("\n").filter((l) => l.trim() !== "");
-      records = lines.map((line, i) => {
-        try {
-          return parseRecord(JSON.parse(line), i);
-        } catch (err) {
-          if (err instanceof HttpError) throw err;
-          throw new HttpError(400, 40001, `line ${i + 1} is not valid JSON: ${(err as Error).message}`);
-        }
-      });
+      const lines = (await bodyText(c, deps)).split("\n").filter((l) => l.trim() !== "");
+      records = lines.map((line, i) => parseRecord(parseJsonInput(line, deps, `line ${i + 1}`), i));
     } else {
-      const body = await bodyJson(c, deps.bodyBytesMax);
+      const body = await bodyJson(c, deps);
       const list = body && typeof body === "object" && Array.isArray((body as { records?: unknown }).records) ? (body as { records: unknown[] }).records : [body];
       records = list.map((r, i) => parseRecord(r, i));
     }

@@ -6,6 +6,8 @@
 
 import * as net from "node:net";
 import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
+
+const FETCH_KEY = 1;
 import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE } from "./api-table.js";
@@ -15,10 +17,14 @@ export interface KafkaListenerLimits {
   /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
   frameBytesMax: number;
   connectionsMax: number;
-  /** How long the rest of a started request may take to arrive. */
+  /** How long a request may take to arrive whole, from its first byte. */
   requestReadTimeoutMs: number;
-  /** Requests one connection may have in flight before reading pauses. */
+  /** Requests one connection may have read and not yet answered before reading pauses. */
   inFlightRequestsMax: number;
+  /** Bytes of requests read or being read, over all connections, before reading pauses (Kafka's queued.max.request.bytes). */
+  queuedRequestBytesMax: number;
+  /** Unsent response bytes of one connection before it starts no further request. */
+  connectionResponseBytesMax: number;
 }
 
 export const DEFAULT_LIMITS: KafkaListenerLimits = {
@@ -26,6 +32,8 @@ export const DEFAULT_LIMITS: KafkaListenerLimits = {
   connectionsMax: 20_000,
   requestReadTimeoutMs: 30_000,
   inFlightRequestsMax: 64,
+  queuedRequestBytesMax: 512 * 1024 * 1024,
+  connectionResponseBytesMax: 16 * 1024 * 1024,
 };
 
 function log(message: string): void {
@@ -35,20 +43,69 @@ function log(message: string): void {
 /** Requests served, by "ApiName vN": the seed of the broker's metrics. */
 export type RequestCounts = Map<string, number>;
 
+/**
+ * The bytes of requests held in memory across all connections: a frame's size
+ * is taken when its length prefix arrives and given back once it is answered.
+ * A connection that cannot take its next frame stops reading until some
+ * other request completes.
+ */
+class RequestMemory {
+  private used = 0;
+  private readonly blocked = new Set<() => void>();
+
+  constructor(readonly bytesMax: number) {}
+
+  tryTake(bytes: number): boolean {
+    if (this.used > 0 && this.used + bytes > this.bytesMax) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes;
+    for (const wake of [...this.blocked]) {
+      this.blocked.delete(wake);
+      wake();
+    }
+  }
+
+  waitForRoom(wake: () => void): void {
+    this.blocked.add(wake);
+  }
+
+  forget(wake: () => void): void {
+    this.blocked.delete(wake);
+  }
+}
+
+interface Request {
+  frame: Buffer;
+  apiKey: number;
+  response?: Promise<Buffer[] | null>;
+}
+
 class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private pending: Promise<Buffer[] | null>[] = [];
+  /** Requests in arrival order: started ones have a response promise; answers go out strictly in this order. */
+  private requests: Request[] = [];
+  private started = 0;
   private writing = false;
-  private stallTimer: NodeJS.Timeout | undefined;
+  private frameTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Size of the frame being read, once its 4-byte prefix has arrived (-1 before). */
+  private expected = -1;
+  /** Bytes taken from the shared request memory for frames read or being read. */
+  private heldBytes = 0;
+  private readonly resumeWhenRoom = () => this.onData(undefined);
   readonly client: string;
 
   constructor(private readonly socket: net.Socket, private readonly ctx: KafkaContext, private readonly limits: KafkaListenerLimits,
-    private readonly counts: RequestCounts) {
+    private readonly counts: RequestCounts, private readonly memory: RequestMemory) {
     this.client = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     socket.on("data", (data) => this.onData(data));
+    socket.on("drain", () => this.startRequests());
     socket.on("error", () => this.close());
     socket.on("close", () => this.close());
   }
@@ -57,16 +114,26 @@ class Connection {
     if (reason) log(`closing ${this.client}: ${reason}`);
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.stallTimer);
+    clearTimeout(this.frameTimer);
+    this.memory.forget(this.resumeWhenRoom);
+    this.chunks = [];
     this.socket.destroy();
+    this.requests = [];
+    this.giveBack(this.heldBytes);
   }
 
-  /** Size of the frame being read, once its 4-byte prefix has arrived (-1 before). */
-  private expected = -1;
+  private giveBack(bytes: number): void {
+    if (bytes <= 0) return;
+    this.heldBytes -= bytes;
+    this.memory.release(bytes);
+  }
 
-  private onData(data: Buffer): void {
-    this.chunks.push(data);
-    this.buffered += data.length;
+  private onData(data: Buffer | undefined): void {
+    if (this.closed) return;
+    if (data) {
+      this.chunks.push(data);
+      this.buffered += data.length;
+    }
     while (!this.closed) {
       if (this.expected < 0) {
         if (this.buffered < 4) break;
@@ -76,9 +143,24 @@ class Connection {
           this.close(`frame of ${size} bytes is outside [8, ${this.limits.frameBytesMax}]`);
           return;
         }
+        if (this.requests.length >= this.limits.inFlightRequestsMax || !this.memory.tryTake(size)) {
+          // No room: stop reading until a request of ours (or anyone's) completes.
+          this.socket.pause();
+          if (this.requests.length < this.limits.inFlightRequestsMax) this.memory.waitForRoom(this.resumeWhenRoom);
+          return;
+        }
+        this.heldBytes += size;
         this.expected = size;
+        // A deadline for the whole frame, not an idle timer: trickling bytes does not extend it.
+        clearTimeout(this.frameTimer);
+        this.frameTimer = setTimeout(() => this.close(`a request of ${size} bytes did not arrive whole within ${this.limits.requestReadTimeoutMs} ms`),
+          this.limits.requestReadTimeoutMs);
       }
-      if (this.buffered < 4 + this.expected) break;
+      if (this.buffered < 4 + this.expected) {
+        this.socket.resume();
+        return;
+      }
+      clearTimeout(this.frameTimer);
       // Concatenate only once the whole frame is here: a large frame in many chunks is copied once.
       const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
       const frame = all.subarray(4, 4 + this.expected);
@@ -86,18 +168,37 @@ class Connection {
       this.chunks = rest.length ? [rest] : [];
       this.buffered = rest.length;
       this.expected = -1;
-      this.enqueue(frame);
+      this.requests.push({ frame, apiKey: frame.length >= 2 ? frame.readInt16BE(0) : -1 });
+      this.startRequests();
     }
-    clearTimeout(this.stallTimer);
-    if (this.buffered > 0 && !this.closed) {
-      this.stallTimer = setTimeout(() => this.close(`sent ${this.buffered} bytes of a request, then nothing for ${this.limits.requestReadTimeoutMs} ms`),
+    if (!this.closed && this.buffered > 0 && this.expected < 0 && this.buffered < 4) {
+      // Part of a length prefix: the frame's deadline starts with its first byte.
+      clearTimeout(this.frameTimer);
+      this.frameTimer = setTimeout(() => this.close(`sent ${this.buffered} bytes of a request, then nothing for ${this.limits.requestReadTimeoutMs} ms`),
         this.limits.requestReadTimeoutMs);
     }
+    if (!this.closed) this.socket.resume();
   }
 
-  private enqueue(frame: Buffer): void {
-    this.pending.push(this.process(frame));
-    if (this.pending.length >= this.limits.inFlightRequestsMax) this.socket.pause();
+  /** Bytes answered but not yet taken by the client. */
+  private unsentBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /**
+   * Starts handling requests in order while the client keeps up with its
+   * answers. A Fetch may need a large answer, so it starts only once every
+   * earlier request is answered: pipelined fetches that are never read cannot
+   * pile up responses in memory. Produce and the small APIs run concurrently,
+   * so pipelined produces share group commits.
+   */
+  private startRequests(): void {
+    while (!this.closed && this.started < this.requests.length && this.unsentBytes() < this.limits.connectionResponseBytesMax) {
+      const request = this.requests[this.started]!;
+      if (request.apiKey === FETCH_KEY && this.started > 0) break;
+      request.response = this.process(request.frame);
+      this.started++;
+    }
     void this.drain();
   }
 
@@ -105,19 +206,21 @@ class Connection {
   private async drain(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
-    while (this.pending.length && !this.closed) {
-      const response = await this.pending[0]!;
-      this.pending.shift();
-      if (response && !this.closed) {
-        // No cork: a corked socket joins the chunks into one new buffer, copying
-        // every record batch once more; the small pieces between batches are few.
-        for (const chunk of response) this.socket.write(chunk);
-      }
-      if (this.pending.length < this.limits.inFlightRequestsMax) this.socket.resume();
+    while (!this.closed && this.requests[0]?.response) {
+      const request = this.requests[0];
+      const response = await request.response;
+      if (this.closed) break;
+      this.requests.shift();
+      this.started--;
+      // No cork: a corked socket joins the chunks into one new buffer, copying
+      // every record batch once more; the small pieces between batches are few.
+      if (response) for (const chunk of response) this.socket.write(chunk);
+      this.giveBack(request.frame.length);
+      this.startRequests();
+      this.onData(undefined);
     }
     this.writing = false;
   }
-
   private async process(frame: Buffer): Promise<Buffer[] | null> {
     const peek = peekRequestHeader(frame)!;
     const entry = API_TABLE.get(peek.apiKey);
@@ -176,6 +279,10 @@ export class KafkaListener {
         throw new Error(`API table advertises ${entry.name} ${entry.minVersion}-${entry.maxVersion} beyond its schema`);
       }
     }
+    if (limits.frameBytesMax > limits.queuedRequestBytesMax) {
+      throw new Error(`the largest request (${limits.frameBytesMax} bytes) must fit in the request memory (${limits.queuedRequestBytesMax} bytes)`);
+    }
+    const memory = new RequestMemory(limits.queuedRequestBytesMax);
     const server = net.createServer();
     let listener: KafkaListener | undefined;
     server.on("connection", (socket) => {
@@ -184,7 +291,7 @@ export class KafkaListener {
         socket.destroy();
         return;
       }
-      const connection = new Connection(socket, ctx, limits, listener.requestCounts);
+      const connection = new Connection(socket, ctx, limits, listener.requestCounts, memory);
       listener.connections.add(connection);
       socket.on("close", () => listener?.connections.delete(connection));
     });

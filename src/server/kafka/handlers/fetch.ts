@@ -9,6 +9,8 @@ import { OffsetOutOfRangeError } from "../../../log/errors.js";
 import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
 
+// A partition in error still carries an empty record set, never null: librdkafka
+// fails to parse a null one and then never applies auto.offset.reset.
 const EMPTY = Buffer.alloc(0);
 const MAX_WAIT_MS_MAX = 5 * 60 * 1000;
 
@@ -20,7 +22,7 @@ interface Target extends SessionPartition {
 function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): { response: Message; bytes: number } {
   const base = { partitionIndex: t.partition, preferredReadReplica: -1, abortedTransactions: readCommitted ? [] : null };
   if (t.errorCode !== undefined) {
-    return { response: { ...base, errorCode: t.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null }, bytes: 0 };
+    return { response: { ...base, errorCode: t.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY }, bytes: 0 };
   }
   try {
     const log = ctx.logs.partition(t.topic, t.partition);
@@ -40,7 +42,7 @@ function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitt
       start = BigInt(err.logStartOffset);
     }
     return {
-      response: { ...base, errorCode: errorCodeOf(err, `fetch ${t.topic}-${t.partition}`), highWatermark: hw, lastStableOffset: hw, logStartOffset: start, records: null },
+      response: { ...base, errorCode: errorCodeOf(err, `fetch ${t.topic}-${t.partition}`), highWatermark: hw, lastStableOffset: hw, logStartOffset: start, records: EMPTY },
       bytes: 0,
     };
   }

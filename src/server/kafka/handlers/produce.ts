@@ -1,7 +1,8 @@
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
-import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
+import { splitBatches } from "../../../protocol/record-batch-codec.js";
+import { decodeProducedBatch } from "../../../log/batch-validator.js";
 import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
 import type { RecordVerdict } from "../../../schema/record-validation.js";
 import { InvalidRecordError, LogError } from "../../../log/errors.js";
@@ -50,7 +51,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
     const write = () => log.append(batch);
     const written = ctx.validation.requiresValidation(topic)
       ? ctx.validation.inOrder(topic, index, async () => {
-        const decoded = await decodeRecordBatch(batch);
+        const decoded = await decodeProducedBatch(batch, log.topicConfig.maxMessageBytes);
         const verdicts = ctx.validation.check(topic, decoded.records.map((r) => r.value), `Kafka producer ${info.client}`);
         if (verdicts.length) throw new SchemaViolationError(topic, verdicts);
         return write();
