@@ -50,6 +50,8 @@ export interface BrokerConfig {
   jsonDepthMax: number;
   /** Steps one schema compatibility decision may take before the schema is refused (422). */
   schemaCompatibilityStepsMax: number;
+  /** Objects (subschemas) one registered schema may hold. */
+  schemaNodesMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -137,6 +139,7 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   jsonDepthMax: { env: "TRIBUTARY_JSON_DEPTH_MAX", default: 64, parse: integer(2, 10_000), doc: "deepest nesting of arrays and objects in a JSON body or record value" },
   schemaCompatibilityStepsMax: { env: "TRIBUTARY_SCHEMA_COMPATIBILITY_STEPS_MAX", default: 100_000, parse: integer(100, 100_000_000),
     doc: "steps one schema compatibility check may take before the schema is refused" },
+  schemaNodesMax: { env: "TRIBUTARY_SCHEMA_NODES_MAX", default: 5000, parse: integer(10, 10_000_000), doc: "objects (subschemas) one registered schema may hold" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

@@ -17,7 +17,7 @@ import { CompactedStore } from "./compacted-store.js";
 import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor.js";
 import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
 import { DataDirLock } from "./data-dir-lock.js";
-import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, TopicExistsError, UnknownTopicError } from "./errors.js";
+import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { fsyncDirectory, writeFileDurably } from "./fs-util.js";
 import { OffsetStore, type CommittedOffset } from "./offset-store.js";
 import { PartitionLog, type OpenReport } from "./partition-log.js";
@@ -33,6 +33,8 @@ const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
   "retention.ms": "-1",
 };
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+/** Where start-up puts directories that belong to no topic, instead of deleting them. */
+export const LOST_AND_FOUND = "lost+found";
 const TOPIC_NAME_LENGTH_MAX = 249;
 
 export interface LogManagerOptions {
@@ -134,12 +136,20 @@ export class LogManager {
   }
 
   private async load(): Promise<void> {
+    const hadMetadata = fs.existsSync(path.join(this.dataDir, `${METADATA_TOPIC}-0`));
     const metadata = this.openPartition(METADATA_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
     this.catalog = new CompactedStore(metadata);
     await this.catalog.load();
     this.topics.set(METADATA_TOPIC, { record: this.internalRecord(METADATA_TOPIC), internal: true, partitions: [metadata] });
     let cluster = this.catalog.get("cluster") as ClusterRecord | undefined;
     if (!cluster) {
+      // A directory with partitions but no cluster id lost its catalog: starting
+      // would make a new cluster and treat every partition as belonging to no topic.
+      const partitions = this.partitionDirectories().filter((d) => d !== `${METADATA_TOPIC}-0`);
+      if (partitions.length > 0 || hadMetadata && metadata.logEndOffset > 0) {
+        throw new StorageError(`refusing to start: ${this.dataDir} holds partition directories (${partitions.slice(0, 3).join(", ")}${partitions.length > 3 ? ", ..." : ""}) ` +
+          `but ${METADATA_TOPIC}-0 has no cluster id; restore ${METADATA_TOPIC}-0 from a backup, or move the partitions away to start an empty broker`);
+      }
       cluster = { clusterId: randomUUID(), createdMs: Date.now() };
       await this.catalog.put([["cluster", cluster]]);
     }
@@ -153,14 +163,21 @@ export class LogManager {
     this.schemaStore = new CompactedStore<unknown>(schemasLog);
     await this.schemaStore.load();
     this.topics.set(SCHEMAS_TOPIC, { record: this.internalRecord(SCHEMAS_TOPIC), internal: true, partitions: [schemasLog] });
+    const unfinishedDeletions: string[] = [];
     for (const [key, value] of this.catalog.entries()) {
       if (!key.startsWith("topic/")) continue;
       const record = value as TopicRecord;
+      if (this.deletionWasUnderway(record)) {
+        unfinishedDeletions.push(record.name);
+        continue;
+      }
+      this.checkPartitionDirectories(record);
       const partitions = [];
       for (let p = 0; p < record.partitions; p++) partitions.push(this.openPartition(record.name, p, record.configs));
       this.topics.set(record.name, { record, internal: false, partitions });
     }
-    this.removeOrphans();
+    for (const name of unfinishedDeletions) await this.catalog.put([[`topic/${name}`, null]]);
+    this.moveOrphansAside();
     this.writeCheckpoints();
     const interval = this.options.maintenanceIntervalMs ?? 10_000;
     if (interval > 0) {
@@ -193,17 +210,61 @@ export class LogManager {
     return log;
   }
 
-  /** Directories of deleted topics whose removal a crash interrupted. */
-  private removeOrphans(): void {
+  private partitionDirectories(): string[] {
+    return fs.readdirSync(this.dataDir, { withFileTypes: true }).filter((e) => e.isDirectory() && /-\d+$/.test(e.name)).map((e) => e.name);
+  }
+
+  /** The name a partition directory takes while its topic is deleted: short, whatever the topic's name. */
+  private static deletedName(record: TopicRecord, partition: number): string {
+    return `${record.id}-${partition}.deleted`;
+  }
+
+  /** A crash between renaming a topic's directories away and removing it from the catalog: finish the delete. */
+  private deletionWasUnderway(record: TopicRecord): boolean {
+    return fs.existsSync(path.join(this.dataDir, LogManager.deletedName(record, 0))) && !fs.existsSync(path.join(this.dataDir, `${record.name}-0`));
+  }
+
+  /**
+   * A partition the catalog names but whose directory is gone, though the
+   * checkpoint says it held data, is lost data: refuse to start rather than
+   * serve it as an empty partition. A directory never written (a crash right
+   * after the topic was recorded) is simply created.
+   */
+  private checkPartitionDirectories(record: TopicRecord): void {
+    for (let p = 0; p < record.partitions; p++) {
+      const name = `${record.name}-${p}`;
+      if (fs.existsSync(path.join(this.dataDir, name))) continue;
+      const checkpoint = this.checkpoints[name];
+      if ((checkpoint?.recoveryPoint?.offset ?? 0) > 0 || (checkpoint?.logStartOffset ?? 0) > 0) {
+        throw new StorageError(`refusing to start: partition directory ${name} is missing, but the last checkpoint says it held offsets up to ` +
+          `${checkpoint?.recoveryPoint?.offset ?? checkpoint?.logStartOffset}; restore it, or delete topic '${record.name}' to accept the loss`);
+      }
+    }
+  }
+
+  /**
+   * Directories that belong to no topic are never deleted: they are moved to
+   * lost+found/ with a loud line, for an operator to look at. Only what a
+   * topic deletion renamed (`*.deleted`) is removed.
+   */
+  private moveOrphansAside(): void {
     const known = new Set<string>();
     for (const t of this.topics.values()) for (const p of t.partitions) known.add(path.basename(p.dir));
     for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
       if (!entry.isDirectory() || known.has(entry.name)) continue;
-      if (entry.name.endsWith(".deleted") || /-\d+$/.test(entry.name)) {
-        console.error(`tributary: removing ${entry.name}: it belongs to no topic (a deletion was interrupted)`);
+      if (entry.name.endsWith(".deleted")) {
         fs.rmSync(path.join(this.dataDir, entry.name), { recursive: true, force: true });
-      }
+      } else if (/-\d+$/.test(entry.name)) this.moveToLostAndFound(entry.name, "it belongs to no topic in the catalog");
     }
+  }
+
+  private moveToLostAndFound(name: string, why: string): void {
+    const lostAndFound = path.join(this.dataDir, LOST_AND_FOUND);
+    fs.mkdirSync(lostAndFound, { recursive: true });
+    const target = path.join(lostAndFound, `${name}.${Date.now()}`);
+    console.error(`tributary: WARNING: moving ${name} to ${target}: ${why}; nothing in it was deleted`);
+    fs.renameSync(path.join(this.dataDir, name), target);
+    fsyncDirectory(this.dataDir);
   }
 
   static validateTopicName(name: string): void {
@@ -221,6 +282,9 @@ export class LogManager {
   async createTopic(name: string, options: { partitions?: number; configs?: Record<string, string> } = {}): Promise<TopicInfo> {
     LogManager.validateTopicName(name);
     if (this.topics.has(name)) throw new TopicExistsError(name);
+    // As in Kafka: '.' and '_' map to the same metric names, so such names may not coexist.
+    const collides = [...this.topics.keys()].find((t) => t.replace(/\./g, "_") === name.replace(/\./g, "_"));
+    if (collides) throw new InvalidTopicError(`topic '${name}' collides with existing topic '${collides}' ('.' and '_' are interchangeable in metric names)`);
     const partitions = options.partitions ?? 1;
     this.checkPartitionCount(partitions);
     const configs = validateOverrides(options.configs ?? {});
@@ -235,19 +299,53 @@ export class LogManager {
       this.topics.delete(name);
       throw err;
     }
-    for (let p = 0; p < partitions; p++) topic.partitions.push(this.openPartition(name, p, configs));
+    for (let p = 0; p < partitions; p++) {
+      // A new topic never takes over data it did not write.
+      if (fs.existsSync(path.join(this.dataDir, `${name}-${p}`))) this.moveToLostAndFound(`${name}-${p}`, `a new topic '${name}' is being created`);
+      topic.partitions.push(this.openPartition(name, p, configs));
+    }
     return this.info(topic);
   }
 
+  /**
+   * Deletes a topic so that it either goes entirely or stays: its partition
+   * directories are first renamed to short `<topic id>-<partition>.deleted`
+   * names (undone if any rename fails), then the catalog forgets the topic,
+   * then the renamed directories are removed. A crash in between is finished
+   * at the next start.
+   */
   async deleteTopic(name: string): Promise<void> {
     const topic = this.getTopic(name);
     if (topic.internal) throw new InvalidTopicError(`'${name}' is an internal topic and cannot be deleted`);
     this.topics.delete(name);
-    await this.catalog.put([[`topic/${name}`, null]]);
-    for (const p of topic.partitions) await p.delete();
+    const renamed: [from: string, to: string][] = [];
+    try {
+      for (const p of topic.partitions) await p.close();
+      for (const p of topic.partitions) {
+        const to = path.join(this.dataDir, LogManager.deletedName(topic.record, p.partition));
+        fs.renameSync(p.dir, to);
+        renamed.push([p.dir, to]);
+      }
+      fsyncDirectory(this.dataDir);
+      await this.catalog.put([[`topic/${name}`, null]]);
+    } catch (err) {
+      for (const [from, to] of renamed.reverse()) fs.renameSync(to, from);
+      topic.partitions = topic.partitions.map((p) => this.openPartition(name, p.partition, topic.record.configs));
+      this.topics.set(name, topic);
+      throw new StorageError(`topic '${name}' was not deleted: ${(err as Error).message}`);
+    }
+    for (const [, to] of renamed) fs.rmSync(to, { recursive: true, force: true });
     // As Kafka's coordinator does: offsets of a deleted topic go too, so a new topic of that name starts clean.
     await this.offsets.deleteTopic(name);
     this.options.onTopicDeleted?.(name);
+  }
+
+  /** Kafka DeleteRecords: moves a partition's log start forward. Internal topics refuse it. */
+  deleteRecords(topic: string, partition: number, offset: number): number {
+    if (this.isInternalTopic(topic)) throw new InvalidTopicError(`cannot delete records of internal topic '${topic}'`);
+    const log = this.partition(topic, partition);
+    // -1 means "up to the high watermark", as in Kafka.
+    return log.deleteRecordsBefore(offset === -1 ? log.highWatermark : offset);
   }
 
   async createPartitions(name: string, total: number): Promise<TopicInfo> {

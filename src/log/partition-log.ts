@@ -582,12 +582,4 @@ export class PartitionLog {
     for (const s of this.segments) s.close();
   }
 
-  /** Closes and removes the partition directory. */
-  async delete(): Promise<void> {
-    await this.close();
-    const doomed = `${this.dir}.${Date.now()}.deleted`;
-    fs.renameSync(this.dir, doomed);
-    fsyncDirectory(path.dirname(this.dir));
-    fs.rmSync(doomed, { recursive: true, force: true });
-  }
 }

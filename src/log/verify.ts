@@ -5,6 +5,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Segment } from "./segment.js";
+import { parseRecords } from "../protocol/record-batch-codec.js";
+import { ATTRIBUTES, COMPRESSION_MASK, HEADER_SIZE, RECORD_COUNT } from "../protocol/record-batch-header.js";
+
+/** What the catalog (the metadata topic) says of one topic. */
+interface CatalogTopic {
+  partitions: number;
+  compacted: boolean;
+}
+
+const METADATA_PARTITION = "__tributary_metadata-0";
 
 export interface Problem {
   file: string;
@@ -27,8 +37,14 @@ interface BatchAt {
 
 // Index entries past the first damaged batch, or past the end of the log, cannot be
 // checked against anything: they are skipped (recovery drops them).
+function indexMissing(file: string, problems: Problem[]): boolean {
+  if (fs.existsSync(file)) return false;
+  problems.push({ file, position: 0, reason: "index file is missing (the broker rebuilds it, reading the whole segment)" });
+  return true;
+}
+
 function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number, BatchAt>, verifiedBytes: number, problems: Problem[]): void {
-  if (!fs.existsSync(file)) return; // rebuilt at start-up
+  if (indexMissing(file, problems)) return;
   const buf = fs.readFileSync(file);
   if (buf.length % 8 !== 0) problems.push({ file, position: buf.length - (buf.length % 8), reason: `size ${buf.length} is not a multiple of 8` });
   let previous = -1;
@@ -47,7 +63,7 @@ function verifyOffsetIndex(file: string, baseOffset: number, batches: Map<number
 }
 
 function verifyTimeIndex(file: string, baseOffset: number, byOffset: Map<number, BatchAt>, verifiedOffsets: number, problems: Problem[]): void {
-  if (!fs.existsSync(file)) return;
+  if (indexMissing(file, problems)) return;
   const buf = fs.readFileSync(file);
   if (buf.length % 12 !== 0) problems.push({ file, position: buf.length - (buf.length % 12), reason: `size ${buf.length} is not a multiple of 12` });
   let previous = -Infinity;
@@ -63,7 +79,36 @@ function verifyTimeIndex(file: string, baseOffset: number, byOffset: Map<number,
   }
 }
 
-function verifyPartition(dir: string, report: VerifyReport): void {
+/** The topics the metadata topic names, read without changing a byte (its batches are never compressed). */
+function readCatalog(dataDir: string): Map<string, CatalogTopic> {
+  const topics = new Map<string, CatalogTopic>();
+  const dir = path.join(dataDir, METADATA_PARTITION);
+  if (!fs.existsSync(dir)) return topics;
+  const bases = fs.readdirSync(dir).filter((n) => /^\d{20}\.log$/.test(n)).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
+  for (const base of bases) {
+    const segment = Segment.openReadOnly(dir, base);
+    try {
+      for (const batch of segment.walk(0, segment.size, true)) {
+        const bytes = batch.bytes!;
+        if ((bytes.readInt16BE(ATTRIBUTES) & COMPRESSION_MASK) !== 0) continue;
+        for (const r of parseRecords(bytes.subarray(HEADER_SIZE), bytes.readInt32BE(RECORD_COUNT))) {
+          const key = r.key?.toString("utf8") ?? "";
+          if (!key.startsWith("topic/")) continue;
+          if (r.value === null) topics.delete(key.slice(6));
+          else {
+            const record = JSON.parse(r.value.toString("utf8")) as { partitions: number; configs: Record<string, string> };
+            topics.set(key.slice(6), { partitions: record.partitions, compacted: (record.configs["cleanup.policy"] ?? "").includes("compact") });
+          }
+        }
+      }
+    } finally {
+      segment.close();
+    }
+  }
+  return topics;
+}
+
+function verifyPartition(dir: string, report: VerifyReport, compacted: boolean): void {
   const bases = fs.readdirSync(dir).filter((n) => /^\d{20}\.log$/.test(n)).map((n) => Number(n.slice(0, 20))).sort((a, b) => a - b);
   let expectedNext = -1;
   for (const base of bases) {
@@ -74,6 +119,10 @@ function verifyPartition(dir: string, report: VerifyReport): void {
     const byOffset = new Map<number, BatchAt>();
     let verifiedBytes = segment.size;
     if (base < expectedNext) report.problems.push({ file: segment.logPath, position: 0, reason: `segment starts at ${base}, inside the previous segment (ends at ${expectedNext})` });
+    // Only compaction may leave offsets out between segments; anywhere else a gap is lost data.
+    if (expectedNext >= 0 && base > expectedNext && !compacted) {
+      report.problems.push({ file: segment.logPath, position: 0, reason: `offsets ${expectedNext} to ${base - 1} are missing between this segment and the previous one` });
+    }
     try {
       const walker = segment.walk(0, segment.size, true);
       for (let step = walker.next(); ; step = walker.next()) {
@@ -102,10 +151,19 @@ function verifyPartition(dir: string, report: VerifyReport): void {
 
 export function verifyDataDir(dataDir: string): VerifyReport {
   const report: VerifyReport = { partitions: 0, segments: 0, batches: 0, bytes: 0, problems: [] };
+  const catalog = readCatalog(dataDir);
+  for (const [name, topic] of catalog) {
+    for (let p = 0; p < topic.partitions; p++) {
+      const dir = path.join(dataDir, `${name}-${p}`);
+      if (!fs.existsSync(dir)) report.problems.push({ file: dir, position: 0, reason: `partition directory is missing, though the catalog names partition ${p} of '${name}'` });
+    }
+  }
   for (const entry of fs.readdirSync(dataDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || !/-\d+$/.test(entry.name)) continue;
     report.partitions++;
-    verifyPartition(path.join(dataDir, entry.name), report);
+    const topic = catalog.get(entry.name.slice(0, entry.name.lastIndexOf("-")));
+    // The internal topics are compacted; a directory the catalog does not know is checked as if it were.
+    verifyPartition(path.join(dataDir, entry.name), report, topic?.compacted ?? true);
   }
   return report;
 }

@@ -47,9 +47,9 @@ function isXerial(data: Buffer): boolean {
   return data.length >= XERIAL_HEADER_SIZE && data.subarray(0, 8).equals(XERIAL_MAGIC);
 }
 
-/** A raw snappy block, refused before decoding when it declares more than `maxBytes`. */
-function snappyBlock(data: Buffer, maxBytes: number): Buffer {
-  if (snappyDeclaredLength(data) > maxBytes) throw new DecompressedSizeError(maxBytes);
+/** A raw snappy block, refused before decoding when it declares more than `room` bytes of `maxBytes`. */
+function snappyBlock(data: Buffer, maxBytes: number, room = maxBytes): Buffer {
+  if (snappyDeclaredLength(data) > room) throw new DecompressedSizeError(maxBytes);
   return snappyUncompress(data) as Buffer;
 }
 
@@ -63,7 +63,7 @@ function snappyDecode(data: Buffer, maxBytes: number): Buffer {
     const length = data.readInt32BE(pos);
     pos += 4;
     if (length < 0 || pos + length > data.length) throw new CompressionError("truncated xerial snappy chunk");
-    const part = snappyBlock(data.subarray(pos, pos + length), maxBytes - total);
+    const part = snappyBlock(data.subarray(pos, pos + length), maxBytes, maxBytes - total);
     total += part.length;
     parts.push(part);
     pos += length;

@@ -149,7 +149,9 @@ class Checker {
     const newValues = n.enum as unknown[];
     const oldValues = Array.isArray(o.enum) ? (o.enum as unknown[]) : "const" in o ? [o.const] : undefined;
     if (!oldValues) return this.fail(path, "ENUM_ADDED", "an enum now restricts values that were free before");
-    const dropped = oldValues.filter((v) => !newValues.some((w) => equal(v, w)));
+    // Sets, not pairwise comparison: enums may hold many thousands of values.
+    const kept = new Set(newValues.map((v) => JSON.stringify(v)));
+    const dropped = oldValues.filter((v) => !kept.has(JSON.stringify(v)));
     if (dropped.length) this.fail(path, "ENUM_NARROWED", `enum no longer allows ${dropped.map((v) => JSON.stringify(v)).join(", ")}`);
   }
 

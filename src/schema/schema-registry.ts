@@ -57,9 +57,11 @@ export interface RegistryLimits {
   jsonDepthMax: number;
   /** Steps one compatibility decision may take before the schema is refused. */
   compatibilityStepsMax: number;
+  /** Objects (subschemas) a registered schema may hold. */
+  schemaNodesMax: number;
 }
 
-const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX };
+const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX, schemaNodesMax: 5000 };
 
 /** Canonical text of a schema: parsed and re-serialised, so formatting does not make a new version. */
 function canonical(schema: string, limits: RegistryLimits): string {
@@ -72,7 +74,7 @@ function canonical(schema: string, limits: RegistryLimits): string {
   }
   if (typeof parsed !== "object" && typeof parsed !== "boolean") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: a JSON Schema is an object or a boolean");
   try {
-    compileSchema(parsed as object);
+    compileSchema(parsed as object, limits.schemaNodesMax);
   } catch (err) {
     throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
   }

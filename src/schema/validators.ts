@@ -27,12 +27,44 @@ function linearRegExp(pattern: string, flags: string): { test(input: string): bo
 }
 linearRegExp.code = "linearRegExp";
 
-const OPTIONS: Options = { allErrors: true, strict: false, code: { regExp: linearRegExp as unknown as NonNullable<Options["code"]>["regExp"] } };
+// Long enum and required lists compile to a loop: unrolled, 100k enum values took ajv half a minute.
+const OPTIONS: Options = { allErrors: true, strict: false, loopEnum: 32, loopRequired: 32, code: { regExp: linearRegExp as unknown as NonNullable<Options["code"]>["regExp"] } };
 
-/** Compiles a schema with the draft it declares (2020-12 when it says so, else draft-07). */
-export function compileSchema(schema: object | boolean): ValidateFunction {
+/** Checks schemas against their draft's meta-schema (one instance per draft: it registers nothing). */
+const metaValidators = { draft07: new Ajv({ strict: false }), draft2020: new Ajv2020({ strict: false }) as unknown as Ajv };
+
+/**
+ * The schema with every `enum` and `required` list cut to its first value,
+ * once its values are known to be distinct: the meta-schemas ask for unique
+ * values, and ajv checks that pairwise (half a minute for 100k values).
+ */
+function metaSkeleton(schema: unknown, budget: { nodes: number; nodesMax: number }): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => metaSkeleton(s, budget));
+  if (typeof schema !== "object" || schema === null) return schema;
+  if (--budget.nodes < 0) throw new Error(`schema has more than ${budget.nodesMax} objects; compiling it would stall the broker`);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if ((key === "enum" || key === "required") && Array.isArray(value)) {
+      const distinct = new Set(value.map((v) => JSON.stringify(v)));
+      if (distinct.size !== value.length) throw new Error(`${key} values must be unique`);
+      out[key] = value.slice(0, 1);
+    } else out[key] = metaSkeleton(value, budget);
+  }
+  return out;
+}
+
+/**
+ * Compiles a schema with the draft it declares (2020-12 when it says so, else
+ * draft-07); a schema with more than `nodesMax` objects is refused, since
+ * compiling costs the event loop time in proportion to its size.
+ */
+export function compileSchema(schema: object | boolean, nodesMax = Infinity): ValidateFunction {
   const declared = typeof schema === "object" ? String((schema as { $schema?: string }).$schema ?? "") : "";
-  const ajv = declared.includes("2020-12") ? new Ajv2020(OPTIONS) as unknown as Ajv : new Ajv(OPTIONS);
+  const draft2020 = declared.includes("2020-12");
+  const meta = draft2020 ? metaValidators.draft2020 : metaValidators.draft07;
+  if (!meta.validateSchema(metaSkeleton(schema, { nodes: nodesMax, nodesMax }) as object)) throw new Error(meta.errorsText(meta.errors));
+  const options = { ...OPTIONS, validateSchema: false };
+  const ajv = draft2020 ? new Ajv2020(options) as unknown as Ajv : new Ajv(options);
   return addFormats(ajv).compile(schema);
 }
 

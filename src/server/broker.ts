@@ -97,7 +97,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     requireMemberId: true,
   });
-  const registry = new SchemaRegistry(logs.schemaStore, { jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax });
+  const registry = new SchemaRegistry(logs.schemaStore, { jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax, schemaNodesMax: config.schemaNodesMax });
   if (config.schemasDir) {
     try {
       for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {

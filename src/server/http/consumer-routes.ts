@@ -2,6 +2,7 @@
 // offsets and records.
 
 import type { Context, Hono } from "hono";
+import { RE2JS } from "re2js";
 import type { HttpDeps } from "./app.js";
 import { bodyJson, optionalBodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
@@ -49,9 +50,10 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     let topics: string[];
     if (Array.isArray(body?.topics) && body.topics.every((t) => typeof t === "string")) topics = body.topics as string[];
     else if (typeof body?.topic_pattern === "string") {
-      let pattern: RegExp;
+      let pattern: RE2JS;
       try {
-        pattern = new RegExp(`^(?:${body.topic_pattern})$`);
+        // Linear time: a client's pattern must not be able to stall the broker.
+        pattern = RE2JS.compile(`^(?:${RE2JS.translateRegExp(body.topic_pattern)})$`);
       } catch (err) {
         throw new HttpError(422, 42204, `topic_pattern is not a valid regular expression: ${(err as Error).message}`);
       }

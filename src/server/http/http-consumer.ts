@@ -4,6 +4,7 @@
 // commits to the same offsets store, heartbeats in the background and expires
 // after a quiet spell.
 
+import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
 import type { LogManager } from "../../log/log-manager.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
@@ -38,12 +39,20 @@ export class HttpConsumer {
     private readonly logs: LogManager, private readonly groups: GroupCoordinator) {}
 
   async subscribe(topics: string[]): Promise<void> {
+    this.refuseInternal(topics);
     this.topics = topics;
     this.manual = false;
     await this.rejoin();
   }
 
+  /** The internal topics hold the broker's own state: REST consumers do not read them. */
+  private refuseInternal(topics: string[]): void {
+    const internal = topics.find((t) => this.logs.isInternalTopic(t));
+    if (internal !== undefined) throw new InvalidTopicError(`'${internal}' is an internal topic`);
+  }
+
   assign(partitions: { topic: string; partition: number }[]): void {
+    this.refuseInternal(partitions.map((p) => p.topic));
     this.manual = true;
     this.topics = [];
     this.assignment = new Map();

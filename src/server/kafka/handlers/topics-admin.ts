@@ -86,10 +86,7 @@ export const deleteRecords: Handler = (ctx, request) => ({
     name: t.name,
     partitions: (t.partitions as Message[]).map((p) => {
       try {
-        const log = ctx.logs.partition(t.name, p.partitionIndex);
-        // -1 means "up to the high watermark", as in Kafka.
-        const offset = Number(p.offset) === -1 ? log.highWatermark : Number(p.offset);
-        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(log.deleteRecordsBefore(offset)), errorCode: 0 };
+        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(ctx.logs.deleteRecords(t.name, p.partitionIndex, Number(p.offset))), errorCode: 0 };
       } catch (err) {
         return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorCodeOf(err, "delete records") };
       }

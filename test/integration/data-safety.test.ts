@@ -1,0 +1,159 @@
+// The promise under everything: no client request and no start-up ever
+// deletes data the broker holds. Internal topics refuse client writes, start-up
+// moves what it cannot explain aside instead of deleting it, refuses to start
+// over lost metadata, and a topic delete either completes or leaves the topic.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startBroker, type Broker } from "../../src/server/broker.js";
+import { RawKafka } from "../helpers/raw-kafka.js";
+import { tributary } from "../helpers/cli.js";
+import { KafkaErrorCode } from "../../src/protocol/kafka-error-codes.js";
+import type { Message } from "../../src/protocol/message-codec.js";
+
+const INTERNAL = ["__tributary_metadata", "__consumer_offsets", "_schemas"];
+const dirs: string[] = [];
+let broker: Broker | undefined;
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-safety-"));
+  dirs.push(dir);
+  return dir;
+}
+
+async function start(dataDir: string): Promise<Broker> {
+  broker = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0, maintenanceIntervalMs: 60_000 });
+  return broker;
+}
+
+async function stop(): Promise<void> {
+  await broker?.stop();
+  broker = undefined;
+}
+
+async function publish(b: Broker, topic: string, count: number): Promise<void> {
+  const response = await fetch(`${b.httpUrl}/topics/${topic}/records`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ records: Array.from({ length: count }, (_, i) => ({ value: { i } })) }),
+  });
+  expect(response.status).toBe(200);
+}
+
+afterEach(async () => {
+  await stop();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("internal topics", () => {
+  it("refuse DeleteRecords, DeleteTopics, CreatePartitions and config changes from clients, and survive a restart", async () => {
+    const dataDir = tempDir();
+    const b = await start(dataDir);
+    const clusterId = b.logs.clusterId;
+    const client = await RawKafka.connect(b.brokers[0]!);
+    const deleted = await client.request(21, 2, {
+      topics: INTERNAL.map((name) => ({ name, partitions: [{ partitionIndex: 0, offset: -1n }] })), timeoutMs: 1000,
+    });
+    for (const t of deleted.topics as Message[]) {
+      expect(((t.partitions as Message[])[0]!).errorCode).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    }
+    const dropped = await client.request(20, 4, { topicNames: INTERNAL, timeoutMs: 1000 });
+    for (const r of dropped.responses as Message[]) expect(r.errorCode).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    const grown = await client.request(37, 1, { topics: INTERNAL.map((name) => ({ name, count: 4, assignments: null })), timeoutMs: 1000, validateOnly: false });
+    for (const r of grown.results as Message[]) expect(r.errorCode).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    const altered = await client.request(44, 1, {
+      resources: INTERNAL.map((name) => ({ resourceType: 2, resourceName: name, configs: [{ name: "retention.ms", configOperation: 0, value: "1" }] })),
+      validateOnly: false,
+    });
+    for (const r of altered.responses as Message[]) expect(r.errorCode).not.toBe(0);
+    client.close();
+    for (const name of INTERNAL) {
+      const read = await fetch(`${b.httpUrl}/topics/${name}/partitions/0/records`);
+      expect(read.status).toBe(403);
+    }
+    await stop();
+    const again = await start(dataDir);
+    expect(again.logs.clusterId).toBe(clusterId);
+  });
+});
+
+describe("start-up never deletes what it cannot explain", () => {
+  it("moves a partition directory that belongs to no topic into lost+found, intact", async () => {
+    const dataDir = tempDir();
+    await start(dataDir);
+    await stop();
+    fs.mkdirSync(path.join(dataDir, "stray-0"));
+    fs.writeFileSync(path.join(dataDir, "stray-0", "00000000000000000000.log"), "precious");
+    await start(dataDir);
+    const kept = fs.readdirSync(path.join(dataDir, "lost+found"));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^stray-0\.\d+$/);
+    expect(fs.readFileSync(path.join(dataDir, "lost+found", kept[0]!, "00000000000000000000.log"), "utf8")).toBe("precious");
+  });
+
+  it("refuses to start over partition directories when the cluster id is gone", async () => {
+    const dataDir = tempDir();
+    const b = await start(dataDir);
+    await b.logs.createTopic("orders");
+    await publish(b, "orders", 3);
+    await stop();
+    fs.rmSync(path.join(dataDir, "__tributary_metadata-0"), { recursive: true });
+    await expect(start(dataDir)).rejects.toThrow(/has no cluster id/);
+    expect(fs.existsSync(path.join(dataDir, "orders-0", "00000000000000000000.log"))).toBe(true);
+  });
+
+  it("refuses to start when a partition that held data has lost its directory, and log verify reports it", async () => {
+    const dataDir = tempDir();
+    const b = await start(dataDir);
+    await b.logs.createTopic("kept", { partitions: 2 });
+    await publish(b, "kept", 5);
+    await stop();
+    const dir = fs.existsSync(path.join(dataDir, "kept-0", "00000000000000000000.log")) && fs.statSync(path.join(dataDir, "kept-0", "00000000000000000000.log")).size > 0 ? "kept-0" : "kept-1";
+    fs.rmSync(path.join(dataDir, dir), { recursive: true });
+    await expect(start(dataDir)).rejects.toThrow(new RegExp(`partition directory ${dir} is missing`));
+    const verify = tributary(["log", "verify", "--data-dir", dataDir]);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toMatch(new RegExp(`${dir}.*partition directory is missing`));
+  });
+
+  it("log verify reports a missing index file and a gap of offsets between segments", async () => {
+    const dataDir = tempDir();
+    const b = await start(dataDir);
+    await b.logs.createTopic("gappy", { configs: { "segment.bytes": "1024" } });
+    for (let i = 0; i < 6; i++) await publish(b, "gappy", 40);
+    await stop();
+    const partition = path.join(dataDir, "gappy-0");
+    const logs = fs.readdirSync(partition).filter((n) => n.endsWith(".log")).sort();
+    expect(logs.length).toBeGreaterThan(2);
+    fs.rmSync(path.join(partition, logs[1]!));
+    fs.rmSync(path.join(partition, logs[1]!.replace(".log", ".timeindex")));
+    fs.rmSync(path.join(partition, logs[0]!.replace(".log", ".index")));
+    const verify = tributary(["log", "verify", "--data-dir", dataDir]);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toMatch(/index file is missing/);
+    expect(verify.stdout).toMatch(/offsets \d+ to \d+ are missing between this segment and the previous one/);
+  });
+});
+
+describe("topic names and deletes", () => {
+  it("deletes a topic with a 249-character name completely; creating it again starts empty", async () => {
+    const b = await start(tempDir());
+    const name = "t".repeat(249);
+    await b.logs.createTopic(name, { partitions: 2 });
+    await publish(b, name, 4);
+    const deleted = await fetch(`${b.httpUrl}/topics/${name}`, { method: "DELETE" });
+    expect(deleted.status).toBe(204);
+    expect(b.logs.hasTopic(name)).toBe(false);
+    expect(fs.readdirSync(b.logs.dataDir).filter((d) => d.startsWith("ttt"))).toEqual([]);
+    await b.logs.createTopic(name, { partitions: 2 });
+    const state = b.logs.describeTopic(name).partitionStates;
+    expect(state.map((p) => p.highWatermark)).toEqual([0, 0]);
+  });
+
+  it("refuses names over 249 characters and names that collide on '.' and '_', as Kafka does", async () => {
+    const b = await start(tempDir());
+    await expect(b.logs.createTopic("t".repeat(250))).rejects.toThrow(/longer than 249/);
+    await b.logs.createTopic("a_b");
+    await expect(b.logs.createTopic("a.b")).rejects.toThrow(/collides with existing topic 'a_b'/);
+  });
+});
