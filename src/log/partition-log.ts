@@ -163,18 +163,29 @@ export class PartitionLog {
     return { log, report };
   }
 
+  /**
+   * Only the active segment can hold a torn write: every closed segment was
+   * flushed whole when it rolled. So after a crash only the active segment's
+   * tail after the recovery point may be cut; closed segments are loaded as
+   * durable (damage in them is reported and kept, never cut).
+   */
   private recover(checkpoint: PartitionCheckpoint | undefined, clean: boolean, report: OpenReport): void {
     const rp = checkpoint?.recoveryPoint;
     const last = this.segments.length - 1;
     for (let i = 0; i <= last; i++) {
       const segment = this.segments[i]!;
       let result;
-      if (clean && i < last) continue; // closed and intact: loaded on first use
-      if (clean || (rp && segment.baseOffset < rp.segment)) {
-        if (i < last) continue;
+      if (i < last) {
+        // Closed: loaded on first use, except those rolled after the checkpoint, whose offsets are checked now.
+        if (clean || (rp && segment.baseOffset < rp.segment)) continue;
+        result = segment.loadTrusted();
+      } else if (clean) {
         result = segment.loadTrusted();
       } else if (rp && segment.baseOffset === rp.segment && rp.position <= segment.size) {
         result = segment.recover(rp.position, rp.offset);
+      } else if (rp && segment.baseOffset < rp.segment) {
+        // The checkpoint names a later segment that is gone: everything here was durable.
+        result = segment.loadTrusted();
       } else {
         result = segment.recover(0);
       }
@@ -182,12 +193,6 @@ export class PartitionLog {
       if (result.truncatedBytes > 0) {
         report.truncatedBytes += result.truncatedBytes;
         report.damage ??= result.damage && { ...result.damage, file: segment.logPath };
-        // Nothing after damage is trusted: later segments would leave a hole in the offsets.
-        for (const later of this.segments.splice(i + 1)) {
-          report.truncatedBytes += later.size;
-          later.delete();
-        }
-        break;
       }
       const next = this.segments[i + 1];
       if (next && next.baseOffset < segment.nextOffset) {
@@ -211,9 +216,8 @@ export class PartitionLog {
     }
     for (let i = this.segmentIndexFor(from); i < this.segments.length && from < this.logEndOffset; i++) {
       const segment = this.segments[i]!;
-      const start = segment.locate(from)?.position ?? segment.size;
-      for (const b of segment.walk(start, segment.size)) {
-        if (b.producerId < 0 || b.lastOffset < from) continue;
+      for (const b of segment.intactBatches(from)) {
+        if (b.producerId < 0) continue;
         this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset, b.maxTimestamp);
       }
     }

@@ -18,6 +18,7 @@ import {
 } from "../protocol/record-batch-header.js";
 import { SparseIndex } from "./sparse-index.js";
 import { StorageError, assert } from "./errors.js";
+import { reportDamage } from "./damage-report.js";
 
 const WALK_CHUNK_BYTES = 64 * 1024;
 
@@ -238,13 +239,14 @@ export class Segment {
   }
 
   /**
-   * Opens a segment known to be intact (flushed before the last checkpoint or a
-   * clean shutdown): loads its indexes and reads only the tail after the last
-   * index entry. A damaged index is rebuilt by a full verifying scan.
+   * Opens a segment known to be durable (flushed before the last checkpoint,
+   * at a roll, or before a clean shutdown): loads its indexes and reads only
+   * the tail after the last index entry. A damaged index, or damage in the
+   * tail, makes it rebuild the indexes from the whole file; nothing is cut.
    */
   loadTrusted(): RecoveryResult {
     if (this.loaded) return { truncatedBytes: 0 };
-    if (!this.offsetIndex.load(this.size) || !this.timeIndex.load(2 ** 31 - 1)) return this.recover(0);
+    if (!this.offsetIndex.load(this.size) || !this.timeIndex.load(2 ** 31 - 1)) return this.rebuild();
     const from = this.offsetIndex.lastValue;
     this.nextOffset = this.baseOffset + Math.max(0, this.offsetIndex.lastKey);
     this.takeMaxTimestampFromIndex();
@@ -254,7 +256,7 @@ export class Segment {
     const walker = this.walk(from, this.size, true);
     for (let step = walker.next(); ; step = walker.next()) {
       if (step.done) {
-        if (step.value) return this.recover(0);
+        if (step.value) return this.rebuild();
         break;
       }
       this.nextOffset = step.value.lastOffset + 1;
@@ -265,9 +267,36 @@ export class Segment {
     return { truncatedBytes: 0 };
   }
 
+  private resetIndexes(): void {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.nextOffset = this.baseOffset;
+    this.maxTimestamp = -1;
+    this.maxTimestampOffset = -1;
+    this.firstTimestamp = -1;
+    this.bytesSinceIndexEntry = 0;
+  }
+
   /**
-   * Verifies every batch from `fromPosition` (CRC included), rebuilds the index
-   * entries for them and truncates the file at the first damage.
+   * Rebuilds both indexes from every batch of a durable segment, cutting
+   * nothing: a damaged batch is reported and stepped over to the next intact
+   * one, which gets an index entry of its own so that every later offset
+   * stays reachable. Reads of the damaged bytes fail (see read()).
+   */
+  rebuild(): RecoveryResult {
+    this.resetIndexes();
+    this.scan(0, "skip");
+    this.loaded = true;
+    return { truncatedBytes: 0 };
+  }
+
+  /**
+   * Verifies every batch from `fromPosition` (CRC included) and rebuilds the
+   * index entries for them. Only for the active segment after a crash: the
+   * first damage found after the recovery point is a torn write, and the file
+   * is cut there. From position 0 (no recovery point), damage followed by
+   * intact batches is no torn tail but damaged durable data: it is kept and
+   * stepped over instead.
    */
   recover(fromPosition = 0, knownNextOffset?: number): RecoveryResult {
     if (fromPosition > 0) {
@@ -284,42 +313,91 @@ export class Segment {
       const first = this.walk(0, Math.min(this.size, HEADER_SIZE)).next();
       if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
       this.bytesSinceIndexEntry = this.indexIntervalBytes;
-    } else {
-      this.offsetIndex.reset();
-      this.timeIndex.reset();
-      this.nextOffset = this.baseOffset;
-      this.maxTimestamp = -1;
-      this.maxTimestampOffset = -1;
-      this.firstTimestamp = -1;
-      this.bytesSinceIndexEntry = 0;
-    }
-    const walker = this.walk(fromPosition, this.size, true);
-    let end = fromPosition;
-    let damage: Damage | undefined;
-    for (let step = walker.next(); ; step = walker.next()) {
-      if (step.done) {
-        damage = step.value;
-        break;
-      }
-      if (step.value.baseOffset < this.nextOffset) {
-        damage = { position: step.value.position, reason: `batch at offset ${step.value.baseOffset} overlaps offsets before ${this.nextOffset}` };
-        break;
-      }
-      this.index(step.value);
-      end = step.value.position + step.value.size;
-    }
-    const truncatedBytes = this.size - end;
-    if (truncatedBytes > 0) this.truncateTo(end);
+    } else this.resetIndexes();
+    const result = this.scan(fromPosition, fromPosition > 0 ? "truncate" : "truncate-tail");
     this.loaded = true;
-    return { truncatedBytes, damage };
+    return result;
+  }
+
+  /**
+   * Indexes the batches from `from` to the end of the file. On damage:
+   * "truncate" cuts the file there; "truncate-tail" cuts it only when no
+   * intact batch follows; "skip" never cuts, and steps over the damage.
+   */
+  private scan(from: number, onDamage: "truncate" | "skip" | "truncate-tail"): RecoveryResult {
+    let position = from;
+    for (;;) {
+      const walker = this.walk(position, this.size, true);
+      let damage: Damage | undefined;
+      let end = position;
+      for (let step = walker.next(); ; step = walker.next()) {
+        if (step.done) {
+          damage = step.value;
+          break;
+        }
+        if (step.value.baseOffset < this.nextOffset) {
+          damage = { position: step.value.position, reason: `batch at offset ${step.value.baseOffset} overlaps offsets before ${this.nextOffset}` };
+          break;
+        }
+        this.index(step.value);
+        end = step.value.position + step.value.size;
+      }
+      if (!damage) return { truncatedBytes: 0 };
+      const resume = onDamage === "truncate" ? -1 : this.nextIntactBatch(damage.position + 1, this.nextOffset);
+      if (onDamage === "skip" || resume >= 0) {
+        reportDamage(this.logPath, damage.position, damage.reason);
+        if (resume < 0) return { truncatedBytes: 0, damage };
+        // An index entry right where intact data resumes keeps every later offset reachable.
+        this.bytesSinceIndexEntry = this.indexIntervalBytes;
+        position = resume;
+        continue;
+      }
+      const truncatedBytes = this.size - end;
+      this.truncateTo(end);
+      return { truncatedBytes, damage };
+    }
+  }
+
+  /**
+   * The position of the first intact batch (whole, CRC matching, offsets at
+   * or after `minOffset`) at or after `from`, or -1: where reading resumes
+   * after damage, when a length field may be damaged too.
+   */
+  private nextIntactBatch(from: number, minOffset: number): number {
+    const end = this.size;
+    for (let chunkStart = from; chunkStart + HEADER_SIZE <= end; chunkStart += WALK_CHUNK_BYTES) {
+      const chunk = this.readAt(chunkStart, Math.min(WALK_CHUNK_BYTES + HEADER_SIZE, end - chunkStart));
+      for (let rel = 0; rel < WALK_CHUNK_BYTES && rel + HEADER_SIZE <= chunk.length; rel++) {
+        if (chunk[rel + MAGIC] !== CURRENT_MAGIC) continue;
+        const size = LOG_OVERHEAD + chunk.readInt32BE(rel + BATCH_LENGTH);
+        const position = chunkStart + rel;
+        if (size < HEADER_SIZE || position + size > end) continue;
+        if (readInt64(chunk, rel + BASE_OFFSET) < minOffset || chunk.readInt32BE(rel + LAST_OFFSET_DELTA) < 0) continue;
+        const batch = rel + size <= chunk.length ? chunk.subarray(rel, rel + size) : this.readAt(position, size);
+        if (batchCrcMatches(batch, 0, size)) return position;
+      }
+    }
+    return -1;
   }
 
   ensureLoaded(): void {
-    if (!this.loaded) {
-      const result = this.loadTrusted();
-      if (result.truncatedBytes > 0) {
-        throw new StorageError(`${this.logPath} was damaged at byte ${result.damage?.position}: ${result.damage?.reason}; truncated`);
+    if (!this.loaded) this.loadTrusted();
+  }
+
+  /** Headers of the readable batches from the one holding `offset` on, stepping over damage (which reads refuse). */
+  *intactBatches(offset: number): Generator<WalkedBatch> {
+    this.ensureLoaded();
+    let position = this.offsetIndex.floor(offset - this.baseOffset);
+    let next = this.baseOffset;
+    while (position >= 0 && position < this.readableEnd) {
+      const walker = this.walk(position, this.readableEnd);
+      let step = walker.next();
+      for (; !step.done; step = walker.next()) {
+        next = step.value.lastOffset + 1;
+        if (step.value.lastOffset >= offset) yield step.value;
       }
+      if (!step.value) return;
+      position = this.nextIntactBatch(step.value.position + 1, next);
     }
   }
 
@@ -454,8 +532,15 @@ export class Segment {
   locate(offset: number): WalkedBatch | undefined {
     this.ensureLoaded();
     const from = this.offsetIndex.floor(offset - this.baseOffset);
-    for (const batch of this.walk(from, this.readableEnd)) if (batch.lastOffset >= offset) return batch;
-    return undefined;
+    const walker = this.walk(from, this.readableEnd);
+    for (let step = walker.next(); ; step = walker.next()) {
+      if (step.done) {
+        // Damage before the offset: the offset may lie in it, and is refused rather than skipped.
+        if (step.value) throw new StorageError(reportDamage(this.logPath, step.value.position, step.value.reason));
+        return undefined;
+      }
+      if (step.value.lastOffset >= offset) return step.value;
+    }
   }
 
   /** First batch whose maxTimestamp is >= target. */
@@ -497,11 +582,13 @@ export class Segment {
     let next = offset;
     while (pos + HEADER_SIZE <= buf.length) {
       const size = LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH);
-      if (size < HEADER_SIZE || pos + size > buf.length) break;
+      const fits = size >= HEADER_SIZE && start + pos + size <= end;
+      if (fits && pos + size > buf.length) break; // the next batch did not fit in maxBytes
       const base = readInt64(buf, pos + BASE_OFFSET);
-      if (base >= endOffset) break;
-      if (buf.readInt8(pos + MAGIC) !== CURRENT_MAGIC || !batchCrcMatches(buf, pos, size)) {
-        if (pos === 0) throw new StorageError(`${this.logPath}: batch at byte ${start} fails its CRC check; not served`);
+      if (fits && base >= endOffset) break;
+      if (!fits || buf.readInt8(pos + MAGIC) !== CURRENT_MAGIC || !batchCrcMatches(buf, pos, size)) {
+        // Never served, and never passed over in silence: the reader asking for it gets an error.
+        if (pos === 0) throw new StorageError(reportDamage(this.logPath, start, fits ? "CRC32C or magic does not match the batch bytes" : `batch length ${size - LOG_OVERHEAD} does not fit the segment`));
         break;
       }
       next = base + buf.readInt32BE(pos + LAST_OFFSET_DELTA) + 1;

@@ -2,6 +2,7 @@
 // share a process): records and bytes in and out per topic, produce and fetch
 // latency, fdatasync latency, consumer lag, schema rejections.
 
+import { damagedBatchCount } from "../log/damage-report.js";
 import client from "prom-client";
 import type { LogManager } from "../log/log-manager.js";
 import type { RecordValidation } from "../schema/record-validation.js";
@@ -38,6 +39,18 @@ export class BrokerMetrics {
             this.set({ group, topic, partition: String(partition) }, Math.max(0, logs.partition(topic, partition).highWatermark - committed.offset));
           }
         }
+      },
+    });
+    new client.Gauge({
+      name: "tributary_damaged_batches_total", help: "distinct damaged stored batches found (kept on disk, never served)", registers: [this.registry],
+      collect() {
+        this.set(damagedBatchCount());
+      },
+    });
+    new client.Gauge({
+      name: "tributary_partitions_refusing_writes", help: "partitions that refuse writes after a storage failure", registers: [this.registry],
+      collect() {
+        this.set(logs.partitionsRefusingWrites().length);
       },
     });
     new client.Gauge({

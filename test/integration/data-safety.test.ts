@@ -11,6 +11,7 @@ import { RawKafka } from "../helpers/raw-kafka.js";
 import { tributary } from "../helpers/cli.js";
 import { KafkaErrorCode } from "../../src/protocol/kafka-error-codes.js";
 import type { Message } from "../../src/protocol/message-codec.js";
+import { splitBatches } from "../../src/protocol/record-batch-codec.js";
 
 const INTERNAL = ["__tributary_metadata", "__consumer_offsets", "_schemas"];
 const dirs: string[] = [];
@@ -132,6 +133,52 @@ describe("start-up never deletes what it cannot explain", () => {
     expect(verify.status).toBe(1);
     expect(verify.stdout).toMatch(/index file is missing/);
     expect(verify.stdout).toMatch(/offsets \d+ to \d+ are missing between this segment and the previous one/);
+  });
+});
+
+describe("a damaged closed segment", () => {
+  it("is never cut: the bad batch is refused on read (HTTP 503, Kafka KAFKA_STORAGE_ERROR) naming file and byte, later batches stay readable, log verify and the metrics report it", async () => {
+    const dataDir = tempDir();
+    let b = await start(dataDir);
+    await b.logs.createTopic("fragile", { configs: { "segment.bytes": "8192" } });
+    for (let i = 0; i < 40; i++) await publish(b, "fragile", 5);
+    await stop();
+    const partition = path.join(dataDir, "fragile-0");
+    const first = path.join(partition, "00000000000000000000.log");
+    const bytes = fs.readFileSync(first);
+    const batches = splitBatches(bytes);
+    expect(batches.length).toBeGreaterThan(6);
+    let position = 0;
+    for (const batch of batches.slice(0, 3)) position += batch.length;
+    const damagedBase = Number(batches[3]!.readBigInt64BE(0));
+    const nextBase = Number(batches[4]!.readBigInt64BE(0));
+    bytes[position + 40] = bytes[position + 40]! ^ 0x5a; // inside the CRC-covered part of the fourth batch
+    fs.writeFileSync(first, bytes);
+    fs.rmSync(path.join(partition, "00000000000000000000.index"));
+
+    b = await start(dataDir);
+    const damaged = await fetch(`${b.httpUrl}/topics/fragile/partitions/0/records?offset=${damagedBase}`);
+    expect(damaged.status).toBe(503);
+    const body = await damaged.json() as { message: string };
+    expect(body.message).toContain(first);
+    expect(body.message).toMatch(new RegExp(`byte ${position}\\b`));
+    const later = await fetch(`${b.httpUrl}/topics/fragile/partitions/0/records?offset=${nextBase}&limit=3`);
+    expect(later.status).toBe(200);
+    expect(((await later.json()) as { records: { offset: number }[] }).records.map((r) => r.offset)).toEqual([nextBase, nextBase + 1, nextBase + 2]);
+    const client = await RawKafka.connect(b.brokers[0]!);
+    const fetched = await client.request(1, 11, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: "fragile", partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: BigInt(damagedBase), logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [], rackId: "",
+    });
+    client.close();
+    expect((((fetched.responses as Message[])[0]!.partitions as Message[])[0]!).errorCode).toBe(KafkaErrorCode.KAFKA_STORAGE_ERROR);
+    expect(await (await fetch(`${b.httpUrl}/metrics`)).text()).toMatch(/^tributary_damaged_batches_total [1-9]/m);
+    await stop();
+    expect(fs.statSync(first).size).toBe(bytes.length);
+    const verify = tributary(["log", "verify", "--data-dir", dataDir]);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toContain(`DAMAGED ${first} at byte ${position}`);
   });
 });
 
