@@ -99,10 +99,22 @@ export class InvalidConfigError extends LogError {
   }
 }
 
+/** System errors that pass once their cause does (a full disk, too many open files): retry, never fence. */
+const TRANSIENT_SYSTEM_CODES = new Set(["ENOSPC", "EDQUOT", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EINTR"]);
+
 /** The disk failed under us, or stored bytes fail their CRC on read. */
 export class StorageError extends LogError {
-  constructor(message: string) {
+  /** The system error code behind it (ENOSPC, EIO, ...), when there was one. */
+  readonly systemCode: string | undefined;
+
+  constructor(message: string, cause?: unknown) {
     super("storage_error", KafkaErrorCode.KAFKA_STORAGE_ERROR, message);
+    this.systemCode = (cause as NodeJS.ErrnoException | undefined)?.code ?? (cause instanceof StorageError ? cause.systemCode : undefined);
+  }
+
+  /** True when the failure passes by itself once its cause is gone (the disk has room again, descriptors are free). */
+  get transient(): boolean {
+    return this.systemCode !== undefined && TRANSIENT_SYSTEM_CODES.has(this.systemCode);
   }
 }
 

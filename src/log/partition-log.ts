@@ -98,6 +98,10 @@ export class PartitionLog {
   private appendTail: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
+  /** The last write error that passes by itself (ENOSPC, EMFILE), until a round succeeds again. */
+  private writeError: StorageError | undefined;
+  /** Bumped by a roll-back: answers of rounds from before it are ignored. */
+  private generation = 0;
   private closed = false;
   private durableOffset = 0;
   private readonly producers = new ProducerStateTable();
@@ -272,7 +276,7 @@ export class PartitionLog {
 
   /** Why the partition refuses writes, or undefined while it accepts them. */
   get writeRefusal(): string | undefined {
-    return this.failure?.message;
+    return this.failure?.message ?? this.writeError?.message;
   }
 
   private checkOpen(): void {
@@ -359,10 +363,14 @@ export class PartitionLog {
   roll(): void {
     const previous = this.active;
     if (previous.size === 0) return;
-    previous.datasyncNow();
-    this.dirty.delete(previous);
-    this.segments.push(Segment.create(this.dir, previous.nextOffset, this.config.indexIntervalBytes));
-    fsyncDirectory(this.dir);
+    try {
+      previous.datasyncNow();
+      this.dirty.delete(previous);
+      this.segments.push(Segment.create(this.dir, previous.nextOffset, this.config.indexIntervalBytes));
+      fsyncDirectory(this.dir);
+    } catch (err) {
+      throw err instanceof StorageError ? err : new StorageError(`rolling ${this.name} to a new segment failed: ${(err as Error).message}`, err);
+    }
   }
 
   /** Makes everything written so far durable; concurrent callers share one fdatasync. */
@@ -411,9 +419,12 @@ export class PartitionLog {
     this.unsyncedBytes = 0;
     this.syncRounds.push(round);
     const started = performance.now();
+    const generation = this.generation;
     Promise.all(segments.map((s) => s.writePendingDurably().then(() => (s.needsDatasync ? s.datasync() : undefined)))).then(
       () => {
+        if (generation !== this.generation) return; // rolled back meanwhile: its waiters were answered
         round.done = true;
+        this.writeError = undefined;
         this.onFlush?.((performance.now() - started) / 1000);
         while (this.syncRounds[0]?.done) {
           const finished = this.syncRounds.shift()!;
@@ -423,16 +434,75 @@ export class PartitionLog {
         }
         this.scheduleSyncRound();
       },
-      (err: Error) => {
+      (cause: Error) => {
+        if (generation !== this.generation) return;
+        const err = cause instanceof StorageError ? cause : new StorageError(`fdatasync of ${this.name} failed: ${cause.message}`, cause);
+        if (err.transient && !this.closed) {
+          void this.rollBack(err);
+          return;
+        }
         // After a failed write or fdatasync the file can no longer be trusted: fail loudly, refuse writes.
         // Recovery at the next start cuts whatever the failure left half-written.
-        this.failure = err;
-        console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
-        const failed = new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`);
-        for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(failed);
-        for (const w of this.syncWaiters.splice(0)) w.reject(failed);
+        this.fence(err);
       },
     );
+  }
+
+  /** Refuses every write from now on (until a restart): the disk failed in a way that does not pass. */
+  private fence(err: Error): void {
+    this.failure = err;
+    console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
+    const failed = new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`);
+    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(failed);
+    for (const w of this.syncWaiters.splice(0)) w.reject(failed);
+  }
+
+  /**
+   * A write failed for a reason that passes (a full disk, no free
+   * descriptors): every append not yet durable is refused with a retriable
+   * error, the log goes back to the end of the last completed round (the
+   * file is cut there, later segments go), and the partition takes writes
+   * again at once. Nothing acknowledged is touched: it all lies before that
+   * point. Producers retry; once the cause is gone their writes succeed.
+   */
+  private async rollBack(err: StorageError): Promise<void> {
+    this.generation++;
+    this.writeError = err;
+    const point = this.recoveryPoint!;
+    console.error(`tributary: write failed on ${this.name}: ${err.message}; refusing what was not yet durable and going back to offset ${point.offset}`);
+    const refused = new StorageError(`write failed on ${this.name}: ${err.message}; not written, retry`, err);
+    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(refused);
+    for (const w of this.syncWaiters.splice(0)) w.reject(refused);
+    // Appends wait until the log is back at `point`; the ones before them have finished writing.
+    const turn = this.appendTail;
+    let done!: () => void;
+    this.appendTail = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await turn;
+      await Promise.all(this.segments.map((s) => s.idle()));
+      for (const w of this.syncWaiters.splice(0)) w.reject(refused);
+      this.dirty.clear();
+      this.unsyncedBytes = 0;
+      while (this.segments.length > 1 && this.active.baseOffset > point.segment) {
+        const later = this.segments.pop()!;
+        later.discardPending();
+        later.delete();
+      }
+      const active = this.active;
+      assert(active.baseOffset === point.segment, `recovery point segment ${point.segment} is not in the log`);
+      active.discardPending();
+      active.close();
+      fs.truncateSync(active.logPath, point.position);
+      const fresh = Segment.open(this.dir, active.baseOffset, this.config.indexIntervalBytes);
+      fresh.recover(point.position, point.offset);
+      this.segments[this.segments.length - 1] = fresh;
+      fsyncDirectory(this.dir);
+      this.producers.truncateFrom(point.offset);
+    } catch (failure) {
+      this.fence(failure as Error);
+    } finally {
+      done();
+    }
   }
 
   private advanceHighWatermark(offset: number): void {

@@ -412,7 +412,7 @@ export class Segment {
     } catch (err) {
       // Leave no half batch behind: the file must end on a batch boundary.
       fs.ftruncateSync(this.fd, position);
-      throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
+      throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
     }
     this.size = this.writeEnd = position + batch.length;
     this.writtenSinceSync = true;
@@ -460,7 +460,7 @@ export class Segment {
     try {
       fd = this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
     } catch (err) {
-      return Promise.reject(new StorageError(`cannot open ${this.logPath} for durable writes: ${(err as Error).message}`));
+      return Promise.reject(new StorageError(`cannot open ${this.logPath} for durable writes: ${(err as Error).message}`, err));
     }
     const { buffers, position, length } = this.takePending();
     const write = this.trackWrite(this.writeEnd);
@@ -473,7 +473,7 @@ export class Segment {
         err = e as NodeJS.ErrnoException;
       }
       this.ioFinished();
-      if (err) write.fail(new StorageError(`write to ${this.logPath} failed: ${err.message}`));
+      if (err) write.fail(new StorageError(`write to ${this.logPath} failed: ${err.message}`, err));
       else write.complete();
     });
     return write.settled;
@@ -521,7 +521,7 @@ export class Segment {
       writeAllAt(this.fd, buffers, position, 0);
     } catch (err) {
       // Those batches were given offsets and wait for a round: that round must fail, not succeed without them.
-      this.writeFailure = new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`);
+      this.writeFailure = new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
       throw this.writeFailure;
     }
     this.writtenSinceSync = true;
@@ -632,7 +632,23 @@ export class Segment {
 
   private ioFinished(): void {
     this.ioInFlight--;
-    if (this.closeRequested && this.ioInFlight === 0) this.closeFiles();
+    if (this.ioInFlight > 0) return;
+    if (this.closeRequested) this.closeFiles();
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private idleWaiters: (() => void)[] = [];
+
+  /** Resolves once no write or fdatasync of this segment is in flight. */
+  idle(): Promise<void> {
+    if (this.ioInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Forgets queued batches that were never written (their round failed and the log rolls back). */
+  discardPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   close(): void {
