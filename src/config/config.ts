@@ -52,6 +52,8 @@ export interface BrokerConfig {
   schemaCompatibilityStepsMax: number;
   /** Objects (subschemas) one registered schema may hold. */
   schemaNodesMax: number;
+  /** Segment files (.log, .index, .timeindex) kept open at once; the least recently used close first. */
+  segmentFilesOpenMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -140,6 +142,8 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   schemaCompatibilityStepsMax: { env: "TRIBUTARY_SCHEMA_COMPATIBILITY_STEPS_MAX", default: 100_000, parse: integer(100, 100_000_000),
     doc: "steps one schema compatibility check may take before the schema is refused" },
   schemaNodesMax: { env: "TRIBUTARY_SCHEMA_NODES_MAX", default: 5000, parse: integer(10, 10_000_000), doc: "objects (subschemas) one registered schema may hold" },
+  segmentFilesOpenMax: { env: "TRIBUTARY_SEGMENT_FILES_OPEN_MAX", default: 1024, parse: integer(16, 1_000_000),
+    doc: "segment files kept open at once (least recently used close first)" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
 };
 

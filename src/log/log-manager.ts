@@ -17,6 +17,7 @@ import { CompactedStore } from "./compacted-store.js";
 import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor.js";
 import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
 import { DataDirLock } from "./data-dir-lock.js";
+import { segmentFiles } from "./file-pool.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { fsyncDirectory, writeFileDurably } from "./fs-util.js";
 import { OffsetStore, type CommittedOffset } from "./offset-store.js";
@@ -48,6 +49,8 @@ export interface LogManagerOptions {
   onFlush?: (seconds: number) => void;
   /** Told when a topic has been deleted, for metrics. */
   onTopicDeleted?: (name: string) => void;
+  /** Segment files kept open at once (the pool closes the least recently used). */
+  segmentFilesOpenMax?: number;
 }
 
 interface TopicRecord {
@@ -126,6 +129,7 @@ export class LogManager {
         fsyncDirectory(dataDir);
       }
       validateOverrides(options.topicDefaults ?? {});
+      if (options.segmentFilesOpenMax !== undefined) segmentFiles.filesOpenMax = options.segmentFilesOpenMax;
       const manager = new LogManager(dataDir, lock, options, clean, readCheckpoints(dataDir));
       await manager.load();
       return manager;

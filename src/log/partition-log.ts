@@ -82,6 +82,8 @@ interface SyncRound {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How long a roll-back waits before it tries again to reopen a segment (descriptors ran out). */
+const REOPEN_RETRY_MS = 200;
 /** fdatasync rounds that may overlap on one partition. */
 const SYNC_ROUNDS_IN_FLIGHT_MAX = 2;
 /** Unflushed bytes that start a flush at once instead of on the next turn of the event loop. */
@@ -365,6 +367,7 @@ export class PartitionLog {
     if (previous.size === 0) return;
     try {
       previous.datasyncNow();
+      previous.seal();
       this.dirty.delete(previous);
       this.segments.push(Segment.create(this.dir, previous.nextOffset, this.config.indexIntervalBytes));
       fsyncDirectory(this.dir);
@@ -492,16 +495,33 @@ export class PartitionLog {
       assert(active.baseOffset === point.segment, `recovery point segment ${point.segment} is not in the log`);
       active.discardPending();
       active.close();
-      fs.truncateSync(active.logPath, point.position);
-      const fresh = Segment.open(this.dir, active.baseOffset, this.config.indexIntervalBytes);
-      fresh.recover(point.position, point.offset);
-      this.segments[this.segments.length - 1] = fresh;
-      fsyncDirectory(this.dir);
+      this.segments[this.segments.length - 1] = await this.reopenAt(active, point);
       this.producers.truncateFrom(point.offset);
     } catch (failure) {
       this.fence(failure as Error);
     } finally {
       done();
+    }
+  }
+
+  /**
+   * The active segment cut back to `point` and opened afresh. A cause that
+   * passes (no free descriptor) is waited out, retrying, while appends wait;
+   * any other failure is thrown (and fences the partition).
+   */
+  private async reopenAt(segment: Segment, point: RecoveryPoint): Promise<Segment> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fs.truncateSync(segment.logPath, point.position);
+        const fresh = Segment.open(this.dir, segment.baseOffset, this.config.indexIntervalBytes);
+        fresh.recover(point.position, point.offset);
+        fsyncDirectory(this.dir);
+        return fresh;
+      } catch (err) {
+        if (!new StorageError("", err).transient || this.closed) throw err;
+        if (attempt === 0) console.error(`tributary: reopening ${this.name} failed: ${(err as Error).message}; retrying until it succeeds`);
+        await new Promise((resolve) => setTimeout(resolve, REOPEN_RETRY_MS));
+      }
     }
   }
 

@@ -19,6 +19,7 @@ import {
 import { SparseIndex } from "./sparse-index.js";
 import { StorageError, assert } from "./errors.js";
 import { reportDamage } from "./damage-report.js";
+import { PooledFile, segmentFiles } from "./file-pool.js";
 
 const WALK_CHUNK_BYTES = 64 * 1024;
 
@@ -85,8 +86,8 @@ export class Segment {
   private bytesSinceIndexEntry = 0;
   /** Writes and fdatasync calls in flight; the files stay open until they finish. */
   private ioInFlight = 0;
-  /** The .log opened O_DSYNC, for group-commit writes (opened on first use). */
-  private durableFd: number | undefined;
+  /** The .log opened O_DSYNC, for group-commit writes (opened on use, through the pool). */
+  private durableFile: PooledFile | undefined;
   /** Set when queued batches could not be written: every later round fails with it. */
   private writeFailure: StorageError | undefined;
   /** Bytes went through the plain descriptor since the last fdatasync began. */
@@ -107,12 +108,12 @@ export class Segment {
   private constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    private readonly fd: number,
+    private readonly file: PooledFile,
     private indexIntervalBytes: number,
     readOnly = false,
   ) {
     this.nextOffset = baseOffset;
-    this.size = fs.fstatSync(fd).size;
+    this.size = fs.fstatSync(file.descriptor()).size;
     this.writeEnd = this.readableEnd = this.size;
     // A read-only segment (log verify) never opens, creates or repairs its index files.
     this.offsetIndex = readOnly ? (undefined as never) : SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index")));
@@ -124,7 +125,7 @@ export class Segment {
 
   /** Opens the .log file only, for reading: used by `log verify`, which must change nothing. */
   static openReadOnly(dir: string, baseOffset: number): Segment {
-    return new Segment(dir, baseOffset, fs.openSync(path.join(dir, segmentFileName(baseOffset, ".log")), "r"), 0, true);
+    return new Segment(dir, baseOffset, new PooledFile(segmentFiles, path.join(dir, segmentFileName(baseOffset, ".log")), "r"), 0, true);
   }
 
   get logPath(): string {
@@ -135,14 +136,15 @@ export class Segment {
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
     const file = path.join(dir, segmentFileName(baseOffset, ".log"));
     for (const ext of [".index", ".timeindex"] as const) fs.rmSync(path.join(dir, segmentFileName(baseOffset, ext)), { force: true });
-    const segment = new Segment(dir, baseOffset, fs.openSync(file, "wx+"), indexIntervalBytes);
+    fs.closeSync(fs.openSync(file, "wx"));
+    const segment = new Segment(dir, baseOffset, new PooledFile(segmentFiles, file, "r+"), indexIntervalBytes);
     segment.loaded = true;
     return segment;
   }
 
   /** Opens an existing segment without reading it; call loadTrusted() or recover() before use. */
   static open(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
-    return new Segment(dir, baseOffset, fs.openSync(path.join(dir, segmentFileName(baseOffset, ".log")), "r+"), indexIntervalBytes);
+    return new Segment(dir, baseOffset, new PooledFile(segmentFiles, path.join(dir, segmentFileName(baseOffset, ".log")), "r+"), indexIntervalBytes);
   }
 
   setIndexInterval(bytes: number): void {
@@ -153,7 +155,7 @@ export class Segment {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.fd, buf, done, length - done, position + done);
+      const n = fs.readSync(this.file.descriptor(), buf, done, length - done, position + done);
       if (n === 0) break;
       done += n;
     }
@@ -408,10 +410,11 @@ export class Segment {
     const position = this.size;
     let written = 0;
     try {
-      while (written < batch.length) written += fs.writeSync(this.fd, batch, written, batch.length - written, position + written);
+      const fd = this.file.descriptor();
+      while (written < batch.length) written += fs.writeSync(fd, batch, written, batch.length - written, position + written);
     } catch (err) {
       // Leave no half batch behind: the file must end on a batch boundary.
-      fs.ftruncateSync(this.fd, position);
+      fs.ftruncateSync(this.file.descriptor(), position);
       throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
     }
     this.size = this.writeEnd = position + batch.length;
@@ -456,26 +459,32 @@ export class Segment {
       const last = this.writesInFlight[this.writesInFlight.length - 1];
       return last ? last.settled : Promise.resolve();
     }
-    let fd: number;
-    try {
-      fd = this.durableFd ??= fs.openSync(this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
-    } catch (err) {
-      return Promise.reject(new StorageError(`cannot open ${this.logPath} for durable writes: ${(err as Error).message}`, err));
-    }
+    const durable = this.durableFile ??= new PooledFile(segmentFiles, this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
     const { buffers, position, length } = this.takePending();
     const write = this.trackWrite(this.writeEnd);
     this.ioInFlight++;
-    fs.writev(fd, buffers, position, (err, written) => {
-      try {
-        // A short write is finished synchronously; nothing else writes this range.
-        if (!err && written < length) writeAllAt(fd, buffers, position, written);
-      } catch (e) {
-        err = e as NodeJS.ErrnoException;
-      }
-      this.ioFinished();
-      if (err) write.fail(new StorageError(`write to ${this.logPath} failed: ${err.message}`, err));
-      else write.complete();
-    });
+    segmentFiles.withPinned(durable, (fd) => new Promise<void>((resolve, reject) => {
+      fs.writev(fd, buffers, position, (err, written) => {
+        try {
+          // A short write is finished synchronously; nothing else writes this range.
+          if (!err && written < length) writeAllAt(fd, buffers, position, written);
+        } catch (e) {
+          err = e as NodeJS.ErrnoException;
+        }
+        if (err) reject(err);
+        else resolve();
+      });
+    })).then(
+      () => {
+        this.ioFinished();
+        write.complete();
+      },
+      (err: Error) => {
+        this.ioFinished();
+        const opening = (err as NodeJS.ErrnoException).syscall === "open";
+        write.fail(new StorageError(`${opening ? `cannot open ${this.logPath} for durable writes` : `write to ${this.logPath} failed`}: ${err.message}`, err));
+      },
+    );
     return write.settled;
   }
 
@@ -518,7 +527,7 @@ export class Segment {
     if (this.pendingBytes === 0) return;
     const { buffers, position } = this.takePending();
     try {
-      writeAllAt(this.fd, buffers, position, 0);
+      writeAllAt(this.file.descriptor(), buffers, position, 0);
     } catch (err) {
       // Those batches were given offsets and wait for a round: that round must fail, not succeed without them.
       this.writeFailure = new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
@@ -602,7 +611,7 @@ export class Segment {
   truncateTo(position: number): void {
     assert(this.pendingBytes === 0 && this.writesInFlight.length === 0, "truncate of a segment with writes in flight");
     this.readCursor = undefined;
-    fs.ftruncateSync(this.fd, position);
+    fs.ftruncateSync(this.file.descriptor(), position);
     this.size = this.writeEnd = this.readableEnd = position;
     this.offsetIndex.truncateFromValue(position);
   }
@@ -615,25 +624,21 @@ export class Segment {
   datasync(): Promise<void> {
     this.writtenSinceSync = false;
     this.ioInFlight++;
-    return new Promise<void>((resolve, reject) =>
-      fs.fdatasync(this.fd, (err) => {
-        this.ioFinished();
-        if (err) reject(err);
-        else resolve();
-      }),
-    );
+    return segmentFiles.withPinned(this.file, (fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))))
+      .finally(() => this.ioFinished());
   }
 
   datasyncNow(): void {
     this.writePendingNow();
     this.writtenSinceSync = false;
-    fs.fdatasyncSync(this.fd);
+    fs.fdatasyncSync(this.file.descriptor());
   }
 
   private ioFinished(): void {
     this.ioInFlight--;
     if (this.ioInFlight > 0) return;
     if (this.closeRequested) this.closeFiles();
+    else if (this.sealed) this.closeDurableFile();
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
@@ -651,6 +656,21 @@ export class Segment {
     this.pendingBytes = 0;
   }
 
+  /**
+   * The segment rolled: no more durable writes come, so its O_DSYNC
+   * descriptor closes (once no write is in flight); reads go through the pool.
+   */
+  seal(): void {
+    this.sealed = true;
+    if (this.ioInFlight === 0) this.closeDurableFile();
+  }
+
+  private sealed = false;
+
+  private closeDurableFile(): void {
+    this.durableFile?.close();
+  }
+
   close(): void {
     if (this.closeRequested) return;
     if (!this.readOnly) this.writePendingNow();
@@ -659,8 +679,8 @@ export class Segment {
   }
 
   private closeFiles(): void {
-    fs.closeSync(this.fd);
-    if (this.durableFd !== undefined) fs.closeSync(this.durableFd);
+    this.file.close();
+    this.closeDurableFile();
     if (this.readOnly) return;
     this.offsetIndex.close();
     this.timeIndex.close();

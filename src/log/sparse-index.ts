@@ -6,24 +6,31 @@
 // and rebuilt from the log whenever they fail the check.
 
 import * as fs from "node:fs";
+import { PooledFile, segmentFiles } from "./file-pool.js";
 
 export class SparseIndex {
   private keys: number[] = [];
   private values: number[] = [];
   private readonly entryBytes: number;
 
-  private constructor(private readonly fd: number, private readonly keyBytes: 4 | 8) {
+  private constructor(private readonly file: PooledFile, private readonly keyBytes: 4 | 8) {
     this.entryBytes = keyBytes + 4;
   }
 
   /** The offset index (`.index`). */
   static openOffsetIndex(path: string): SparseIndex {
-    return new SparseIndex(fs.openSync(path, fs.existsSync(path) ? "r+" : "w+"), 4);
+    return new SparseIndex(SparseIndex.file(path), 4);
+  }
+
+  /** The file, created empty when missing; opened through the pool of segment files when used. */
+  private static file(path: string): PooledFile {
+    if (!fs.existsSync(path)) fs.closeSync(fs.openSync(path, "w"));
+    return new PooledFile(segmentFiles, path, "r+");
   }
 
   /** The time index (`.timeindex`). */
   static openTimeIndex(path: string): SparseIndex {
-    return new SparseIndex(fs.openSync(path, fs.existsSync(path) ? "r+" : "w+"), 8);
+    return new SparseIndex(SparseIndex.file(path), 8);
   }
 
   get entries(): number {
@@ -44,10 +51,11 @@ export class SparseIndex {
    * when anything had to be dropped.
    */
   load(valueLimit: number): boolean {
-    const size = fs.fstatSync(this.fd).size;
+    const fd = this.file.descriptor();
+    const size = fs.fstatSync(fd).size;
     const count = Math.floor(size / this.entryBytes);
     const buf = Buffer.allocUnsafe(count * this.entryBytes);
-    if (count) fs.readSync(this.fd, buf, 0, buf.length, 0);
+    if (count) fs.readSync(fd, buf, 0, buf.length, 0);
     this.keys = [];
     this.values = [];
     let intact = size % this.entryBytes === 0;
@@ -73,7 +81,7 @@ export class SparseIndex {
     if (this.keyBytes === 4) entry.writeInt32BE(key, 0);
     else entry.writeBigInt64BE(BigInt(key), 0);
     entry.writeInt32BE(value, this.keyBytes);
-    fs.writeSync(this.fd, entry, 0, this.entryBytes, this.keys.length * this.entryBytes);
+    fs.writeSync(this.file.descriptor(), entry, 0, this.entryBytes, this.keys.length * this.entryBytes);
     this.keys.push(key);
     this.values.push(value);
   }
@@ -104,7 +112,7 @@ export class SparseIndex {
   private truncateEntries(count: number): void {
     this.keys.length = count;
     this.values.length = count;
-    fs.ftruncateSync(this.fd, count * this.entryBytes);
+    fs.ftruncateSync(this.file.descriptor(), count * this.entryBytes);
   }
 
   reset(): void {
@@ -112,6 +120,6 @@ export class SparseIndex {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    this.file.close();
   }
 }

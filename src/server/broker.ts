@@ -49,6 +49,42 @@ export interface StartOptions extends Partial<BrokerConfig> {
   ephemeral?: boolean;
 }
 
+/** The soft limit on open descriptors of this process (Linux), or undefined where it cannot be read. */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = fs.readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Fits the descriptor budget into the process's limit: half of it at most
+ * for segment files, the rest (less a reserve for sockets and files of our
+ * own) for connections, two thirds Kafka and one third HTTP. Limits set
+ * higher than that are lowered, with a warning: a broker that runs out of
+ * descriptors fails requests instead of refusing connections.
+ */
+function fitDescriptorBudget(config: BrokerConfig): void {
+  const limit = openFilesLimit();
+  if (limit === undefined) return;
+  const reserve = 128;
+  const segmentFilesOpenMax = Math.max(16, Math.min(config.segmentFilesOpenMax, Math.floor(limit / 2)));
+  const room = Math.max(2, limit - segmentFilesOpenMax - reserve);
+  const fitted = {
+    segmentFilesOpenMax,
+    kafkaConnectionsMax: Math.max(1, Math.min(config.kafkaConnectionsMax, Math.floor((room * 2) / 3))),
+    httpConnectionsMax: Math.max(1, Math.min(config.httpConnectionsMax, Math.floor(room / 3))),
+  };
+  for (const [key, value] of Object.entries(fitted) as [keyof typeof fitted, number][]) {
+    if (value >= config[key]) continue;
+    process.stderr.write(`tributary: ${key} lowered from ${config[key]} to ${value} to fit the limit of ${limit} open files (raise it with ulimit -n)\n`);
+    config[key] = value;
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
@@ -67,6 +103,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const config = loadConfig({ flags: settings });
   // A CI stand-in is for this machine only, whatever the settings say.
   if (ephemeral) config.host = "127.0.0.1";
+  fitDescriptorBudget(config);
   if (!isLoopback(config.host)) {
     process.stderr.write(`tributary: WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic\n`);
   }
@@ -76,6 +113,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     topicDefaults: config.topicDefaults,
     maintenanceIntervalMs: config.maintenanceIntervalMs,
     partitionsPerTopicMax: config.partitionsPerTopicMax,
+    segmentFilesOpenMax: config.segmentFilesOpenMax,
     onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
     onTopicDeleted: (name) => metrics?.forgetTopic(name),
   });

@@ -20,9 +20,10 @@ export interface RunningServer {
   exited: Promise<number | null>;
 }
 
-/** Starts `tributary serve` and resolves once it prints its ready line. */
-export function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
-  const child = spawn(TRIBUTARY_BINARY, ["serve", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `tributary serve` (behind `wrapper`, e.g. prlimit, when given) and resolves once it prints its ready line. */
+export function serve(args: string[], env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<RunningServer> {
+  const command = [...wrapper, TRIBUTARY_BINARY, "serve", ...args];
+  const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBroker, type Broker } from "../../src/server/broker.js";
 import { RawKafka } from "../helpers/raw-kafka.js";
-import { tributary } from "../helpers/cli.js";
+import * as net from "node:net";
+import { serve, tributary } from "../helpers/cli.js";
 import { KafkaErrorCode } from "../../src/protocol/kafka-error-codes.js";
 import type { Message } from "../../src/protocol/message-codec.js";
 import { splitBatches } from "../../src/protocol/record-batch-codec.js";
@@ -202,5 +203,38 @@ describe("topic names and deletes", () => {
     await expect(b.logs.createTopic("t".repeat(250))).rejects.toThrow(/longer than 249/);
     await b.logs.createTopic("a_b");
     await expect(b.logs.createTopic("a.b")).rejects.toThrow(/collides with existing topic 'a_b'/);
+  });
+});
+
+describe("file descriptors", () => {
+  it("serves 600 partitions and idle connections under a limit of 512 open files, without fencing a partition", async () => {
+    const server = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0"], {}, ["prlimit", "--nofile=512:512"]);
+    const sockets: net.Socket[] = [];
+    try {
+      expect(server.output().stderr).toMatch(/kafkaConnectionsMax lowered from 20000 to \d+ to fit the limit of 512 open files/);
+      const [kafka, http] = /kafka (\S+), http (\S+),/.exec(server.readyLine)!.slice(1) as [string, string];
+      const created = await fetch(`${http}/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "wide", partitions: 600 }) });
+      expect(created.status).toBe(201);
+      for (let i = 0; i < 200; i++) {
+        const socket = net.connect(Number(kafka.split(":")[1]), "127.0.0.1");
+        socket.on("error", () => undefined);
+        sockets.push(socket);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      for (let round = 0; round < 2; round++) {
+        const records = Array.from({ length: 600 }, (_, p) => ({ partition: p, value: { round, p } }));
+        const published = await fetch(`${http}/topics/wide/records`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ records }) });
+        expect(published.status).toBe(200);
+        const offsets = ((await published.json()) as { offsets: { partition: number; offset: number }[] }).offsets;
+        expect(offsets.every((o) => o.offset === round)).toBe(true);
+      }
+      expect((await fetch(`${http}/readyz`)).status).toBe(200);
+      const read = await fetch(`${http}/topics/wide/partitions/599/records?offset=0`);
+      expect(((await read.json()) as { records: unknown[] }).records).toHaveLength(2);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
   });
 });
