@@ -170,10 +170,12 @@ export class PartitionLog {
   }
 
   /**
-   * Only the active segment can hold a torn write: every closed segment was
-   * flushed whole when it rolled. So after a crash only the active segment's
-   * tail after the recovery point may be cut; closed segments are loaded as
-   * durable (damage in them is reported and kept, never cut).
+   * Data before the recovery point is durable: damage there is a damaged
+   * disk, kept and stepped over (see Segment.rebuild). Data after it may be
+   * torn, and pipelined rounds may even have landed out of order (a later
+   * round's bytes after an earlier round's hole, in the active segment or in
+   * one rolled while a write was in flight): none of it was acknowledged, so
+   * it is cut at the first damage, later segments included.
    */
   private recover(checkpoint: PartitionCheckpoint | undefined, clean: boolean, report: OpenReport): void {
     const rp = checkpoint?.recoveryPoint;
@@ -181,17 +183,12 @@ export class PartitionLog {
     for (let i = 0; i <= last; i++) {
       const segment = this.segments[i]!;
       let result;
-      if (i < last) {
-        // Closed: loaded on first use, except those rolled after the checkpoint, whose offsets are checked now.
-        if (clean || (rp && segment.baseOffset < rp.segment)) continue;
-        result = segment.loadTrusted();
-      } else if (clean) {
+      if (clean && i < last) continue; // closed and intact: loaded on first use
+      if (clean || (rp && segment.baseOffset < rp.segment)) {
+        if (i < last) continue;
         result = segment.loadTrusted();
       } else if (rp && segment.baseOffset === rp.segment && rp.position <= segment.size) {
         result = segment.recover(rp.position, rp.offset);
-      } else if (rp && segment.baseOffset < rp.segment) {
-        // The checkpoint names a later segment that is gone: everything here was durable.
-        result = segment.loadTrusted();
       } else {
         result = segment.recover(0);
       }
@@ -199,6 +196,12 @@ export class PartitionLog {
       if (result.truncatedBytes > 0) {
         report.truncatedBytes += result.truncatedBytes;
         report.damage ??= result.damage && { ...result.damage, file: segment.logPath };
+        // Nothing after damage is trusted: later segments would leave a hole in the offsets.
+        for (const later of this.segments.splice(i + 1)) {
+          report.truncatedBytes += later.size;
+          later.delete();
+        }
+        break;
       }
       const next = this.segments[i + 1];
       if (next && next.baseOffset < segment.nextOffset) {

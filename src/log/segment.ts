@@ -293,12 +293,10 @@ export class Segment {
   }
 
   /**
-   * Verifies every batch from `fromPosition` (CRC included) and rebuilds the
-   * index entries for them. Only for the active segment after a crash: the
-   * first damage found after the recovery point is a torn write, and the file
-   * is cut there. From position 0 (no recovery point), damage followed by
-   * intact batches is no torn tail but damaged durable data: it is kept and
-   * stepped over instead.
+   * Verifies every batch from `fromPosition` (CRC included), rebuilds the
+   * index entries for them and cuts the file at the first damage. Only for
+   * bytes after the recovery point after a crash: a torn write, never
+   * acknowledged.
    */
   recover(fromPosition = 0, knownNextOffset?: number): RecoveryResult {
     if (fromPosition > 0) {
@@ -316,17 +314,13 @@ export class Segment {
       if (!first.done) this.firstTimestamp = first.value.maxTimestamp;
       this.bytesSinceIndexEntry = this.indexIntervalBytes;
     } else this.resetIndexes();
-    const result = this.scan(fromPosition, fromPosition > 0 ? "truncate" : "truncate-tail");
+    const result = this.scan(fromPosition, "truncate");
     this.loaded = true;
     return result;
   }
 
-  /**
-   * Indexes the batches from `from` to the end of the file. On damage:
-   * "truncate" cuts the file there; "truncate-tail" cuts it only when no
-   * intact batch follows; "skip" never cuts, and steps over the damage.
-   */
-  private scan(from: number, onDamage: "truncate" | "skip" | "truncate-tail"): RecoveryResult {
+  /** Indexes the batches from `from` to the end of the file; on damage, "truncate" cuts the file there, "skip" steps over it. */
+  private scan(from: number, onDamage: "truncate" | "skip"): RecoveryResult {
     let position = from;
     for (;;) {
       const walker = this.walk(position, this.size, true);
@@ -345,8 +339,8 @@ export class Segment {
         end = step.value.position + step.value.size;
       }
       if (!damage) return { truncatedBytes: 0 };
-      const resume = onDamage === "truncate" ? -1 : this.nextIntactBatch(damage.position + 1, this.nextOffset);
-      if (onDamage === "skip" || resume >= 0) {
+      if (onDamage === "skip") {
+        const resume = this.nextIntactBatch(damage.position + 1, this.nextOffset);
         reportDamage(this.logPath, damage.position, damage.reason);
         if (resume < 0) return { truncatedBytes: 0, damage };
         // An index entry right where intact data resumes keeps every later offset reachable.

@@ -78,11 +78,10 @@ function fitDescriptorBudget(config: BrokerConfig): void {
     kafkaConnectionsMax: Math.max(1, Math.min(config.kafkaConnectionsMax, Math.floor((room * 2) / 3))),
     httpConnectionsMax: Math.max(1, Math.min(config.httpConnectionsMax, Math.floor(room / 3))),
   };
-  for (const [key, value] of Object.entries(fitted) as [keyof typeof fitted, number][]) {
-    if (value >= config[key]) continue;
-    process.stderr.write(`tributary: ${key} lowered from ${config[key]} to ${value} to fit the limit of ${limit} open files (raise it with ulimit -n)\n`);
-    config[key] = value;
-  }
+  const lowered = (Object.entries(fitted) as [keyof typeof fitted, number][]).filter(([key, value]) => value < config[key]);
+  if (lowered.length === 0) return;
+  process.stderr.write(`tributary: fitted to the limit of ${limit} open files (ulimit -n): ${lowered.map(([key, value]) => `${key} ${config[key]} -> ${value}`).join(", ")}\n`);
+  for (const [key, value] of lowered) config[key] = value;
 }
 
 function isLoopback(host: string): boolean {

@@ -211,7 +211,7 @@ describe("file descriptors", () => {
     const server = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0"], {}, ["prlimit", "--nofile=512:512"]);
     const sockets: net.Socket[] = [];
     try {
-      expect(server.output().stderr).toMatch(/kafkaConnectionsMax lowered from 20000 to \d+ to fit the limit of 512 open files/);
+      expect(server.output().stderr).toMatch(/fitted to the limit of 512 open files \(ulimit -n\): segmentFilesOpenMax 1024 -> 256, kafkaConnectionsMax 20000 -> \d+/);
       const [kafka, http] = /kafka (\S+), http (\S+),/.exec(server.readyLine)!.slice(1) as [string, string];
       const created = await fetch(`${http}/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "wide", partitions: 600 }) });
       expect(created.status).toBe(201);
