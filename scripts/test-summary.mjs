@@ -1,4 +1,7 @@
 // Prints the closing line CI reads, "N passed, N failed", summed over vitest JSON reports.
+// A file whose suite failed without a failing test (a beforeAll that threw, an import
+// error: vitest then reports its tests as skipped) counts as a failure, and so does a
+// run that did not succeed for any other reason (an unhandled error).
 import * as fs from "node:fs";
 
 let passed = 0;
@@ -12,7 +15,19 @@ for (const file of process.argv.slice(2)) {
   }
   const report = JSON.parse(fs.readFileSync(file, "utf8"));
   passed += report.numPassedTests;
-  failed += report.numFailedTests;
+  let failures = report.numFailedTests;
+  for (const suite of report.testResults ?? []) {
+    const anyFailedTest = (suite.assertionResults ?? []).some((t) => t.status === "failed");
+    if (suite.status === "failed" && !anyFailedTest) {
+      console.error(`${suite.name}: the file failed outside its tests: ${String(suite.message ?? "").split("\n")[0]}`);
+      failures++;
+    }
+  }
+  if (!report.success && failures === 0) {
+    console.error(`${file}: the run did not succeed (an unhandled error?)`);
+    failures++;
+  }
+  failed += failures;
   skipped += report.numPendingTests + report.numTodoTests;
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
