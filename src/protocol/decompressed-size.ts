@@ -35,18 +35,32 @@ function skipFrame(data: Buffer, pos: number): number {
   return pos + 8 + data.readUInt32LE(pos + 4);
 }
 
-/** The most bytes an lz4 frame sequence can decompress to. */
-export function lz4DecompressedBound(data: Buffer): number {
+/**
+ * Sums the bound of every frame in `data`, skipping skippable frames;
+ * `frame(pos)` reads the frame at `pos` and returns its bound and end.
+ */
+function boundOfFrames(data: Buffer, magicWanted: number, format: string, frame: (pos: number) => { bound: number; end: number }): number {
   let bound = 0;
   let pos = 0;
   while (pos < data.length) {
-    need(data, pos, 4, "lz4 magic");
+    need(data, pos, 4, `${format} magic`);
     const magic = data.readUInt32LE(pos);
     if (isSkippable(magic)) {
       pos = skipFrame(data, pos);
       continue;
     }
-    if (magic !== LZ4_MAGIC) throw new FrameFormatError("not an lz4 frame");
+    if (magic !== magicWanted) throw new FrameFormatError(`not an ${format} frame`);
+    const read = frame(pos);
+    bound += read.bound;
+    pos = read.end;
+  }
+  return bound;
+}
+
+/** The most bytes an lz4 frame sequence can decompress to. */
+export function lz4DecompressedBound(data: Buffer): number {
+  return boundOfFrames(data, LZ4_MAGIC, "lz4", (pos) => {
+    let bound = 0;
     need(data, pos, 7, "lz4 frame header");
     const flags = data[pos + 4]!;
     if (flags >> 6 !== 1) throw new FrameFormatError(`lz4 frame version ${flags >> 6} is not 1`);
@@ -64,23 +78,14 @@ export function lz4DecompressedBound(data: Buffer): number {
       bound += word >>> 31 ? size : blockMax;
       pos += size + (blockChecksum ? 4 : 0);
     }
-    if ((flags & 0x04) !== 0) pos += 4;
-  }
-  return bound;
+    return { bound, end: pos + ((flags & 0x04) !== 0 ? 4 : 0) };
+  });
 }
 
 /** The most bytes a zstd frame sequence can decompress to. */
 export function zstdDecompressedBound(data: Buffer): number {
-  let bound = 0;
-  let pos = 0;
-  while (pos < data.length) {
-    need(data, pos, 4, "zstd magic");
-    const magic = data.readUInt32LE(pos);
-    if (isSkippable(magic)) {
-      pos = skipFrame(data, pos);
-      continue;
-    }
-    if (magic !== ZSTD_MAGIC) throw new FrameFormatError("not a zstd frame");
+  return boundOfFrames(data, ZSTD_MAGIC, "zstd", (pos) => {
+    let bound = 0;
     need(data, pos, 5, "zstd frame header");
     const descriptor = data[pos + 4]!;
     pos += 5;
@@ -115,9 +120,8 @@ export function zstdDecompressedBound(data: Buffer): number {
       bound += type === 2 ? blockMax : size;
       pos += stored;
     }
-    if ((descriptor & 0x04) !== 0) pos += 4;
-  }
-  return bound;
+    return { bound, end: pos + ((descriptor & 0x04) !== 0 ? 4 : 0) };
+  });
 }
 
 /** The length a raw snappy block declares in its leading varint. */
