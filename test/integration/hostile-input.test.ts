@@ -238,6 +238,25 @@ describe("slow senders and floods", () => {
     await stillServes();
   });
 
+  it("the binary closes an HTTP connection that trickles its body, while an event stream may stay quiet for longer", async () => {
+    const port = Number(http.split(":").pop());
+    const stream = await fetch(`${http}/topics/target/partitions/0/stream?offset=0`, { headers: { accept: "application/x-ndjson" } });
+    const reader = stream.body!.getReader();
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write("POST /topics/target/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+    const trickle = setInterval(() => socket.write(" "), 300);
+    await closed;
+    clearInterval(trickle);
+    // The stream has been quiet all that time (longer than the 2 s idle limit); it still delivers.
+    expect((await post("/topics/target/records", JSON.stringify({ value: "after a quiet spell" }))).status).toBe(200);
+    let text = "";
+    while (!text.includes("after a quiet spell")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  });
+
   it("an embedded broker (the Node adapter) answers 408 and closes a connection that trickles its body", async () => {
     const { startBroker } = await import("../../src/server/broker.js");
     const embedded = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, httpRequestTimeoutMs: 1000 });

@@ -5,6 +5,7 @@ import type { Context, Hono } from "hono";
 import { RE2JS } from "re2js";
 import type { HttpDeps } from "./app.js";
 import { bodyJson, optionalBodyJson } from "./request-body.js";
+import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 import type { ConsumerSettings } from "./http-consumer.js";
 
@@ -111,6 +112,7 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     const timeout = Math.min(Number(c.req.query("timeout") ?? 1000), 60_000);
     const maxBytes = Number(c.req.query("max_bytes") ?? 1024 * 1024);
     if (!Number.isFinite(timeout) || timeout < 0 || !Number.isFinite(maxBytes) || maxBytes < 1) throw new HttpError(400, 40003, "timeout and max_bytes must be non-negative numbers");
+    if (timeout > 0) keepOpen(c.env, c.req.raw);
     const records = await instance(c).poll(timeout, maxBytes);
     deps.metrics.served(records[0]?.topic ?? "", "http", 0, records.length);
     return c.json(records, 200, { "content-type": `application/vnd.kafka.${instance(c).settings.format}.v2+json` });

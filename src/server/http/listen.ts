@@ -20,6 +20,7 @@ interface BunServer {
   port: number;
   pendingRequests: number;
   stop(closeActive?: boolean): Promise<void> | void;
+  timeout(request: Request, seconds: number): void;
 }
 
 interface BunLike {
@@ -35,11 +36,13 @@ const tooBusy = () => new Response(JSON.stringify({ error_code: 50302, message: 
 export async function listenHttp(app: Hono, host: string, port: number, limits: HttpListenLimits): Promise<HttpServerHandle> {
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun) {
-    // idleTimeout 0: long polls and event streams may stay quiet for a while.
-    // Bun.serve has no connection count; requests in progress are bounded instead.
+    // Bun closes a connection whose headers take longer than about 10 s by itself;
+    // idleTimeout bounds a body that trickles in. Event streams and long polls lift
+    // it for their own request (keepOpen below). Bun.serve has no connection
+    // count: requests in progress are bounded instead.
     const server = bun.serve({
-      hostname: host, port, maxRequestBodySize: limits.bodyBytesMax, idleTimeout: 0,
-      fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req)),
+      hostname: host, port, maxRequestBodySize: limits.bodyBytesMax, idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
+      fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req, srv)),
     });
     return { port: server.port, close: async () => void (await server.stop(true)) };
   }
@@ -60,4 +63,13 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
       server.close(() => resolve());
     }),
   };
+}
+
+/**
+ * Lifts the idle timeout for one long-lived response (an event stream, a long
+ * poll) under Bun.serve; the Node adapter times only the request's arrival,
+ * so there is nothing to lift.
+ */
+export function keepOpen(env: unknown, request: Request): void {
+  (env as Partial<BunServer> | undefined)?.timeout?.(request, 0);
 }

@@ -7,6 +7,7 @@
 import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./app.js";
 import { readRecordsFrom, recordToJson } from "./record-json.js";
+import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 
 const KEEPALIVE_MS = 15_000;
@@ -36,6 +37,7 @@ function startOffset(c: Context, deps: HttpDeps, topic: string, partition: numbe
 function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Map<number, number>,
   eventId: (partition: number, offset: number) => string): Response {
   const sse = !(c.req.header("accept") ?? "").includes("ndjson");
+  keepOpen(c.env, c.req.raw);
   const abort = new AbortController();
   c.req.raw.signal.addEventListener("abort", () => abort.abort());
   const encoder = new TextEncoder();
