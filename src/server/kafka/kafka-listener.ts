@@ -1,17 +1,19 @@
 // The Kafka protocol listener: accepts TCP connections, cuts the byte stream
 // into size-prefixed frames (with limits), hands each request to its handler
 // and writes responses back in request order. A client that misbehaves
-// (oversize frame, garbage, unknown API, a request left half-sent) loses its
-// own connection, with a log line saying why; everyone else keeps being served.
+// (oversize frame, garbage, unknown API, a request that does not arrive whole
+// in time) loses its own connection, with a log line saying why; one that does
+// not read its answers stops being read; the bytes of requests held across all
+// connections are bounded. Everyone else keeps being served.
 
 import * as net from "node:net";
 import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
-
-const FETCH_KEY = 1;
 import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE } from "./api-table.js";
 import type { KafkaContext } from "./kafka-context.js";
+
+const FETCH_KEY = 1;
 
 export interface KafkaListenerLimits {
   /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
