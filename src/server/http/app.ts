@@ -39,7 +39,16 @@ export interface HttpDeps {
 }
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH"]);
+const TOPIC_PATH = /^\/topics\/([^/]+)/;
 const JSON_CONTENT_TYPE = /^\s*application\/(json|x-ndjson|ndjson|jsonl|x-jsonlines|vnd\.kafka\.[a-z.0-9]*\+json|vnd\.schemaregistry\.[a-z.0-9]*\+json|[a-z.0-9-]+\+json)\s*(;|$)/i;
+
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 export function buildHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
@@ -51,6 +60,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   });
   app.notFound((c) => c.json({ error_code: 40400, message: `no route for ${c.req.method} ${c.req.path}` }, 404));
   if (deps.corsOrigins?.length) app.use("*", cors({ origin: deps.corsOrigins }));
+  // One guard for every request (one middleware layer costs less than several):
   app.use("*", async (c, next) => {
     // A web page can send a "simple" cross-origin POST (text/plain, forms) without
     // asking first; a JSON content type cannot be sent that way, so requiring one
@@ -59,6 +69,9 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     if (STATE_CHANGING.has(c.req.method) && !JSON_CONTENT_TYPE.test(c.req.header("content-type") ?? "")) {
       throw new HttpError(415, 41501, `${c.req.method} needs a JSON content type (application/json, application/x-ndjson, application/vnd.kafka.*+json or application/vnd.schemaregistry.*+json), not '${c.req.header("content-type") ?? "none"}'`);
     }
+    // The internal topics hold the broker's own state: HTTP neither reads nor writes them.
+    const topic = TOPIC_PATH.exec(c.req.path)?.[1];
+    if (topic !== undefined && deps.logs.isInternalTopic(safeDecode(topic))) throw new HttpError(403, 40301, `'${safeDecode(topic)}' is an internal topic`);
     await next();
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -64,14 +64,6 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
 }
 
 export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
-  // The internal topics hold the broker's own state: HTTP neither reads nor writes them.
-  const refuseInternal = async (c: Context, next: () => Promise<void>) => {
-    const topic = c.req.param("topic");
-    if (topic !== undefined && deps.logs.isInternalTopic(topic)) throw new HttpError(403, 40301, `'${topic}' is an internal topic`);
-    await next();
-  };
-  app.use("/topics/:topic", refuseInternal);
-  app.use("/topics/:topic/*", refuseInternal);
   app.get("/topics", (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
 
   app.post("/topics", async (c) => {
