@@ -2,6 +2,10 @@ import { Option, type Command } from "commander";
 import { BROKER_SETTINGS, loadConfig, type BrokerConfig } from "../config/config.js";
 import { keyValueOption } from "./output.js";
 
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** The options every command that opens a data directory accepts. */
 export function addBrokerOptions(command: Command): Command {
   return command
@@ -26,6 +30,7 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--no-auto-create-topics", "refuse to create unknown topics on Metadata requests"))
     .addOption(new Option("--group-initial-rebalance-delay-ms <ms>", s.groupInitialRebalanceDelayMs.doc))
     .addOption(new Option("--group-session-timeout-min-ms <ms>", s.groupSessionTimeoutMinMs.doc))
+    .addOption(new Option("--http-cors-origin <origin>", "let browsers on this origin call the HTTP API (repeatable; none: CORS off)").argParser(collect))
     .addOption(new Option("--ephemeral", "use a temporary data dir removed at exit, no initial rebalance delay (CI stand-in)"));
 }
 
@@ -48,6 +53,7 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       autoCreateTopics: options.autoCreateTopics === false ? false : undefined,
       groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? (options.ephemeral ? 0 : undefined),
       groupSessionTimeoutMinMs: options.groupSessionTimeoutMinMs,
+      httpCorsOrigins: options.httpCorsOrigin,
     },
   });
   return config;

@@ -67,7 +67,11 @@ describe("internal topics", () => {
       resources: INTERNAL.map((name) => ({ resourceType: 2, resourceName: name, configs: [{ name: "retention.ms", configOperation: 0, value: "1" }] })),
       validateOnly: false,
     });
-    for (const r of altered.responses as Message[]) expect(r.errorCode).not.toBe(0);
+    for (const r of altered.responses as Message[]) expect(r.errorCode).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    const legacy = await client.request(33, 1, {
+      resources: INTERNAL.map((name) => ({ resourceType: 2, resourceName: name, configs: [{ name: "retention.ms", value: "1" }] })), validateOnly: true,
+    });
+    for (const r of legacy.responses as Message[]) expect(r.errorCode).toBe(KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
     client.close();
     for (const name of INTERNAL) {
       const read = await fetch(`${b.httpUrl}/topics/${name}/partitions/0/records`);

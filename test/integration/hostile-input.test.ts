@@ -354,9 +354,8 @@ describe("fetch errors and safe HTTP defaults", () => {
 
 describe("CORS and a non-loopback bind, when configured", () => {
   it("answers a preflight from a configured origin, and warns when bound beyond loopback without authentication", async () => {
-    const wide = await serve(["--data-dir", fs.mkdtempSync("/tmp/tributary-cors-"), "--host", "0.0.0.0", "--kafka-port", "0", "--http-port", "0"], {
-      TRIBUTARY_HTTP_CORS_ORIGINS: "http://console.example",
-    });
+    const wide = await serve(["--data-dir", fs.mkdtempSync("/tmp/tributary-cors-"), "--host", "0.0.0.0", "--kafka-port", "0", "--http-port", "0",
+      "--http-cors-origin", "http://console.example"]);
     try {
       expect(wide.readyLine).toMatch(/kafka 0\.0\.0\.0:\d+/);
       expect(wide.output().stderr).toMatch(/WARNING: listening on 0\.0\.0\.0/);

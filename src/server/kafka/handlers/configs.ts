@@ -1,7 +1,7 @@
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { TOPIC_SETTINGS, validateOverrides } from "../../../log/topic-config.js";
-import { InvalidConfigError, LogError } from "../../../log/errors.js";
+import { InvalidTopicError, InvalidConfigError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 
@@ -87,6 +87,7 @@ async function alterTopic(ctx: KafkaContext, r: Message, validateOnly: boolean, 
     }
   }
   validateOverrides(set);
+  if (ctx.logs.isInternalTopic(r.resourceName)) throw new InvalidTopicError(`'${r.resourceName}' is an internal topic; its configs are fixed`);
   if (!validateOnly) await ctx.logs.alterTopicConfig(r.resourceName, { set, remove });
 }
 
