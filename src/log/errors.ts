@@ -75,6 +75,13 @@ export class UnknownTopicError extends LogError {
   }
 }
 
+/** The topic is still being created (its partitions are not open yet): retry, as with Kafka. */
+export class LeaderNotAvailableError extends LogError {
+  constructor(topic: string) {
+    super("leader_not_available", KafkaErrorCode.LEADER_NOT_AVAILABLE, `topic '${topic}' is being created`);
+  }
+}
+
 export class TopicExistsError extends LogError {
   constructor(topic: string) {
     super("topic_already_exists", KafkaErrorCode.TOPIC_ALREADY_EXISTS, `topic '${topic}' already exists`);

@@ -18,7 +18,7 @@ import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor
 import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
 import { DataDirLock } from "./data-dir-lock.js";
 import { segmentFiles } from "./file-pool.js";
-import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
+import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LeaderNotAvailableError, LogError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { fsyncDirectory, writeFileDurably } from "./fs-util.js";
 import { OffsetStore, type CommittedOffset } from "./offset-store.js";
 import { PartitionLog, type OpenReport } from "./partition-log.js";
@@ -303,10 +303,18 @@ export class LogManager {
       this.topics.delete(name);
       throw err;
     }
-    for (let p = 0; p < partitions; p++) {
-      // A new topic never takes over data it did not write.
-      if (fs.existsSync(path.join(this.dataDir, `${name}-${p}`))) this.moveToLostAndFound(`${name}-${p}`, `a new topic '${name}' is being created`);
-      topic.partitions.push(this.openPartition(name, p, configs));
+    try {
+      for (let p = 0; p < partitions; p++) {
+        // A new topic never takes over data it did not write.
+        if (fs.existsSync(path.join(this.dataDir, `${name}-${p}`))) this.moveToLostAndFound(`${name}-${p}`, `a new topic '${name}' is being created`);
+        topic.partitions.push(this.openPartition(name, p, configs));
+      }
+    } catch (err) {
+      // Half made is never left behind: the topic goes again (its empty directories go to lost+found at the next start).
+      for (const p of topic.partitions) await p.close();
+      this.topics.delete(name);
+      await this.catalog.put([[`topic/${name}`, null]]).catch(() => undefined);
+      throw err instanceof LogError ? err : new StorageError(`creating topic '${name}' failed: ${(err as Error).message}`, err);
     }
     return this.info(topic);
   }
@@ -383,9 +391,16 @@ export class LogManager {
     return this.info(topic);
   }
 
+  /** A topic whose name is reserved but whose partitions are not all open yet (CreateTopics in progress). */
+  private static incomplete(topic: Topic): boolean {
+    return topic.partitions.length < topic.record.partitions;
+  }
+
+  /** The topic, once complete: no request ever observes one half made. */
   private getTopic(name: string): Topic {
     const topic = this.topics.get(name);
     if (!topic) throw new UnknownTopicError(name);
+    if (LogManager.incomplete(topic)) throw new LeaderNotAvailableError(name);
     return topic;
   }
 
@@ -449,14 +464,14 @@ export class LogManager {
 
   listTopics(options: { includeInternal?: boolean } = {}): TopicInfo[] {
     return [...this.topics.values()]
-      .filter((t) => options.includeInternal || !t.internal)
+      .filter((t) => (options.includeInternal || !t.internal) && !LogManager.incomplete(t))
       .map((t) => this.info(t))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   partition(topic: string, partition: number): PartitionLog {
-    const log = this.topics.get(topic)?.partitions[partition];
-    if (!log) throw new UnknownTopicError(topic, this.topics.has(topic) ? partition : undefined);
+    const log = this.getTopic(topic).partitions[partition];
+    if (!log) throw new UnknownTopicError(topic, partition);
     return log;
   }
 

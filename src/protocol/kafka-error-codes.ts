@@ -6,6 +6,7 @@ export const KafkaErrorCode = {
   OFFSET_OUT_OF_RANGE: 1,
   CORRUPT_MESSAGE: 2,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
+  LEADER_NOT_AVAILABLE: 5,
   NOT_LEADER_OR_FOLLOWER: 6,
   REQUEST_TIMED_OUT: 7,
   MESSAGE_TOO_LARGE: 10,
@@ -63,6 +64,7 @@ export type KafkaErrorCodeValue = (typeof KafkaErrorCode)[keyof typeof KafkaErro
 export const RETRIABLE_CODES: ReadonlySet<number> = new Set([
   KafkaErrorCode.CORRUPT_MESSAGE,
   KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  KafkaErrorCode.LEADER_NOT_AVAILABLE,
   KafkaErrorCode.KAFKA_STORAGE_ERROR,
 ]);
 

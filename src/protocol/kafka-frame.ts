@@ -42,8 +42,13 @@ export function isFlexibleVersion(apiKey: number, apiVersion: number): boolean {
   return !!schemas && inRange(schemas.request.flexibleVersions, apiVersion);
 }
 
-/** Decodes the header and body of one request frame (without its size prefix). */
-export function decodeRequest(frame: Buffer): { header: RequestHeader; body: Message } {
+/**
+ * Decodes the header and body of one request frame (without its size prefix).
+ * Bytes after a complete body are not an error, as in Kafka (current
+ * librdkafka sends some after Metadata v12): they are returned as
+ * `trailingBytes` for the caller to count.
+ */
+export function decodeRequest(frame: Buffer): { header: RequestHeader; body: Message; trailingBytes: number } {
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -55,8 +60,7 @@ export function decodeRequest(frame: Buffer): { header: RequestHeader; body: Mes
   // Header tagged fields: none are defined for requests we serve.
   if (flexible) skipTaggedFields(r);
   const body = decodeMessage(schemas.request, apiVersion, r);
-  if (r.remaining !== 0) throw new Error(`${r.remaining} bytes after the end of the ${schemas.request.name} v${apiVersion} body`);
-  return { header: { apiKey, apiVersion, correlationId, clientId }, body };
+  return { header: { apiKey, apiVersion, correlationId, clientId }, body, trailingBytes: r.remaining };
 }
 
 /**

@@ -23,6 +23,16 @@ export class BrokerMetrics {
     name: "tributary_fetch_latency_seconds", help: "time to answer a fetch (long polls included)", labelNames: ["source"],
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry],
   });
+  private readonly trailing = new client.Counter({
+    name: "tributary_kafka_request_trailing_bytes_total", help: "bytes clients sent after a complete request body (ignored, as Kafka does)",
+    labelNames: ["request"], registers: [this.registry],
+  });
+
+  /** Counts bytes a client sent after a complete request body. */
+  trailingBytes(request: string, bytes: number): void {
+    this.trailing.inc({ request }, bytes);
+  }
+
   readonly fsyncLatency = new client.Histogram({
     name: "tributary_fsync_latency_seconds", help: "fdatasync rounds of the group commit",
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1], registers: [this.registry],

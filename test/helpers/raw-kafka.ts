@@ -53,6 +53,16 @@ export class RawKafka {
     });
   }
 
+  /** Sends several whole frames in one write and resolves with their `count` response frames, in order. */
+  sendPipelined(bytes: Buffer, count: number): Promise<Buffer[]> {
+    const responses = Array.from({ length: count }, () => new Promise<Buffer>((resolve, reject) => {
+      this.waiters.push(resolve);
+      void this.closedPromise.then(() => reject(new Error("connection closed by the broker")));
+    }));
+    this.socket.write(bytes);
+    return Promise.all(responses);
+  }
+
   write(bytes: Buffer): void {
     this.socket.write(bytes);
   }

@@ -131,6 +131,37 @@ describe("Kafka protocol over raw frames", () => {
     expect(unknown.errorCode).toBe(E.FETCH_SESSION_ID_NOT_FOUND);
   });
 
+  it("accepts bytes after a complete request body, as Kafka does (current librdkafka sends 3 after Metadata v12), and counts them", async () => {
+    const { encodeRequest, decodeResponse } = await import("../../src/protocol/kafka-frame.js");
+    const request = encodeRequest({ apiKey: 3, apiVersion: 12, correlationId: 4242, clientId: "rdkafka" },
+      { topics: null, allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+    const padded = Buffer.concat([request, Buffer.from([0, 0, 0])]);
+    padded.writeInt32BE(padded.length - 4, 0);
+    const answer = decodeResponse(3, 12, await client.send(padded));
+    expect(answer.correlationId).toBe(4242);
+    expect((answer.body.topics as { name: string }[]).map((t) => t.name)).toContain("raw");
+    const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tributary_kafka_request_trailing_bytes_total\{request="Metadata v12"\} 3/);
+  });
+
+  it("never shows a half-made topic: a Metadata request that lands while CreateTopics runs is answered, not dropped", async () => {
+    const { encodeRequest, decodeResponse } = await import("../../src/protocol/kafka-frame.js");
+    const create = encodeRequest({ apiKey: 19, apiVersion: 5, correlationId: 501, clientId: "race" }, {
+      topics: [{ name: "racing", numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false,
+    });
+    const describe = encodeRequest({ apiKey: 3, apiVersion: 9, correlationId: 502, clientId: "race" },
+      { topics: [{ name: "racing" }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const racer = await RawKafka.connect(broker.brokers[0]!);
+    // Both frames in one write: the broker starts the Metadata request while the topic is being created.
+    const [created, described] = await racer.sendPipelined(Buffer.concat([create, describe]), 2);
+    expect(decodeResponse(19, 5, created!).correlationId).toBe(501);
+    const metadata = decodeResponse(3, 9, described!);
+    racer.close();
+    const topic = (metadata.body.topics as { errorCode: number; partitions: unknown[] }[])[0]!;
+    expect([0, E.LEADER_NOT_AVAILABLE]).toContain(topic.errorCode);
+    if (topic.errorCode === 0) expect(topic.partitions).toHaveLength(3);
+  });
+
   it("gives topic ids in Metadata v12 and fetches by id", async () => {
     const metadata = await client.request(3, 12, { topics: [{ topicId: "00000000-0000-0000-0000-000000000000", name: "raw" }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     expect(metadata.topics[0].topicId).toBe(broker.logs.describeTopicId("raw"));

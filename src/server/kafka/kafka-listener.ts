@@ -250,6 +250,7 @@ class Connection {
     }
     const counted = `${entry.name} v${peek.apiVersion}`;
     this.counts.set(counted, (this.counts.get(counted) ?? 0) + 1);
+    if (decoded.trailingBytes > 0) this.ctx.metrics.trailingBytes(counted, decoded.trailingBytes);
     try {
       const body = await entry.handler(this.ctx, decoded.body, { header: decoded.header, client: this.client });
       if (body === null) return null;

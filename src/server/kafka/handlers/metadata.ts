@@ -27,13 +27,22 @@ export function topicMetadata(ctx: KafkaContext, name: string): Message {
   };
 }
 
+/** The topic's metadata, or its error entry (LEADER_NOT_AVAILABLE while it is being created). */
+function topicMetadataOrError(ctx: KafkaContext, name: string): Message {
+  try {
+    return topicMetadata(ctx, name);
+  } catch (err) {
+    return { errorCode: errorCodeOf(err, `metadata of ${name}`), name, isInternal: false, partitions: [] };
+  }
+}
+
 export const metadata: Handler = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   // v0 sends an empty list for "all topics"; v1+ sends null.
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
   const topics: Message[] = [];
   if (all) {
-    for (const t of ctx.logs.listTopics({ includeInternal: true })) topics.push(topicMetadata(ctx, t.name));
+    for (const t of ctx.logs.listTopics({ includeInternal: true })) topics.push(topicMetadataOrError(ctx, t.name));
   } else {
     const allowCreate = ctx.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
     for (const requested of request.topics as Message[]) {
@@ -48,11 +57,11 @@ export const metadata: Handler = async (ctx, request, info) => {
           await ctx.logs.createTopic(name, { partitions: ctx.defaultPartitions });
           process.stderr.write(`tributary kafka: auto-created topic ${name} for ${info.client}\n`);
         }
-        topics.push(topicMetadata(ctx, name));
+        topics.push(topicMetadataOrError(ctx, name));
       } catch (err) {
-        const code = ctx.logs.hasTopic(name) ? errorCodeOf(err, `metadata of ${name}`) : errorCodeOf(err, `creating ${name}`);
-        topics.push({ errorCode: code === KafkaErrorCode.TOPIC_ALREADY_EXISTS ? 0 : code, name, isInternal: false, partitions: [] });
-        if (code === KafkaErrorCode.TOPIC_ALREADY_EXISTS) topics[topics.length - 1] = topicMetadata(ctx, name);
+        // Created meanwhile by someone else: describe it (or say it is still being created).
+        const code = errorCodeOf(err, `creating ${name}`);
+        topics.push(code === KafkaErrorCode.TOPIC_ALREADY_EXISTS ? topicMetadataOrError(ctx, name) : { errorCode: code, name, isInternal: false, partitions: [] });
       }
     }
   }
