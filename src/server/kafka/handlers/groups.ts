@@ -8,8 +8,10 @@ const TRANSACTION_KEY_TYPE = 1;
 
 export const findCoordinator: Handler = (ctx, request, info) => {
   const keyType = request.keyType as number;
-  const error = keyType === TRANSACTION_KEY_TYPE ? E.COORDINATOR_NOT_AVAILABLE : 0;
-  const message = error ? "transactions are not supported by this broker" : null;
+  // Transactions are not implemented yet: a non-retriable answer makes a
+  // transactional producer fail at once instead of retrying for a coordinator.
+  const error = keyType === TRANSACTION_KEY_TYPE ? E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : 0;
+  const message = error ? "transactions are not supported by this broker yet" : null;
   const coordinator = { nodeId: error ? -1 : ctx.nodeId, host: error ? "" : ctx.advertisedHost, port: error ? -1 : ctx.advertisedPort };
   if (info.header.apiVersion >= 4) {
     return {
