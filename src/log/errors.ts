@@ -109,6 +109,17 @@ export class InvalidConfigError extends LogError {
 /** System errors that pass once their cause does (a full disk, too many open files): retry, never fence. */
 const TRANSIENT_SYSTEM_CODES = new Set(["ENOSPC", "EDQUOT", "EMFILE", "ENFILE", "ENOMEM", "EAGAIN", "EINTR"]);
 
+/** The system error code behind `err` (ENOSPC, EIO, ...), looking through a StorageError. */
+function systemCodeOf(err: unknown): string | undefined {
+  return err instanceof StorageError ? err.systemCode : (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** True when `err` passes by itself once its cause is gone (a full disk, too many open files). */
+export function isTransientSystemError(err: unknown): boolean {
+  const code = systemCodeOf(err);
+  return code !== undefined && TRANSIENT_SYSTEM_CODES.has(code);
+}
+
 /** The disk failed under us, or stored bytes fail their CRC on read. */
 export class StorageError extends LogError {
   /** The system error code behind it (ENOSPC, EIO, ...), when there was one. */
@@ -116,12 +127,12 @@ export class StorageError extends LogError {
 
   constructor(message: string, cause?: unknown) {
     super("storage_error", KafkaErrorCode.KAFKA_STORAGE_ERROR, message);
-    this.systemCode = (cause as NodeJS.ErrnoException | undefined)?.code ?? (cause instanceof StorageError ? cause.systemCode : undefined);
+    this.systemCode = systemCodeOf(cause);
   }
 
   /** True when the failure passes by itself once its cause is gone (the disk has room again, descriptors are free). */
   get transient(): boolean {
-    return this.systemCode !== undefined && TRANSIENT_SYSTEM_CODES.has(this.systemCode);
+    return isTransientSystemError(this);
   }
 }
 

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 
 /** Descriptors the pool keeps open at most, unless pinned files need more. */
-export const SEGMENT_FILES_OPEN_MAX_DEFAULT = 1024;
+const SEGMENT_FILES_OPEN_MAX_DEFAULT = 1024;
 
 export class FilePool {
   /** Open, unpinned files in least-recently-used order (a Map keeps insertion order). */
@@ -45,10 +45,6 @@ export class FilePool {
       this.asyncInFlight--;
       this.asyncWaiting.shift()?.();
     }
-  }
-
-  get open(): number {
-    return this.openCount;
   }
 
   /** Opens `file`, closing least recently used files first while the pool is full. */

@@ -24,3 +24,8 @@ export function writeFileDurably(file: string, data: string | Buffer): void {
   fs.renameSync(tmp, file);
   fsyncDirectory(path.dirname(file));
 }
+
+/** True for a directory name of the form `<topic>-<partition>`. */
+export function isPartitionDirectoryName(name: string): boolean {
+  return /-\d+$/.test(name);
+}

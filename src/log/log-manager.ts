@@ -19,7 +19,7 @@ import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoint
 import { DataDirLock } from "./data-dir-lock.js";
 import { segmentFiles } from "./file-pool.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LeaderNotAvailableError, LogError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
-import { fsyncDirectory, writeFileDurably } from "./fs-util.js";
+import { fsyncDirectory, isPartitionDirectoryName, writeFileDurably } from "./fs-util.js";
 import { OffsetStore, type CommittedOffset } from "./offset-store.js";
 import { PartitionLog, type OpenReport } from "./partition-log.js";
 import { isTopicSetting, resolveTopicConfig, validateOverrides, type TopicConfig } from "./topic-config.js";
@@ -215,7 +215,7 @@ export class LogManager {
   }
 
   private partitionDirectories(): string[] {
-    return fs.readdirSync(this.dataDir, { withFileTypes: true }).filter((e) => e.isDirectory() && /-\d+$/.test(e.name)).map((e) => e.name);
+    return fs.readdirSync(this.dataDir, { withFileTypes: true }).filter((e) => e.isDirectory() && isPartitionDirectoryName(e.name)).map((e) => e.name);
   }
 
   /** The name a partition directory takes while its topic is deleted: short, whatever the topic's name. */
@@ -258,7 +258,7 @@ export class LogManager {
       if (!entry.isDirectory() || known.has(entry.name)) continue;
       if (entry.name.endsWith(".deleted")) {
         fs.rmSync(path.join(this.dataDir, entry.name), { recursive: true, force: true });
-      } else if (/-\d+$/.test(entry.name)) this.moveToLostAndFound(entry.name, "it belongs to no topic in the catalog");
+      } else if (isPartitionDirectoryName(entry.name)) this.moveToLostAndFound(entry.name, "it belongs to no topic in the catalog");
     }
   }
 
@@ -344,7 +344,7 @@ export class LogManager {
       for (const [from, to] of renamed.reverse()) fs.renameSync(to, from);
       topic.partitions = topic.partitions.map((p) => this.openPartition(name, p.partition, topic.record.configs));
       this.topics.set(name, topic);
-      throw new StorageError(`topic '${name}' was not deleted: ${(err as Error).message}`);
+      throw new StorageError(`topic '${name}' was not deleted: ${(err as Error).message}`, err);
     }
     for (const [, to] of renamed) fs.rmSync(to, { recursive: true, force: true });
     // As Kafka's coordinator does: offsets of a deleted topic go too, so a new topic of that name starts clean.

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { validateBatch, type ValidatedBatch } from "./batch-validator.js";
-import { LogClosedError, OffsetOutOfRangeError, StorageError, assert } from "./errors.js";
+import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
 import { Segment, segmentFileName, type Damage } from "./segment.js";
 import type { TopicConfig } from "./topic-config.js";
 import { fsyncDirectory } from "./fs-util.js";
@@ -458,9 +458,13 @@ export class PartitionLog {
   private fence(err: Error): void {
     this.failure = err;
     console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
-    const failed = new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`);
-    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(failed);
-    for (const w of this.syncWaiters.splice(0)) w.reject(failed);
+    this.refuseWaiting(new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`, err));
+  }
+
+  /** Answers every append waiting for durability (in a round or for one) with `err`. */
+  private refuseWaiting(err: StorageError): void {
+    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(err);
+    for (const w of this.syncWaiters.splice(0)) w.reject(err);
   }
 
   /**
@@ -477,8 +481,7 @@ export class PartitionLog {
     const point = this.recoveryPoint!;
     console.error(`tributary: write failed on ${this.name}: ${err.message}; refusing what was not yet durable and going back to offset ${point.offset}`);
     const refused = new StorageError(`write failed on ${this.name}: ${err.message}; not written, retry`, err);
-    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(refused);
-    for (const w of this.syncWaiters.splice(0)) w.reject(refused);
+    this.refuseWaiting(refused);
     // Appends wait until the log is back at `point`; the ones before them have finished writing.
     const turn = this.appendTail;
     let done!: () => void;
@@ -486,7 +489,8 @@ export class PartitionLog {
     try {
       await turn;
       await Promise.all(this.segments.map((s) => s.idle()));
-      for (const w of this.syncWaiters.splice(0)) w.reject(refused);
+      // Anyone who asked for a flush meanwhile (the flush timer, close) gets the same answer.
+      this.refuseWaiting(refused);
       this.dirty.clear();
       this.unsyncedBytes = 0;
       while (this.segments.length > 1 && this.active.baseOffset > point.segment) {
@@ -521,7 +525,7 @@ export class PartitionLog {
         fsyncDirectory(this.dir);
         return fresh;
       } catch (err) {
-        if (!new StorageError("", err).transient || this.closed) throw err;
+        if (!isTransientSystemError(err) || this.closed) throw err;
         if (attempt === 0) console.error(`tributary: reopening ${this.name} failed: ${(err as Error).message}; retrying until it succeeds`);
         await new Promise((resolve) => setTimeout(resolve, REOPEN_RETRY_MS));
       }

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Segment } from "./segment.js";
+import { isPartitionDirectoryName } from "./fs-util.js";
 import { parseRecords } from "../protocol/record-batch-codec.js";
 import { ATTRIBUTES, COMPRESSION_MASK, HEADER_SIZE, RECORD_COUNT } from "../protocol/record-batch-header.js";
 
@@ -159,7 +160,7 @@ export function verifyDataDir(dataDir: string): VerifyReport {
     }
   }
   for (const entry of fs.readdirSync(dataDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() || !/-\d+$/.test(entry.name)) continue;
+    if (!entry.isDirectory() || !isPartitionDirectoryName(entry.name)) continue;
     report.partitions++;
     const topic = catalog.get(entry.name.slice(0, entry.name.lastIndexOf("-")));
     // The internal topics are compacted; a directory the catalog does not know is checked as if it were.
