@@ -1,5 +1,4 @@
 import { Option, type Command } from "commander";
-import { TOPIC_SETTINGS } from "../log/topic-config.js";
 import type { LogManager } from "../log/log-manager.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
@@ -11,12 +10,7 @@ function positiveInteger(value: string): number {
 }
 
 function effectiveConfig(logs: LogManager, name: string): { name: string; value: string; source: string }[] {
-  const topic = logs.describeTopic(name);
-  return TOPIC_SETTINGS.map((s) => ({
-    name: s.key,
-    value: topic.configs[s.key] ?? logs.topicDefault(s.key) ?? s.default,
-    source: s.key in topic.configs ? "topic" : logs.topicDefault(s.key) !== undefined ? "broker" : "default",
-  }));
+  return logs.effectiveConfig(name).map(({ name, value, source }) => ({ name, value, source }));
 }
 
 export function registerTopic(program: Command): void {

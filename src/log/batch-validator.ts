@@ -7,7 +7,8 @@ import {
   MAX_TIMESTAMP, NO_TIMESTAMP, TIMESTAMP_TYPE_BIT, batchCrcMatches, readBatchHeader, rewriteBatchCrc, writeInt64,
   type RecordBatchHeader,
 } from "../protocol/record-batch-header.js";
-import { CompressionError, DecompressedSizeError } from "../protocol/compression.js";
+import { COMPRESSION_NAMES, Compression, CompressionError, DecompressedSizeError, compress } from "../protocol/compression.js";
+import type { CompressionType } from "./topic-config.js";
 import { decodeRecordBatch, recordsSection, type DecodedBatch } from "../protocol/record-batch-codec.js";
 import { readZigzag, VarintError, type Decoded } from "../protocol/varint.js";
 import { CorruptBatchError, InvalidRecordError, InvalidTimestampError, MessageTooLargeError } from "./errors.js";
@@ -18,11 +19,18 @@ export interface BatchRules {
   /** Compacted topics need a key on every record. */
   requireKeys: boolean;
   logAppendTime: boolean;
+  /** The codec batches are stored with; undefined keeps the producer's (compression.type=producer). */
+  compression?: Compression;
+  /** CreateTime records outside [now - before, now + after] are refused (INVALID_TIMESTAMP). */
+  timestampBeforeMaxMs?: number;
+  timestampAfterMaxMs?: number;
   /** Internal writers (coordinators) may write control batches; producers may not. */
   allowControl?: boolean;
 }
 
 export interface ValidatedBatch {
+  /** The batch to write: the producer's buffer, or a new one when the topic recompresses. */
+  batch: Buffer;
   header: RecordBatchHeader;
   size: number;
   /** The maxTimestamp stored once the batch is appended. */
@@ -115,6 +123,9 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
   if (header.baseTimestamp === NO_TIMESTAMP && scan.minTimestampDelta === 0 && scan.maxTimestampDelta === 0) maxTimestamp = NO_TIMESTAMP;
   else if (header.baseTimestamp + scan.minTimestampDelta < 0) throw new InvalidTimestampError("record timestamps must not be negative");
   let attributes = header.attributes;
+  if (!rules.logAppendTime && (attributes & TIMESTAMP_TYPE_BIT) === 0 && maxTimestamp !== NO_TIMESTAMP) {
+    checkTimestampWindow(header.baseTimestamp + scan.minTimestampDelta, header.baseTimestamp + scan.maxTimestampDelta, rules, now);
+  }
   if (rules.logAppendTime) {
     attributes |= TIMESTAMP_TYPE_BIT;
     maxTimestamp = now;
@@ -127,7 +138,44 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
     writeInt64(batch, MAX_TIMESTAMP, maxTimestamp);
     rewriteBatchCrc(batch, 0, size);
   }
-  return { header, size, maxTimestamp };
+  if (rules.compression !== undefined && codec !== rules.compression && (attributes & CONTROL_BIT) === 0) {
+    const recompressed = await recompress(batch, records, rules.compression);
+    if (recompressed.length > rules.maxMessageBytes) {
+      throw new MessageTooLargeError(`batch of ${recompressed.length} bytes after recompression exceeds max.message.bytes=${rules.maxMessageBytes}`);
+    }
+    return { batch: recompressed, header: readBatchHeader(recompressed, 0), size: recompressed.length, maxTimestamp };
+  }
+  return { batch, header, size, maxTimestamp };
+}
+
+/** The codec compression.type stores batches with; undefined for "producer" (keep theirs). */
+export function storedCodec(type: CompressionType): Compression | undefined {
+  if (type === "producer") return undefined;
+  return type === "uncompressed" ? Compression.None : COMPRESSION_NAMES[type];
+}
+
+/** Kafka's CreateTime window: every record within [now - before, now + after]. */
+function checkTimestampWindow(oldest: number, newest: number, rules: BatchRules, now: number): void {
+  const before = rules.timestampBeforeMaxMs ?? Infinity;
+  const after = rules.timestampAfterMaxMs ?? Infinity;
+  if (oldest < now - before) {
+    throw new InvalidTimestampError(`record timestamp ${oldest} is more than message.timestamp.before.max.ms=${before} behind the broker's clock ${now}`);
+  }
+  if (newest > now + after) {
+    throw new InvalidTimestampError(`record timestamp ${newest} is more than message.timestamp.after.max.ms=${after} ahead of the broker's clock ${now}`);
+  }
+}
+
+/** The same batch with its records section compressed with `codec` (compression.type), header and CRC rewritten. */
+async function recompress(batch: Buffer, records: Buffer, codec: Compression): Promise<Buffer> {
+  const body = await compress(codec, records);
+  const out = Buffer.allocUnsafe(HEADER_SIZE + body.length);
+  batch.copy(out, 0, 0, HEADER_SIZE);
+  body.copy(out, HEADER_SIZE);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH);
+  out.writeInt16BE((out.readInt16BE(ATTRIBUTES) & ~COMPRESSION_MASK) | codec, ATTRIBUTES);
+  rewriteBatchCrc(out, 0, out.length);
+  return out;
 }
 
 /** The LogError a failed decompression of a producer's batch answers with. */

@@ -22,7 +22,7 @@ import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LeaderNo
 import { fsyncDirectory, isPartitionDirectoryName, writeFileDurably } from "./fs-util.js";
 import { OffsetStore, type CommittedOffset } from "./offset-store.js";
 import { PartitionLog, type OpenReport } from "./partition-log.js";
-import { isTopicSetting, resolveTopicConfig, validateOverrides, type TopicConfig } from "./topic-config.js";
+import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
 
 export const METADATA_TOPIC = "__tributary_metadata";
 export const OFFSETS_TOPIC = "__consumer_offsets";
@@ -409,9 +409,9 @@ export class LogManager {
     return { name, id, partitions, configs: { ...configs }, internal: topic.internal };
   }
 
-  /** The broker-wide default of a topic config, when one was set. */
-  topicDefault(key: string): string | undefined {
-    return this.options.topicDefaults?.[key];
+  /** Every config of a topic with the value in force and its source (topic override, broker default, Kafka default). */
+  effectiveConfig(name: string): EffectiveSetting[] {
+    return effectiveTopicConfig(this.getTopic(name).record.configs, this.options.topicDefaults);
   }
 
   topicNameById(id: string): string | undefined {

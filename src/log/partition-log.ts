@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
-import { validateBatch, type ValidatedBatch } from "./batch-validator.js";
+import { storedCodec, validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
 import { Segment, segmentFileName, type Damage } from "./segment.js";
 import type { TopicConfig } from "./topic-config.js";
@@ -306,6 +306,9 @@ export class PartitionLog {
       maxMessageBytes: this.config.maxMessageBytes,
       requireKeys: this.config.cleanupPolicy !== "delete",
       logAppendTime: this.config.logAppendTime,
+      compression: storedCodec(this.config.compressionType),
+      timestampBeforeMaxMs: this.config.timestampBeforeMaxMs,
+      timestampAfterMaxMs: this.config.timestampAfterMaxMs,
       allowControl: options.allowControl,
     }, now);
     // Validation runs concurrently; writes happen strictly in arrival order.
@@ -322,7 +325,7 @@ export class PartitionLog {
         // A retry of a batch already written: answer with its offsets once it is durable, write nothing.
         result = { baseOffset: retried.baseOffset, lastOffset: retried.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
       } else {
-        result = this.write(batch, valid, options);
+        result = this.write(valid.batch, valid, options);
       }
     } finally {
       done();

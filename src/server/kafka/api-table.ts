@@ -13,15 +13,16 @@ import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./handle
 import { deleteGroups, describeGroups, findCoordinator, heartbeat, joinGroup, leaveGroup, listGroups, syncGroup } from "./handlers/groups.js";
 import { offsetCommit, offsetDelete, offsetFetch } from "./handlers/offsets.js";
 import { describeCluster, initProducerId } from "./handlers/producers-and-cluster.js";
+import { alterPartitionReassignments, listPartitionReassignments } from "./handlers/replica-assignment.js";
 
 export const API_TABLE = new Map<number, ApiEntry>([
   // Produce from 0: librdkafka <= 2.11 only compresses when the range starts at 0; v0-2 are answered UNSUPPORTED_VERSION.
   [0, { name: "Produce", minVersion: 0, maxVersion: 11, handler: produce }],
   [1, { name: "Fetch", minVersion: 4, maxVersion: 16, handler: fetch }],
-  [2, { name: "ListOffsets", minVersion: 1, maxVersion: 8, handler: listOffsets }],
+  [2, { name: "ListOffsets", minVersion: 0, maxVersion: 9, handler: listOffsets }],
   [3, { name: "Metadata", minVersion: 0, maxVersion: 12, handler: metadata }],
-  [8, { name: "OffsetCommit", minVersion: 2, maxVersion: 9, handler: offsetCommit }],
-  [9, { name: "OffsetFetch", minVersion: 1, maxVersion: 9, handler: offsetFetch }],
+  [8, { name: "OffsetCommit", minVersion: 0, maxVersion: 9, handler: offsetCommit }],
+  [9, { name: "OffsetFetch", minVersion: 0, maxVersion: 9, handler: offsetFetch }],
   [10, { name: "FindCoordinator", minVersion: 0, maxVersion: 5, handler: findCoordinator }],
   [11, { name: "JoinGroup", minVersion: 0, maxVersion: 9, handler: joinGroup }],
   [12, { name: "Heartbeat", minVersion: 0, maxVersion: 4, handler: heartbeat }],
@@ -30,16 +31,18 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [15, { name: "DescribeGroups", minVersion: 0, maxVersion: 5, handler: describeGroups }],
   [16, { name: "ListGroups", minVersion: 0, maxVersion: 5, handler: listGroups }],
   [18, { name: "ApiVersions", minVersion: 0, maxVersion: 4, handler: apiVersions }],
-  [19, { name: "CreateTopics", minVersion: 2, maxVersion: 7, handler: createTopics }],
-  [20, { name: "DeleteTopics", minVersion: 1, maxVersion: 6, handler: deleteTopics }],
+  [19, { name: "CreateTopics", minVersion: 0, maxVersion: 7, handler: createTopics }],
+  [20, { name: "DeleteTopics", minVersion: 0, maxVersion: 6, handler: deleteTopics }],
   [21, { name: "DeleteRecords", minVersion: 0, maxVersion: 2, handler: deleteRecords }],
   [22, { name: "InitProducerId", minVersion: 0, maxVersion: 5, handler: initProducerId }],
-  [23, { name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 4, handler: offsetForLeaderEpoch }],
-  [32, { name: "DescribeConfigs", minVersion: 1, maxVersion: 4, handler: describeConfigs }],
+  [23, { name: "OffsetForLeaderEpoch", minVersion: 0, maxVersion: 4, handler: offsetForLeaderEpoch }],
+  [32, { name: "DescribeConfigs", minVersion: 0, maxVersion: 4, handler: describeConfigs }],
   [33, { name: "AlterConfigs", minVersion: 0, maxVersion: 2, handler: alterConfigs }],
   [37, { name: "CreatePartitions", minVersion: 0, maxVersion: 3, handler: createPartitions }],
   [42, { name: "DeleteGroups", minVersion: 0, maxVersion: 2, handler: deleteGroups }],
   [44, { name: "IncrementalAlterConfigs", minVersion: 0, maxVersion: 1, handler: incrementalAlterConfigs }],
+  [45, { name: "AlterPartitionReassignments", minVersion: 0, maxVersion: 0, handler: alterPartitionReassignments }],
+  [46, { name: "ListPartitionReassignments", minVersion: 0, maxVersion: 0, handler: listPartitionReassignments }],
   [47, { name: "OffsetDelete", minVersion: 0, maxVersion: 0, handler: offsetDelete }],
   [60, { name: "DescribeCluster", minVersion: 0, maxVersion: 1, handler: describeCluster }],
 ]);

@@ -1,37 +1,38 @@
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
-import { TOPIC_SETTINGS, validateOverrides } from "../../../log/topic-config.js";
+import { validateOverrides, type ConfigSource, type ConfigType } from "../../../log/topic-config.js";
 import { InvalidTopicError, InvalidConfigError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 
 const TOPIC = 2;
 const BROKER = 4;
-// Kafka's ConfigSource values.
-const DYNAMIC_TOPIC_CONFIG = 1;
-const STATIC_BROKER_CONFIG = 4;
-const DEFAULT_CONFIG = 5;
-const STRING_TYPE = 2;
+// Kafka's ConfigSource and ConfigType values.
+const SOURCE = { topic: 1, broker: 4, default: 5 } as const;
+const TYPE: Record<ConfigType, number> = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6, LIST: 7 };
 
-export function describeTopicConfigs(ctx: KafkaContext, topic: string): { name: string; value: string; configSource: number; doc: string }[] {
-  const overrides = ctx.logs.describeTopic(topic).configs;
-  return TOPIC_SETTINGS.map((s) => {
-    const brokerDefault = ctx.logs.topicDefault(s.key);
-    return {
-      name: s.key,
-      value: overrides[s.key] ?? brokerDefault ?? s.default,
-      configSource: s.key in overrides ? DYNAMIC_TOPIC_CONFIG : brokerDefault !== undefined ? STATIC_BROKER_CONFIG : DEFAULT_CONFIG,
-      doc: s.doc,
-    };
-  });
+interface DescribedConfig {
+  name: string;
+  value: string;
+  source: ConfigSource;
+  type: ConfigType;
+  doc: string;
+  synonyms: { value: string; source: ConfigSource }[];
 }
 
-function brokerConfigs(ctx: KafkaContext): { name: string; value: string; configSource: number; doc: string }[] {
+/** A topic's configs as CreateTopics (v5+) and DescribeConfigs report them. */
+export function describeTopicConfigs(ctx: KafkaContext, topic: string): { name: string; value: string; configSource: number }[] {
+  return ctx.logs.effectiveConfig(topic).map((c) => ({ name: c.name, value: c.value, configSource: SOURCE[c.source] }));
+}
+
+function brokerConfigs(ctx: KafkaContext): DescribedConfig[] {
+  const config = (name: string, value: string, type: ConfigType, doc: string): DescribedConfig =>
+    ({ name, value, source: "broker", type, doc, synonyms: [{ value, source: "broker" }] });
   return [
-    { name: "auto.create.topics.enable", value: String(ctx.autoCreateTopics), configSource: STATIC_BROKER_CONFIG, doc: "create unknown topics on Metadata requests" },
-    { name: "num.partitions", value: String(ctx.defaultPartitions), configSource: STATIC_BROKER_CONFIG, doc: "partitions of auto-created topics" },
-    { name: "default.replication.factor", value: "1", configSource: STATIC_BROKER_CONFIG, doc: "a single broker keeps one replica" },
-    { name: "broker.id", value: String(ctx.nodeId), configSource: STATIC_BROKER_CONFIG, doc: "this broker's node id" },
+    config("auto.create.topics.enable", String(ctx.autoCreateTopics), "BOOLEAN", "create unknown topics on Metadata requests"),
+    config("broker.id", String(ctx.nodeId), "INT", "this broker's node id"),
+    config("default.replication.factor", "1", "INT", "a single broker keeps one replica"),
+    config("num.partitions", String(ctx.defaultPartitions), "INT", "partitions of auto-created topics"),
   ];
 }
 
@@ -41,22 +42,28 @@ class UnsupportedResourceError extends LogError {
   }
 }
 
+/** The configs asked for, in the order asked (all of them, by name, when none are named); unknown names are left out, as in Kafka. */
+function selected(configs: DescribedConfig[], keys: string[] | null): DescribedConfig[] {
+  if (!keys) return configs;
+  const byName = new Map(configs.map((c) => [c.name, c]));
+  return keys.flatMap((k) => byName.get(k) ?? []);
+}
+
 export const describeConfigs: Handler = (ctx, request) => ({
   throttleTimeMs: 0,
   results: (request.resources as Message[]).map((r) => {
     try {
-      let configs;
-      if (r.resourceType === TOPIC) configs = describeTopicConfigs(ctx, r.resourceName);
+      let configs: DescribedConfig[];
+      if (r.resourceType === TOPIC) configs = ctx.logs.effectiveConfig(r.resourceName);
       else if (r.resourceType === BROKER) configs = brokerConfigs(ctx);
       else throw new UnsupportedResourceError(r.resourceType);
-      const keys = r.configurationKeys as string[] | null;
-      if (keys) configs = configs.filter((c) => keys.includes(c.name));
       return {
         errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName,
-        configs: configs.map((c) => ({
-          name: c.name, value: c.value, readOnly: r.resourceType === BROKER, isDefault: c.configSource === DEFAULT_CONFIG,
-          configSource: c.configSource, isSensitive: false, synonyms: [], configType: STRING_TYPE,
-          documentation: request.includeDocumentation ? c.doc : null,
+        configs: selected(configs, r.configurationKeys as string[] | null).map((c) => ({
+          name: c.name, value: c.value, readOnly: r.resourceType === BROKER, isDefault: c.source === "default",
+          configSource: SOURCE[c.source], isSensitive: false,
+          synonyms: request.includeSynonyms ? c.synonyms.map((s) => ({ name: c.name, value: s.value, source: SOURCE[s.source] })) : [],
+          configType: TYPE[c.type], documentation: request.includeDocumentation ? c.doc : null,
         })),
       };
     } catch (err) {

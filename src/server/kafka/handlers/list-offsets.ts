@@ -5,16 +5,28 @@ import { errorCodeOf } from "./errors.js";
 const LATEST = -1;
 const EARLIEST = -2;
 const MAX_TIMESTAMP = -3;
+/** v8 (KIP-405): the first offset on local disk; without tiered storage, the log start. */
+const EARLIEST_LOCAL = -4;
+/** v9 (KIP-1005): the last offset in tiered storage; without it, none. */
+const LATEST_TIERED = -5;
 
+/**
+ * v0 answers with a list of offsets ("old style"): the one offset that v1+
+ * would give, or none when there is none. Kafka's v0 could also list segment
+ * boundaries before a timestamp (up to maxNumOffsets); clients of v0 ask for
+ * the earliest or latest offset, which this answers exactly.
+ */
 async function listPartition(ctx: KafkaContext, topic: string, p: Message): Promise<Message> {
   const answer = (offset: number, timestamp = -1) => ({
-    partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: [], timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: offset >= 0 ? 0 : -1,
+    partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 && p.maxNumOffsets > 0 ? [BigInt(offset)] : [],
+    timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: offset >= 0 ? 0 : -1,
   });
   try {
     const log = ctx.logs.partition(topic, p.partitionIndex);
     const target = Number(p.timestamp);
     if (target === LATEST) return answer(log.highWatermark);
-    if (target === EARLIEST) return answer(log.logStartOffset);
+    if (target === EARLIEST || target === EARLIEST_LOCAL) return answer(log.logStartOffset);
+    if (target === LATEST_TIERED) return answer(-1);
     const found = target === MAX_TIMESTAMP ? await log.maxTimestampOffset() : await log.offsetForTimestamp(target);
     return found ? answer(found.offset, found.timestamp) : answer(-1);
   } catch (err) {

@@ -6,6 +6,7 @@ import { LogManager } from "../../../log/log-manager.js";
 import { validateOverrides } from "../../../log/topic-config.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { describeTopicConfigs } from "./configs.js";
+import { InvalidReplicaAssignmentError, checkReplicas, partitionsFromAssignments } from "./replica-assignment.js";
 
 class ReplicationFactorError extends LogError {
   constructor(factor: number) {
@@ -17,10 +18,15 @@ export const createTopics: Handler = async (ctx, request) => {
   const topics = [];
   for (const t of request.topics as Message[]) {
     const name = t.name as string;
-    const partitions = t.numPartitions === -1 ? ctx.defaultPartitions : (t.numPartitions as number);
+    let partitions = t.numPartitions === -1 ? ctx.defaultPartitions : (t.numPartitions as number);
     try {
-      if (t.replicationFactor !== -1 && t.replicationFactor !== 1) throw new ReplicationFactorError(t.replicationFactor);
-      if ((t.assignments as Message[]).length > 0) throw new InvalidConfigError("manual replica assignments are not supported by a single broker");
+      const assignments = t.assignments as Message[];
+      if (assignments.length > 0) {
+        if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
+          throw new LogError("invalid_request", KafkaErrorCode.INVALID_REQUEST, "numPartitions and replicationFactor must be -1 when replica assignments are given");
+        }
+        partitions = partitionsFromAssignments(ctx, name, assignments);
+      } else if (t.replicationFactor !== -1 && t.replicationFactor !== 1) throw new ReplicationFactorError(t.replicationFactor);
       const configs: Record<string, string> = {};
       for (const c of t.configs as Message[]) {
         if (c.value === null) throw new InvalidConfigError(`config ${c.name} has a null value`);
@@ -70,7 +76,14 @@ export const createPartitions: Handler = async (ctx, request) => {
   const results = [];
   for (const t of request.topics as Message[]) {
     try {
-      if (t.assignments !== null && (t.assignments as Message[]).length > 0) throw new InvalidConfigError("manual replica assignments are not supported");
+      if (t.assignments !== null) {
+        const added = t.count - ctx.logs.describeTopic(t.name).partitions;
+        const assignments = t.assignments as Message[];
+        if (added > 0 && assignments.length !== added) {
+          throw new InvalidReplicaAssignmentError(`${assignments.length} replica assignments given for ${added} new partitions of ${t.name}`);
+        }
+        assignments.forEach((a, i) => checkReplicas(ctx, a.brokerIds, `new partition ${i} of ${t.name}`));
+      }
       if (!request.validateOnly) await ctx.logs.createPartitions(t.name, t.count);
       results.push({ name: t.name, errorCode: 0, errorMessage: null });
     } catch (err) {

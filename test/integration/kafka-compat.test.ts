@@ -1,0 +1,219 @@
+// What a Kafka 3.9 broker gives its clients and Tributary must give too: every
+// standard topic config (described, accepted and, where one broker's behaviour
+// depends on it, honoured), replica assignments valid on one node, and the old
+// API versions Kafka still serves. kafkajs where it speaks the API, raw frames
+// where an exact version is the point.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kafka, logLevel, type Admin } from "kafkajs";
+import { startBroker, type Broker } from "../../src/server/broker.js";
+import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../src/protocol/record-batch-codec.js";
+import { Compression } from "../../src/protocol/compression.js";
+import { KafkaErrorCode as E } from "../../src/protocol/kafka-error-codes.js";
+import { RawKafka } from "../helpers/raw-kafka.js";
+import { registerKafkajsCodecs } from "../helpers/kafkajs-codecs.js";
+
+registerKafkajsCodecs();
+
+let broker: Broker;
+let admin: Admin;
+let raw: RawKafka;
+
+beforeAll(async () => {
+  broker = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0 });
+  admin = new Kafka({ brokers: broker.brokers, clientId: "compat-suite", logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  raw = await RawKafka.connect(broker.brokers[0]!);
+});
+
+afterAll(async () => {
+  raw?.close();
+  await admin?.disconnect();
+  await broker?.stop();
+});
+
+const CONFIG_TYPE = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6, LIST: 7 };
+
+async function describeTopic(topic: string, keys: string[] | null, version = 4): Promise<Record<string, any>> {
+  const response = await raw.request(32, version, {
+    resources: [{ resourceType: 2, resourceName: topic, configurationKeys: keys }], includeSynonyms: true, includeDocumentation: true,
+  });
+  return response.results[0];
+}
+
+function produceBody(topic: string, records: Buffer): Record<string, unknown> {
+  return { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] };
+}
+
+async function fetchBatches(topic: string): Promise<Buffer[]> {
+  const response = await raw.request(1, 11, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+    forgottenTopicsData: [], rackId: "",
+  });
+  return splitBatches(response.responses[0].partitions[0].records as Buffer);
+}
+
+describe("topic configs as Kafka has them", () => {
+  it("describes every standard topic config with Kafka's name, default, source, type and documentation", async () => {
+    await admin.createTopics({ topics: [{ topic: "cfg-all", configEntries: [{ name: "retention.ms", value: "60000" }] }] });
+    const result = await describeTopic("cfg-all", null);
+    expect(result.errorCode).toBe(0);
+    const byName = new Map<string, Record<string, any>>(result.configs.map((c: Record<string, any>) => [c.name, c]));
+    const expected: [string, string, number][] = [
+      ["compression.type", "producer", CONFIG_TYPE.STRING],
+      ["min.insync.replicas", "1", CONFIG_TYPE.INT],
+      ["unclean.leader.election.enable", "false", CONFIG_TYPE.BOOLEAN],
+      ["message.timestamp.type", "CreateTime", CONFIG_TYPE.STRING],
+      ["message.timestamp.difference.max.ms", "9223372036854775807", CONFIG_TYPE.LONG],
+      ["message.timestamp.before.max.ms", "9223372036854775807", CONFIG_TYPE.LONG],
+      ["message.timestamp.after.max.ms", "9223372036854775807", CONFIG_TYPE.LONG],
+      ["segment.index.bytes", "10485760", CONFIG_TYPE.INT],
+      ["max.message.bytes", "1048588", CONFIG_TYPE.INT],
+      ["min.cleanable.dirty.ratio", "0.5", CONFIG_TYPE.DOUBLE],
+      ["cleanup.policy", "delete", CONFIG_TYPE.LIST],
+      ["message.format.version", "3.0-IV1", CONFIG_TYPE.STRING],
+      ["preallocate", "false", CONFIG_TYPE.BOOLEAN],
+      ["segment.jitter.ms", "0", CONFIG_TYPE.LONG],
+      ["remote.storage.enable", "false", CONFIG_TYPE.BOOLEAN],
+    ];
+    for (const [name, value, type] of expected) {
+      expect(byName.get(name), name).toMatchObject({ value, configSource: 5, readOnly: false, isSensitive: false, configType: type });
+      expect(byName.get(name)!.documentation, name).toBeTruthy();
+    }
+    expect(byName.get("retention.ms")).toMatchObject({ value: "60000", configSource: 1 });
+    expect(byName.get("retention.ms")!.synonyms).toEqual([
+      { name: "retention.ms", value: "60000", source: 1 },
+      { name: "retention.ms", value: "604800000", source: 5 },
+    ]);
+  });
+
+  it("answers the configs asked for in the order asked, and v0 with isDefault", async () => {
+    const keys = ["unclean.leader.election.enable", "compression.type", "retention.ms", "no.such.config", "min.insync.replicas"];
+    const result = await describeTopic("cfg-all", keys);
+    expect(result.configs.map((c: { name: string }) => c.name)).toEqual(["unclean.leader.election.enable", "compression.type", "retention.ms", "min.insync.replicas"]);
+    const v0 = await describeTopic("cfg-all", ["retention.ms", "compression.type"], 0);
+    expect(v0.configs.map((c: { name: string; isDefault: boolean }) => [c.name, c.isDefault])).toEqual([["retention.ms", false], ["compression.type", true]]);
+  });
+
+  it("accepts the configs Kafka 3.x accepts, deprecated and replication-only ones included, and refuses bad values", async () => {
+    const accepted = {
+      "message.format.version": "2.8-IV1", "min.insync.replicas": "2", "unclean.leader.election.enable": "true",
+      "segment.index.bytes": "1048576", "preallocate": "true", "flush.messages": "9223372036854775807",
+      "leader.replication.throttled.replicas": "0:0,1:0", "message.downconversion.enable": "false",
+      "min.compaction.lag.ms": "1000", "max.compaction.lag.ms": "86400000", "file.delete.delay.ms": "1000",
+    };
+    await admin.createTopics({ topics: [{ topic: "cfg-accept", configEntries: Object.entries(accepted).map(([name, value]) => ({ name, value })) }] });
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: "cfg-accept", configNames: Object.keys(accepted) }], includeSynonyms: false });
+    expect(Object.fromEntries(described.resources[0]!.configEntries.map((c) => [c.configName, c.configValue]))).toEqual(accepted);
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: "cfg-accept", configEntries: [{ name: "message.format.version", value: "3.0" }] }] });
+    for (const [name, value] of [["min.insync.replicas", "0"], ["preallocate", "maybe"], ["message.format.version", "banana"], ["compression.type", "brotli"], ["segment.jitter.ms", "-1"]]) {
+      const refused = await raw.request(33, 1, { resources: [{ resourceType: 2, resourceName: "cfg-accept", configs: [{ name, value }] }], validateOnly: true });
+      expect(refused.responses[0].errorCode, `${name}=${value}`).toBe(E.INVALID_CONFIG);
+      expect(refused.responses[0].errorMessage).toContain(name);
+    }
+  });
+
+  it("compression.type recompresses every batch on write; producer keeps the producer's codec", async () => {
+    await admin.createTopics({ topics: [{ topic: "cfg-zstd", configEntries: [{ name: "compression.type", value: "zstd" }] }, { topic: "cfg-producer" }] });
+    const records = Array.from({ length: 20 }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`value ${i} `.repeat(20)), headers: [{ key: "h", value: Buffer.from("x") }] }));
+    for (const topic of ["cfg-zstd", "cfg-producer"]) {
+      const response = await raw.request(0, 9, produceBody(topic, await encodeRecordBatch(records, { compression: Compression.Gzip })));
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(0);
+    }
+    const [zstd] = await fetchBatches("cfg-zstd");
+    const [kept] = await fetchBatches("cfg-producer");
+    expect((await decodeRecordBatch(zstd!)).compression).toBe(Compression.Zstd);
+    expect((await decodeRecordBatch(kept!)).compression).toBe(Compression.Gzip);
+    for (const batch of [zstd!, kept!]) {
+      const decoded = await decodeRecordBatch(batch);
+      expect(decoded.records.map((r) => [r.key!.toString(), r.value!.toString(), r.headers[0]!.key])).toEqual(records.map((r) => [r.key.toString(), r.value.toString(), "h"]));
+    }
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: "cfg-zstd", configEntries: [{ name: "compression.type", value: "uncompressed" }] }] });
+    await raw.request(0, 9, produceBody("cfg-zstd", await encodeRecordBatch(records, { compression: Compression.Lz4 })));
+    const [, plain] = await fetchBatches("cfg-zstd");
+    expect((await decodeRecordBatch(plain!)).compression).toBe(Compression.None);
+  });
+
+  it("refuses records outside the timestamp window with INVALID_TIMESTAMP and writes none of the batch", async () => {
+    await admin.createTopics({ topics: [{ topic: "cfg-time", configEntries: [{ name: "message.timestamp.before.max.ms", value: "3600000" }, { name: "message.timestamp.after.max.ms", value: "60000" }] }] });
+    const now = Date.now();
+    const produce = async (timestamps: number[]) => {
+      const batch = await encodeRecordBatch(timestamps.map((timestamp) => ({ key: null, value: Buffer.from("v"), timestamp })));
+      return (await raw.request(0, 9, produceBody("cfg-time", batch))).responses[0].partitionResponses[0];
+    };
+    expect((await produce([now - 7_200_000, now])).errorCode).toBe(E.INVALID_TIMESTAMP);
+    expect((await produce([now, now + 600_000])).errorCode).toBe(E.INVALID_TIMESTAMP);
+    expect((await produce([now - 60_000, now + 30_000])).errorCode).toBe(0);
+    expect(await fetchBatches("cfg-time")).toHaveLength(1);
+    // The deprecated difference limit stands for both sides.
+    await admin.createTopics({ topics: [{ topic: "cfg-diff", configEntries: [{ name: "message.timestamp.difference.max.ms", value: "1000" }] }] });
+    const old = await raw.request(0, 9, produceBody("cfg-diff", await encodeRecordBatch([{ key: null, value: Buffer.from("v"), timestamp: now - 60_000 }])));
+    expect(old.responses[0].partitionResponses[0].errorCode).toBe(E.INVALID_TIMESTAMP);
+    // LogAppendTime topics stamp batches themselves: the window does not apply.
+    await admin.createTopics({ topics: [{ topic: "cfg-append", configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }, { name: "message.timestamp.difference.max.ms", value: "1000" }] }] });
+    const stamped = await raw.request(0, 9, produceBody("cfg-append", await encodeRecordBatch([{ key: null, value: Buffer.from("v"), timestamp: 5 }])));
+    expect(stamped.responses[0].partitionResponses[0].errorCode).toBe(0);
+    expect(Number(stamped.responses[0].partitionResponses[0].logAppendTimeMs)).toBeGreaterThan(now - 1);
+  });
+});
+
+describe("replica assignments on one node", () => {
+  it("CreateTopics and CreatePartitions accept assignments to this broker and refuse others with INVALID_REPLICA_ASSIGNMENT", async () => {
+    const node = (await admin.describeCluster()).brokers[0]!.nodeId;
+    await admin.createTopics({ topics: [{ topic: "assigned", replicaAssignment: [{ partition: 0, replicas: [node] }, { partition: 1, replicas: [node] }] }] });
+    expect((await admin.fetchTopicMetadata({ topics: ["assigned"] })).topics[0]!.partitions).toHaveLength(2);
+    const refused = await admin.createTopics({ topics: [{ topic: "assigned-bad", replicaAssignment: [{ partition: 0, replicas: [node + 7] }] }] }).catch((e) => e);
+    expect(refused.errors[0].type).toBe("INVALID_REPLICA_ASSIGNMENT");
+    const gap = await raw.request(19, 7, { topics: [{ name: "assigned-gap", numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 1, brokerIds: [node] }], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    expect(gap.topics[0].errorCode).toBe(E.INVALID_REPLICA_ASSIGNMENT);
+    const both = await raw.request(19, 7, { topics: [{ name: "assigned-both", numPartitions: 2, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [node] }], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    expect(both.topics[0].errorCode).toBe(E.INVALID_REQUEST);
+    await admin.createPartitions({ topicPartitions: [{ topic: "assigned", count: 3, assignments: [[node]] }] });
+    expect((await admin.fetchTopicMetadata({ topics: ["assigned"] })).topics[0]!.partitions).toHaveLength(3);
+    const badPartitions = await admin.createPartitions({ topicPartitions: [{ topic: "assigned", count: 4, assignments: [[node, node + 1]] }] }).catch((e) => e);
+    expect(badPartitions.name).toBe("KafkaJSProtocolError");
+    expect(badPartitions.type).toBe("INVALID_REPLICA_ASSIGNMENT");
+    expect(await admin.listTopics()).not.toContain("assigned-bad");
+  });
+
+  it("reassigns a partition to the replicas it has at once, and never lists one in progress", async () => {
+    const node = (await admin.describeCluster()).brokers[0]!.nodeId;
+    await admin.alterPartitionReassignments({ topics: [{ topic: "assigned", partitionAssignment: [{ partition: 0, replicas: [node] }] }] });
+    expect(await admin.listPartitionReassignments({})).toEqual({ topics: [] });
+    const response = await raw.request(45, 0, {
+      timeoutMs: 5000,
+      topics: [{ name: "assigned", partitions: [{ partitionIndex: 1, replicas: [node + 1] }, { partitionIndex: 2, replicas: null }, { partitionIndex: 9, replicas: [node] }] }],
+    });
+    expect(response.responses[0].partitions.map((p: { errorCode: number }) => p.errorCode)).toEqual([E.INVALID_REPLICA_ASSIGNMENT, E.NO_REASSIGNMENT_IN_PROGRESS, E.UNKNOWN_TOPIC_OR_PARTITION]);
+  });
+});
+
+describe("old API versions Kafka 3.9 still serves", () => {
+  it("ListOffsets v0 answers earliest and latest as a list of offsets", async () => {
+    await admin.createTopics({ topics: [{ topic: "old-versions" }] });
+    await raw.request(0, 9, produceBody("old-versions", await encodeRecordBatch([{ key: null, value: Buffer.from("a") }, { key: null, value: Buffer.from("b") }])));
+    const list = async (timestamp: bigint) => (await raw.request(2, 0, {
+      replicaId: -1, topics: [{ name: "old-versions", partitions: [{ partitionIndex: 0, timestamp, maxNumOffsets: 1 }] }],
+    })).topics[0].partitions[0];
+    expect(await list(-1n)).toMatchObject({ errorCode: 0, oldStyleOffsets: [2n] });
+    expect(await list(-2n)).toMatchObject({ errorCode: 0, oldStyleOffsets: [0n] });
+    const v9 = await raw.request(2, 9, { replicaId: -1, isolationLevel: 0, topics: [{ name: "old-versions", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -4n }, { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -5n }] }] });
+    expect(v9.topics[0].partitions.map((p: { offset: bigint }) => p.offset)).toEqual([0n, -1n]);
+  });
+
+  it("serves OffsetCommit v0-1, OffsetFetch v0, CreateTopics v0, DeleteTopics v0 and OffsetForLeaderEpoch v0", async () => {
+    for (const version of [0, 1]) {
+      const committed = await raw.request(8, version, { groupId: `old-${version}`, generationIdOrMemberEpoch: -1, memberId: "", topics: [{ name: "old-versions", partitions: [{ partitionIndex: 0, committedOffset: 1n, commitTimestamp: -1n, committedMetadata: "m" }] }] });
+      expect(committed.topics[0].partitions[0].errorCode).toBe(0);
+      const fetched = await raw.request(9, 0, { groupId: `old-${version}`, topics: [{ name: "old-versions", partitionIndexes: [0] }] });
+      expect(fetched.topics[0].partitions[0]).toMatchObject({ committedOffset: 1n, metadata: "m", errorCode: 0 });
+    }
+    const created = await raw.request(19, 0, { topics: [{ name: "old-created", numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000 });
+    expect(created.topics[0].errorCode).toBe(0);
+    const epoch = await raw.request(23, 0, { topics: [{ topic: "old-created", partitions: [{ partition: 1, leaderEpoch: 0 }] }] });
+    expect(epoch.topics[0].partitions[0]).toMatchObject({ errorCode: 0, endOffset: 0n });
+    const deleted = await raw.request(20, 0, { topicNames: ["old-created"], timeoutMs: 5000 });
+    expect(deleted.responses[0].errorCode).toBe(0);
+    expect(await admin.listTopics()).not.toContain("old-created");
+  });
+});
