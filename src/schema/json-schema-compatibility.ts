@@ -44,6 +44,32 @@ function typeOfValue(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * Whether no document is valid under both (proved from types, enums and
+ * consts only; false when it cannot tell).
+ */
+function disjoint(a: Record<string, unknown>, b: Schema): boolean {
+  if (b === false) return true;
+  if (b === true) return false;
+  const bt = types(b);
+  if (![...types(a)].some((t) => accepts(bt, t) || (t === "number" && bt.has("integer")))) return true;
+  const values = (s: Record<string, unknown>) => (Array.isArray(s.enum) ? s.enum : "const" in s ? [s.const] : undefined);
+  const av = values(a);
+  const bv = values(b);
+  if (av && bv) {
+    const set = new Set(bv.map((v) => JSON.stringify(v)));
+    return !av.some((v) => set.has(JSON.stringify(v)));
+  }
+  return false;
+}
+
+/** The schema of each leading position of an array, and of every position after them. */
+function arrayShape(s: Record<string, unknown>): { positions: Schema[]; rest: Schema } {
+  if (Array.isArray(s.prefixItems)) return { positions: s.prefixItems as Schema[], rest: (s.items ?? true) as Schema };
+  if (Array.isArray(s.items)) return { positions: s.items as Schema[], rest: (s.additionalItems ?? true) as Schema };
+  return { positions: [], rest: (s.items ?? true) as Schema };
+}
+
 function accepts(types: Set<string>, t: string): boolean {
   return types.has(t) || (t === "integer" && types.has("number"));
 }
@@ -57,6 +83,14 @@ function acceptsAnything(s: Schema): boolean {
   if (s === false) return false;
   const keys = Object.keys(s).filter((k) => !["$schema", "$id", "title", "description", "default", "examples", "$comment", "definitions", "$defs"].includes(k));
   return keys.length === 0;
+}
+
+interface SplitSchema {
+  base: Record<string, unknown>;
+  allOf?: Schema[];
+  allOfRaw?: Schema[];
+  branches?: Schema[];
+  branchesRaw?: Schema[];
 }
 
 /** The check took more steps than its budget allows: the schemas are too large or too recursive to compare. */
@@ -104,6 +138,80 @@ class Checker {
     this.problems.push({ path, rule, message: `${path}: ${message} (${rule})` });
   }
 
+  /** Whether `n` accepts everything `o` does, decided without recording problems. */
+  private fits(o: Schema, n: Schema, path: string, depth: number): boolean {
+    const probe = this.probe();
+    probe.check(o, n, path, depth + 1);
+    return probe.problems.length === 0;
+  }
+
+  private readonly splits = new Map<object, SplitSchema>();
+  private readonly texts = new WeakMap<object, string>();
+
+  private text(s: object): string {
+    let t = this.texts.get(s);
+    if (t === undefined) this.texts.set(s, (t = JSON.stringify(s)));
+    return t;
+  }
+
+  /**
+   * The same schema text on both sides: compatible whatever it means. A `$ref`
+   * inside points into its own root, so text with one counts only when the two
+   * roots are the same text too.
+   */
+  private same(o: Schema, n: Schema): boolean {
+    if (typeof o !== "object" || typeof n !== "object") return false;
+    const text = this.text(o);
+    if (text !== this.text(n)) return false;
+    return !text.includes('"$ref"') || (typeof this.oldRoot === "object" && typeof this.newRoot === "object" && this.text(this.oldRoot) === this.text(this.newRoot));
+  }
+
+  /**
+   * A schema with allOf, anyOf or oneOf taken apart: its own keywords (base)
+   * and, for allOf, base merged with each part; for anyOf/oneOf, base merged
+   * with each branch. Merging keeps every keyword of the part and the base's
+   * others, so a merged schema accepts at least what base ∩ part does: using it
+   * in place of the intersection errs only towards "incompatible". Memoised,
+   * so recursive schemas meet the same objects again and the visited pairs end
+   * the walk.
+   */
+  private split(s: Record<string, unknown>, root: Schema): SplitSchema {
+    let parts = this.splits.get(s);
+    if (parts) return parts;
+    const { allOf, anyOf, oneOf, ...base } = s;
+    const merge = (part: Schema): Schema => {
+      const r = resolve(part, root);
+      if (r === true) return base;
+      if (r === false) return false;
+      return { ...base, ...r };
+    };
+    parts = { base };
+    if (Array.isArray(allOf) && allOf.length > 0) {
+      parts.allOfRaw = allOf as Schema[];
+      parts.allOf = (allOf as Schema[]).map((part) => merge(part));
+      // Keep the other combinators with each merged part: only one is taken apart at a time.
+      if (anyOf !== undefined || oneOf !== undefined) parts.allOf = parts.allOf.map((m) => (typeof m === "object" ? { ...m, ...(anyOf ? { anyOf } : {}), ...(oneOf ? { oneOf } : {}) } : m));
+    } else {
+      const branches = Array.isArray(anyOf) ? anyOf : Array.isArray(oneOf) ? oneOf : undefined;
+      if (branches) {
+        parts.branchesRaw = branches as Schema[];
+        parts.branches = (branches as Schema[]).map((branch) => merge(branch));
+      }
+    }
+    this.splits.set(s, parts);
+    return parts;
+  }
+
+  /** new = base ∩ ¬X: old must share no document with X. */
+  private checkNot(o: Record<string, unknown>, n: Record<string, unknown>, path: string, depth: number): void {
+    const excluded = resolve(n.not as Schema, this.newRoot);
+    if (excluded === false) return;
+    if (disjoint(o, excluded)) return;
+    // old = base ∩ ¬Y with X ⊆ Y is disjoint from X.
+    if (o.not !== undefined && this.fits(n.not as Schema, o.not as Schema, `${path}/not`, depth)) return;
+    this.fail(`${path}/not`, "NOT_ADDED", "the new schema excludes documents the old one accepted");
+  }
+
   /** Records why `newSchema` may refuse a document `oldSchema` accepts. */
   check(oldSchema: Schema, newSchema: Schema, path: string, depth = 0): void {
     if (depth > 64) return;
@@ -111,26 +219,46 @@ class Checker {
     const o = resolve(oldSchema, this.oldRoot);
     const n = resolve(newSchema, this.newRoot);
     if (!this.firstVisit(o, n)) return;
-    if (o === false || acceptsAnything(n)) return;
+    if (o === false || acceptsAnything(n) || this.same(o, n)) return;
     if (n === false) return this.fail(path, "SCHEMA_REMOVED", "the new schema accepts nothing here");
     if (o === true) return this.fail(path, "SCHEMA_RESTRICTED", "the old schema accepted anything here; the new one does not");
     const ob = o as Record<string, unknown>;
     const nb = n as Record<string, unknown>;
-    for (const branchKey of ["anyOf", "oneOf"] as const) {
-      if (Array.isArray(nb[branchKey])) {
-        const branches = nb[branchKey] as Schema[];
-        const oldBranches = Array.isArray(ob[branchKey]) ? (ob[branchKey] as Schema[]) : [o];
-        for (const [i, ob2] of oldBranches.entries()) {
-          const fits = branches.some((b) => {
-            const probe = this.probe();
-            probe.check(ob2, b, path, depth + 1);
-            return probe.problems.length === 0;
-          });
-          if (!fits) this.fail(`${path}/${branchKey}/${i}`, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", `no ${branchKey} branch of the new schema accepts what this branch of the old one did`);
-        }
-        return;
-      }
+    const newParts = this.split(nb, this.newRoot);
+    if (newParts.allOf) {
+      // new = base ∩ A ∩ B ∩ …: old must fit each.
+      if (!acceptsAnything(newParts.base)) this.check(o, newParts.base, path, depth + 1);
+      newParts.allOfRaw!.forEach((part, i) => this.check(o, part, `${path}/allOf/${i}`, depth + 1));
+      return;
     }
+    const oldParts = this.split(ob, this.oldRoot);
+    if (oldParts.allOf) {
+      // old = base ∩ A ∩ B ∩ …: it is enough that one of base∩A, base∩B, … fits.
+      const fits = oldParts.allOf.some((narrowed) => this.fits(narrowed, n, path, depth));
+      if (!fits) this.check(oldParts.allOf[0]!, n, path, depth + 1);
+      return;
+    }
+    if (oldParts.branches) {
+      // old ⊆ base ∩ (A ∪ B ∪ …) (oneOf is no wider than anyOf): every branch must fit.
+      oldParts.branches.forEach((branch) => this.check(branch, n, path, depth + 1));
+      return;
+    }
+    if (newParts.branches) {
+      // new = base ∩ (A ∪ B ∪ …): old must fit the base and at least one branch;
+      // for oneOf, old must also share no document with the other branches.
+      if (!acceptsAnything(newParts.base)) this.check(o, newParts.base, path, depth + 1);
+      const key = Array.isArray(nb.anyOf) ? "anyOf" : "oneOf";
+      const branches = newParts.branchesRaw!;
+      const fitting = branches.findIndex((branch, i) => this.fits(o, branch, path, depth)
+        && (key === "anyOf" || branches.every((other, j) => j === i || disjoint(ob, resolve(other, this.newRoot)))));
+      if (fitting < 0) {
+        this.fail(`${path}/${key}`, "COMBINED_TYPE_SUBSCHEMAS_CHANGED", key === "anyOf"
+          ? "no anyOf branch of the new schema accepts what the old schema did"
+          : "no oneOf branch of the new schema accepts what the old schema did while the others provably refuse it");
+      }
+      return;
+    }
+    if (nb.not !== undefined) this.checkNot(ob, nb, path, depth);
     const ot = types(ob);
     const nt = types(nb);
     const lost = [...ot].filter((t) => !accepts(nt, t));
@@ -138,7 +266,7 @@ class Checker {
     this.checkEnum(ob, nb, path);
     this.checkLimits(ob, nb, path);
     if (accepts(ot, "object") && accepts(nt, "object")) this.checkObject(ob, nb, path, depth);
-    if (accepts(ot, "array") && accepts(nt, "array")) this.check(ob.items as Schema ?? true, nb.items as Schema ?? true, `${path}/items`, depth + 1);
+    if (accepts(ot, "array") && accepts(nt, "array")) this.checkArray(ob, nb, path, depth);
   }
 
   private checkEnum(o: Record<string, unknown>, n: Record<string, unknown>, path: string): void {
@@ -174,6 +302,21 @@ class Checker {
       if (n[key] !== undefined && !equal(o[key], n[key])) this.fail(path, `${key.toUpperCase()}_CHANGED`, `${key} ${JSON.stringify(n[key])} was ${JSON.stringify(o[key] ?? null)}`);
     }
     if (n.uniqueItems === true && o.uniqueItems !== true) this.fail(path, "UNIQUE_ITEMS_ADDED", "items must now be unique");
+  }
+
+  /**
+   * Arrays position by position: tuples (`prefixItems`, or `items` as an array
+   * with `additionalItems`) give each leading position its own schema, and the
+   * rest share one.
+   */
+  private checkArray(o: Record<string, unknown>, n: Record<string, unknown>, path: string, depth: number): void {
+    const oldShape = arrayShape(o);
+    const newShape = arrayShape(n);
+    const positions = Math.max(oldShape.positions.length, newShape.positions.length);
+    for (let i = 0; i < positions; i++) {
+      this.check(oldShape.positions[i] ?? oldShape.rest, newShape.positions[i] ?? newShape.rest, `${path}/items/${i}`, depth + 1);
+    }
+    this.check(oldShape.rest, newShape.rest, `${path}/items`, depth + 1);
   }
 
   private checkObject(o: Record<string, unknown>, n: Record<string, unknown>, path: string, depth: number): void {

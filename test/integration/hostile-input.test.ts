@@ -194,10 +194,15 @@ describe("hostile schemas", () => {
 
   it("a schema too large to compare within the step budget is refused with 422", async () => {
     // anyOf branches that each nest anyOf again: comparing them grows exponentially without a budget.
-    let schema: Record<string, unknown> = { type: "string" };
-    for (let i = 0; i < 6; i++) schema = { anyOf: [schema, { ...schema, title: `t${i}` }, { type: "object", properties: { [`p${i}`]: schema } }] };
+    // The new version differs at every leaf, so no branch is the same text as an old one.
+    const nest = (leaf: Record<string, unknown>) => {
+      let schema = leaf;
+      for (let i = 0; i < 6; i++) schema = { anyOf: [schema, { ...schema, title: `t${i}` }, { type: "object", properties: { [`p${i}`]: schema } }] };
+      return schema;
+    };
+    const schema = nest({ type: "string" });
     expect((await post("/subjects/budget-value/versions", schemaBody(schema), registry)).status).toBe(200);
-    const next = { ...schema, description: "changed" } as Record<string, unknown>;
+    const next = nest({ type: "string", minLength: 0 });
     (next.anyOf as unknown[]).push({ type: "number" });
     const answer = await post("/subjects/budget-value/versions", schemaBody(next), registry);
     expect(answer.status).toBe(422);

@@ -27,6 +27,15 @@ const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<s
       additionalProperties: fc.option(fc.oneof(fc.boolean(), leaf), { nil: undefined }),
     }, { requiredKeys: ["type", "properties"] }),
     fc.record({ type: fc.constant("array"), items: tie("node") }),
+    fc.record({
+      type: fc.constant("array"),
+      items: fc.array(leaf, { minLength: 1, maxLength: 3 }),
+      additionalItems: fc.option(fc.oneof(fc.boolean(), leaf), { nil: undefined }),
+    }, { requiredKeys: ["type", "items"] }),
+    fc.record({ anyOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
+    fc.record({ oneOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
+    fc.record({ allOf: fc.array(tie("node"), { minLength: 1, maxLength: 2 }) }),
+    fc.record({ not: leaf }),
   ),
 })).node;
 
@@ -40,7 +49,27 @@ const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   ),
 })).v;
 
+// Reader (new) against writer (old) under BACKWARD, decided by hand.
+const FIXED: [string, Record<string, unknown>, Record<string, unknown>, boolean][] = [
+  ["a reader that accepts nothing", { type: "object" }, { not: {} }, false],
+  ["a reader that excludes another type", { type: "integer" }, { not: { type: "string" } }, true],
+  ["a reader that excludes what the writer allowed", { type: "string" }, { not: { type: "string", maxLength: 2 } }, false],
+  ["a longer tuple reader", { type: "array", items: [{ type: "integer" }] }, { type: "array", items: [{ type: "integer" }, { type: "integer" }] }, false],
+  ["the same tuple with a closed rest", { type: "array", items: [{ type: "integer" }], additionalItems: false }, { type: "array", items: [{ type: "integer" }, { type: "integer" }] }, true],
+  ["a 2020-12 tuple reader that narrows a position", { $schema: "https://json-schema.org/draft/2020-12/schema", type: "array", prefixItems: [{ type: "number" }] }, { $schema: "https://json-schema.org/draft/2020-12/schema", type: "array", prefixItems: [{ type: "integer" }] }, false],
+  ["a writer oneOf with one branch the reader takes", { oneOf: [{ type: "string" }] }, { type: "string" }, true],
+  ["a writer anyOf without a type", { anyOf: [{ type: "string" }, { type: "integer" }] }, { type: "string" }, false],
+  ["a writer anyOf the reader covers", { anyOf: [{ type: "string" }, { type: "integer" }] }, { type: ["string", "number"] }, true],
+  ["a reader allOf that adds a requirement", { type: "object" }, { allOf: [{ type: "object" }, { required: ["a"] }] }, false],
+  ["a writer allOf whose part fits the reader", { allOf: [{ type: "string" }, { maxLength: 3 }] }, { type: "string" }, true],
+  ["a writer allOf no part of which fits", { allOf: [{ type: "string" }, { maxLength: 3 }] }, { type: "string", maxLength: 2 }, false],
+];
+
 describe("JSON Schema compatibility checker", () => {
+  it.each(FIXED)("decides %s", (_, writer, reader, compatible) => {
+    expect(backwardIncompatibilities(writer, reader).length === 0).toBe(compatible);
+  });
+
   it("never calls a change BACKWARD-compatible when a document valid under the old schema fails the new one", () => {
     let compatiblePairs = 0;
     let differingPairs = 0;
