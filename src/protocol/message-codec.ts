@@ -302,9 +302,13 @@ function writeValue(w: Writer, field: FieldSchema, type: string, version: number
   }
 }
 
+/** Whether a tagged field holds its default (then it is left out, as Kafka does); a struct is default when all its fields are. */
 function isDefault(field: FieldSchema, value: unknown): boolean {
   if (value === undefined || value === null) return true;
   if (Array.isArray(value)) return value.length === 0;
+  if (field.fields && !elementType(field.type) && typeof value === "object" && !Buffer.isBuffer(value)) {
+    return field.fields.every((f) => isDefault(f, (value as Message)[f.name]));
+  }
   const d = defaultValue(field);
   return typeof value !== "object" && value === d;
 }
