@@ -29,7 +29,8 @@ export class RecordValidation {
 
   /**
    * Checks one value. Framed values are checked against the schema their id
-   * names (which must be registered); plain ones against the subject's latest.
+   * names (which must be a version of the topic's subject); plain ones against
+   * the subject's latest.
    */
   validate(topic: string, value: Buffer | null): ValidationFailure[] {
     const latest = this.registry.latest(valueSubject(topic));
@@ -40,11 +41,11 @@ export class RecordValidation {
     let payload = value;
     if (value.length >= 5 && value[0] === 0) {
       schemaId = value.readInt32BE(1);
-      try {
-        schemaText = this.registry.getSchema(schemaId).schema;
-      } catch {
-        return [{ instancePath: "/", message: `value is framed with schema id ${schemaId}, which is not registered` }];
+      // The id must name a version of this topic's own subject, not any registered schema.
+      if (!this.registry.subjectHasSchema(valueSubject(topic), schemaId)) {
+        return [{ instancePath: "/", message: `value is framed with schema id ${schemaId}, which is not a version of subject '${valueSubject(topic)}'` }];
       }
+      schemaText = this.registry.getSchema(schemaId).schema;
       payload = value.subarray(5);
     }
     let parsed: unknown;

@@ -1,7 +1,8 @@
 // A Confluent-compatible schema registry for JSON Schema: global ids, subjects
-// with versions, soft and hard deletes, compatibility levels (global and per
-// subject). State lives in the compacted `_schemas` topic: every change is one
-// durable batch, and the registry is rebuilt from it at start.
+// with versions, soft and hard deletes, compatibility levels and modes (global
+// and per subject). State lives in the compacted `_schemas` topic: every change
+// is one durable batch, and the registry is rebuilt from it at start. Changes
+// run one at a time, so concurrent registrations each get their own id.
 
 import type { CompactedStore } from "../log/compacted-store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
@@ -20,7 +21,12 @@ export const SCHEMA_NOT_FOUND = 40403;
 export const INVALID_SCHEMA = 42201;
 export const INVALID_VERSION = 42202;
 export const INVALID_COMPATIBILITY_LEVEL = 42203;
+export const OPERATION_NOT_PERMITTED = 42205;
+export const INVALID_MODE = 42204;
 export const INCOMPATIBLE_SCHEMA = 409;
+
+export const MODES = ["READWRITE", "READONLY", "IMPORT"] as const;
+export type Mode = (typeof MODES)[number];
 
 interface SchemaRecord {
   kind: "schema";
@@ -42,7 +48,14 @@ interface ConfigRecord {
   compatibility: CompatibilityLevel;
 }
 
-type RegistryRecord = SchemaRecord | VersionRecord | ConfigRecord;
+interface ModeRecord {
+  kind: "mode";
+  mode: Mode;
+}
+
+type RegistryRecord = SchemaRecord | VersionRecord | ConfigRecord | ModeRecord;
+
+const subjectNotFound = (subject: string) => new RegistryError(404, SUBJECT_NOT_FOUND, `Subject '${subject}' not found.`);
 
 export interface SubjectVersion {
   subject: string;
@@ -85,7 +98,19 @@ export class SchemaRegistry {
   /** Latest live version per subject, cached between writes (validation asks on every record). */
   private latestCache = new Map<string, SubjectVersion | undefined>();
 
+  /** The tail of the queue of changes: each runs after the one before it has been written. */
+  private changes: Promise<unknown> = Promise.resolve();
+  /** Subjects whose schema comes from a file (schemas as code): read-only over the API. */
+  private readonly pinned = new Map<string, string>();
+
   constructor(private readonly store: CompactedStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {}
+
+  /** Runs a change after every earlier one: decisions are made on the state the change will be written over. */
+  private exclusive<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.changes.then(change, change);
+    this.changes = result.catch(() => undefined);
+    return result;
+  }
 
   /** Every write goes through here, so the cache never serves a stale answer. */
   private async put(changes: [string, RegistryRecord | null][]): Promise<void> {
@@ -119,7 +144,7 @@ export class SchemaRegistry {
 
   getSchema(id: number): SchemaRecord {
     const schema = this.schemaById(id);
-    if (!schema) throw new RegistryError(404, SCHEMA_NOT_FOUND, `schema ${id} not found`);
+    if (!schema) throw new RegistryError(404, SCHEMA_NOT_FOUND, `Schema ${id} not found`);
     return schema;
   }
 
@@ -132,13 +157,13 @@ export class SchemaRegistry {
 
   listVersions(subject: string, includeDeleted = false): number[] {
     const versions = this.versions(subject, includeDeleted);
-    if (versions.length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
+    if (versions.length === 0) throw subjectNotFound(subject);
     return versions.map((v) => v.version);
   }
 
   getVersion(subject: string, version: string | number, includeDeleted = false): SubjectVersion {
     const versions = this.versions(subject, includeDeleted);
-    if (versions.length === 0 && this.versions(subject, true).length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
+    if (versions.length === 0 && this.versions(subject, true).length === 0) throw subjectNotFound(subject);
     let found: VersionRecord | undefined;
     if (version === "latest" || version === -1 || version === "-1") found = versions[versions.length - 1];
     else {
@@ -146,7 +171,7 @@ export class SchemaRegistry {
       if (!Number.isInteger(n) || n < 1) throw new RegistryError(422, INVALID_VERSION, `version '${version}' must be a positive integer or 'latest'`);
       found = versions.find((v) => v.version === n);
     }
-    if (!found) throw new RegistryError(404, VERSION_NOT_FOUND, `version ${version} of subject '${subject}' not found`);
+    if (!found) throw new RegistryError(404, VERSION_NOT_FOUND, `Version ${version} not found.`);
     return { subject, version: found.version, id: found.id, schema: this.getSchema(found.id).schema, schemaType: "JSON" };
   }
 
@@ -172,13 +197,13 @@ export class SchemaRegistry {
     if (!COMPATIBILITY_LEVELS.includes(level as CompatibilityLevel)) {
       throw new RegistryError(422, INVALID_COMPATIBILITY_LEVEL, `invalid compatibility level '${level}' (one of ${COMPATIBILITY_LEVELS.join(", ")})`);
     }
-    await this.put([[JSON.stringify(["config", subject ?? null]), { kind: "config", compatibility: level as CompatibilityLevel }]]);
+    await this.exclusive(() => this.put([[JSON.stringify(["config", subject ?? null]), { kind: "config", compatibility: level as CompatibilityLevel }]]));
     return level as CompatibilityLevel;
   }
 
   async deleteCompatibilityLevel(subject?: string): Promise<CompatibilityLevel> {
     const previous = this.compatibilityLevel(subject);
-    await this.put([[JSON.stringify(["config", subject ?? null]), null]]);
+    await this.exclusive(() => this.put([[JSON.stringify(["config", subject ?? null]), null]]));
     return previous!;
   }
 
@@ -199,49 +224,155 @@ export class SchemaRegistry {
 
   lookup(subject: string, schema: string): SubjectVersion {
     const text = canonical(schema, this.limits);
-    if (this.versions(subject, true).length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
+    if (this.versions(subject, true).length === 0) throw subjectNotFound(subject);
     const match = this.versions(subject).find((v) => this.getSchema(v.id).schema === text);
-    if (!match) throw new RegistryError(404, SCHEMA_NOT_FOUND, `schema not found under subject '${subject}'`);
+    if (!match) throw new RegistryError(404, SCHEMA_NOT_FOUND, "Schema not found");
     return this.getVersion(subject, match.version);
   }
 
-  /** Registers a schema under a subject; an identical schema returns its existing id. */
-  async register(subject: string, schema: string, schemaType = "JSON"): Promise<{ id: number; version: number }> {
+  /** Whether `id` is the schema of a live version of `subject` (a record must name a schema of its own subject). */
+  subjectHasSchema(subject: string, id: number): boolean {
+    return this.versions(subject).some((v) => v.id === id);
+  }
+
+  /**
+   * Registers a schema under a subject; an identical schema returns its
+   * existing id. In IMPORT mode the caller gives the id (and may give the
+   * version), and compatibility is not checked, as in Confluent's registry.
+   */
+  register(subject: string, schema: string, schemaType = "JSON", imported: { id?: number; version?: number } = {}): Promise<{ id: number; version: number }> {
+    return this.exclusive(() => this.registerNow(subject, schema, schemaType, imported, false));
+  }
+
+  /**
+   * Makes `schema` the latest version of `subject` (schemas as code): no-op
+   * when it already is; a new version otherwise, if compatible, even when an
+   * older version had the same text. Ignores the subject's read-only mode.
+   */
+  registerLatest(subject: string, schema: string): Promise<{ id: number; version: number }> {
+    return this.exclusive(() => this.registerNow(subject, schema, "JSON", {}, true));
+  }
+
+  private async registerNow(subject: string, schema: string, schemaType: string, imported: { id?: number; version?: number }, asLatest: boolean): Promise<{ id: number; version: number }> {
     if (!subject) throw new RegistryError(422, INVALID_SCHEMA, "subject name is empty");
     if (schemaType !== "JSON") throw new RegistryError(422, INVALID_SCHEMA, `schema type ${schemaType} is not supported (JSON only)`);
+    const mode = this.mode(subject);
+    if (!asLatest) this.checkWritable(subject, mode);
+    const importing = imported.id !== undefined || imported.version !== undefined;
+    if (importing && mode !== "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is not in import mode: an id or version can only be given in IMPORT mode`);
+    if (!importing && mode === "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in import mode: registrations must give the schema's id`);
     const text = canonical(schema, this.limits);
     const live = this.versions(subject);
-    const same = live.find((v) => this.getSchema(v.id).schema === text);
-    if (same) return { id: same.id, version: same.version };
-    const problems = this.checkCompatibility(subject, text);
-    if (problems.length) {
-      throw new RegistryError(409, INCOMPATIBLE_SCHEMA, `schema being registered is incompatible with an earlier schema for subject '${subject}'`, problems);
+    if (asLatest) {
+      const latest = live[live.length - 1];
+      if (latest && this.getSchema(latest.id).schema === text) return { id: latest.id, version: latest.version };
+    } else if (!importing) {
+      const same = live.find((v) => this.getSchema(v.id).schema === text);
+      if (same) return { id: same.id, version: same.version };
     }
-    let id = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text)?.id;
+    if (!importing) {
+      const problems = this.checkCompatibility(subject, text);
+      if (problems.length) {
+        throw new RegistryError(409, INCOMPATIBLE_SCHEMA, `Schema being registered is incompatible with an earlier schema for subject "${subject}"`, problems);
+      }
+    }
+    const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text)?.id;
+    let id = existing;
+    if (imported.id !== undefined) {
+      if (!Number.isInteger(imported.id) || imported.id < 1) throw new RegistryError(422, INVALID_SCHEMA, `schema id ${imported.id} must be a positive integer`);
+      const taken = this.schemaById(imported.id);
+      if (taken && taken.schema !== text) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
+      id = imported.id;
+    }
     const changes: [string, RegistryRecord][] = [];
-    if (id === undefined) {
-      id = 1 + Math.max(0, ...this.records().map(([, r]) => (r.kind === "schema" ? r.id : 0)));
+    if (id === undefined || !this.schemaById(id)) {
+      id ??= 1 + Math.max(0, ...this.records().map(([, r]) => (r.kind === "schema" ? r.id : 0)));
       changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType: "JSON" }]);
     }
-    const version = 1 + Math.max(0, ...this.versions(subject, true).map((v) => v.version));
+    const all = this.versions(subject, true);
+    let version = 1 + Math.max(0, ...all.map((v) => v.version));
+    if (imported.version !== undefined) {
+      if (!Number.isInteger(imported.version) || imported.version < 1) throw new RegistryError(422, INVALID_VERSION, `version ${imported.version} must be a positive integer`);
+      const at = all.find((v) => v.version === imported.version);
+      if (at && at.id !== id) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Version ${imported.version} of subject '${subject}' already holds schema ${at.id}.`);
+      if (at) return { id: at.id, version: at.version };
+      version = imported.version;
+    }
     changes.push([JSON.stringify(["version", subject, version]), { kind: "version", subject, version, id, deleted: false }]);
     await this.put(changes);
     return { id, version };
   }
 
-  async deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
-    const all = this.versions(subject, true);
-    if (all.length === 0) throw new RegistryError(404, SUBJECT_NOT_FOUND, `subject '${subject}' not found`);
-    if (permanent && all.some((v) => !v.deleted)) throw new RegistryError(404, 40405, `subject '${subject}' must be soft-deleted before it is deleted permanently`);
-    await this.put(all.map((v) => [JSON.stringify(["version", subject, v.version]), permanent ? null : { ...v, deleted: true }]));
-    return all.map((v) => v.version);
+  /** The mode in force for a subject: its own, else the global one (READWRITE by default); file subjects are READONLY. */
+  mode(subject?: string, defaultToGlobal = true): Mode | undefined {
+    if (subject !== undefined) {
+      if (this.pinned.has(subject)) return "READONLY";
+      const own = (this.store.get(JSON.stringify(["mode", subject])) as ModeRecord | undefined)?.mode;
+      if (own || !defaultToGlobal) return own;
+    }
+    return (this.store.get(JSON.stringify(["mode", null])) as ModeRecord | undefined)?.mode ?? "READWRITE";
   }
 
-  async deleteVersion(subject: string, version: string, permanent: boolean): Promise<number> {
-    const found = this.getVersion(subject, version, permanent);
-    const record = this.store.get(JSON.stringify(["version", subject, found.version])) as VersionRecord;
-    if (permanent && !record.deleted) throw new RegistryError(404, 40407, `version ${found.version} of '${subject}' must be soft-deleted first`);
-    await this.put([[JSON.stringify(["version", subject, found.version]), permanent ? null : { ...record, deleted: true }]]);
-    return found.version;
+  /** Sets the global mode or a subject's; IMPORT needs an empty registry (or subject) unless forced, as in Confluent. */
+  setMode(mode: string, subject?: string, force = false): Promise<Mode> {
+    return this.exclusive(async () => {
+      if (!MODES.includes(mode as Mode)) throw new RegistryError(422, INVALID_MODE, `Invalid mode '${mode}' (one of ${MODES.join(", ")})`);
+      if (subject !== undefined && this.pinned.has(subject)) throw this.pinnedError(subject);
+      if (mode === "IMPORT" && !force) {
+        const holding = subject === undefined ? this.subjects() : this.versions(subject).length ? [subject] : [];
+        if (holding.length) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Cannot import since found existing subjects (${holding.slice(0, 5).join(", ")}); use force=true to import anyway`);
+      }
+      await this.put([[JSON.stringify(["mode", subject ?? null]), { kind: "mode", mode: mode as Mode }]]);
+      return mode as Mode;
+    });
+  }
+
+  deleteMode(subject: string): Promise<Mode> {
+    return this.exclusive(async () => {
+      if (this.pinned.has(subject)) throw this.pinnedError(subject);
+      const previous = this.mode(subject);
+      await this.put([[JSON.stringify(["mode", subject]), null]]);
+      return previous!;
+    });
+  }
+
+  /** Marks subjects whose schema comes from a file: read-only over the API while the broker runs. */
+  pin(subject: string, file: string): void {
+    this.pinned.set(subject, file);
+  }
+
+  private pinnedError(subject: string): RegistryError {
+    return new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in read-only mode: its schema comes from ${this.pinned.get(subject)}; change the file and restart`);
+  }
+
+  private checkWritable(subject: string, mode = this.mode(subject)): void {
+    if (this.pinned.has(subject)) throw this.pinnedError(subject);
+    if (mode === "READONLY") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in read-only mode`);
+  }
+
+  /** Soft delete answers the versions it deleted (those still live); permanent delete every version. */
+  deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
+    return this.exclusive(async () => {
+      this.checkWritable(subject);
+      const all = this.versions(subject, true);
+      if (all.length === 0) throw subjectNotFound(subject);
+      const live = all.filter((v) => !v.deleted);
+      if (permanent && live.length > 0) throw new RegistryError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
+      if (!permanent && live.length === 0) throw new RegistryError(404, 40404, `Subject '${subject}' was soft deleted.Set permanent=true to delete permanently`);
+      const targets = permanent ? all : live;
+      await this.put(targets.map((v) => [JSON.stringify(["version", subject, v.version]), permanent ? null : { ...v, deleted: true }]));
+      return targets.map((v) => v.version);
+    });
+  }
+
+  deleteVersion(subject: string, version: string, permanent: boolean): Promise<number> {
+    return this.exclusive(async () => {
+      this.checkWritable(subject);
+      const found = this.getVersion(subject, version, permanent);
+      const record = this.store.get(JSON.stringify(["version", subject, found.version])) as VersionRecord;
+      if (permanent && !record.deleted) throw new RegistryError(404, 40407, `Subject '${subject}' Version ${found.version} was not deleted first before being permanently deleted`);
+      await this.put([[JSON.stringify(["version", subject, found.version]), permanent ? null : { ...record, deleted: true }]]);
+      return found.version;
+    });
   }
 }

@@ -1,7 +1,9 @@
 // Schemas as code: `schemas/<topic>.json` (value) and `schemas/<topic>.key.json`
-// (key) are registered at start-up under `<topic>-value` / `<topic>-key`. An
-// unchanged file is a no-op; a changed one becomes a new version if it is
-// compatible, and otherwise start-up fails, naming the file and the rule broken.
+// (key) are registered at start-up under `<topic>-value` / `<topic>-key`. The
+// file is the subject's latest version: an unchanged file is a no-op; a changed
+// one (even back to an older version's text) becomes a new version if it is
+// compatible, and otherwise start-up fails, naming the file and the rule
+// broken. While the broker runs, such subjects are read-only over the API.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -28,7 +30,8 @@ export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry,
     try {
       LogManager.validateTopicName(topic);
       if (!logs.hasTopic(topic)) await logs.createTopic(topic);
-      const { id, version } = await registry.register(subject, fs.readFileSync(file, "utf8"));
+      const { id, version } = await registry.registerLatest(subject, fs.readFileSync(file, "utf8"));
+      registry.pin(subject, file);
       loaded.push({ file, subject, id, version });
     } catch (err) {
       if (err instanceof RegistryError) {

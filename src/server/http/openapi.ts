@@ -42,7 +42,7 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["get", "/schemas/ids/{id}/versions", "schema registry", "subjects and versions using a schema"],
   ["get", "/subjects", "schema registry", "subjects (?deleted=true)"],
   ["get", "/subjects/{subject}/versions", "schema registry", "versions of a subject"],
-  ["post", "/subjects/{subject}/versions", "schema registry", "register a schema"],
+  ["post", "/subjects/{subject}/versions", "schema registry", "register a schema (in IMPORT mode with its id and version)"],
   ["post", "/subjects/{subject}", "schema registry", "is this schema registered under the subject?"],
   ["get", "/subjects/{subject}/versions/{version}", "schema registry", "a version (or latest)"],
   ["get", "/subjects/{subject}/versions/{version}/schema", "schema registry", "a version's raw schema"],
@@ -56,7 +56,11 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["get", "/config/{subject}", "schema registry", "a subject's level (?defaultToGlobal=true)"],
   ["put", "/config/{subject}", "schema registry", "set a subject's level"],
   ["delete", "/config/{subject}", "schema registry", "remove a subject's level"],
-  ["get", "/mode", "schema registry", "registry mode (READWRITE)"],
+  ["get", "/mode", "schema registry", "global mode (READWRITE, READONLY, IMPORT)"],
+  ["put", "/mode", "schema registry", "set the global mode (?force=true to import into a non-empty registry)"],
+  ["get", "/mode/{subject}", "schema registry", "a subject's mode (?defaultToGlobal=true); subjects from --schemas files are READONLY"],
+  ["put", "/mode/{subject}", "schema registry", "set a subject's mode"],
+  ["delete", "/mode/{subject}", "schema registry", "remove a subject's mode"],
 ];
 
 export function openApiDocument(version: string): Record<string, unknown> {

@@ -11,11 +11,19 @@ function reply(c: Context, body: unknown, status = 200) {
   return c.json(body, status as 200, { "content-type": REGISTRY_JSON });
 }
 
-async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: string }> {
-  const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown };
+async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: string; id?: number; version?: number }> {
+  const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown; id?: unknown; version?: unknown };
   if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<JSON Schema as a string>\", \"schemaType\": \"JSON\" }");
   if (Array.isArray(body.references) && body.references.length > 0) throw new HttpError(422, 42201, "schema references are not supported; use local $refs");
-  return { schema: body.schema, schemaType: typeof body.schemaType === "string" ? body.schemaType : "JSON" };
+  const optionalInteger = (value: unknown, name: string) => {
+    if (value === undefined || value === null || value === -1 || value === 0) return undefined;
+    if (typeof value !== "number" || !Number.isInteger(value)) throw new HttpError(422, 42201, `${name} must be an integer`);
+    return value;
+  };
+  return {
+    schema: body.schema, schemaType: typeof body.schemaType === "string" ? body.schemaType : "JSON",
+    id: optionalInteger(body.id, "id"), version: optionalInteger(body.version, "version"),
+  };
 }
 
 export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
@@ -30,8 +38,8 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/subjects", (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
   app.get("/subjects/:subject/versions", (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
   app.post("/subjects/:subject/versions", async (c) => {
-    const { schema, schemaType } = await schemaBody(c, deps);
-    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType)).id });
+    const { schema, schemaType, id, version } = await schemaBody(c, deps);
+    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType, { id, version })).id });
   });
   app.post("/subjects/:subject", async (c) => {
     const { schema } = await schemaBody(c, deps);
@@ -63,5 +71,18 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   });
   app.put("/config/:subject", level);
   app.delete("/config/:subject", async (c) => reply(c, { compatibilityLevel: await r.deleteCompatibilityLevel(c.req.param("subject")) }));
-  app.get("/mode", (c) => reply(c, { mode: "READWRITE" }));
+  const mode = async (c: Context) => {
+    const body = await bodyJson(c, deps) as { mode?: unknown };
+    if (typeof body?.mode !== "string") throw new HttpError(422, 42204, "body must be { \"mode\": \"READWRITE\" | \"READONLY\" | \"IMPORT\" }");
+    return reply(c, { mode: await r.setMode(body.mode, c.req.param("subject"), c.req.query("force") === "true") });
+  };
+  app.get("/mode", (c) => reply(c, { mode: r.mode() }));
+  app.put("/mode", mode);
+  app.get("/mode/:subject", (c) => {
+    const found = r.mode(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
+    if (!found) throw new HttpError(404, 40409, `Subject '${c.req.param("subject")}' does not have subject-level mode configured`);
+    return reply(c, { mode: found });
+  });
+  app.put("/mode/:subject", mode);
+  app.delete("/mode/:subject", async (c) => reply(c, { mode: await r.deleteMode(c.req.param("subject")) }));
 }

@@ -42,7 +42,12 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   let valueSchemaId: number | null = null;
   if (/jsonschema/.test(contentType)) {
     if (typeof body.value_schema === "string") valueSchemaId = (await deps.registry.register(valueSubject(topic), body.value_schema)).id;
-    else if (typeof body.value_schema_id === "number") valueSchemaId = deps.registry.getSchema(body.value_schema_id).id;
+    else if (typeof body.value_schema_id === "number") {
+      valueSchemaId = deps.registry.getSchema(body.value_schema_id).id;
+      if (!deps.registry.subjectHasSchema(valueSubject(topic), valueSchemaId)) {
+        throw new HttpError(422, 42202, `value_schema_id ${valueSchemaId} is not a version of subject '${valueSubject(topic)}'`);
+      }
+    }
     else throw new HttpError(422, 42202, "jsonschema records need value_schema or value_schema_id");
   }
   const records = (body.records as unknown[]).map((raw, i) => {
