@@ -172,7 +172,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   }).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
   started.push(() => listener.close());
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
-  const consumers = new HttpConsumers(logs, groups);
+  const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
+  const consumers = new HttpConsumers(logs, groups, undefined, autoCreate);
   started.push(() => consumers.close());
   const accumulator = new RecordAccumulator(logs, metrics);
   const app = buildHttpApp({
@@ -181,6 +182,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     jsonDepthMax: config.jsonDepthMax,
     requestTimeoutMs: config.httpRequestTimeoutMs,
     corsOrigins: config.httpCorsOrigins,
+    autoCreate,
     writesRefused: () => logs.partitionsRefusingWrites(),
   });
   const http = await listenHttp(app, config.host, config.httpPort, {

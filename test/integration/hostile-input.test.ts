@@ -135,6 +135,27 @@ describe("compression bombs", () => {
   });
 });
 
+describe("oversized bodies", () => {
+  it("the binary answers a body past the limit with a JSON 413, declared or chunked, and memory stays put", async () => {
+    const baseline = rssBytes(server.process.pid!);
+    const declared = await post("/topics/target/records", Buffer.alloc(64 * MiB, 0x20), { "content-type": "application/json" });
+    expect(declared.status).toBe(413);
+    expect(declared.json).toMatchObject({ error_code: 41300, message: expect.stringMatching(/exceeds the limit/) });
+    // No content-length: a stream of unknown length.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 64; i++) controller.enqueue(new Uint8Array(MiB).fill(0x20));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${http}/topics/target/records`, { method: "POST", body: chunks, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ error_code: 41300 });
+    expect(await memorySettles(baseline, 64 * MiB)).toBeLessThan(baseline + 64 * MiB);
+    await stillServes();
+  });
+});
+
 describe("hostile JSON", () => {
   it("refuses a body nested millions of levels deep at once with 400", async () => {
     const depth = 4 * MiB;

@@ -18,6 +18,7 @@ const VERSION = "0.1.0";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
+import type { AutoCreate } from "./auto-create.js";
 import { registerStreamRoutes } from "./stream-routes.js";
 import { registerGroupRoutes } from "./group-routes.js";
 
@@ -34,6 +35,8 @@ export interface HttpDeps {
   requestTimeoutMs: number;
   /** Origins browsers may call the API from; empty: no CORS headers at all. */
   corsOrigins: string[];
+  /** Create unknown topics on first produce or subscribe (auto.create.topics.enable). */
+  autoCreate?: AutoCreate;
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }

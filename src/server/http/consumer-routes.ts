@@ -60,7 +60,8 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
       }
       topics = deps.logs.listTopics().map((t) => t.name).filter((t) => pattern.test(t));
     } else throw new HttpError(422, 42204, "body must be { \"topics\": [...] } or { \"topic_pattern\": \"...\" }");
-    for (const t of topics) if (!deps.logs.hasTopic(t)) throw new HttpError(404, 40401, `topic '${t}' not found`);
+    // Unknown topics are created by the subscription when auto-creation is on, as for a Kafka consumer.
+    if (!deps.autoCreate) for (const t of topics) if (!deps.logs.hasTopic(t)) throw new HttpError(404, 40401, `topic '${t}' not found`);
     await instance(c).subscribe(topics);
     return c.body(null, 204);
   });
@@ -112,6 +113,13 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     const timeout = Math.min(Number(c.req.query("timeout") ?? 1000), 60_000);
     const maxBytes = Number(c.req.query("max_bytes") ?? 1024 * 1024);
     if (!Number.isFinite(timeout) || timeout < 0 || !Number.isFinite(maxBytes) || maxBytes < 1) throw new HttpError(400, 40003, "timeout and max_bytes must be non-negative numbers");
+    const format = instance(c).settings.format;
+    const accept = c.req.header("accept");
+    // Confluent answers 406 when the Accept names another embedded format than the consumer's.
+    const named = [...(accept ?? "").matchAll(/application\/vnd\.kafka\.(\w+)\.v2\+json/g)].map((m) => m[1]);
+    if (named.length > 0 && !named.includes(format)) {
+      throw new HttpError(406, 40601, `consumer format ${format} does not match the requested ${named.join(", ")} (Accept: ${accept})`);
+    }
     if (timeout > 0) keepOpen(c.env, c.req.raw);
     const records = await instance(c).poll(timeout, maxBytes);
     deps.metrics.served(records[0]?.topic ?? "", "http", 0, records.length);

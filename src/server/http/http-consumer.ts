@@ -4,6 +4,7 @@
 // commits to the same offsets store, heartbeats in the background and expires
 // after a quiet spell.
 
+import { ensureTopics, type AutoCreate } from "./auto-create.js";
 import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
 import type { LogManager } from "../../log/log-manager.js";
@@ -36,10 +37,11 @@ export class HttpConsumer {
   private closed = false;
 
   constructor(readonly group: string, readonly name: string, readonly settings: ConsumerSettings,
-    private readonly logs: LogManager, private readonly groups: GroupCoordinator) {}
+    private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined) {}
 
   async subscribe(topics: string[]): Promise<void> {
     this.refuseInternal(topics);
+    await ensureTopics(this.logs, this.autoCreate, topics);
     this.topics = topics;
     this.manual = false;
     await this.rejoin();
@@ -201,7 +203,8 @@ export class HttpConsumers {
   private readonly instances = new Map<string, HttpConsumer>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000) {
+  constructor(private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000,
+    private readonly autoCreate: AutoCreate = undefined) {
     this.sweeper = setInterval(() => this.expire(), Math.min(10_000, idleTimeoutMs));
     this.sweeper.unref?.();
   }
@@ -210,7 +213,7 @@ export class HttpConsumers {
     const instance = name ?? `rest-consumer-${randomUUID()}`;
     const k = `${group}\u0000${instance}`;
     if (this.instances.has(k)) throw new HttpError(409, 40902, `consumer instance '${instance}' already exists in group '${group}'`);
-    const consumer = new HttpConsumer(group, instance, settings, this.logs, this.groups);
+    const consumer = new HttpConsumer(group, instance, settings, this.logs, this.groups, this.autoCreate);
     this.instances.set(k, consumer);
     return consumer;
   }

@@ -41,7 +41,9 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
     // it for their own request (keepOpen below). Bun.serve has no connection
     // count: requests in progress are bounded instead.
     const server = bun.serve({
-      hostname: host, port, maxRequestBodySize: limits.bodyBytesMax, idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
+      // The body limit is ours to enforce (request-body.ts), so that a refusal is a JSON 413;
+      // Bun's own would answer an empty one.
+      hostname: host, port, maxRequestBodySize: 2 ** 40, idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
       fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req, srv)),
     });
     return { port: server.port, close: async () => void (await server.stop(true)) };

@@ -49,12 +49,32 @@ async function decode(encoding: string, raw: Buffer, limit: number): Promise<Buf
   }));
 }
 
+async function readUpTo(request: Request, limit: number): Promise<Buffer> {
+  if (!request.body) return Buffer.alloc(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, length);
+    length += value.length;
+    if (length > limit) {
+      void reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+}
+
 /** The request body's bytes, inflated when it declares a content encoding. */
 export async function bodyBytes(c: Context, limits: BodyLimits): Promise<Buffer> {
   const limit = limits.bodyBytesMax;
   const declared = Number(c.req.header("content-length") ?? 0);
   if (declared > limit) throw new HttpError(413, 41300, `request body of ${declared} bytes exceeds the limit of ${limit}`);
-  const raw = Buffer.from(await withDeadline(c.req.arrayBuffer(), limits.requestTimeoutMs));
+  // A declared length is exact (the server holds the client to it); a body without
+  // one (chunked) is read piece by piece and refused the moment it passes the limit.
+  const read = c.req.header("content-length") !== undefined ? c.req.arrayBuffer().then((b) => Buffer.from(b)) : readUpTo(c.req.raw, limit);
+  const raw = await withDeadline(read, limits.requestTimeoutMs);
   if (raw.length > limit) throw tooLarge(limit);
   const encoding = (c.req.header("content-encoding") ?? "identity").trim().toLowerCase();
   return encoding === "identity" || encoding === "" ? raw : decode(encoding, raw, limit);

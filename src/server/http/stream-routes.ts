@@ -13,6 +13,14 @@ import { HttpError } from "./http-error.js";
 const KEEPALIVE_MS = 15_000;
 const READ_BYTES = 1024 * 1024;
 
+/** ?from=beginning|end (default end); anything else is a mistake the client should hear about. */
+function fromBeginning(c: Context): boolean {
+  const from = c.req.query("from");
+  if (from === undefined || from === "end") return false;
+  if (from === "beginning") return true;
+  throw new HttpError(400, 40006, `from must be 'beginning' or 'end', not '${from}'`);
+}
+
 function startOffset(c: Context, deps: HttpDeps, topic: string, partition: number, logStart: number, end: number): number {
   const lastEventId = c.req.header("last-event-id");
   if (lastEventId !== undefined) {
@@ -26,7 +34,7 @@ function startOffset(c: Context, deps: HttpDeps, topic: string, partition: numbe
   }
   const group = c.req.query("group");
   if (group !== undefined) return deps.logs.offsets.get(group, topic, partition)?.offset ?? logStart;
-  return c.req.query("from") === "beginning" ? logStart : end;
+  return fromBeginning(c) ? logStart : end;
 }
 
 /**
@@ -42,6 +50,11 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
   c.req.raw.signal.addEventListener("abort", () => abort.abort());
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // Something at once, so the response headers go out now: a stream that starts
+      // at the end would otherwise hold clients that wait for headers until a record comes.
+      controller.enqueue(encoder.encode(sse ? ": open\n\n" : "\n"));
+    },
     async pull(controller) {
       for (;;) {
         if (abort.signal.aborted) {
@@ -102,10 +115,11 @@ function topicPositions(c: Context, deps: HttpDeps, topic: string): Map<number, 
     }
   }
   const group = c.req.query("group");
+  const beginning = fromBeginning(c);
   for (let p = 0; p < count; p++) {
     const log = deps.logs.partition(topic, p);
     const fromGroup = group !== undefined ? deps.logs.offsets.get(group, topic, p)?.offset ?? log.logStartOffset : undefined;
-    const start = resume[String(p)] ?? fromGroup ?? (c.req.query("from") === "beginning" ? log.logStartOffset : log.highWatermark);
+    const start = resume[String(p)] ?? fromGroup ?? (beginning ? log.logStartOffset : log.highWatermark);
     if (!Number.isInteger(start) || start < 0) throw new HttpError(400, 40005, `bad resume offset for partition ${p}`);
     positions.set(p, Math.min(Math.max(start, log.logStartOffset), log.highWatermark));
   }

@@ -6,6 +6,7 @@ import { valueSubject } from "../../schema/record-validation.js";
 import type { HttpDeps } from "./app.js";
 import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
+import { ensureTopics } from "./auto-create.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
 
@@ -39,6 +40,8 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   if (!format) throw new HttpError(415, 41501, `content type '${contentType}' is not supported; use application/vnd.kafka.{json,binary,jsonschema}.v2+json`);
   const body = await bodyJson(c, deps) as Record<string, unknown>;
   if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
+  // REST Proxy clients, like Kafka's, create a topic by producing to it (when auto-creation is on).
+  await ensureTopics(deps.logs, deps.autoCreate, [topic]);
   let valueSchemaId: number | null = null;
   if (/jsonschema/.test(contentType)) {
     if (typeof body.value_schema === "string") valueSchemaId = (await deps.registry.register(valueSubject(topic), body.value_schema)).id;
