@@ -1,9 +1,11 @@
 // Validation on write: a topic whose subject `<topic>-value` has a schema gets
 // every record value checked against it, whatever door the record came in by
-// (HTTP or Kafka). Values may be plain JSON or framed in the schema-registry
-// wire format (magic byte 0, a 4-byte schema id, then JSON).
+// (HTTP or Kafka). JSON Schema values may be plain JSON or framed in the
+// schema-registry wire format (magic byte 0, a 4-byte schema id, then JSON);
+// Avro values are framed Avro binary, decoded with the schema their id names.
 
-import type { SchemaRegistry } from "./schema-registry.js";
+import type { SchemaRegistry, SchemaType } from "./schema-registry.js";
+import { avroFailures, avroTypeFor } from "./avro.js";
 import { failures, validatorFor, type ValidationFailure } from "./validators.js";
 import { parseBoundedJson } from "./bounded-json.js";
 
@@ -37,16 +39,21 @@ export class RecordValidation {
     if (!latest) return [];
     if (value === null) return [{ instancePath: "/", message: "value is null but the topic has a schema" }];
     let schemaId = latest.id;
-    let schemaText = latest.schema;
+    let schema: { schema: string; schemaType: SchemaType } = latest;
     let payload = value;
-    if (value.length >= 5 && value[0] === 0) {
+    const framed = value.length >= 5 && value[0] === 0;
+    if (framed) {
       schemaId = value.readInt32BE(1);
       // The id must name a version of this topic's own subject, not any registered schema.
       if (!this.registry.subjectHasSchema(valueSubject(topic), schemaId)) {
         return [{ instancePath: "/", message: `value is framed with schema id ${schemaId}, which is not a version of subject '${valueSubject(topic)}'` }];
       }
-      schemaText = this.registry.getSchema(schemaId).schema;
+      schema = this.registry.getSchema(schemaId);
       payload = value.subarray(5);
+    }
+    if (schema.schemaType === "AVRO") {
+      if (!framed) return [{ instancePath: "/", message: "value is not framed with a schema id: Avro records are written in Confluent's wire format (byte 0, the schema id, then Avro binary)" }];
+      return avroFailures(avroTypeFor(schemaId, schema.schema), payload);
     }
     let parsed: unknown;
     try {
@@ -54,7 +61,7 @@ export class RecordValidation {
     } catch (err) {
       return [{ instancePath: "/", message: `value is ${(err as Error).message}` }];
     }
-    const validate = validatorFor(schemaId, schemaText);
+    const validate = validatorFor(schemaId, schema.schema);
     return validate(parsed) ? [] : failures(validate.errors);
   }
 

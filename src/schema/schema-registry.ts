@@ -1,4 +1,4 @@
-// A Confluent-compatible schema registry for JSON Schema: global ids, subjects
+// A Confluent-compatible schema registry for Avro and JSON Schema: global ids, subjects
 // with versions, soft and hard deletes, compatibility levels and modes (global
 // and per subject). State lives in the compacted `_schemas` topic: every change
 // is one durable batch, and the registry is rebuilt from it at start. Changes
@@ -8,6 +8,7 @@ import type { CompactedStore } from "../log/compacted-store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
 import { parseBoundedJson } from "./bounded-json.js";
 import { compileSchema } from "./validators.js";
+import { AvroSchemaError, parseAvro, resolutionProblem } from "./avro.js";
 
 export class RegistryError extends Error {
   constructor(readonly status: number, readonly errorCode: number, message: string, readonly details?: string[]) {
@@ -28,11 +29,15 @@ export const INCOMPATIBLE_SCHEMA = 409;
 export const MODES = ["READWRITE", "READONLY", "IMPORT"] as const;
 export type Mode = (typeof MODES)[number];
 
+/** Confluent's schema types that this registry holds; a register body without one is AVRO, as in Confluent. */
+export const SCHEMA_TYPES = ["AVRO", "JSON"] as const;
+export type SchemaType = (typeof SCHEMA_TYPES)[number];
+
 interface SchemaRecord {
   kind: "schema";
   id: number;
   schema: string;
-  schemaType: "JSON";
+  schemaType: SchemaType;
 }
 
 interface VersionRecord {
@@ -62,7 +67,7 @@ export interface SubjectVersion {
   version: number;
   id: number;
   schema: string;
-  schemaType: "JSON";
+  schemaType: SchemaType;
 }
 
 export interface RegistryLimits {
@@ -76,14 +81,30 @@ export interface RegistryLimits {
 
 const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX, schemaNodesMax: 5000 };
 
+/** The schema type a register body names: none is AVRO; PROTOBUF is refused plainly. */
+export function schemaTypeOf(given: unknown): SchemaType {
+  if (given === undefined || given === null) return "AVRO";
+  if (SCHEMA_TYPES.includes(given as SchemaType)) return given as SchemaType;
+  if (given === "PROTOBUF") throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: PROTOBUF schemas are not supported by this registry (AVRO and JSON are)");
+  throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: unknown schema type ${JSON.stringify(given)} (AVRO or JSON)`);
+}
+
 /** Canonical text of a schema: parsed and re-serialised, so formatting does not make a new version. */
-function canonical(schema: string, limits: RegistryLimits): string {
+function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimits): string {
   if (typeof schema !== "string") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: the schema must be a string of JSON");
   let parsed: unknown;
   try {
     parsed = parseBoundedJson(schema, limits.jsonDepthMax);
   } catch (err) {
     throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
+  }
+  if (schemaType === "AVRO") {
+    try {
+      parseAvro(JSON.stringify(parsed));
+    } catch (err) {
+      throw new RegistryError(422, INVALID_SCHEMA, (err as Error).message);
+    }
+    return JSON.stringify(parsed);
   }
   if (typeof parsed !== "object" && typeof parsed !== "boolean") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: a JSON Schema is an object or a boolean");
   try {
@@ -172,7 +193,8 @@ export class SchemaRegistry {
       found = versions.find((v) => v.version === n);
     }
     if (!found) throw new RegistryError(404, VERSION_NOT_FOUND, `Version ${version} not found.`);
-    return { subject, version: found.version, id: found.id, schema: this.getSchema(found.id).schema, schemaType: "JSON" };
+    const schema = this.getSchema(found.id);
+    return { subject, version: found.version, id: found.id, schema: schema.schema, schemaType: schema.schemaType };
   }
 
   /** The latest live version of a subject, or undefined. */
@@ -180,7 +202,8 @@ export class SchemaRegistry {
     if (this.latestCache.has(subject)) return this.latestCache.get(subject);
     const versions = this.versions(subject);
     const last = versions[versions.length - 1];
-    const found: SubjectVersion | undefined = last && { subject, version: last.version, id: last.id, schema: this.getSchema(last.id).schema, schemaType: "JSON" };
+    const schema = last && this.getSchema(last.id);
+    const found: SubjectVersion | undefined = last && schema && { subject, version: last.version, id: last.id, schema: schema.schema, schemaType: schema.schemaType };
     this.latestCache.set(subject, found);
     return found;
   }
@@ -208,26 +231,37 @@ export class SchemaRegistry {
   }
 
   /** Messages for every rule `schema` breaks against the subject's versions under its level ([] when compatible). */
-  checkCompatibility(subject: string, schema: string, against?: string | number): string[] {
-    const text = canonical(schema, this.limits);
-    const level = this.compatibilityLevel(subject)!;
-    let previous = this.versions(subject).map((v) => JSON.parse(this.getSchema(v.id).schema));
-    if (against !== undefined) previous = [JSON.parse(this.getVersion(subject, against).schema)];
+  checkCompatibility(subject: string, schema: string, against?: string | number, schemaType: SchemaType = "JSON"): string[] {
+    const text = canonical(schema, schemaType, this.limits);
+    let level = this.compatibilityLevel(subject)!;
+    let previous = this.versions(subject).map((v) => this.getSchema(v.id));
+    if (against !== undefined) {
+      previous = [this.getSchema(this.getVersion(subject, against).id)];
+      if (level.endsWith("_TRANSITIVE")) level = level.replace("_TRANSITIVE", "") as CompatibilityLevel;
+    }
+    if (level === "NONE" || previous.length === 0) return [];
+    const other = previous.find((p) => p.schemaType !== schemaType);
+    if (other) return [`schema type ${schemaType} differs from ${other.schemaType} of schema ${other.id} already under subject '${subject}'`];
+    if (schemaType === "AVRO") return avroCompatibilityProblems(level, previous.map((p) => p.schema), text);
     try {
-      return compatibilityProblems(against !== undefined && level.endsWith("_TRANSITIVE") ? level.replace("_TRANSITIVE", "") as CompatibilityLevel : level,
-        previous, JSON.parse(text), this.limits.compatibilityStepsMax);
+      return compatibilityProblems(level, previous.map((p) => JSON.parse(p.schema)), JSON.parse(text), this.limits.compatibilityStepsMax);
     } catch (err) {
       if (err instanceof CompatibilityBudgetError) throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${err.message}`);
       throw err;
     }
   }
 
-  lookup(subject: string, schema: string): SubjectVersion {
-    const text = canonical(schema, this.limits);
+  lookup(subject: string, schema: string, schemaType: SchemaType = "JSON"): SubjectVersion {
+    const text = canonical(schema, schemaType, this.limits);
     if (this.versions(subject, true).length === 0) throw subjectNotFound(subject);
-    const match = this.versions(subject).find((v) => this.getSchema(v.id).schema === text);
+    const match = this.versions(subject).find((v) => this.sameSchema(v.id, text, schemaType));
     if (!match) throw new RegistryError(404, SCHEMA_NOT_FOUND, "Schema not found");
     return this.getVersion(subject, match.version);
+  }
+
+  private sameSchema(id: number, text: string, schemaType: SchemaType): boolean {
+    const s = this.getSchema(id);
+    return s.schema === text && s.schemaType === schemaType;
   }
 
   /** Whether `id` is the schema of a live version of `subject` (a record must name a schema of its own subject). */
@@ -240,7 +274,7 @@ export class SchemaRegistry {
    * existing id. In IMPORT mode the caller gives the id (and may give the
    * version), and compatibility is not checked, as in Confluent's registry.
    */
-  register(subject: string, schema: string, schemaType = "JSON", imported: { id?: number; version?: number } = {}): Promise<{ id: number; version: number }> {
+  register(subject: string, schema: string, schemaType: SchemaType = "JSON", imported: { id?: number; version?: number } = {}): Promise<{ id: number; version: number }> {
     return this.exclusive(() => this.registerNow(subject, schema, schemaType, imported, false));
   }
 
@@ -249,45 +283,44 @@ export class SchemaRegistry {
    * when it already is; a new version otherwise, if compatible, even when an
    * older version had the same text. Ignores the subject's read-only mode.
    */
-  registerLatest(subject: string, schema: string): Promise<{ id: number; version: number }> {
-    return this.exclusive(() => this.registerNow(subject, schema, "JSON", {}, true));
+  registerLatest(subject: string, schema: string, schemaType: SchemaType = "JSON"): Promise<{ id: number; version: number }> {
+    return this.exclusive(() => this.registerNow(subject, schema, schemaType, {}, true));
   }
 
-  private async registerNow(subject: string, schema: string, schemaType: string, imported: { id?: number; version?: number }, asLatest: boolean): Promise<{ id: number; version: number }> {
+  private async registerNow(subject: string, schema: string, schemaType: SchemaType, imported: { id?: number; version?: number }, asLatest: boolean): Promise<{ id: number; version: number }> {
     if (!subject) throw new RegistryError(422, INVALID_SCHEMA, "subject name is empty");
-    if (schemaType !== "JSON") throw new RegistryError(422, INVALID_SCHEMA, `schema type ${schemaType} is not supported (JSON only)`);
     const mode = this.mode(subject);
     if (!asLatest) this.checkWritable(subject, mode);
     const importing = imported.id !== undefined || imported.version !== undefined;
     if (importing && mode !== "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is not in import mode: an id or version can only be given in IMPORT mode`);
     if (!importing && mode === "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in import mode: registrations must give the schema's id`);
-    const text = canonical(schema, this.limits);
+    const text = canonical(schema, schemaType, this.limits);
     const live = this.versions(subject);
     if (asLatest) {
       const latest = live[live.length - 1];
-      if (latest && this.getSchema(latest.id).schema === text) return { id: latest.id, version: latest.version };
+      if (latest && this.sameSchema(latest.id, text, schemaType)) return { id: latest.id, version: latest.version };
     } else if (!importing) {
-      const same = live.find((v) => this.getSchema(v.id).schema === text);
+      const same = live.find((v) => this.sameSchema(v.id, text, schemaType));
       if (same) return { id: same.id, version: same.version };
     }
     if (!importing) {
-      const problems = this.checkCompatibility(subject, text);
+      const problems = this.checkCompatibility(subject, text, undefined, schemaType);
       if (problems.length) {
         throw new RegistryError(409, INCOMPATIBLE_SCHEMA, `Schema being registered is incompatible with an earlier schema for subject "${subject}"`, problems);
       }
     }
-    const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text)?.id;
+    const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text && r.schemaType === schemaType)?.id;
     let id = existing;
     if (imported.id !== undefined) {
       if (!Number.isInteger(imported.id) || imported.id < 1) throw new RegistryError(422, INVALID_SCHEMA, `schema id ${imported.id} must be a positive integer`);
       const taken = this.schemaById(imported.id);
-      if (taken && taken.schema !== text) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
+      if (taken && (taken.schema !== text || taken.schemaType !== schemaType)) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
       id = imported.id;
     }
     const changes: [string, RegistryRecord][] = [];
     if (id === undefined || !this.schemaById(id)) {
       id ??= 1 + Math.max(0, ...this.records().map(([, r]) => (r.kind === "schema" ? r.id : 0)));
-      changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType: "JSON" }]);
+      changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType }]);
     }
     const all = this.versions(subject, true);
     let version = 1 + Math.max(0, ...all.map((v) => v.version));
@@ -375,4 +408,22 @@ export class SchemaRegistry {
       return found.version;
     });
   }
+}
+
+/** Avro's schema resolution under a level: BACKWARD, the new schema reads the old ones' data; FORWARD, the old read the new's. */
+function avroCompatibilityProblems(level: CompatibilityLevel, previous: string[], candidate: string): string[] {
+  const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
+  const next = parseAvro(candidate);
+  const problems: string[] = [];
+  for (const old of against.map((text) => parseAvro(text))) {
+    if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
+      const problem = resolutionProblem(next, old);
+      if (problem) problems.push(`BACKWARD: the new schema cannot read data written with ${old.name ?? old.typeName}: ${problem}`);
+    }
+    if (level.startsWith("FORWARD") || level.startsWith("FULL")) {
+      const problem = resolutionProblem(old, next);
+      if (problem) problems.push(`FORWARD: ${old.name ?? old.typeName} cannot read data written with the new schema: ${problem}`);
+    }
+  }
+  return [...new Set(problems)];
 }

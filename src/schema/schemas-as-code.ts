@@ -1,5 +1,5 @@
 // Schemas as code: `schemas/<topic>.json` (value) and `schemas/<topic>.key.json`
-// (key) are registered at start-up under `<topic>-value` / `<topic>-key`. The
+// (key), or `.avsc` for Avro, are registered at start-up under `<topic>-value` / `<topic>-key`. The
 // file is the subject's latest version: an unchanged file is a no-op; a changed
 // one (even back to an older version's text) becomes a new version if it is
 // compatible, and otherwise start-up fails, naming the file and the rule
@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LogManager } from "../log/log-manager.js";
-import { RegistryError, type SchemaRegistry } from "./schema-registry.js";
+import { RegistryError, type SchemaRegistry, type SchemaType } from "./schema-registry.js";
 
 export class SchemaFileError extends Error {}
 
@@ -19,18 +19,30 @@ export interface LoadedSchema {
   version: number;
 }
 
+/** `<topic>.json` / `<topic>.key.json` hold JSON Schemas, `<topic>.avsc` / `<topic>.key.avsc` Avro schemas. */
+const FILE_KINDS: { suffix: string; key: boolean; schemaType: SchemaType }[] = [
+  { suffix: ".key.json", key: true, schemaType: "JSON" },
+  { suffix: ".json", key: false, schemaType: "JSON" },
+  { suffix: ".key.avsc", key: true, schemaType: "AVRO" },
+  { suffix: ".avsc", key: false, schemaType: "AVRO" },
+];
+
 export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry, logs: LogManager): Promise<LoadedSchema[]> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new SchemaFileError(`schemas directory ${dir} does not exist`);
   const loaded: LoadedSchema[] = [];
-  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+  const seen = new Map<string, string>();
+  for (const name of fs.readdirSync(dir).sort()) {
+    const kind = FILE_KINDS.find((k) => name.endsWith(k.suffix));
+    if (!kind) continue;
     const file = path.join(dir, name);
-    const isKey = name.endsWith(".key.json");
-    const topic = name.slice(0, isKey ? -".key.json".length : -".json".length);
-    const subject = `${topic}-${isKey ? "key" : "value"}`;
+    const topic = name.slice(0, -kind.suffix.length);
+    const subject = `${topic}-${kind.key ? "key" : "value"}`;
     try {
+      if (seen.has(subject)) throw new SchemaFileError(`${subject} is already defined by ${seen.get(subject)}`);
+      seen.set(subject, file);
       LogManager.validateTopicName(topic);
       if (!logs.hasTopic(topic)) await logs.createTopic(topic);
-      const { id, version } = await registry.registerLatest(subject, fs.readFileSync(file, "utf8"));
+      const { id, version } = await registry.registerLatest(subject, fs.readFileSync(file, "utf8"), kind.schemaType);
       registry.pin(subject, file);
       loaded.push({ file, subject, id, version });
     } catch (err) {

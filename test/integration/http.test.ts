@@ -129,21 +129,21 @@ const orderSchema = {
 
 describe("schema registry", () => {
   it("registers, looks up, versions and deletes schemas, Confluent-style", async () => {
-    const reg = await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify(orderSchema) });
+    const reg = await call("POST", "/subjects/reg-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) });
     expect(reg.status).toBe(200);
     const id = reg.json.id;
-    expect((await call("POST", "/subjects/other-value/versions", { schema: JSON.stringify(orderSchema) })).json.id).toBe(id); // ids are global
-    expect((await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify(orderSchema, null, 2) })).json.id).toBe(id); // same schema, same id
+    expect((await call("POST", "/subjects/other-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) })).json.id).toBe(id); // ids are global
+    expect((await call("POST", "/subjects/reg-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema, null, 2) })).json.id).toBe(id); // same schema, same id
     expect((await call("GET", `/schemas/ids/${id}`)).json).toEqual({ schema: JSON.stringify(orderSchema), schemaType: "JSON" });
     expect((await call("GET", "/subjects/reg-value/versions")).json).toEqual([1]);
     expect((await call("GET", "/subjects/reg-value/versions/latest")).json).toMatchObject({ subject: "reg-value", version: 1, id });
-    expect((await call("POST", "/subjects/reg-value", { schema: JSON.stringify(orderSchema) })).json).toMatchObject({ version: 1, id });
-    expect((await call("GET", "/schemas/types")).json).toEqual(["JSON"]);
+    expect((await call("POST", "/subjects/reg-value", { schemaType: "JSON", schema: JSON.stringify(orderSchema) })).json).toMatchObject({ version: 1, id });
+    expect((await call("GET", "/schemas/types")).json).toEqual(["JSON", "AVRO"]);
     expect(await call("GET", "/subjects/none/versions")).toMatchObject({ status: 404, json: { error_code: 40401 } });
     expect(await call("GET", "/subjects/reg-value/versions/9")).toMatchObject({ status: 404, json: { error_code: 40402 } });
     expect(await call("GET", "/schemas/ids/999")).toMatchObject({ status: 404, json: { error_code: 40403 } });
-    expect(await call("POST", "/subjects/reg-value/versions", { schema: "{not json" })).toMatchObject({ status: 422, json: { error_code: 42201 } });
-    expect(await call("POST", "/subjects/reg-value/versions", { schema: JSON.stringify({ type: "nonsense" }) })).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    expect(await call("POST", "/subjects/reg-value/versions", { schemaType: "JSON", schema: "{not json" })).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    expect(await call("POST", "/subjects/reg-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "nonsense" }) })).toMatchObject({ status: 422, json: { error_code: 42201 } });
     expect((await call("DELETE", "/subjects/other-value")).json).toEqual([1]);
     expect((await call("GET", "/subjects")).json).not.toContain("other-value");
     expect((await call("GET", "/subjects?deleted=true")).json).toContain("other-value");
@@ -152,19 +152,19 @@ describe("schema registry", () => {
   });
 
   it("refuses an incompatible change with 409 and messages naming the path and rule; config levels", async () => {
-    await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(orderSchema) });
+    await call("POST", "/subjects/compat-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) });
     const narrowed = { ...orderSchema, properties: { ...orderSchema.properties, total: { type: "integer", minimum: 0 } } };
-    const refused = await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(narrowed) });
+    const refused = await call("POST", "/subjects/compat-value/versions", { schemaType: "JSON", schema: JSON.stringify(narrowed) });
     expect(refused.status).toBe(409);
     expect(refused.json.error_code).toBe(409);
     expect(refused.json.messages.join("\n")).toMatch(/#\/properties\/total: type number was accepted and no longer is \(TYPE_NARROWED\)/);
-    const verbose = await call("POST", "/compatibility/subjects/compat-value/versions/latest?verbose=true", { schema: JSON.stringify({ ...orderSchema, required: ["id", "total", "note"] }) });
+    const verbose = await call("POST", "/compatibility/subjects/compat-value/versions/latest?verbose=true", { schemaType: "JSON", schema: JSON.stringify({ ...orderSchema, required: ["id", "total", "note"] }) });
     expect(verbose.json.is_compatible).toBe(false);
     expect(verbose.json.messages.join()).toMatch(/REQUIRED_PROPERTY_ADDED/);
     const widened = { ...orderSchema, required: ["id"] };
-    expect((await call("POST", "/compatibility/subjects/compat-value/versions/latest", { schema: JSON.stringify(widened) })).json).toEqual({ is_compatible: true });
+    expect((await call("POST", "/compatibility/subjects/compat-value/versions/latest", { schemaType: "JSON", schema: JSON.stringify(widened) })).json).toEqual({ is_compatible: true });
     expect((await call("PUT", "/config/compat-value", { compatibility: "NONE" })).json).toEqual({ compatibility: "NONE" });
-    expect((await call("POST", "/subjects/compat-value/versions", { schema: JSON.stringify(narrowed) })).status).toBe(200);
+    expect((await call("POST", "/subjects/compat-value/versions", { schemaType: "JSON", schema: JSON.stringify(narrowed) })).status).toBe(200);
     expect((await call("GET", "/config")).json).toEqual({ compatibilityLevel: "BACKWARD" });
     expect((await call("PUT", "/config", { compatibility: "SIDEWAYS" })).json.error_code).toBe(42203);
   });
@@ -184,7 +184,7 @@ describe("schema registry", () => {
 describe("validation on write", () => {
   it("HTTP: 422 lists each failing path and nothing is appended; dead-letter policy splits the batch", async () => {
     await call("POST", "/topics", { name: "checked" });
-    await call("POST", "/subjects/checked-value/versions", { schema: JSON.stringify(orderSchema) });
+    await call("POST", "/subjects/checked-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) });
     const refused = await call("POST", "/topics/checked/records", { records: [{ value: { id: 1, total: 3 } }, { value: { id: "x", total: -1 } }] });
     expect(refused.status).toBe(422);
     expect(refused.json.errors).toEqual([{ index: 1, errors: expect.arrayContaining([
@@ -193,7 +193,7 @@ describe("validation on write", () => {
     expect((await call("POST", "/topics/checked/records", { value: { id: 1, total: 3 } })).status).toBe(200);
 
     await call("POST", "/topics", { name: "lenient", configs: { "schema.invalid.policy": "dead-letter" } });
-    await call("POST", "/subjects/lenient-value/versions", { schema: JSON.stringify(orderSchema) });
+    await call("POST", "/subjects/lenient-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) });
     const split = await call("POST", "/topics/lenient/records", { records: [{ value: { id: 1, total: 3 } }, { value: { total: 1 } }] });
     expect(split.status).toBe(200);
     expect(split.json.offsets).toEqual([{ partition: 0, offset: 0 }, null]);
@@ -204,7 +204,7 @@ describe("validation on write", () => {
 
   it("Kafka producers: invalid values answer INVALID_RECORD; valid and framed values are appended", async () => {
     await call("POST", "/topics", { name: "kchecked" });
-    const { json } = await call("POST", "/subjects/kchecked-value/versions", { schema: JSON.stringify(orderSchema) });
+    const { json } = await call("POST", "/subjects/kchecked-value/versions", { schemaType: "JSON", schema: JSON.stringify(orderSchema) });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: "kchecked", messages: [{ value: JSON.stringify({ id: 1, total: 2 }) }] });
@@ -248,7 +248,7 @@ describe("metrics", () => {
     await call("POST", "/topics/measured/records", { records: [{ value: 1 }, { value: 2 }, { value: 3 }] });
     await broker.logs.offsets.commit("lagging", [{ topic: "measured", partition: 0, offset: 1 }]);
     await call("POST", "/topics", { name: "measured-strict" });
-    await call("POST", "/subjects/measured-strict-value/versions", { schema: JSON.stringify({ type: "integer" }) });
+    await call("POST", "/subjects/measured-strict-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "integer" }) });
     expect((await call("POST", "/topics/measured-strict/records", { value: "not an integer" })).status).toBe(422);
     const res = await fetch(`${broker.httpUrl}/metrics`);
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
@@ -352,7 +352,7 @@ describe("groups over HTTP and the registry under a prefix", () => {
     expect((await call("GET", "/groups")).json).toContainEqual({ group: "reporting", state: "Empty", members: 0, lag: 1 });
     expect((await call("GET", "/groups/reporting")).json.partitions).toEqual([{ topic: "lagged", partition: 0, committed: 1, logEnd: 2, lag: 1, metadata: null }]);
     expect(await call("GET", "/groups/nobody")).toMatchObject({ status: 404, json: { error_code: 40404 } });
-    const viaPrefix = await call("POST", "/schema-registry/subjects/prefixed-value/versions", { schema: JSON.stringify({ type: "string" }) });
+    const viaPrefix = await call("POST", "/schema-registry/subjects/prefixed-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "string" }) });
     expect(viaPrefix.status).toBe(200);
     expect((await call("GET", "/subjects")).json).toContain("prefixed-value");
     expect((await call("GET", "/schema-registry/subjects/none/versions")).json.error_code).toBe(40401);

@@ -34,22 +34,22 @@ const schemaOf = (properties: Record<string, unknown>) => JSON.stringify({ type:
 describe("registration", () => {
   it("gives concurrent registrations of different schemas their own ids, and of one schema one id", async () => {
     const schemas = ["a", "b", "c", "d", "e"].map((p) => schemaOf({ [p]: { type: "string" } }));
-    const answers = await Promise.all(schemas.map((schema, i) => call("POST", `/subjects/conc-${i}-value/versions`, { schema })));
+    const answers = await Promise.all(schemas.map((schema, i) => call("POST", `/subjects/conc-${i}-value/versions`, { schemaType: "JSON", schema })));
     const ids = answers.map((a) => a.json.id as number);
     expect(new Set(ids).size).toBe(schemas.length);
     for (const [i, id] of ids.entries()) expect((await call("GET", `/schemas/ids/${id}`)).json.schema).toBe(schemas[i]);
     const same = schemaOf({ same: { type: "integer" } });
-    const repeated = await Promise.all(Array.from({ length: 5 }, () => call("POST", "/subjects/conc-same-value/versions", { schema: same })));
+    const repeated = await Promise.all(Array.from({ length: 5 }, () => call("POST", "/subjects/conc-same-value/versions", { schemaType: "JSON", schema: same })));
     expect(new Set(repeated.map((a) => a.json.id)).size).toBe(1);
     expect((await call("GET", "/subjects/conc-same-value/versions")).json).toEqual([1]);
   });
 
   it("answers with Confluent's wording, and a soft delete lists only the versions it deleted", async () => {
     expect((await call("GET", "/subjects/missing-value/versions")).json).toEqual({ error_code: 40401, message: "Subject 'missing-value' not found." });
-    await call("POST", "/subjects/del-value/versions", { schema: schemaOf({ a: { type: "string" } }) });
-    expect((await call("POST", "/subjects/del-value/versions", { schema: schemaOf({ a: { type: ["string", "null"] } }) })).status).toBe(200);
+    await call("POST", "/subjects/del-value/versions", { schemaType: "JSON", schema: schemaOf({ a: { type: "string" } }) });
+    expect((await call("POST", "/subjects/del-value/versions", { schemaType: "JSON", schema: schemaOf({ a: { type: ["string", "null"] } }) })).status).toBe(200);
     expect((await call("GET", "/subjects/del-value/versions/7")).json).toEqual({ error_code: 40402, message: "Version 7 not found." });
-    expect((await call("POST", "/subjects/del-value", { schema: schemaOf({ z: {} }) })).json).toEqual({ error_code: 40403, message: "Schema not found" });
+    expect((await call("POST", "/subjects/del-value", { schemaType: "JSON", schema: schemaOf({ z: {} }) })).json).toEqual({ error_code: 40403, message: "Schema not found" });
     expect((await call("DELETE", "/subjects/del-value/versions/1")).json).toBe(1);
     expect((await call("DELETE", "/subjects/del-value")).json).toEqual([2]);
     expect((await call("DELETE", "/subjects/del-value")).json.error_code).toBe(40404);
@@ -59,8 +59,8 @@ describe("registration", () => {
 
 describe("records are checked against their own subject", () => {
   it("refuses a Kafka record framed with another subject's schema id, and REST value_schema_id of another subject", async () => {
-    const mine = (await call("POST", "/subjects/own-value/versions", { schema: schemaOf({ n: { type: "integer" } }) })).json.id;
-    const other = (await call("POST", "/subjects/foreign-value/versions", { schema: JSON.stringify({ type: "string" }) })).json.id;
+    const mine = (await call("POST", "/subjects/own-value/versions", { schemaType: "JSON", schema: schemaOf({ n: { type: "integer" } }) })).json.id;
+    const other = (await call("POST", "/subjects/foreign-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "string" }) })).json.id;
     await fetch(`${broker.httpUrl}/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "own" }) });
     const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
@@ -87,30 +87,30 @@ describe("records are checked against their own subject", () => {
 describe("modes", () => {
   it("READONLY refuses changes with 42205; READWRITE again accepts them", async () => {
     expect((await call("GET", "/mode")).json).toEqual({ mode: "READWRITE" });
-    await call("POST", "/subjects/ro-value/versions", { schema: schemaOf({ a: {} }) });
+    await call("POST", "/subjects/ro-value/versions", { schemaType: "JSON", schema: schemaOf({ a: {} }) });
     expect((await call("PUT", "/mode/ro-value", { mode: "READONLY" })).json).toEqual({ mode: "READONLY" });
     expect((await call("GET", "/mode/ro-value")).json).toEqual({ mode: "READONLY" });
-    expect(await call("POST", "/subjects/ro-value/versions", { schema: schemaOf({ b: {} }) })).toMatchObject({ status: 422, json: { error_code: 42205 } });
+    expect(await call("POST", "/subjects/ro-value/versions", { schemaType: "JSON", schema: schemaOf({ b: {} }) })).toMatchObject({ status: 422, json: { error_code: 42205 } });
     expect(await call("DELETE", "/subjects/ro-value")).toMatchObject({ status: 422, json: { error_code: 42205 } });
     expect((await call("PUT", "/mode/ro-value", { mode: "SIDEWAYS" })).json.error_code).toBe(42204);
     expect((await call("DELETE", "/mode/ro-value")).json).toEqual({ mode: "READONLY" });
     expect((await call("GET", "/mode/ro-value")).status).toBe(404);
     expect((await call("GET", "/mode/ro-value?defaultToGlobal=true")).json).toEqual({ mode: "READWRITE" });
-    expect((await call("POST", "/subjects/ro-value/versions", { schema: schemaOf({ b: {} }) })).status).toBe(200);
+    expect((await call("POST", "/subjects/ro-value/versions", { schemaType: "JSON", schema: schemaOf({ b: {} }) })).status).toBe(200);
   });
 
   it("IMPORT keeps the ids and versions it is given, needs an empty subject unless forced, and refuses a registration without an id", async () => {
     expect((await call("PUT", "/mode", { mode: "IMPORT" })).json.error_code).toBe(42205); // the registry holds subjects
     expect((await call("PUT", "/mode/imported-value", { mode: "IMPORT" })).json).toEqual({ mode: "IMPORT" });
     const schema = schemaOf({ imported: { type: "boolean" } });
-    expect((await call("POST", "/subjects/imported-value/versions", { schema, id: 5000, version: 3 })).json).toEqual({ id: 5000 });
+    expect((await call("POST", "/subjects/imported-value/versions", { schemaType: "JSON", schema, id: 5000, version: 3 })).json).toEqual({ id: 5000 });
     expect((await call("GET", "/subjects/imported-value/versions/3")).json).toMatchObject({ id: 5000, version: 3, schema });
-    expect((await call("POST", "/subjects/imported-value/versions", { schema: schemaOf({ other: {} }), id: 5000, version: 4 })).json.error_code).toBe(42205);
-    expect((await call("POST", "/subjects/imported-value/versions", { schema: schemaOf({ other: {} }) })).json.error_code).toBe(42205);
+    expect((await call("POST", "/subjects/imported-value/versions", { schemaType: "JSON", schema: schemaOf({ other: {} }), id: 5000, version: 4 })).json.error_code).toBe(42205);
+    expect((await call("POST", "/subjects/imported-value/versions", { schemaType: "JSON", schema: schemaOf({ other: {} }) })).json.error_code).toBe(42205);
     expect((await call("PUT", "/mode/imported-value", { mode: "READWRITE" })).json).toEqual({ mode: "READWRITE" });
-    expect((await call("POST", "/subjects/imported-value/versions", { schema: schemaOf({ other: {} }), id: 6000 })).json.error_code).toBe(42205);
+    expect((await call("POST", "/subjects/imported-value/versions", { schemaType: "JSON", schema: schemaOf({ other: {} }), id: 6000 })).json.error_code).toBe(42205);
     // New ids continue above the imported one.
-    expect((await call("POST", "/subjects/after-import-value/versions", { schema: schemaOf({ after: {} }) })).json.id).toBe(5001);
+    expect((await call("POST", "/subjects/after-import-value/versions", { schemaType: "JSON", schema: schemaOf({ after: {} }) })).json.id).toBe(5001);
   });
 });
 
@@ -125,7 +125,7 @@ describe("schemas as code", () => {
     fs.writeFileSync(file, JSON.stringify(v1));
     let b = await start();
     expect((await call("GET", "/mode/orders-value", undefined, b.httpUrl)).json).toEqual({ mode: "READONLY" });
-    const refused = await call("POST", "/subjects/orders-value/versions", { schema: JSON.stringify(v2) }, b.httpUrl);
+    const refused = await call("POST", "/subjects/orders-value/versions", { schemaType: "JSON", schema: JSON.stringify(v2) }, b.httpUrl);
     expect(refused).toMatchObject({ status: 422, json: { error_code: 42205 } });
     expect(refused.json.message).toContain("orders.json");
     expect((await call("PUT", "/mode/orders-value", { mode: "READWRITE" }, b.httpUrl)).json.error_code).toBe(42205);

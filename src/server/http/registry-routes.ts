@@ -1,9 +1,10 @@
-// The Confluent Schema Registry REST API (JSON Schema), on the HTTP port.
+// The Confluent Schema Registry REST API (Avro and JSON Schema), on the HTTP port.
 
 import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./app.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
+import { schemaTypeOf, type SchemaType } from "../../schema/schema-registry.js";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
 
@@ -11,9 +12,16 @@ function reply(c: Context, body: unknown, status = 200) {
   return c.json(body, status as 200, { "content-type": REGISTRY_JSON });
 }
 
-async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: string; id?: number; version?: number }> {
+/** Confluent leaves schemaType out of its answers for AVRO, the default. */
+function shown<T extends { schemaType: SchemaType }>(value: T): Omit<T, "schemaType"> & { schemaType?: SchemaType } {
+  if (value.schemaType !== "AVRO") return value;
+  const { schemaType: _avro, ...rest } = value;
+  return rest;
+}
+
+async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: SchemaType; id?: number; version?: number }> {
   const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown; id?: unknown; version?: unknown };
-  if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<JSON Schema as a string>\", \"schemaType\": \"JSON\" }");
+  if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<schema as a string>\", \"schemaType\": \"AVRO\" (default) | \"JSON\" }");
   if (Array.isArray(body.references) && body.references.length > 0) throw new HttpError(422, 42201, "schema references are not supported; use local $refs");
   const optionalInteger = (value: unknown, name: string) => {
     if (value === undefined || value === null || value === -1 || value === 0) return undefined;
@@ -21,17 +29,17 @@ async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string;
     return value;
   };
   return {
-    schema: body.schema, schemaType: typeof body.schemaType === "string" ? body.schemaType : "JSON",
+    schema: body.schema, schemaType: schemaTypeOf(body.schemaType),
     id: optionalInteger(body.id, "id"), version: optionalInteger(body.version, "version"),
   };
 }
 
 export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   const r = deps.registry;
-  app.get("/schemas/types", (c) => reply(c, ["JSON"]));
+  app.get("/schemas/types", (c) => reply(c, ["JSON", "AVRO"]));
   app.get("/schemas/ids/:id", (c) => {
     const s = r.getSchema(Number(c.req.param("id")));
-    return reply(c, { schema: s.schema, schemaType: "JSON" });
+    return reply(c, shown({ schema: s.schema, schemaType: s.schemaType }));
   });
   app.get("/schemas/ids/:id/schema", (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
   app.get("/schemas/ids/:id/versions", (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
@@ -42,16 +50,16 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType, { id, version })).id });
   });
   app.post("/subjects/:subject", async (c) => {
-    const { schema } = await schemaBody(c, deps);
-    return reply(c, r.lookup(c.req.param("subject"), schema));
+    const { schema, schemaType } = await schemaBody(c, deps);
+    return reply(c, shown(r.lookup(c.req.param("subject"), schema, schemaType)));
   });
-  app.get("/subjects/:subject/versions/:version", (c) => reply(c, r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true")));
+  app.get("/subjects/:subject/versions/:version", (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
   app.get("/subjects/:subject/versions/:version/schema", (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
   app.delete("/subjects/:subject", async (c) => reply(c, await r.deleteSubject(c.req.param("subject"), c.req.query("permanent") === "true")));
   app.delete("/subjects/:subject/versions/:version", async (c) => reply(c, await r.deleteVersion(c.req.param("subject"), c.req.param("version"), c.req.query("permanent") === "true")));
   const compatibility = async (c: Context, version?: string) => {
-    const { schema } = await schemaBody(c, deps);
-    const messages = r.checkCompatibility(c.req.param("subject")!, schema, version);
+    const { schema, schemaType } = await schemaBody(c, deps);
+    const messages = r.checkCompatibility(c.req.param("subject")!, schema, version, schemaType);
     return reply(c, c.req.query("verbose") === "true" ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 });
   };
   app.post("/compatibility/subjects/:subject/versions/:version", (c) => compatibility(c, c.req.param("version")));

@@ -7,6 +7,8 @@ import type { HttpDeps } from "./app.js";
 import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
+import type { SchemaType } from "../../schema/schema-registry.js";
+import { avroFromJson, avroTypeFor } from "../../schema/avro.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
 
@@ -33,34 +35,54 @@ function describe(deps: HttpDeps, topic: string) {
   };
 }
 
+/** A value framed in the schema registry's wire format: byte 0, the schema id, the encoded value. */
+function framed(id: number, bytes: Buffer): Buffer {
+  const out = Buffer.alloc(5 + bytes.length);
+  out.writeInt32BE(id, 1);
+  bytes.copy(out, 5);
+  return out;
+}
+
+/**
+ * The schema id a REST Proxy v2 request names for its values: `value_schema`
+ * (registered under the topic's value subject) or `value_schema_id` (which must
+ * be a version of that subject).
+ */
+async function requestSchemaId(deps: HttpDeps, topic: string, body: Record<string, unknown>, schemaType: SchemaType): Promise<number> {
+  const subject = valueSubject(topic);
+  if (typeof body.value_schema === "string") return (await deps.registry.register(subject, body.value_schema, schemaType)).id;
+  if (typeof body.value_schema_id === "number") {
+    const id = deps.registry.getSchema(body.value_schema_id).id;
+    if (!deps.registry.subjectHasSchema(subject, id)) throw new HttpError(422, 42202, `value_schema_id ${id} is not a version of subject '${subject}'`);
+    return id;
+  }
+  throw new HttpError(422, 42202, `${schemaType === "AVRO" ? "avro" : "jsonschema"} records need value_schema or value_schema_id`);
+}
+
 /** REST Proxy v2 produce: records of one content type, answered per record with Confluent's fields. */
 async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, partition?: number) {
   const contentType = c.req.header("content-type") ?? "";
-  const format = /vnd\.kafka\.binary\.v2/.test(contentType) ? "binary" : /vnd\.kafka\.(json|jsonschema)\.v2/.test(contentType) || /application\/json/.test(contentType) ? "json" : undefined;
-  if (!format) throw new HttpError(415, 41501, `content type '${contentType}' is not supported; use application/vnd.kafka.{json,binary,jsonschema}.v2+json`);
+  const embedded = /vnd\.kafka\.(\w+)\.v2/.exec(contentType)?.[1] ?? (/application\/json/.test(contentType) ? "json" : undefined);
+  if (!embedded || !["json", "binary", "jsonschema", "avro"].includes(embedded)) {
+    throw new HttpError(415, 41501, `content type '${contentType}' is not supported; use application/vnd.kafka.{json,binary,jsonschema,avro}.v2+json`);
+  }
+  const format: ValueFormat = embedded === "binary" ? "binary" : "json";
   const body = await bodyJson(c, deps) as Record<string, unknown>;
   if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
   // REST Proxy clients, like Kafka's, create a topic by producing to it (when auto-creation is on).
   await ensureTopics(deps.logs, deps.autoCreate, [topic]);
-  let valueSchemaId: number | null = null;
-  if (/jsonschema/.test(contentType)) {
-    if (typeof body.value_schema === "string") valueSchemaId = (await deps.registry.register(valueSubject(topic), body.value_schema)).id;
-    else if (typeof body.value_schema_id === "number") {
-      valueSchemaId = deps.registry.getSchema(body.value_schema_id).id;
-      if (!deps.registry.subjectHasSchema(valueSubject(topic), valueSchemaId)) {
-        throw new HttpError(422, 42202, `value_schema_id ${valueSchemaId} is not a version of subject '${valueSubject(topic)}'`);
-      }
-    }
-    else throw new HttpError(422, 42202, "jsonschema records need value_schema or value_schema_id");
-  }
+  const schemaType: SchemaType | undefined = embedded === "avro" ? "AVRO" : embedded === "jsonschema" ? "JSON" : undefined;
+  const valueSchemaId = schemaType ? await requestSchemaId(deps, topic, body, schemaType) : null;
+  const avroType = schemaType === "AVRO" ? avroTypeFor(valueSchemaId!, deps.registry.getSchema(valueSchemaId!).schema) : undefined;
   const records = (body.records as unknown[]).map((raw, i) => {
-    const r = parseRecord(raw, i, format as ValueFormat);
-    if (valueSchemaId !== null && r.value) {
-      const framed = Buffer.alloc(5 + r.value.length);
-      framed.writeInt32BE(valueSchemaId, 1);
-      r.value.copy(framed, 5);
-      r.value = framed;
-    }
+    const r = parseRecord(raw, i, format);
+    if (avroType) {
+      try {
+        r.value = framed(valueSchemaId!, avroFromJson(avroType, (raw as { value: unknown }).value));
+      } catch (err) {
+        throw new HttpError(422, 42203, `record ${i}: ${(err as Error).message}`);
+      }
+    } else if (valueSchemaId !== null && r.value) r.value = framed(valueSchemaId, r.value);
     return partition === undefined ? r : { ...r, partition };
   });
   const outcome = await publish(deps, topic, records, `REST client ${c.req.header("user-agent") ?? ""}`);

@@ -1,6 +1,6 @@
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
-import { validateOverrides, type ConfigSource, type ConfigType } from "../../../log/topic-config.js";
+import { validateOverrides, type ConfigType, type EffectiveSetting } from "../../../log/topic-config.js";
 import { InvalidTopicError, InvalidConfigError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
@@ -11,14 +11,8 @@ const BROKER = 4;
 const SOURCE = { topic: 1, broker: 4, default: 5 } as const;
 const TYPE: Record<ConfigType, number> = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, DOUBLE: 6, LIST: 7 };
 
-interface DescribedConfig {
-  name: string;
-  value: string;
-  source: ConfigSource;
-  type: ConfigType;
-  doc: string;
-  synonyms: { value: string; source: ConfigSource }[];
-}
+/** A config as DescribeConfigs reports it: a topic's effective settings, or the broker's own. */
+type DescribedConfig = EffectiveSetting;
 
 /** A topic's configs as CreateTopics (v5+) and DescribeConfigs report them. */
 export function describeTopicConfigs(ctx: KafkaContext, topic: string): { name: string; value: string; configSource: number }[] {
