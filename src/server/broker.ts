@@ -183,6 +183,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     requestTimeoutMs: config.httpRequestTimeoutMs,
     corsOrigins: config.httpCorsOrigins,
     autoCreate,
+    kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
     writesRefused: () => logs.partitionsRefusingWrites(),
   });
   const http = await listenHttp(app, config.host, config.httpPort, {

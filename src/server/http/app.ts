@@ -21,6 +21,7 @@ import { registerRegistryRoutes } from "./registry-routes.js";
 import type { AutoCreate } from "./auto-create.js";
 import { registerStreamRoutes } from "./stream-routes.js";
 import { registerGroupRoutes } from "./group-routes.js";
+import { registerV3Routes } from "./v3-routes.js";
 
 export interface HttpDeps {
   logs: LogManager;
@@ -37,12 +38,14 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Create unknown topics on first produce or subscribe (auto.create.topics.enable). */
   autoCreate?: AutoCreate;
+  /** This broker as Kafka clients reach it (REST v3 lists it). */
+  kafkaNode: { nodeId: number; host: string; port: number };
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH"]);
-const TOPIC_PATH = /^\/topics\/([^/]+)/;
+const TOPIC_PATH = /^(?:\/v3\/clusters\/[^/]+)?\/topics\/([^/]+)/;
 const JSON_CONTENT_TYPE = /^\s*application\/(json|x-ndjson|ndjson|jsonl|x-jsonlines|vnd\.kafka\.[a-z.0-9]*\+json|vnd\.schemaregistry\.[a-z.0-9]*\+json|[a-z.0-9-]+\+json)\s*(;|$)/i;
 
 function safeDecode(part: string): string {
@@ -91,6 +94,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerStreamRoutes(app, deps);
   registerConsumerRoutes(app, deps);
   registerGroupRoutes(app, deps);
+  registerV3Routes(app, deps);
   // The registry answers at the root (as Confluent's does) and under /schema-registry,
   // for clients configured with a prefixed URL behind one port.
   const registry = new Hono();
