@@ -46,13 +46,11 @@ export function resolutionProblem(reader: AvroType, writer: AvroType): string | 
   }
 }
 
-const parsed = new Map<number, AvroType>();
-
-/** The parsed type of a registered schema, by id (ids never change their schema). */
-export function avroTypeFor(id: number, text: string): AvroType {
-  let type = parsed.get(id);
-  if (!type) parsed.set(id, (type = parseAvro(text)));
-  return type;
+/** The named types that referenced schemas define, in dependency order, for parsing a schema that uses them. */
+export function referencedTypes(references: string[]): Record<string, AvroType> {
+  let registry: Record<string, AvroType> = {};
+  for (const text of references) registry = namedTypes(text, registry);
+  return registry;
 }
 
 /** Checks one framed payload (the bytes after magic byte and id) against its writer's schema. */

@@ -5,8 +5,8 @@
 // Avro values are framed Avro binary, decoded with the schema their id names.
 
 import type { SchemaRegistry, SchemaType } from "./schema-registry.js";
-import { avroFailures, avroTypeFor } from "./avro.js";
-import { failures, validatorFor, type ValidationFailure } from "./validators.js";
+import { avroFailures } from "./avro.js";
+import { failures, type ValidationFailure } from "./validators.js";
 import { parseBoundedJson } from "./bounded-json.js";
 
 export interface RecordVerdict {
@@ -53,7 +53,7 @@ export class RecordValidation {
     }
     if (schema.schemaType === "AVRO") {
       if (!framed) return [{ instancePath: "/", message: "value is not framed with a schema id: Avro records are written in Confluent's wire format (byte 0, the schema id, then Avro binary)" }];
-      return avroFailures(avroTypeFor(schemaId, schema.schema), payload);
+      return avroFailures(this.registry.avroType(schemaId), payload);
     }
     let parsed: unknown;
     try {
@@ -61,7 +61,7 @@ export class RecordValidation {
     } catch (err) {
       return [{ instancePath: "/", message: `value is ${(err as Error).message}` }];
     }
-    const validate = validatorFor(schemaId, schema.schema);
+    const validate = this.registry.jsonValidator(schemaId);
     return validate(parsed) ? [] : failures(validate.errors);
   }
 

@@ -7,8 +7,10 @@
 import type { CompactedStore } from "../log/compacted-store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
 import { parseBoundedJson } from "./bounded-json.js";
+import type { ValidateFunction } from "ajv";
+import type avro from "avsc";
 import { compileSchema } from "./validators.js";
-import { AvroSchemaError, parseAvro, resolutionProblem } from "./avro.js";
+import { parseAvro, referencedTypes, resolutionProblem } from "./avro.js";
 
 export class RegistryError extends Error {
   constructor(readonly status: number, readonly errorCode: number, message: string, readonly details?: string[]) {
@@ -33,9 +35,24 @@ export type Mode = (typeof MODES)[number];
 export const SCHEMA_TYPES = ["AVRO", "JSON"] as const;
 export type SchemaType = (typeof SCHEMA_TYPES)[number];
 
+/** A schema reference: `name` is how the schema refers to it (an Avro type name, a JSON Schema $ref). */
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
+
 interface SchemaRecord {
   kind: "schema";
   id: number;
+  schema: string;
+  schemaType: SchemaType;
+  references?: SchemaReference[];
+}
+
+/** A referenced schema, ready to be used by the one that refers to it. */
+interface ResolvedReference {
+  name: string;
   schema: string;
   schemaType: SchemaType;
 }
@@ -68,6 +85,7 @@ export interface SubjectVersion {
   id: number;
   schema: string;
   schemaType: SchemaType;
+  references?: SchemaReference[];
 }
 
 export interface RegistryLimits {
@@ -90,7 +108,7 @@ export function schemaTypeOf(given: unknown): SchemaType {
 }
 
 /** Canonical text of a schema: parsed and re-serialised, so formatting does not make a new version. */
-function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimits): string {
+function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimits, references: ResolvedReference[] = []): string {
   if (typeof schema !== "string") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: the schema must be a string of JSON");
   let parsed: unknown;
   try {
@@ -100,7 +118,7 @@ function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimit
   }
   if (schemaType === "AVRO") {
     try {
-      parseAvro(JSON.stringify(parsed));
+      parseAvro(JSON.stringify(parsed), referencedTypes(references.filter((r) => r.schemaType === "AVRO").map((r) => r.schema)));
     } catch (err) {
       throw new RegistryError(422, INVALID_SCHEMA, (err as Error).message);
     }
@@ -108,12 +126,18 @@ function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimit
   }
   if (typeof parsed !== "object" && typeof parsed !== "boolean") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: a JSON Schema is an object or a boolean");
   try {
-    compileSchema(parsed as object, limits.schemaNodesMax);
+    compileSchema(parsed as object, limits.schemaNodesMax, jsonReferences(references));
   } catch (err) {
     throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
   }
   return JSON.stringify(parsed);
 }
+
+function jsonReferences(references: ResolvedReference[]): { name: string; schema: object | boolean }[] {
+  return references.filter((r) => r.schemaType === "JSON").map((r) => ({ name: r.name, schema: JSON.parse(r.schema) as object }));
+}
+
+const sameReferences = (a: SchemaReference[] | undefined, b: SchemaReference[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
 export class SchemaRegistry {
   /** Latest live version per subject, cached between writes (validation asks on every record). */
@@ -121,6 +145,9 @@ export class SchemaRegistry {
 
   /** The tail of the queue of changes: each runs after the one before it has been written. */
   private changes: Promise<unknown> = Promise.resolve();
+  /** Compiled forms of registered schemas by id (an id never changes its schema). */
+  private readonly avroTypes = new Map<number, avro.Type>();
+  private readonly jsonValidators = new Map<number, ValidateFunction>();
   /** Subjects whose schema comes from a file (schemas as code): read-only over the API. */
   private readonly pinned = new Map<string, string>();
 
@@ -194,7 +221,7 @@ export class SchemaRegistry {
     }
     if (!found) throw new RegistryError(404, VERSION_NOT_FOUND, `Version ${version} not found.`);
     const schema = this.getSchema(found.id);
-    return { subject, version: found.version, id: found.id, schema: schema.schema, schemaType: schema.schemaType };
+    return { subject, version: found.version, id: found.id, schema: schema.schema, schemaType: schema.schemaType, ...(schema.references?.length ? { references: schema.references } : {}) };
   }
 
   /** The latest live version of a subject, or undefined. */
@@ -231,8 +258,9 @@ export class SchemaRegistry {
   }
 
   /** Messages for every rule `schema` breaks against the subject's versions under its level ([] when compatible). */
-  checkCompatibility(subject: string, schema: string, against?: string | number, schemaType: SchemaType = "JSON"): string[] {
-    const text = canonical(schema, schemaType, this.limits);
+  checkCompatibility(subject: string, schema: string, against?: string | number, schemaType: SchemaType = "JSON", references: SchemaReference[] = []): string[] {
+    const resolved = this.resolveReferences(references);
+    const text = canonical(schema, schemaType, this.limits, resolved);
     let level = this.compatibilityLevel(subject)!;
     let previous = this.versions(subject).map((v) => this.getSchema(v.id));
     if (against !== undefined) {
@@ -242,7 +270,10 @@ export class SchemaRegistry {
     if (level === "NONE" || previous.length === 0) return [];
     const other = previous.find((p) => p.schemaType !== schemaType);
     if (other) return [`schema type ${schemaType} differs from ${other.schemaType} of schema ${other.id} already under subject '${subject}'`];
-    if (schemaType === "AVRO") return avroCompatibilityProblems(level, previous.map((p) => p.schema), text);
+    if (schemaType === "AVRO") {
+      const candidate = parseAvro(text, referencedTypes(resolved.filter((r) => r.schemaType === "AVRO").map((r) => r.schema)));
+      return avroCompatibilityProblems(level, previous.map((p) => this.avroType(p.id)), candidate);
+    }
     try {
       return compatibilityProblems(level, previous.map((p) => JSON.parse(p.schema)), JSON.parse(text), this.limits.compatibilityStepsMax);
     } catch (err) {
@@ -251,17 +282,71 @@ export class SchemaRegistry {
     }
   }
 
-  lookup(subject: string, schema: string, schemaType: SchemaType = "JSON"): SubjectVersion {
-    const text = canonical(schema, schemaType, this.limits);
+  lookup(subject: string, schema: string, schemaType: SchemaType = "JSON", references: SchemaReference[] = []): SubjectVersion {
+    const text = canonical(schema, schemaType, this.limits, this.resolveReferences(references));
     if (this.versions(subject, true).length === 0) throw subjectNotFound(subject);
-    const match = this.versions(subject).find((v) => this.sameSchema(v.id, text, schemaType));
+    const refs = references.length ? references : undefined;
+    const match = this.versions(subject).find((v) => this.sameSchema(v.id, text, schemaType, refs));
     if (!match) throw new RegistryError(404, SCHEMA_NOT_FOUND, "Schema not found");
     return this.getVersion(subject, match.version);
   }
 
-  private sameSchema(id: number, text: string, schemaType: SchemaType): boolean {
+  private sameSchema(id: number, text: string, schemaType: SchemaType, references?: SchemaReference[]): boolean {
     const s = this.getSchema(id);
-    return s.schema === text && s.schemaType === schemaType;
+    return s.schema === text && s.schemaType === schemaType && sameReferences(s.references, references);
+  }
+
+  /**
+   * The schemas `references` name, each after the ones it refers to itself
+   * (Avro types must be defined before use); 422 when one does not exist.
+   */
+  resolveReferences(references: SchemaReference[] = [], depth = 0): ResolvedReference[] {
+    if (depth > 32) throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: references nest more than 32 deep");
+    const out: ResolvedReference[] = [];
+    for (const r of references) {
+      if (typeof r?.name !== "string" || typeof r.subject !== "string" || !Number.isInteger(r.version)) {
+        throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: each reference needs a name, a subject and a version");
+      }
+      let target: SubjectVersion;
+      try {
+        target = this.getVersion(r.subject, r.version);
+      } catch {
+        throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: reference '${r.name}' names version ${r.version} of subject '${r.subject}', which does not exist`);
+      }
+      out.push(...this.resolveReferences(target.references, depth + 1));
+      out.push({ name: r.name, schema: target.schema, schemaType: target.schemaType });
+    }
+    return out;
+  }
+
+  /** The Avro type of a registered schema, its references resolved. */
+  avroType(id: number): avro.Type {
+    let type = this.avroTypes.get(id);
+    if (!type) {
+      const s = this.getSchema(id);
+      const refs = this.resolveReferences(s.references).filter((r) => r.schemaType === "AVRO").map((r) => r.schema);
+      this.avroTypes.set(id, (type = parseAvro(s.schema, referencedTypes(refs))));
+    }
+    return type;
+  }
+
+  /** The JSON Schema validator of a registered schema, its references resolved. */
+  jsonValidator(id: number): ValidateFunction {
+    let validate = this.jsonValidators.get(id);
+    if (!validate) {
+      const s = this.getSchema(id);
+      this.jsonValidators.set(id, (validate = compileSchema(JSON.parse(s.schema), Infinity, jsonReferences(this.resolveReferences(s.references)))));
+    }
+    return validate;
+  }
+
+  /** Ids of the schemas that refer to a version (Confluent's referencedby). */
+  referencedBy(subject: string, version: string | number): number[] {
+    const target = this.getVersion(subject, version);
+    const live = new Set(this.records().map(([, r]) => r).filter((r): r is VersionRecord => r.kind === "version" && !r.deleted).map((r) => r.id));
+    return this.records().map(([, r]) => r)
+      .filter((r): r is SchemaRecord => r.kind === "schema" && live.has(r.id) && (r.references ?? []).some((ref) => ref.subject === subject && ref.version === target.version))
+      .map((r) => r.id).sort((a, b) => a - b);
   }
 
   /** Whether `id` is the schema of a live version of `subject` (a record must name a schema of its own subject). */
@@ -274,8 +359,8 @@ export class SchemaRegistry {
    * existing id. In IMPORT mode the caller gives the id (and may give the
    * version), and compatibility is not checked, as in Confluent's registry.
    */
-  register(subject: string, schema: string, schemaType: SchemaType = "JSON", imported: { id?: number; version?: number } = {}): Promise<{ id: number; version: number }> {
-    return this.exclusive(() => this.registerNow(subject, schema, schemaType, imported, false));
+  register(subject: string, schema: string, schemaType: SchemaType = "JSON", imported: { id?: number; version?: number } = {}, references: SchemaReference[] = []): Promise<{ id: number; version: number }> {
+    return this.exclusive(() => this.registerNow(subject, schema, schemaType, imported, false, references));
   }
 
   /**
@@ -287,40 +372,43 @@ export class SchemaRegistry {
     return this.exclusive(() => this.registerNow(subject, schema, schemaType, {}, true));
   }
 
-  private async registerNow(subject: string, schema: string, schemaType: SchemaType, imported: { id?: number; version?: number }, asLatest: boolean): Promise<{ id: number; version: number }> {
+  private async registerNow(subject: string, schema: string, schemaType: SchemaType, imported: { id?: number; version?: number }, asLatest: boolean,
+    references: SchemaReference[] = []): Promise<{ id: number; version: number }> {
     if (!subject) throw new RegistryError(422, INVALID_SCHEMA, "subject name is empty");
     const mode = this.mode(subject);
     if (!asLatest) this.checkWritable(subject, mode);
     const importing = imported.id !== undefined || imported.version !== undefined;
     if (importing && mode !== "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is not in import mode: an id or version can only be given in IMPORT mode`);
     if (!importing && mode === "IMPORT") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in import mode: registrations must give the schema's id`);
-    const text = canonical(schema, schemaType, this.limits);
+    const resolved = this.resolveReferences(references);
+    const text = canonical(schema, schemaType, this.limits, resolved);
+    const refs = references.length ? references.map(({ name, subject: s, version: v }) => ({ name, subject: s, version: v })) : undefined;
     const live = this.versions(subject);
     if (asLatest) {
       const latest = live[live.length - 1];
-      if (latest && this.sameSchema(latest.id, text, schemaType)) return { id: latest.id, version: latest.version };
+      if (latest && this.sameSchema(latest.id, text, schemaType, refs)) return { id: latest.id, version: latest.version };
     } else if (!importing) {
-      const same = live.find((v) => this.sameSchema(v.id, text, schemaType));
+      const same = live.find((v) => this.sameSchema(v.id, text, schemaType, refs));
       if (same) return { id: same.id, version: same.version };
     }
     if (!importing) {
-      const problems = this.checkCompatibility(subject, text, undefined, schemaType);
+      const problems = this.checkCompatibility(subject, text, undefined, schemaType, references);
       if (problems.length) {
         throw new RegistryError(409, INCOMPATIBLE_SCHEMA, `Schema being registered is incompatible with an earlier schema for subject "${subject}"`, problems);
       }
     }
-    const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text && r.schemaType === schemaType)?.id;
+    const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text && r.schemaType === schemaType && sameReferences(r.references, refs))?.id;
     let id = existing;
     if (imported.id !== undefined) {
       if (!Number.isInteger(imported.id) || imported.id < 1) throw new RegistryError(422, INVALID_SCHEMA, `schema id ${imported.id} must be a positive integer`);
       const taken = this.schemaById(imported.id);
-      if (taken && (taken.schema !== text || taken.schemaType !== schemaType)) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
+      if (taken && (taken.schema !== text || taken.schemaType !== schemaType || !sameReferences(taken.references, refs))) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
       id = imported.id;
     }
     const changes: [string, RegistryRecord][] = [];
     if (id === undefined || !this.schemaById(id)) {
       id ??= 1 + Math.max(0, ...this.records().map(([, r]) => (r.kind === "schema" ? r.id : 0)));
-      changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType }]);
+      changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType, ...(refs ? { references: refs } : {}) }]);
     }
     const all = this.versions(subject, true);
     let version = 1 + Math.max(0, ...all.map((v) => v.version));
@@ -378,6 +466,14 @@ export class SchemaRegistry {
     return new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in read-only mode: its schema comes from ${this.pinned.get(subject)}; change the file and restart`);
   }
 
+  /** A version another live schema refers to stays: Confluent's 42206. */
+  private refuseIfReferenced(subject: string, version: number): void {
+    const live = new Set(this.records().map(([, r]) => r).filter((r): r is VersionRecord => r.kind === "version" && !r.deleted).map((r) => r.id));
+    const users = this.records().map(([, r]) => r)
+      .filter((r): r is SchemaRecord => r.kind === "schema" && live.has(r.id) && (r.references ?? []).some((ref) => ref.subject === subject && ref.version === version));
+    if (users.length) throw new RegistryError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${version}} (schemas ${users.map((u) => u.id).join(", ")})`);
+  }
+
   private checkWritable(subject: string, mode = this.mode(subject)): void {
     if (this.pinned.has(subject)) throw this.pinnedError(subject);
     if (mode === "READONLY") throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Subject '${subject}' is in read-only mode`);
@@ -393,6 +489,7 @@ export class SchemaRegistry {
       if (permanent && live.length > 0) throw new RegistryError(404, 40405, `Subject '${subject}' was not deleted first before being permanently deleted`);
       if (!permanent && live.length === 0) throw new RegistryError(404, 40404, `Subject '${subject}' was soft deleted.Set permanent=true to delete permanently`);
       const targets = permanent ? all : live;
+      for (const v of targets) this.refuseIfReferenced(subject, v.version);
       await this.put(targets.map((v) => [JSON.stringify(["version", subject, v.version]), permanent ? null : { ...v, deleted: true }]));
       return targets.map((v) => v.version);
     });
@@ -403,6 +500,7 @@ export class SchemaRegistry {
       this.checkWritable(subject);
       const found = this.getVersion(subject, version, permanent);
       const record = this.store.get(JSON.stringify(["version", subject, found.version])) as VersionRecord;
+      this.refuseIfReferenced(subject, found.version);
       if (permanent && !record.deleted) throw new RegistryError(404, 40407, `Subject '${subject}' Version ${found.version} was not deleted first before being permanently deleted`);
       await this.put([[JSON.stringify(["version", subject, found.version]), permanent ? null : { ...record, deleted: true }]]);
       return found.version;
@@ -411,11 +509,10 @@ export class SchemaRegistry {
 }
 
 /** Avro's schema resolution under a level: BACKWARD, the new schema reads the old ones' data; FORWARD, the old read the new's. */
-function avroCompatibilityProblems(level: CompatibilityLevel, previous: string[], candidate: string): string[] {
+function avroCompatibilityProblems(level: CompatibilityLevel, previous: avro.Type[], next: avro.Type): string[] {
   const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
-  const next = parseAvro(candidate);
   const problems: string[] = [];
-  for (const old of against.map((text) => parseAvro(text))) {
+  for (const old of against) {
     if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
       const problem = resolutionProblem(next, old);
       if (problem) problems.push(`BACKWARD: the new schema cannot read data written with ${old.name ?? old.typeName}: ${problem}`);

@@ -58,25 +58,16 @@ function metaSkeleton(schema: unknown, budget: { nodes: number; nodesMax: number
  * draft-07); a schema with more than `nodesMax` objects is refused, since
  * compiling costs the event loop time in proportion to its size.
  */
-export function compileSchema(schema: object | boolean, nodesMax = Infinity): ValidateFunction {
+export function compileSchema(schema: object | boolean, nodesMax = Infinity, references: { name: string; schema: object | boolean }[] = []): ValidateFunction {
   const declared = typeof schema === "object" ? String((schema as { $schema?: string }).$schema ?? "") : "";
   const draft2020 = declared.includes("2020-12");
   const meta = draft2020 ? metaValidators.draft2020 : metaValidators.draft07;
   if (!meta.validateSchema(metaSkeleton(schema, { nodes: nodesMax, nodesMax }) as object)) throw new Error(meta.errorsText(meta.errors));
   const options = { ...OPTIONS, validateSchema: false };
-  const ajv = draft2020 ? new Ajv2020(options) as unknown as Ajv : new Ajv(options);
-  return addFormats(ajv).compile(schema);
-}
-
-const cache = new Map<number, ValidateFunction>();
-
-export function validatorFor(id: number, schema: string): ValidateFunction {
-  let validate = cache.get(id);
-  if (!validate) {
-    validate = compileSchema(JSON.parse(schema));
-    cache.set(id, validate);
-  }
-  return validate;
+  const ajv = addFormats(draft2020 ? new Ajv2020(options) as unknown as Ajv : new Ajv(options));
+  // Schema references: each referenced schema answers to the name the schema's $ref uses.
+  for (const r of references) ajv.addSchema(r.schema as object, r.name);
+  return ajv.compile(schema);
 }
 
 export interface ValidationFailure {

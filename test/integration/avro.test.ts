@@ -145,3 +145,29 @@ describe("validation on write of Avro records", () => {
     expect(invalid.json.message).toMatch(/record 0/);
   });
 });
+
+describe("Avro schema references", () => {
+  it("an Avro record uses a type defined under another subject; a registry client encodes and decodes through it", async () => {
+    const address = JSON.stringify({ type: "record", name: "Address", namespace: "com.example", fields: [{ name: "city", type: "string" }] });
+    expect((await call("POST", "/subjects/avro-address-value/versions", { schema: address })).status).toBe(200);
+    const order = JSON.stringify({ type: "record", name: "Order", namespace: "com.example", fields: [{ name: "ship_to", type: "com.example.Address" }] });
+    expect((await call("POST", "/subjects/avro-orders-value/versions", { schema: order })).json.error_code).toBe(42201); // the type is unknown without the reference
+    const references = [{ name: "com.example.Address", subject: "avro-address-value", version: 1 }];
+    const { json } = await call("POST", "/subjects/avro-orders-value/versions", { schema: order, references });
+    expect((await call("GET", `/schemas/ids/${json.id}`)).json).toEqual({ schema: order, references });
+    expect((await call("GET", "/subjects/avro-address-value/versions/1/referencedby")).json).toEqual([json.id]);
+    // The compatibility check parses the candidate with its references too.
+    expect((await call("POST", "/compatibility/subjects/avro-orders-value/versions/latest", { schema: order, references })).json).toEqual({ is_compatible: true });
+    await call("POST", "/topics", { name: "avro-orders" }, "application/json");
+    const client = new RegistryClient({ host: broker.httpUrl });
+    const encoded = await client.encode(json.id, { ship_to: { city: "Lisbon" } });
+    const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: "avro-orders", messages: [{ value: encoded }] });
+    const refused = await producer.send({ topic: "avro-orders", messages: [{ value: encoded.subarray(0, encoded.length - 2) }] }).catch((e: Error) => e);
+    expect(String((refused as Error).message)).toMatch(/failed the validation on broker/);
+    await producer.disconnect();
+    const [batch] = splitBatches((await broker.logs.partition("avro-orders", 0).read(0, 1 << 20)).records);
+    expect(await client.decode((await decodeRecordBatch(batch!)).records[0]!.value!)).toEqual({ ship_to: { city: "Lisbon" } });
+  });
+});

@@ -157,3 +157,26 @@ describe("a third-party registry client", () => {
     await expect(client.register({ type: SchemaType.JSON, schema: schemaOf({ sku: { type: "integer" } }) }, { subject: "tp-value" })).rejects.toThrow(/incompatible/i);
   });
 });
+
+describe("schema references", () => {
+  it("a JSON Schema refers to another subject's version: registered, listed, validated through, and kept from deletion", async () => {
+    const address = JSON.stringify({ type: "object", properties: { zip: { type: "string" } }, required: ["zip"] });
+    expect((await call("POST", "/subjects/address-value/versions", { schemaType: "JSON", schema: address })).status).toBe(200);
+    const customer = JSON.stringify({ type: "object", properties: { address: { $ref: "address.json" } }, required: ["address"] });
+    const references = [{ name: "address.json", subject: "address-value", version: 1 }];
+    const missing = await call("POST", "/subjects/customer-value/versions", { schemaType: "JSON", schema: customer, references: [{ ...references[0], version: 9 }] });
+    expect(missing).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    const { json } = await call("POST", "/subjects/customer-value/versions", { schemaType: "JSON", schema: customer, references });
+    expect((await call("GET", `/schemas/ids/${json.id}`)).json).toEqual({ schema: customer, schemaType: "JSON", references });
+    expect((await call("GET", "/subjects/customer-value/versions/1")).json.references).toEqual(references);
+    expect((await call("POST", "/subjects/customer-value", { schemaType: "JSON", schema: customer, references })).json.id).toBe(json.id);
+    expect((await call("GET", "/subjects/address-value/versions/1/referencedby")).json).toEqual([json.id]);
+    expect(await call("DELETE", "/subjects/address-value/versions/1")).toMatchObject({ status: 422, json: { error_code: 42206 } });
+    await fetch(`${broker.httpUrl}/topics`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "customer" }) });
+    const publish = (value: unknown) => fetch(`${broker.httpUrl}/topics/customer/records`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ value }) });
+    expect((await publish({ address: { zip: "10115" } })).status).toBe(200);
+    const refused = await publish({ address: { zip: 10115 } });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(await refused.json())).toMatch(/zip/);
+  });
+});

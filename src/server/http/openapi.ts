@@ -66,6 +66,7 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["post", "/subjects/{subject}", "schema registry", "is this schema registered under the subject?"],
   ["get", "/subjects/{subject}/versions/{version}", "schema registry", "a version (or latest)"],
   ["get", "/subjects/{subject}/versions/{version}/schema", "schema registry", "a version's raw schema"],
+  ["get", "/subjects/{subject}/versions/{version}/referencedby", "schema registry", "ids of the schemas that refer to this version"],
   ["delete", "/subjects/{subject}", "schema registry", "soft delete (?permanent=true after)"],
   ["delete", "/subjects/{subject}/versions/{version}", "schema registry", "delete a version"],
   ["post", "/compatibility/subjects/{subject}/versions/{version}", "schema registry", "check against a version (?verbose=true)"],

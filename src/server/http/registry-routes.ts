@@ -4,7 +4,7 @@ import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./app.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
-import { schemaTypeOf, type SchemaType } from "../../schema/schema-registry.js";
+import { schemaTypeOf, type SchemaReference, type SchemaType } from "../../schema/schema-registry.js";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
 
@@ -19,10 +19,10 @@ function shown<T extends { schemaType: SchemaType }>(value: T): Omit<T, "schemaT
   return rest;
 }
 
-async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: SchemaType; id?: number; version?: number }> {
+async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: SchemaType; id?: number; version?: number; references: SchemaReference[] }> {
   const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown; id?: unknown; version?: unknown };
   if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<schema as a string>\", \"schemaType\": \"AVRO\" (default) | \"JSON\" }");
-  if (Array.isArray(body.references) && body.references.length > 0) throw new HttpError(422, 42201, "schema references are not supported; use local $refs");
+  if (body.references !== undefined && body.references !== null && !Array.isArray(body.references)) throw new HttpError(422, 42201, "references must be a list of { name, subject, version }");
   const optionalInteger = (value: unknown, name: string) => {
     if (value === undefined || value === null || value === -1 || value === 0) return undefined;
     if (typeof value !== "number" || !Number.isInteger(value)) throw new HttpError(422, 42201, `${name} must be an integer`);
@@ -31,6 +31,7 @@ async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string;
   return {
     schema: body.schema, schemaType: schemaTypeOf(body.schemaType),
     id: optionalInteger(body.id, "id"), version: optionalInteger(body.version, "version"),
+    references: (body.references ?? []) as SchemaReference[],
   };
 }
 
@@ -39,27 +40,28 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/schemas/types", (c) => reply(c, ["JSON", "AVRO"]));
   app.get("/schemas/ids/:id", (c) => {
     const s = r.getSchema(Number(c.req.param("id")));
-    return reply(c, shown({ schema: s.schema, schemaType: s.schemaType }));
+    return reply(c, shown({ schema: s.schema, schemaType: s.schemaType, ...(s.references?.length ? { references: s.references } : {}) }));
   });
   app.get("/schemas/ids/:id/schema", (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
   app.get("/schemas/ids/:id/versions", (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
   app.get("/subjects", (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
   app.get("/subjects/:subject/versions", (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
   app.post("/subjects/:subject/versions", async (c) => {
-    const { schema, schemaType, id, version } = await schemaBody(c, deps);
-    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType, { id, version })).id });
+    const { schema, schemaType, id, version, references } = await schemaBody(c, deps);
+    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType, { id, version }, references)).id });
   });
   app.post("/subjects/:subject", async (c) => {
-    const { schema, schemaType } = await schemaBody(c, deps);
-    return reply(c, shown(r.lookup(c.req.param("subject"), schema, schemaType)));
+    const { schema, schemaType, references } = await schemaBody(c, deps);
+    return reply(c, shown(r.lookup(c.req.param("subject"), schema, schemaType, references)));
   });
   app.get("/subjects/:subject/versions/:version", (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
+  app.get("/subjects/:subject/versions/:version/referencedby", (c) => reply(c, r.referencedBy(c.req.param("subject"), c.req.param("version"))));
   app.get("/subjects/:subject/versions/:version/schema", (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
   app.delete("/subjects/:subject", async (c) => reply(c, await r.deleteSubject(c.req.param("subject"), c.req.query("permanent") === "true")));
   app.delete("/subjects/:subject/versions/:version", async (c) => reply(c, await r.deleteVersion(c.req.param("subject"), c.req.param("version"), c.req.query("permanent") === "true")));
   const compatibility = async (c: Context, version?: string) => {
-    const { schema, schemaType } = await schemaBody(c, deps);
-    const messages = r.checkCompatibility(c.req.param("subject")!, schema, version, schemaType);
+    const { schema, schemaType, references } = await schemaBody(c, deps);
+    const messages = r.checkCompatibility(c.req.param("subject")!, schema, version, schemaType, references);
     return reply(c, c.req.query("verbose") === "true" ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 });
   };
   app.post("/compatibility/subjects/:subject/versions/:version", (c) => compatibility(c, c.req.param("version")));

@@ -8,7 +8,7 @@ import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
 import type { SchemaType } from "../../schema/schema-registry.js";
-import { avroFromJson, avroTypeFor } from "../../schema/avro.js";
+import { avroFromJson } from "../../schema/avro.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
 
@@ -73,7 +73,7 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   await ensureTopics(deps.logs, deps.autoCreate, [topic]);
   const schemaType: SchemaType | undefined = embedded === "avro" ? "AVRO" : embedded === "jsonschema" ? "JSON" : undefined;
   const valueSchemaId = schemaType ? await requestSchemaId(deps, topic, body, schemaType) : null;
-  const avroType = schemaType === "AVRO" ? avroTypeFor(valueSchemaId!, deps.registry.getSchema(valueSchemaId!).schema) : undefined;
+  const avroType = schemaType === "AVRO" ? deps.registry.avroType(valueSchemaId!) : undefined;
   const records = (body.records as unknown[]).map((raw, i) => {
     const r = parseRecord(raw, i, format);
     if (avroType) {

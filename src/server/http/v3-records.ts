@@ -12,7 +12,7 @@ import { ensureTopics } from "./auto-create.js";
 import { publish, type IncomingRecord } from "./publish.js";
 import { JsonSequenceSplitter } from "./json-sequence.js";
 import { parseBoundedJson } from "../../schema/bounded-json.js";
-import { avroFromJson, avroTypeFor } from "../../schema/avro.js";
+import { avroFromJson } from "../../schema/avro.js";
 import type { RecordHeader } from "../../protocol/record-batch-codec.js";
 
 type DataType = "BINARY" | "JSON" | "STRING" | "AVRO" | "JSONSCHEMA";
@@ -78,7 +78,7 @@ function encodeData(deps: HttpDeps, raw: unknown, field: string, defaultSubject:
     case "JSONSCHEMA": {
       if (!schema || schema.schemaType !== (type === "AVRO" ? "AVRO" : "JSON")) throw new HttpError(422, 42206, `${field}: the schema named is not ${type}`);
       try {
-        const bytes = type === "AVRO" ? avroFromJson(avroTypeFor(schema.id, schema.schema), data.data) : Buffer.from(JSON.stringify(data.data), "utf8");
+        const bytes = type === "AVRO" ? avroFromJson(deps.registry.avroType(schema.id), data.data) : Buffer.from(JSON.stringify(data.data), "utf8");
         return { bytes: framed(schema.id, bytes), type };
       } catch (err) {
         throw new HttpError(422, 42203, `${field}: ${(err as Error).message}`);
