@@ -10,6 +10,9 @@ import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../../src/pr
 import { Compression } from "../../src/protocol/compression.js";
 import { KafkaErrorCode as E } from "../../src/protocol/kafka-error-codes.js";
 import { RawKafka } from "../helpers/raw-kafka.js";
+import { gzipSync } from "node:zlib";
+import { crc32 } from "@node-rs/crc32";
+import { writeLegacyMessageSet } from "../../src/protocol/legacy-message-set.js";
 import { registerKafkajsCodecs } from "../helpers/kafkajs-codecs.js";
 
 registerKafkajsCodecs();
@@ -215,5 +218,96 @@ describe("old API versions Kafka 3.9 still serves", () => {
     const deleted = await raw.request(20, 0, { topicNames: ["old-created"], timeoutMs: 5000 });
     expect(deleted.responses[0].errorCode).toBe(0);
     expect(await admin.listTopics()).not.toContain("old-created");
+  });
+});
+
+describe("legacy message formats: Produce v0-2 and Fetch v0-3", () => {
+  const legacy = (magic: 0 | 1, values: string[], baseTime = Date.now()) =>
+    writeLegacyMessageSet(values.map((v, i) => ({ offset: i, timestamp: baseTime + i, key: Buffer.from(`k-${v}`), value: Buffer.from(v), headers: [] })), magic, 0, false);
+
+  /** A magic 1 wrapper message holding `inner` gzipped, as old producers compress. */
+  function gzipWrapper(inner: Buffer): Buffer {
+    const value = gzipSync(inner);
+    const size = 4 + 1 + 1 + 8 + 4 + 4 + value.length;
+    const out = Buffer.alloc(12 + size);
+    out.writeBigInt64BE(0n, 0);
+    out.writeInt32BE(size, 8);
+    out.writeInt8(1, 16);
+    out.writeInt8(1, 17); // gzip
+    out.writeBigInt64BE(BigInt(Date.now()), 18);
+    out.writeInt32BE(-1, 26);
+    out.writeInt32BE(value.length, 30);
+    value.copy(out, 34);
+    out.writeUInt32BE(crc32(out.subarray(16)) >>> 0, 12);
+    return out;
+  }
+
+  function fetchBody(topic: string, offset: number): Record<string, unknown> {
+    return { replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, topics: [{ topic, partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: 1 << 20 }] }] };
+  }
+
+  /** Reads a legacy message set back: [offset, magic, key, value]. */
+  function readLegacy(buf: Buffer): [number, number, string, string][] {
+    const out: [number, number, string, string][] = [];
+    for (let pos = 0; pos + 12 <= buf.length;) {
+      const offset = Number(buf.readBigInt64BE(pos));
+      const size = buf.readInt32BE(pos + 8);
+      const m = buf.subarray(pos + 12, pos + 12 + size);
+      expect(crc32(m.subarray(4)) >>> 0).toBe(m.readUInt32BE(0));
+      const magic = m.readInt8(4);
+      let at = magic === 1 ? 14 : 6;
+      const keyLength = m.readInt32BE(at);
+      const key = m.subarray(at + 4, at + 4 + keyLength).toString();
+      at += 4 + keyLength;
+      const value = m.subarray(at + 4, at + 4 + m.readInt32BE(at)).toString();
+      out.push([offset, magic, key, value]);
+      pos += 12 + size;
+    }
+    return out;
+  }
+
+  it("stores legacy produces as record batches and serves each fetch version its own format", async () => {
+    await admin.createTopics({ topics: [{ topic: "legacy" }] });
+    const produced = [
+      [0, legacy(0, ["a", "b"])],
+      [1, legacy(0, ["c"])],
+      [2, legacy(1, ["d", "e"])],
+      [2, gzipWrapper(legacy(1, ["f", "g", "h"]))],
+    ] as const;
+    const offsets: bigint[] = [];
+    for (const [version, set] of produced) {
+      const response = await raw.request(0, version, { acks: -1, timeoutMs: 5000, topicData: [{ name: "legacy", partitionData: [{ index: 0, records: set }] }] });
+      expect(response.responses[0].partitionResponses[0].errorCode, `v${version}`).toBe(0);
+      offsets.push(response.responses[0].partitionResponses[0].baseOffset);
+    }
+    expect(offsets).toEqual([0n, 2n, 3n, 5n]);
+    const all = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    for (const [version, magic] of [[0, 0], [1, 0], [2, 1], [3, 1]] as const) {
+      const response = await raw.request(1, version, fetchBody("legacy", 3));
+      const p = response.responses[0].partitions[0];
+      expect(p.errorCode).toBe(0);
+      expect(p.highWatermark).toBe(8n);
+      // From the fetch offset on, each in the message format of that version.
+      expect(readLegacy(p.records as Buffer), `v${version}`).toEqual(all.slice(3).map((v, i) => [3 + i, magic, `k-${v}`, v]));
+    }
+    // A current consumer reads the same records from the stored batches; the gzipped set stayed gzipped.
+    const [...batches] = await fetchBatches("legacy");
+    const decoded = await Promise.all(batches.map((b) => decodeRecordBatch(b)));
+    expect(decoded.flatMap((d) => d.records.map((r) => r.value!.toString()))).toEqual(all);
+    expect(decoded.map((d) => d.compression)).toEqual([Compression.None, Compression.None, Compression.None, Compression.Gzip]);
+    // Magic 0 has no timestamps (stored as none, -1, as Kafka does); magic 1 keeps the producer's.
+    expect(decoded[0]!.records[0]!.timestamp).toBe(-1);
+    expect(decoded[2]!.records[0]!.timestamp).toBeGreaterThan(0);
+  });
+
+  it("refuses a legacy message set with a bad CRC or a stray tail with CORRUPT_MESSAGE, and writes nothing", async () => {
+    await admin.createTopics({ topics: [{ topic: "legacy-bad" }] });
+    const flipped = legacy(1, ["x"]);
+    flipped[flipped.length - 1]! ^= 0xff;
+    for (const set of [flipped, Buffer.concat([legacy(0, ["y"]), Buffer.from([1, 2, 3])])]) {
+      const response = await raw.request(0, 2, { acks: -1, timeoutMs: 5000, topicData: [{ name: "legacy-bad", partitionData: [{ index: 0, records: set }] }] });
+      expect(response.responses[0].partitionResponses[0].errorCode).toBe(E.CORRUPT_MESSAGE);
+    }
+    expect(await fetchBatches("legacy-bad")).toHaveLength(0);
   });
 });

@@ -83,6 +83,22 @@ describe("python clients", () => {
     expect(new Set(storedCodecs("ck-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
   });
 
+  it("kafka-python on old protocol versions: message formats 0 and 1 produced, stored as batches, fetched back", async () => {
+    const out = await run(PYTHON, ["test/interop/kafka_python_legacy.py", broker.brokers[0]!, "kp-legacy"]);
+    expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({
+      "0.9": { sent: 20, seen: 20, same: true },
+      "0.10.0": { sent: 20, seen: 20, same: true },
+    });
+    // Format 0 has no timestamps (Produce v1), format 1 has (Produce v2); both were gzipped.
+    const timestamps = async (topic: string) => {
+      const batches = splitBatches((await broker.logs.partition(topic, 0).read(0, 1 << 20)).records);
+      expect(new Set(batches.map((b) => b.readInt16BE(21) & 7))).toEqual(new Set([1]));
+      return batches.map((b) => Number(b.readBigInt64BE(27)));
+    };
+    expect(new Set(await timestamps("kp-legacy-0-9"))).toEqual(new Set([-1]));
+    expect(Math.min(...await timestamps("kp-legacy-0-10-0"))).toBeGreaterThan(0);
+  });
+
   it("kafka-python: producer and consumer group", async () => {
     const out = await run(PYTHON, ["test/interop/kafka_python_client.py", broker.brokers[0]!, "kp-topic", "kp-group"]);
     expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ offsets: 50, seen: true });

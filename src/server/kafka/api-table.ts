@@ -16,9 +16,10 @@ import { describeCluster, initProducerId } from "./handlers/producers-and-cluste
 import { alterPartitionReassignments, listPartitionReassignments } from "./handlers/replica-assignment.js";
 
 export const API_TABLE = new Map<number, ApiEntry>([
-  // Produce from 0: librdkafka <= 2.11 only compresses when the range starts at 0; v0-2 are answered UNSUPPORTED_VERSION.
+  // Produce and Fetch from 0 (legacy message sets converted both ways); librdkafka <= 2.11
+  // also only compresses when the Produce range starts at 0.
   [0, { name: "Produce", minVersion: 0, maxVersion: 11, handler: produce }],
-  [1, { name: "Fetch", minVersion: 4, maxVersion: 16, handler: fetch }],
+  [1, { name: "Fetch", minVersion: 0, maxVersion: 16, handler: fetch }],
   [2, { name: "ListOffsets", minVersion: 0, maxVersion: 9, handler: listOffsets }],
   [3, { name: "Metadata", minVersion: 0, maxVersion: 12, handler: metadata }],
   [8, { name: "OffsetCommit", minVersion: 0, maxVersion: 9, handler: offsetCommit }],

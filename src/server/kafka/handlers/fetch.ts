@@ -1,6 +1,9 @@
-// Fetch v4-16: whole batches as stored, long-polled with max_wait_ms and
+// Fetch v0-16: whole batches as stored, long-polled with max_wait_ms and
 // min_bytes, bounded by max_bytes and partition_max_bytes (soft for the first
 // batch), with incremental fetch sessions from v7 and topic ids from v13.
+// v0-3 predate record batches: their answers are down-converted to legacy
+// message sets (magic 0 for v0-1, magic 1 for v2-3), uncompressed, without
+// headers, from the fetch offset on, as Kafka's down-conversion gives them.
 
 import type { Handler, KafkaContext } from "../kafka-context.js";
 import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
@@ -8,6 +11,9 @@ import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { OffsetOutOfRangeError } from "../../../log/errors.js";
 import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
+import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
+import { TIMESTAMP_TYPE_BIT } from "../../../protocol/record-batch-header.js";
+import { writeLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
 
 // A partition in error still carries an empty record set, never null: librdkafka
 // fails to parse a null one and then never applies auto.offset.reset.
@@ -46,6 +52,20 @@ function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitt
       bytes: 0,
     };
   }
+}
+
+/** Fetch v4 is the first to carry record batches. */
+const FIRST_BATCH_VERSION = 4;
+
+async function downConverted(ctx: KafkaContext, t: Target, records: Buffer, magic: 0 | 1): Promise<Buffer> {
+  const maxBytes = ctx.logs.partition(t.topic, t.partition).topicConfig.maxMessageBytes;
+  const parts: Buffer[] = [];
+  for (const batch of splitBatches(records)) {
+    const decoded = await decodeRecordBatch(batch, maxBytes);
+    if (decoded.isControl) continue;
+    parts.push(writeLegacyMessageSet(decoded.records, magic, t.fetchOffset, (decoded.header.attributes & TIMESTAMP_TYPE_BIT) !== 0));
+  }
+  return Buffer.concat(parts);
 }
 
 /** Resolves when any target partition may have data past its fetch offset, or after `ms`. */
@@ -129,6 +149,11 @@ export const fetch: Handler = async (ctx, request, info) => {
     await waitForAny(ctx, targets, remaining);
   }
   for (const { target, bytes } of results) if (bytes > 0) ctx.metrics.served(target.topic, "kafka", bytes);
+  if (version < FIRST_BATCH_VERSION) {
+    for (const r of results) {
+      if ((r.response.records as Buffer).length > 0) r.response.records = await downConverted(ctx, r.target, r.response.records as Buffer, version < 2 ? 0 : 1);
+    }
+  }
   ctx.metrics.fetchLatency.observe({ source: "kafka" }, (performance.now() - started) / 1000);
   const byTopic = new Map<string, Message>();
   for (const { target, response } of results) {

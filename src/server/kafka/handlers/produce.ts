@@ -1,11 +1,12 @@
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
-import { splitBatches } from "../../../protocol/record-batch-codec.js";
+import { encodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
+import { LegacyMessageError, readLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
 import { decodeProducedBatch } from "../../../log/batch-validator.js";
 import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
 import type { RecordVerdict } from "../../../schema/record-validation.js";
-import { InvalidRecordError, LogError } from "../../../log/errors.js";
+import { CorruptBatchError, InvalidRecordError, LogError } from "../../../log/errors.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 
 /** Records that fail their topic's JSON Schema: INVALID_RECORD with one error per record. */
@@ -16,8 +17,8 @@ class SchemaViolationError extends InvalidRecordError {
   }
 }
 
-/** Produce versions below this are advertised (see NOTES: librdkafka's codec probe) but answered UNSUPPORTED_VERSION. */
-export const PRODUCE_MIN_DECODED_VERSION = 3;
+/** Produce v0-2 carry legacy message sets (magic 0 and 1); they are stored as a v2 batch, as Kafka 3.x does. */
+const FIRST_BATCH_VERSION = 3;
 
 function partitionResponse(index: number, errorCode: number, extra: Partial<Message> = {}): Message {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null, ...extra };
@@ -27,7 +28,19 @@ function partitionResponse(index: number, errorCode: number, extra: Partial<Mess
  * Appends one partition's records. Everything up to log.append() runs
  * synchronously, so the appends of pipelined requests keep their order.
  */
-function producePartition(ctx: KafkaContext, topic: string, p: Message, info: RequestInfo): Promise<Message> {
+/** The v2 batch a legacy message set becomes (CORRUPT_MESSAGE when it cannot be read). */
+async function upConverted(records: Buffer, maxMessageBytes: number): Promise<Buffer> {
+  let set;
+  try {
+    set = await readLegacyMessageSet(records, maxMessageBytes);
+  } catch (err) {
+    if (err instanceof LegacyMessageError) throw new CorruptBatchError(`legacy message set: ${err.message}`);
+    throw err;
+  }
+  return encodeRecordBatch(set.records, { compression: set.compression });
+}
+
+function producePartition(ctx: KafkaContext, topic: string, p: Message, info: RequestInfo, version: number): Promise<Message> {
   const index = p.index as number;
   if (ctx.logs.isInternalTopic(topic)) {
     return Promise.resolve(partitionResponse(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `${topic} is an internal topic` }));
@@ -39,6 +52,16 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
     return Promise.resolve(partitionResponse(index, errorCodeOf(err, "produce"), { errorMessage: errorMessageOf(err) }));
   }
   const records = p.records as Buffer | null;
+  if (version < FIRST_BATCH_VERSION && records && records.length > 0) {
+    // Converted first, then appended like any batch. The conversion awaits (inflating),
+    // so pipelined legacy requests queue per partition to keep their order; a queue of
+    // their own, since the append may queue again for schema validation.
+    const converted = upConverted(records, log.topicConfig.maxMessageBytes);
+    return ctx.validation.inOrder(`legacy ${topic}`, index, async () => {
+      const batch = await converted;
+      return producePartition(ctx, topic, { index, records: batch }, info, FIRST_BATCH_VERSION);
+    }).catch((err: unknown) => partitionResponse(index, errorCodeOf(err, `produce to ${topic}-${index}`), { errorMessage: errorMessageOf(err) }));
+  }
   const batches = records ? splitBatches(records) : [];
   const whole = batches.reduce((n, b) => n + b.length, 0);
   let append: Promise<Message>;
@@ -83,9 +106,8 @@ export const produce: Handler = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const acks = request.acks as number;
   const topicData = request.topicData as Message[];
-  if (version < PRODUCE_MIN_DECODED_VERSION || request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
-    const code = version < PRODUCE_MIN_DECODED_VERSION ? KafkaErrorCode.UNSUPPORTED_VERSION
-      : request.transactionalId !== null ? KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
+  if (request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
+    const code = request.transactionalId !== null ? KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
     if (acks === 0) return null;
     return {
       responses: topicData.map((t) => ({ name: t.name, partitionResponses: (t.partitionData as Message[]).map((p) => partitionResponse(p.index, code)) })),
@@ -95,7 +117,7 @@ export const produce: Handler = async (ctx, request, info) => {
   const started = performance.now();
   const pending = topicData.map((t) => ({
     name: t.name as string,
-    partitions: (t.partitionData as Message[]).map((p) => producePartition(ctx, t.name, p, info)),
+    partitions: (t.partitionData as Message[]).map((p) => producePartition(ctx, t.name, p, info, version)),
   }));
   const responses = [];
   for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
