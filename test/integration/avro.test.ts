@@ -109,6 +109,10 @@ describe("validation on write of Avro records", () => {
     await call("POST", "/topics", { name: "avro-users" }, "application/json");
     const client = new RegistryClient({ host: broker.httpUrl });
     const { id } = await client.register({ type: SchemaType.AVRO, schema }, { subject: "avro-users-value" });
+    expect(await client.getRegistryIdBySchema("avro-users-value", { type: SchemaType.AVRO, schema })).toBe(id);
+    // A new required field without a default cannot read the old data: the registry refuses it to the client too.
+    const narrower = record([NAME, { name: "age", type: "int", default: 0 }, { name: "email", type: ["null", "string"], default: null }, { name: "tier", type: "int" }]);
+    await expect(client.register({ type: SchemaType.AVRO, schema: narrower }, { subject: "avro-users-value" })).rejects.toThrow(/incompatible/i);
     const producer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     const good = await client.encode(id, { name: "ada", age: 36, email: "ada@example.com" });

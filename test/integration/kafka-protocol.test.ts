@@ -41,7 +41,7 @@ describe("Kafka protocol over raw frames", () => {
       const response = await client.request(0, version, produceBody("raw", 0, Buffer.from(batch)));
       const p = firstPartition(response);
       expect(p.errorCode).toBe(0);
-      for (const fetchVersion of [4, 11, 12, 13, 16]) {
+      for (const fetchVersion of [4, 11, 12, 13, 16, 17]) {
         const fetched = firstPartition(await client.request(1, fetchVersion, fetchBody("raw", 0, Number(p.baseOffset))));
         const stored = fetched.records as Buffer;
         expect(stored.subarray(16).equals(batch.subarray(16))).toBe(true); // all but baseOffset and leader epoch

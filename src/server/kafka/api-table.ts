@@ -19,7 +19,7 @@ export const API_TABLE = new Map<number, ApiEntry>([
   // Produce and Fetch from 0 (legacy message sets converted both ways); librdkafka <= 2.11
   // also only compresses when the Produce range starts at 0.
   [0, { name: "Produce", minVersion: 0, maxVersion: 11, handler: produce }],
-  [1, { name: "Fetch", minVersion: 0, maxVersion: 16, handler: fetch }],
+  [1, { name: "Fetch", minVersion: 0, maxVersion: 17, handler: fetch }],
   [2, { name: "ListOffsets", minVersion: 0, maxVersion: 9, handler: listOffsets }],
   [3, { name: "Metadata", minVersion: 0, maxVersion: 12, handler: metadata }],
   [8, { name: "OffsetCommit", minVersion: 0, maxVersion: 9, handler: offsetCommit }],

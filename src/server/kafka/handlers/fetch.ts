@@ -1,4 +1,4 @@
-// Fetch v0-16: whole batches as stored, long-polled with max_wait_ms and
+// Fetch v0-17: whole batches as stored, long-polled with max_wait_ms and
 // min_bytes, bounded by max_bytes and partition_max_bytes (soft for the first
 // batch), with incremental fetch sessions from v7 and topic ids from v13.
 // v0-3 predate record batches: their answers are down-converted to legacy
