@@ -492,7 +492,7 @@ export class LogManager {
         const config = log.topicConfig;
         if (config.cleanupPolicy !== "compact") {
           report.segmentsDeleted += log.deleteSegments((segment, remaining) =>
-            (config.retentionMs >= 0 && segment.maxTimestamp < now - config.retentionMs) ||
+            (config.retentionMs >= 0 && segment.retentionTimestamp < now - config.retentionMs) ||
             (config.retentionBytes >= 0 && remaining - segment.size >= config.retentionBytes));
         }
         if (config.cleanupPolicy !== "delete") {

@@ -132,6 +132,17 @@ export class Segment {
     return path.join(this.dir, segmentFileName(this.baseOffset, ".log"));
   }
 
+  /**
+   * The time retention.ms measures a segment by: its largest record timestamp,
+   * or, when its records carry none (message format 0, or a producer's -1),
+   * when the file was last written, as Kafka does. A missing timestamp must
+   * never make data look infinitely old.
+   */
+  get retentionTimestamp(): number {
+    if (this.maxTimestamp >= 0) return this.maxTimestamp;
+    return fs.statSync(this.logPath).mtimeMs;
+  }
+
   /** A new empty segment; its directory entry is made durable by the caller's directory fsync. */
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
     const file = path.join(dir, segmentFileName(baseOffset, ".log"));

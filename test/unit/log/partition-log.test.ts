@@ -78,6 +78,18 @@ describe("retention", () => {
     await logs.close();
   });
 
+  it("measures records without timestamps by when their segment was written, never as infinitely old", async () => {
+    const { logs, log } = await topicWith({ "retention.ms": "3600000" });
+    await log.append(await batchOf(["no time", "none either"], { timestamp: -1 }));
+    expect(log.read(0, 1 << 20).records.readBigInt64BE(35)).toBe(-1n); // the batch's maxTimestamp: none
+    await logs.runMaintenance();
+    expect(log.logStartOffset).toBe(0);
+    expect((await readAll(log)).map((r) => r.value)).toEqual(["no time", "none either"]);
+    await logs.runMaintenance(Date.now() + 2 * 3_600_000);
+    expect(log.logStartOffset).toBe(2);
+    await logs.close();
+  });
+
   it("keeps a partition within retention.bytes, oldest segments first", async () => {
     const { logs, log } = await topicWith({ "segment.bytes": "1024", "retention.bytes": "3000" });
     for (let i = 0; i < 40; i++) await log.append(await batchOf([`r${i}-${"y".repeat(150)}`]));
