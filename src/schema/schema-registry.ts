@@ -330,6 +330,15 @@ export class SchemaRegistry {
     return type;
   }
 
+  /** A value framed with an Avro schema's id, in Avro's JSON encoding (REST consumers in avro format); throws when it is not one. */
+  avroJson(framed: Buffer): unknown {
+    if (framed.length < 5 || framed[0] !== 0) throw new Error("it is not framed with a schema id");
+    const id = framed.readInt32BE(1);
+    if (this.getSchema(id).schemaType !== "AVRO") throw new Error(`schema ${id} is not an Avro schema`);
+    const type = this.avroType(id);
+    return JSON.parse(type.toString(type.fromBuffer(framed.subarray(5))));
+  }
+
   /** The JSON Schema validator of a registered schema, its references resolved. */
   jsonValidator(id: number): ValidateFunction {
     let validate = this.jsonValidators.get(id);

@@ -173,7 +173,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   started.push(() => listener.close());
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
-  const consumers = new HttpConsumers(logs, groups, undefined, autoCreate);
+  const consumers = new HttpConsumers(logs, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
   const accumulator = new RecordAccumulator(logs, metrics);
   const app = buildHttpApp({

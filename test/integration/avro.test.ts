@@ -144,6 +144,12 @@ describe("validation on write of Avro records", () => {
     const stored = (await decodeRecordBatch(batch!)).records[0]!.value!;
     expect(stored.readInt32BE(1)).toBe(id);
     expect(await client.decode(stored)).toEqual({ name: "grace", age: 45, email: null });
+    // A REST consumer in avro format reads it back in Avro's JSON encoding.
+    await call("POST", "/consumers/avro-readers", { name: "r", format: "avro", "auto.offset.reset": "earliest" }, "application/vnd.kafka.v2+json");
+    await call("POST", "/consumers/avro-readers/instances/r/assignments", { partitions: [{ topic: "avro-rest", partition }] }, "application/vnd.kafka.v2+json");
+    const read = await fetch(`${broker.httpUrl}/consumers/avro-readers/instances/r/records?timeout=0`, { headers: { accept: "application/vnd.kafka.avro.v2+json" } });
+    expect(read.status).toBe(200);
+    expect((await read.json()).map((r: { value: unknown }) => r.value)).toEqual([{ name: "grace", age: 45, email: null }]);
     const invalid = await call("POST", "/topics/avro-rest", { value_schema_id: id, records: [{ value: { name: 7 } }] }, "application/vnd.kafka.avro.v2+json");
     expect(invalid.status).toBe(422);
     expect(invalid.json.message).toMatch(/record 0/);

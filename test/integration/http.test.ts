@@ -323,7 +323,7 @@ describe("REST Proxy v2 consumers", () => {
     await call("POST", "/consumers/solo/instances/m/positions/beginning", { partitions: [{ topic: "manual", partition: 0 }] }, v2);
     expect((await call("GET", "/consumers/solo/instances/m/records?timeout=500")).json).toHaveLength(3);
     expect((await call("POST", "/consumers/solo/instances/m/assignments", { partitions: [{ topic: "manual", partition: 7 }] }, v2)).status).toBe(404);
-    expect((await call("POST", "/consumers/solo", { format: "avro" }, v2)).status).toBe(422);
+    expect((await call("POST", "/consumers/solo", { format: "protobuf" }, v2)).status).toBe(422);
   });
 });
 

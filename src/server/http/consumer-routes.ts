@@ -29,7 +29,7 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     const body = ((await optionalBodyJson(c, deps)) ?? {}) as Record<string, unknown>;
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, 42204, "body must be a JSON object of consumer settings");
     const format = (body.format ?? "json") as ConsumerSettings["format"];
-    if (!["json", "binary", "jsonschema"].includes(format)) throw new HttpError(422, 42204, `format '${format}' is not supported (json, binary, jsonschema)`);
+    if (!["json", "binary", "jsonschema", "avro"].includes(format)) throw new HttpError(422, 42204, `format '${format}' is not supported (json, binary, jsonschema, avro)`);
     const reset = (body["auto.offset.reset"] ?? "latest") as string;
     if (reset !== "earliest" && reset !== "latest" && reset !== "smallest" && reset !== "largest") throw new HttpError(422, 42204, `auto.offset.reset '${reset}' must be earliest or latest`);
     const consumer = consumers.create(c.req.param("group"), body.name as string | undefined, {

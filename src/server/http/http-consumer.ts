@@ -12,7 +12,7 @@ import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
-import { readRecordsFrom, recordToJson, type RecordFormat, type RecordJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
 
 export interface ConsumerSettings {
   format: RecordFormat;
@@ -37,7 +37,8 @@ export class HttpConsumer {
   private closed = false;
 
   constructor(readonly group: string, readonly name: string, readonly settings: ConsumerSettings,
-    private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined) {}
+    private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined,
+    private readonly avro?: AvroDecoder) {}
 
   async subscribe(topics: string[]): Promise<void> {
     this.refuseInternal(topics);
@@ -155,7 +156,7 @@ export class HttpConsumer {
         const { records, bytes } = await readRecordsFrom(log, next, budget);
         budget -= bytes;
         for (const r of records) {
-          out.push(recordToJson(topic, partition, r, this.settings.format));
+          out.push(recordToJson(topic, partition, r, this.settings.format, this.avro));
           next = r.offset + 1;
         }
         this.positions.set(k, next);
@@ -204,7 +205,7 @@ export class HttpConsumers {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000,
-    private readonly autoCreate: AutoCreate = undefined) {
+    private readonly autoCreate: AutoCreate = undefined, private readonly avro?: AvroDecoder) {
     this.sweeper = setInterval(() => this.expire(), Math.min(10_000, idleTimeoutMs));
     this.sweeper.unref?.();
   }
@@ -213,7 +214,7 @@ export class HttpConsumers {
     const instance = name ?? `rest-consumer-${randomUUID()}`;
     const k = `${group}\u0000${instance}`;
     if (this.instances.has(k)) throw new HttpError(409, 40902, `consumer instance '${instance}' already exists in group '${group}'`);
-    const consumer = new HttpConsumer(group, instance, settings, this.logs, this.groups, this.autoCreate);
+    const consumer = new HttpConsumer(group, instance, settings, this.logs, this.groups, this.autoCreate, this.avro);
     this.instances.set(k, consumer);
     return consumer;
   }

@@ -1,11 +1,16 @@
 // How a stored record looks in HTTP answers (reads, streams, REST consumers):
 // JSON values parsed (after the schema-registry framing, if any), other bytes
-// as text, or everything base64 in binary format.
+// as text, everything base64 in binary format, or, in avro format, framed Avro
+// decoded with the schema its id names, in Avro's JSON encoding.
 
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../../protocol/record-batch-codec.js";
 import type { PartitionLog } from "../../log/partition-log.js";
+import { HttpError } from "./http-error.js";
 
-export type RecordFormat = "json" | "binary" | "jsonschema";
+export type RecordFormat = "json" | "binary" | "jsonschema" | "avro";
+
+/** Decodes a framed Avro value to Avro's JSON encoding; throws when it is not one. */
+export type AvroDecoder = (framed: Buffer) => unknown;
 
 export interface RecordJson {
   topic: string;
@@ -44,7 +49,23 @@ export async function readRecordsFrom(log: PartitionLog, offset: number, maxByte
   return { records, bytes: read.length };
 }
 
-export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat): RecordJson {
+export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat, avro?: AvroDecoder): RecordJson {
+  if (format === "avro") {
+    const decode = (bytes: Buffer | null, what: string) => {
+      if (bytes === null) return null;
+      try {
+        return avro!(bytes);
+      } catch (err) {
+        throw new HttpError(422, 42207, `the ${what} at ${topic}-${partition} offset ${r.offset} cannot be read as Avro: ${(err as Error).message}`);
+      }
+    };
+    return {
+      topic, partition, offset: r.offset, timestamp: r.timestamp,
+      key: r.key !== null && r.key.length >= 5 && r.key[0] === 0 ? decode(r.key, "key") : r.key?.toString("utf8") ?? null,
+      value: decode(r.value, "value"),
+      headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
+    };
+  }
   return {
     topic,
     partition,
