@@ -57,7 +57,7 @@ console.log(`http benchmark: ${os.cpus().length} cpus, bun ${process.versions.bu
 try {
   const order = { type: "object", properties: { id: { type: "integer" }, total: { type: "number", minimum: 0 } }, required: ["id", "total"] };
   await post(`${http}/topics`, { name: "bench", partitions: 1 });
-  await post(`${http}/subjects/bench-value/versions`, { schema: JSON.stringify(order) });
+  await post(`${http}/subjects/bench-value/versions`, { schemaType: "JSON", schema: JSON.stringify(order) });
   const helloRps = await wrk(`http://127.0.0.1:${helloPort}/hello`, JSON.stringify({ value: { id: 1, total: 2.5 } }));
   report("reference: hello-world hono POST", helloRps, "req/s");
   const single = await wrk(`${http}/topics/bench/records`, JSON.stringify({ key: "k", value: { id: 1, total: 2.5 } }));
@@ -67,7 +67,7 @@ try {
   // The same request on a topic with the same schema whose appends are acknowledged
   // before fdatasync (flush=1000): what everything but durability costs.
   await post(`${http}/topics`, { name: "bench-flush-interval", partitions: 1, configs: { flush: "1000" } });
-  await post(`${http}/subjects/bench-flush-interval-value/versions`, { schema: JSON.stringify(order) });
+  await post(`${http}/subjects/bench-flush-interval-value/versions`, { schemaType: "JSON", schema: JSON.stringify(order) });
   const undurable = await wrk(`${http}/topics/bench-flush-interval/records`, JSON.stringify({ key: "k", value: { id: 1, total: 2.5 } }));
   report("same, flush=1000 (acknowledged before fdatasync)", undurable, "req/s");
   results.ratio_flush_interval_to_hello = Number((undurable / helloRps).toFixed(3));
