@@ -50,6 +50,9 @@ export class JsonSequenceSplitter {
         }
         if (!OPEN.has(b)) throw new JsonSequenceError(`expected '{' at the start of a value, found ${JSON.stringify(String.fromCharCode(b))}`);
       }
+      if (this.pendingBytes + (i + 1 - start) > this.valueBytesMax) {
+        throw new JsonSequenceError(`a value is longer than the limit of ${this.valueBytesMax} bytes`);
+      }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
         else if (b === BACKSLASH) this.escaped = true;
@@ -65,9 +68,6 @@ export class JsonSequenceSplitter {
         this.pendingBytes = 0;
         start = i + 1;
         continue;
-      }
-      if (this.pendingBytes + (i + 1 - start) > this.valueBytesMax) {
-        throw new JsonSequenceError(`a value is longer than the limit of ${this.valueBytesMax} bytes`);
       }
     }
     if (start < bytes.length) {
