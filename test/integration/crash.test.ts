@@ -67,22 +67,37 @@ async function storedRecords(dataDir: string): Promise<Acked> {
   return stored;
 }
 
+/** A small seeded generator (mulberry32): the kill times of a failed run can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
 describe("crash safety", () => {
   it("keeps every acknowledged record, bit for bit, across repeated SIGKILLs", async () => {
+    // TRIBUTARY_CRASH_SEED=<seed> replays a run; every failure message names the seed.
+    const seed = Number(process.env.TRIBUTARY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const random = seeded(seed);
     const dataDir = tempDir();
     const allAcked: Acked = new Map();
     const iterations = 12;
     let totalLines = 0;
     for (let run = 0; run < iterations; run++) {
-      const { acked, lines } = await runAndKill(dataDir, `run${run}`, 30 + Math.floor(Math.random() * 700));
+      const { acked, lines } = await runAndKill(dataDir, `run${run}`, 30 + Math.floor(random() * 700));
       totalLines += lines;
       for (const [k, v] of acked) allAcked.set(k, v);
       // Check a copy (a crash image) so the next writer recovers the original itself.
       const image = tempDir();
       fs.cpSync(dataDir, image, { recursive: true });
       const stored = await storedRecords(run % 3 === 2 ? dataDir : image);
-      for (const [where, record] of allAcked) expect(stored.get(where), `acknowledged record ${where}`).toEqual(record);
-      expect(verifyDataDir(image).problems).toEqual([]);
+      for (const [where, record] of allAcked) expect(stored.get(where), `acknowledged record ${where} (seed ${seed}, run ${run})`).toEqual(record);
+      expect(verifyDataDir(image).problems, `seed ${seed}, run ${run}`).toEqual([]);
     }
     expect(totalLines).toBeGreaterThan(iterations); // the writers did acknowledge work before dying
     expect(fs.existsSync(path.join(dataDir, "crash-0"))).toBe(true);

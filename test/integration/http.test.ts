@@ -3,6 +3,7 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { startBroker, type Broker } from "../../src/server/broker.js";
 import { readEvents } from "../helpers/sse.js";
+import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 
 let broker: Broker;
 let kafka: Kafka;
@@ -291,7 +292,8 @@ describe("REST Proxy v2 consumers", () => {
     expect(committed[0]!.partitions.map((p) => p.offset)).toEqual(["2", "2", "2", "2"]);
 
     // A Kafka consumer joins the same group: the partitions are split between the two.
-    const consumer = kafka.consumer({ groupId: "mixed", sessionTimeout: 30_000, maxWaitTimeInMs: 200 });
+    // It offers the range assignor, as Java clients do (kafkajs's own is named RoundRobinAssigner).
+    const consumer = kafka.consumer({ groupId: "mixed", sessionTimeout: 30_000, maxWaitTimeInMs: 200, partitionAssigners: [RangeAssigner] });
     await consumer.connect();
     await consumer.subscribe({ topic: "shared" });
     let kafkaPartitions: number[] = [];
@@ -305,6 +307,7 @@ describe("REST Proxy v2 consumers", () => {
       httpPartitions = (await call("GET", "/consumers/mixed/instances/web-1/assignments")).json.partitions;
       if (httpPartitions.length === 2 && kafkaPartitions.length === 2) break;
     }
+    expect({ http: httpPartitions.length, kafka: kafkaPartitions.length }).toEqual({ http: 2, kafka: 2 });
     expect([...httpPartitions.map((p) => p.partition), ...kafkaPartitions].sort()).toEqual([0, 1, 2, 3]);
     await consumer.disconnect();
     await admin.disconnect();
