@@ -179,7 +179,7 @@ async function recompress(batch: Buffer, records: Buffer, codec: Compression): P
 }
 
 /** The LogError a failed decompression of a producer's batch answers with. */
-function decompressionRefusal(err: unknown): unknown {
+export function decompressionRefusal(err: unknown): unknown {
   if (err instanceof DecompressedSizeError) return new MessageTooLargeError(`compressed batch: ${err.message} (max.message.bytes)`);
   if (err instanceof CompressionError) return new CorruptBatchError(err.message);
   return err;

@@ -56,12 +56,104 @@ export function referencedTypes(references: string[]): Record<string, AvroType> 
 /** Checks one framed payload (the bytes after magic byte and id) against its writer's schema. */
 export function avroFailures(type: AvroType, payload: Buffer): ValidationFailure[] {
   try {
-    // fromBuffer refuses truncated data and bytes left over after the value.
+    // First a walk that builds nothing and counts items: an array of a type that
+    // takes no bytes (null, an empty record) may claim billions of items in a
+    // few bytes, which decoding would build in full. Then avsc's decoder, which
+    // refuses truncated data and bytes left over after the value.
+    checkItemBudget(type, payload);
     type.fromBuffer(payload);
     return [];
   } catch (err) {
     return [{ instancePath: "/", message: `value does not decode with its Avro schema: ${(err as Error).message}` }];
   }
+}
+
+/** Items (array elements, map entries, record fields) a payload may decode to, per byte, beyond a small allowance. */
+const ITEMS_PER_BYTE = 64;
+const ITEMS_ALLOWANCE = 1024;
+const NESTING_MAX = 256;
+
+interface Cursor {
+  buf: Buffer;
+  pos: number;
+  items: number;
+}
+
+function readLong(c: Cursor): number {
+  let shift = 0;
+  let value = 0n;
+  for (;;) {
+    if (c.pos >= c.buf.length) throw new Error("truncated number");
+    const byte = c.buf[c.pos++]!;
+    value |= BigInt(byte & 0x7f) << BigInt(shift);
+    if ((byte & 0x80) === 0) break;
+    shift += 7;
+    if (shift > 63) throw new Error("number longer than 10 bytes");
+  }
+  const n = (value >> 1n) ^ -(value & 1n);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`count ${n} is out of range`);
+  return Number(n);
+}
+
+function skip(c: Cursor, n: number): void {
+  if (n < 0 || c.pos + n > c.buf.length) throw new Error("truncated value");
+  c.pos += n;
+}
+
+function spend(c: Cursor, n: number): void {
+  c.items -= n;
+  if (c.items < 0) throw new Error(`the value claims more items than its ${c.buf.length} bytes allow (at most ${ITEMS_PER_BYTE} per byte)`);
+}
+
+/** Walks the encoding of `type` without building it: each block count is charged before its items are read. */
+function walk(type: AvroType, c: Cursor, depth: number): void {
+  if (depth > NESTING_MAX) throw new Error(`the value nests deeper than ${NESTING_MAX} levels`);
+  const t = type as AvroType & { typeName: string; underlyingType?: AvroType; fields?: { type: AvroType }[]; itemsType?: AvroType; valuesType?: AvroType; types?: AvroType[]; size?: number };
+  if (t.underlyingType) return walk(t.underlyingType, c, depth);
+  switch (t.typeName) {
+    case "null": return;
+    case "boolean": return skip(c, 1);
+    case "int": case "long": case "enum": readLong(c); return;
+    case "float": return skip(c, 4);
+    case "double": return skip(c, 8);
+    case "bytes": case "string": return skip(c, readLong(c));
+    case "fixed": return skip(c, t.size!);
+    case "record": case "error":
+      spend(c, t.fields!.length);
+      for (const f of t.fields!) walk(f.type, c, depth + 1);
+      return;
+    case "array": case "map":
+      for (;;) {
+        let count = readLong(c);
+        if (count === 0) return;
+        if (count < 0) {
+          count = -count;
+          readLong(c); // the block's size in bytes
+        }
+        spend(c, count);
+        for (let i = 0; i < count; i++) {
+          if (t.typeName === "map") skip(c, readLong(c));
+          walk(t.typeName === "map" ? t.valuesType! : t.itemsType!, c, depth + 1);
+        }
+      }
+    default:
+      if (t.types) {
+        const branch = readLong(c);
+        if (branch < 0 || branch >= t.types.length) throw new Error(`union branch ${branch} does not exist`);
+        return walk(t.types[branch]!, c, depth + 1);
+      }
+      throw new Error(`unknown Avro type ${t.typeName}`);
+  }
+}
+
+/** Decodes an Avro binary value, refusing item bombs first (see avroFailures). */
+export function decodeAvro(type: AvroType, payload: Buffer): unknown {
+  checkItemBudget(type, payload);
+  return type.fromBuffer(payload);
+}
+
+function checkItemBudget(type: AvroType, payload: Buffer): void {
+  walk(type, { buf: payload, pos: 0, items: ITEMS_ALLOWANCE + ITEMS_PER_BYTE * payload.length }, 0);
 }
 
 /** The Avro binary of a value given in Avro's JSON encoding (REST Proxy's avro format), or the reason it is not one. */

@@ -10,7 +10,7 @@ import { parseBoundedJson } from "./bounded-json.js";
 import type { ValidateFunction } from "ajv";
 import type avro from "avsc";
 import { compileSchema } from "./validators.js";
-import { parseAvro, referencedTypes, resolutionProblem } from "./avro.js";
+import { decodeAvro, parseAvro, referencedTypes, resolutionProblem } from "./avro.js";
 
 export class RegistryError extends Error {
   constructor(readonly status: number, readonly errorCode: number, message: string, readonly details?: string[]) {
@@ -336,7 +336,7 @@ export class SchemaRegistry {
     const id = framed.readInt32BE(1);
     if (this.getSchema(id).schemaType !== "AVRO") throw new Error(`schema ${id} is not an Avro schema`);
     const type = this.avroType(id);
-    return JSON.parse(type.toString(type.fromBuffer(framed.subarray(5))));
+    return JSON.parse(type.toString(decodeAvro(type, framed.subarray(5))));
   }
 
   /** The JSON Schema validator of a registered schema, its references resolved. */

@@ -231,6 +231,28 @@ describe("hostile schemas", () => {
     await stillServes();
   });
 
+  it("an Avro value that claims a hundred million items in a few bytes is refused at once", async () => {
+    const baseline = rssBytes(server.process.pid!);
+    const schema = JSON.stringify({ type: "array", items: "null" });
+    const { id } = (await post("/subjects/avro-bomb-value/versions", JSON.stringify({ schema }), registry)).json as { id: number };
+    // A block count of 100,000,000 (zigzag varint) of items that take no bytes, then the end of the array.
+    let count = 200_000_000;
+    const varint: number[] = [];
+    while (count >= 0x80) {
+      varint.push((count & 0x7f) | 0x80);
+      count = Math.floor(count / 128);
+    }
+    varint.push(count);
+    const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), Buffer.from(varint), Buffer.from([0])]);
+    framed.writeInt32BE(id, 1);
+    const clusters = await (await fetch(`${http}/v3/clusters`)).json() as { data: { cluster_id: string }[] };
+    const answer = await post(`/v3/clusters/${clusters.data[0]!.cluster_id}/topics/avro-bomb/records`, JSON.stringify({ value: { type: "BINARY", data: framed.toString("base64") } }));
+    expect(answer.status).toBe(422);
+    expect(String(answer.json.message)).toMatch(/claims more items than its \d+ bytes allow/);
+    expect(await memorySettles(baseline, 64 * MiB)).toBeLessThan(baseline + 64 * MiB);
+    await stillServes();
+  });
+
   it("a huge enum is registered, checked for compatibility and used without stopping other clients", async () => {
     const values = Array.from({ length: 50_000 }, (_, i) => `v${i}`);
     expect((await post("/subjects/enum-value/versions", schemaBody({ enum: values }), registry)).status).toBe(200);

@@ -300,7 +300,7 @@ describe("legacy message formats: Produce v0-2 and Fetch v0-3", () => {
     expect(decoded[2]!.records[0]!.timestamp).toBeGreaterThan(0);
   });
 
-  it("refuses a legacy message set with a bad CRC or a stray tail with CORRUPT_MESSAGE, and writes nothing", async () => {
+  it("refuses a legacy message set with a bad CRC or a stray tail (CORRUPT_MESSAGE) or that inflates too far (MESSAGE_TOO_LARGE), and writes nothing", async () => {
     await admin.createTopics({ topics: [{ topic: "legacy-bad" }] });
     const flipped = legacy(1, ["x"]);
     flipped[flipped.length - 1]! ^= 0xff;
@@ -308,6 +308,10 @@ describe("legacy message formats: Produce v0-2 and Fetch v0-3", () => {
       const response = await raw.request(0, 2, { acks: -1, timeoutMs: 5000, topicData: [{ name: "legacy-bad", partitionData: [{ index: 0, records: set }] }] });
       expect(response.responses[0].partitionResponses[0].errorCode).toBe(E.CORRUPT_MESSAGE);
     }
+    // A gzip wrapper that inflates past max.message.bytes: refused before it is inflated in full.
+    const bomb = gzipWrapper(legacy(1, ["z".repeat(4 * 1024 * 1024)]));
+    const inflated = await raw.request(0, 2, { acks: -1, timeoutMs: 5000, topicData: [{ name: "legacy-bad", partitionData: [{ index: 0, records: bomb }] }] });
+    expect(inflated.responses[0].partitionResponses[0].errorCode).toBe(E.MESSAGE_TOO_LARGE);
     expect(await fetchBatches("legacy-bad")).toHaveLength(0);
   });
 });

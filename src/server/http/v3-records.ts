@@ -122,7 +122,12 @@ function prepare(deps: HttpDeps, topic: string, text: Buffer): { record: Incomin
 
 function failure(err: unknown): ProduceResult {
   const http = toHttpError(err);
-  if (http) return { status: http.status, body: { error_code: http.errorCode, message: http.message } };
+  if (http) {
+    // v3 answers carry only a message: the first schema failure, if any, goes into it.
+    const first = (http.extra?.errors as { errors?: { instancePath: string; message: string }[] }[] | undefined)?.[0]?.errors?.[0];
+    const message = first ? `${http.message}: ${first.instancePath} ${first.message}` : http.message;
+    return { status: http.status, body: { error_code: http.errorCode, message } };
+  }
   process.stderr.write(`tributary http: v3 produce failed: ${(err as Error)?.stack ?? String(err)}\n`);
   return { status: 500, body: { error_code: 500, message: "internal error; the broker logged it" } };
 }

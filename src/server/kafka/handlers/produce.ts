@@ -3,7 +3,7 @@ import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { encodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { LegacyMessageError, readLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
-import { decodeProducedBatch } from "../../../log/batch-validator.js";
+import { decodeProducedBatch, decompressionRefusal } from "../../../log/batch-validator.js";
 import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
 import type { RecordVerdict } from "../../../schema/record-validation.js";
 import { CorruptBatchError, InvalidRecordError, LogError } from "../../../log/errors.js";
@@ -35,7 +35,8 @@ async function upConverted(records: Buffer, maxMessageBytes: number): Promise<Bu
     set = await readLegacyMessageSet(records, maxMessageBytes);
   } catch (err) {
     if (err instanceof LegacyMessageError) throw new CorruptBatchError(`legacy message set: ${err.message}`);
-    throw err;
+    // A wrapper that inflates past max.message.bytes is MESSAGE_TOO_LARGE; one that does not inflate, CORRUPT_MESSAGE.
+    throw decompressionRefusal(err);
   }
   return encodeRecordBatch(set.records, { compression: set.compression });
 }
