@@ -137,6 +137,11 @@ function jsonReferences(references: ResolvedReference[]): { name: string; schema
   return references.filter((r) => r.schemaType === "JSON").map((r) => ({ name: r.name, schema: JSON.parse(r.schema) as object }));
 }
 
+/** Schemas one schema may reference, directly or through others. */
+const REFERENCES_MAX = 1000;
+/** Ids are written into records as a signed 32-bit integer. */
+const SCHEMA_ID_MAX = 2 ** 31 - 1;
+
 const sameReferences = (a: SchemaReference[] | undefined, b: SchemaReference[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
 export class SchemaRegistry {
@@ -300,9 +305,8 @@ export class SchemaRegistry {
    * The schemas `references` name, each after the ones it refers to itself
    * (Avro types must be defined before use); 422 when one does not exist.
    */
-  resolveReferences(references: SchemaReference[] = [], depth = 0): ResolvedReference[] {
+  resolveReferences(references: SchemaReference[] = [], depth = 0, seen = new Set<string>(), out: ResolvedReference[] = []): ResolvedReference[] {
     if (depth > 32) throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: references nest more than 32 deep");
-    const out: ResolvedReference[] = [];
     for (const r of references) {
       if (typeof r?.name !== "string" || typeof r.subject !== "string" || !Number.isInteger(r.version)) {
         throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: each reference needs a name, a subject and a version");
@@ -313,7 +317,12 @@ export class SchemaRegistry {
       } catch {
         throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: reference '${r.name}' names version ${r.version} of subject '${r.subject}', which does not exist`);
       }
-      out.push(...this.resolveReferences(target.references, depth + 1));
+      // Each (name, version) once: schemas that share references must not multiply them.
+      const key = JSON.stringify([r.name, r.subject, target.version]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (seen.size > REFERENCES_MAX) throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: more than ${REFERENCES_MAX} schemas referenced, directly or not`);
+      this.resolveReferences(target.references, depth + 1, seen, out);
       out.push({ name: r.name, schema: target.schema, schemaType: target.schemaType });
     }
     return out;
@@ -409,18 +418,20 @@ export class SchemaRegistry {
     const existing = this.records().map(([, r]) => r).find((r): r is SchemaRecord => r.kind === "schema" && r.schema === text && r.schemaType === schemaType && sameReferences(r.references, refs))?.id;
     let id = existing;
     if (imported.id !== undefined) {
-      if (!Number.isInteger(imported.id) || imported.id < 1) throw new RegistryError(422, INVALID_SCHEMA, `schema id ${imported.id} must be a positive integer`);
+      if (!Number.isInteger(imported.id) || imported.id < 1 || imported.id > SCHEMA_ID_MAX) throw new RegistryError(422, INVALID_SCHEMA, `schema id ${imported.id} must be an integer from 1 to ${SCHEMA_ID_MAX}`);
       const taken = this.schemaById(imported.id);
       if (taken && (taken.schema !== text || taken.schemaType !== schemaType || !sameReferences(taken.references, refs))) throw new RegistryError(422, OPERATION_NOT_PERMITTED, `Overwrite new schema with id ${imported.id} is not permitted.`);
       id = imported.id;
     }
     const changes: [string, RegistryRecord][] = [];
     if (id === undefined || !this.schemaById(id)) {
-      id ??= 1 + Math.max(0, ...this.records().map(([, r]) => (r.kind === "schema" ? r.id : 0)));
+      // A loop, not Math.max(...ids): a spread of many thousands of ids overflows the stack.
+      id ??= 1 + this.records().reduce((max, [, r]) => (r.kind === "schema" && r.id > max ? r.id : max), 0);
+      if (id > SCHEMA_ID_MAX) throw new RegistryError(422, INVALID_SCHEMA, `no schema id is left above ${SCHEMA_ID_MAX} (ids are 32-bit in every record)`);
       changes.push([JSON.stringify(["schema", id]), { kind: "schema", id, schema: text, schemaType, ...(refs ? { references: refs } : {}) }]);
     }
     const all = this.versions(subject, true);
-    let version = 1 + Math.max(0, ...all.map((v) => v.version));
+    let version = 1 + all.reduce((max, v) => Math.max(max, v.version), 0);
     if (imported.version !== undefined) {
       if (!Number.isInteger(imported.version) || imported.version < 1) throw new RegistryError(422, INVALID_VERSION, `version ${imported.version} must be a positive integer`);
       const at = all.find((v) => v.version === imported.version);

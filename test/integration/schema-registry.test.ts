@@ -180,3 +180,25 @@ describe("schema references", () => {
     expect(JSON.stringify(await refused.json())).toMatch(/zip/);
   });
 });
+
+describe("registry limits", () => {
+  it("references shared by many schemas are resolved once each, not once per path", async () => {
+    // Each level refers to the one below twice: 2^30 paths, 30 schemas.
+    let previous = "fan-0-value";
+    await call("POST", `/subjects/${previous}/versions`, { schemaType: "JSON", schema: JSON.stringify({ type: "string" }) });
+    for (let level = 1; level <= 30; level++) {
+      const subject = `fan-${level}-value`;
+      const references = [{ name: `a${level}.json`, subject: previous, version: 1 }, { name: `b${level}.json`, subject: previous, version: 1 }];
+      const schema = JSON.stringify({ type: "object", properties: { a: { $ref: `a${level}.json` }, b: { $ref: `b${level}.json` } } });
+      expect((await call("POST", `/subjects/${subject}/versions`, { schemaType: "JSON", schema, references })).status, subject).toBe(200);
+      previous = subject;
+    }
+  });
+
+  it("keeps imported ids within 32 bits, as every framed record carries them", async () => {
+    await call("PUT", "/mode/huge-id-value", { mode: "IMPORT" });
+    const refused = await call("POST", "/subjects/huge-id-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "integer" }), id: 2 ** 31, version: 1 });
+    expect(refused).toMatchObject({ status: 422, json: { error_code: 42201 } });
+    await call("DELETE", "/mode/huge-id-value");
+  });
+});
