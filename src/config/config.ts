@@ -52,6 +52,12 @@ export interface BrokerConfig {
   schemaCompatibilityStepsMax: number;
   /** Objects (subschemas) one registered schema may hold. */
   schemaNodesMax: number;
+  /** Schemas one schema may reference, directly or through others. */
+  schemaReferencesMax: number;
+  /** Items (array elements, map entries, record fields) an Avro value may decode to per byte of it. */
+  avroItemsPerByteMax: number;
+  /** Records of one streamed REST v3 produce being written at once; the request is read no further meanwhile. */
+  httpStreamedRecordsInFlightMax: number;
   /** Segment files (.log, .index, .timeindex) kept open at once; the least recently used close first. */
   segmentFilesOpenMax: number;
 }
@@ -142,6 +148,11 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   schemaCompatibilityStepsMax: { env: "TRIBUTARY_SCHEMA_COMPATIBILITY_STEPS_MAX", default: 100_000, parse: integer(100, 100_000_000),
     doc: "steps one schema compatibility check may take before the schema is refused" },
   schemaNodesMax: { env: "TRIBUTARY_SCHEMA_NODES_MAX", default: 5000, parse: integer(10, 10_000_000), doc: "objects (subschemas) one registered schema may hold" },
+  schemaReferencesMax: { env: "TRIBUTARY_SCHEMA_REFERENCES_MAX", default: 1000, parse: integer(1, 1_000_000), doc: "schemas one schema may reference, directly or through others" },
+  avroItemsPerByteMax: { env: "TRIBUTARY_AVRO_ITEMS_PER_BYTE_MAX", default: 64, parse: integer(1, 1_000_000),
+    doc: "items (array elements, map entries, record fields) an Avro value may decode to per byte of it" },
+  httpStreamedRecordsInFlightMax: { env: "TRIBUTARY_HTTP_STREAMED_RECORDS_IN_FLIGHT_MAX", default: 1000, parse: integer(1, 1_000_000),
+    doc: "records of one streamed REST v3 produce being written at once" },
   segmentFilesOpenMax: { env: "TRIBUTARY_SEGMENT_FILES_OPEN_MAX", default: 1024, parse: integer(16, 1_000_000),
     doc: "segment files kept open at once (least recently used close first)" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },

@@ -54,13 +54,13 @@ export function referencedTypes(references: string[]): Record<string, AvroType> 
 }
 
 /** Checks one framed payload (the bytes after magic byte and id) against its writer's schema. */
-export function avroFailures(type: AvroType, payload: Buffer): ValidationFailure[] {
+export function avroFailures(type: AvroType, payload: Buffer, itemsPerByte = ITEMS_PER_BYTE): ValidationFailure[] {
   try {
     // First a walk that builds nothing and counts items: an array of a type that
     // takes no bytes (null, an empty record) may claim billions of items in a
     // few bytes, which decoding would build in full. Then avsc's decoder, which
     // refuses truncated data and bytes left over after the value.
-    checkItemBudget(type, payload);
+    checkItemBudget(type, payload, itemsPerByte);
     type.fromBuffer(payload);
     return [];
   } catch (err) {
@@ -68,7 +68,7 @@ export function avroFailures(type: AvroType, payload: Buffer): ValidationFailure
   }
 }
 
-/** Items (array elements, map entries, record fields) a payload may decode to, per byte, beyond a small allowance. */
+/** Items (array elements, map entries, record fields) a payload may decode to, per byte, beyond a small allowance (avroItemsPerByteMax). */
 const ITEMS_PER_BYTE = 64;
 const ITEMS_ALLOWANCE = 1024;
 const NESTING_MAX = 256;
@@ -102,7 +102,7 @@ function skip(c: Cursor, n: number): void {
 
 function spend(c: Cursor, n: number): void {
   c.items -= n;
-  if (c.items < 0) throw new Error(`the value claims more items than its ${c.buf.length} bytes allow (at most ${ITEMS_PER_BYTE} per byte)`);
+  if (c.items < 0) throw new Error(`the value claims more items than its ${c.buf.length} bytes allow (avroItemsPerByteMax)`);
 }
 
 /** Walks the encoding of `type` without building it: each block count is charged before its items are read. */
@@ -147,13 +147,13 @@ function walk(type: AvroType, c: Cursor, depth: number): void {
 }
 
 /** Decodes an Avro binary value, refusing item bombs first (see avroFailures). */
-export function decodeAvro(type: AvroType, payload: Buffer): unknown {
-  checkItemBudget(type, payload);
+export function decodeAvro(type: AvroType, payload: Buffer, itemsPerByte = ITEMS_PER_BYTE): unknown {
+  checkItemBudget(type, payload, itemsPerByte);
   return type.fromBuffer(payload);
 }
 
-function checkItemBudget(type: AvroType, payload: Buffer): void {
-  walk(type, { buf: payload, pos: 0, items: ITEMS_ALLOWANCE + ITEMS_PER_BYTE * payload.length }, 0);
+function checkItemBudget(type: AvroType, payload: Buffer, itemsPerByte: number): void {
+  walk(type, { buf: payload, pos: 0, items: ITEMS_ALLOWANCE + itemsPerByte * payload.length }, 0);
 }
 
 /** The Avro binary of a value given in Avro's JSON encoding (REST Proxy's avro format), or the reason it is not one. */

@@ -53,7 +53,7 @@ export class RecordValidation {
     }
     if (schema.schemaType === "AVRO") {
       if (!framed) return [{ instancePath: "/", message: "value is not framed with a schema id: Avro records are written in Confluent's wire format (byte 0, the schema id, then Avro binary)" }];
-      return avroFailures(this.registry.avroType(schemaId), payload);
+      return avroFailures(this.registry.avroType(schemaId), payload, this.registry.avroItemsPerByteMax);
     }
     let parsed: unknown;
     try {

@@ -95,6 +95,10 @@ export interface RegistryLimits {
   compatibilityStepsMax: number;
   /** Objects (subschemas) a registered schema may hold. */
   schemaNodesMax: number;
+  /** Schemas one schema may reference, directly or through others. */
+  referencesMax?: number;
+  /** Items an Avro value may decode to per byte of it (item bombs). */
+  avroItemsPerByteMax?: number;
 }
 
 const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX, schemaNodesMax: 5000 };
@@ -137,7 +141,7 @@ function jsonReferences(references: ResolvedReference[]): { name: string; schema
   return references.filter((r) => r.schemaType === "JSON").map((r) => ({ name: r.name, schema: JSON.parse(r.schema) as object }));
 }
 
-/** Schemas one schema may reference, directly or through others. */
+/** Schemas one schema may reference, directly or through others (default of schemaReferencesMax). */
 const REFERENCES_MAX = 1000;
 /** Ids are written into records as a signed 32-bit integer. */
 const SCHEMA_ID_MAX = 2 ** 31 - 1;
@@ -321,11 +325,16 @@ export class SchemaRegistry {
       const key = JSON.stringify([r.name, r.subject, target.version]);
       if (seen.has(key)) continue;
       seen.add(key);
-      if (seen.size > REFERENCES_MAX) throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: more than ${REFERENCES_MAX} schemas referenced, directly or not`);
+      const max = this.limits.referencesMax ?? REFERENCES_MAX;
+      if (seen.size > max) throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: more than ${max} schemas referenced, directly or not (schemaReferencesMax)`);
       this.resolveReferences(target.references, depth + 1, seen, out);
       out.push({ name: r.name, schema: target.schema, schemaType: target.schemaType });
     }
     return out;
+  }
+
+  get avroItemsPerByteMax(): number | undefined {
+    return this.limits.avroItemsPerByteMax;
   }
 
   /** The Avro type of a registered schema, its references resolved. */
@@ -345,7 +354,7 @@ export class SchemaRegistry {
     const id = framed.readInt32BE(1);
     if (this.getSchema(id).schemaType !== "AVRO") throw new Error(`schema ${id} is not an Avro schema`);
     const type = this.avroType(id);
-    return JSON.parse(type.toString(decodeAvro(type, framed.subarray(5))));
+    return JSON.parse(type.toString(decodeAvro(type, framed.subarray(5), this.avroItemsPerByteMax)));
   }
 
   /** The JSON Schema validator of a registered schema, its references resolved. */

@@ -134,7 +134,10 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
     requireMemberId: true,
   });
-  const registry = new SchemaRegistry(logs.schemaStore, { jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax, schemaNodesMax: config.schemaNodesMax });
+  const registry = new SchemaRegistry(logs.schemaStore, {
+    jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax, schemaNodesMax: config.schemaNodesMax,
+    referencesMax: config.schemaReferencesMax, avroItemsPerByteMax: config.avroItemsPerByteMax,
+  });
   if (config.schemasDir) {
     try {
       for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
@@ -183,6 +186,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     requestTimeoutMs: config.httpRequestTimeoutMs,
     corsOrigins: config.httpCorsOrigins,
     autoCreate,
+    streamedRecordsInFlightMax: config.httpStreamedRecordsInFlightMax,
     kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
     writesRefused: () => logs.partitionsRefusingWrites(),
   });

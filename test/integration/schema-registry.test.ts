@@ -202,3 +202,20 @@ describe("registry limits", () => {
     await call("DELETE", "/mode/huge-id-value");
   });
 });
+
+describe("registry settings", () => {
+  it("schemaReferencesMax bounds the schemas one schema may reference", async () => {
+    const small = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, schemaReferencesMax: 2 });
+    try {
+      for (const name of ["r1", "r2", "r3"]) await call("POST", `/subjects/${name}-value/versions`, { schemaType: "JSON", schema: JSON.stringify({ type: "string" }) }, small.httpUrl);
+      const references = ["r1", "r2", "r3"].map((n) => ({ name: `${n}.json`, subject: `${n}-value`, version: 1 }));
+      const schema = JSON.stringify({ type: "object", properties: Object.fromEntries(["r1", "r2", "r3"].map((n) => [n, { $ref: `${n}.json` }])) });
+      const refused = await call("POST", "/subjects/many-value/versions", { schemaType: "JSON", schema, references }, small.httpUrl);
+      expect(refused).toMatchObject({ status: 422, json: { error_code: 42201 } });
+      expect(refused.json.message).toMatch(/more than 2 schemas referenced/);
+      expect((await call("POST", "/subjects/few-value/versions", { schemaType: "JSON", schema: JSON.stringify({ $ref: "r1.json" }), references: references.slice(0, 1) }, small.httpUrl)).status).toBe(200);
+    } finally {
+      await small.stop();
+    }
+  });
+});

@@ -38,6 +38,8 @@ export interface HttpDeps {
   corsOrigins: string[];
   /** Create unknown topics on first produce or subscribe (auto.create.topics.enable). */
   autoCreate?: AutoCreate;
+  /** Records of one streamed REST v3 produce being written at once. */
+  streamedRecordsInFlightMax?: number;
   /** This broker as Kafka clients reach it (REST v3 lists it). */
   kafkaNode: { nodeId: number; host: string; port: number };
   /** True while any partition refuses writes (for /readyz). */

@@ -17,7 +17,7 @@ import type { RecordHeader } from "../../protocol/record-batch-codec.js";
 
 type DataType = "BINARY" | "JSON" | "STRING" | "AVRO" | "JSONSCHEMA";
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** Records of one stream in flight at once: the reader waits for the oldest beyond this. */
+/** Records of one stream in flight at once (httpStreamedRecordsInFlightMax): the reader waits for the oldest beyond this. */
 const IN_FLIGHT_MAX = 1000;
 
 interface EncodedData {
@@ -211,7 +211,7 @@ export async function produceV3(c: Context, deps: HttpDeps): Promise<Response> {
         return;
       }
       // Keep reading ahead while the oldest record is being written, within the bound.
-      while (!finished && pending.length < IN_FLIGHT_MAX) {
+      while (!finished && pending.length < (deps.streamedRecordsInFlightMax ?? IN_FLIGHT_MAX)) {
         const next = readMore();
         const first = await Promise.race([pending[0]!.then(() => "done" as const), next.then(() => "read" as const)]);
         if (first === "done") {
