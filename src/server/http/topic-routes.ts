@@ -7,6 +7,7 @@ import type { HttpDeps } from "./app.js";
 import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
+import { framed } from "./wire-values.js";
 import type { SchemaType } from "../../schema/schema-registry.js";
 import { avroFromJson } from "../../schema/avro.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
@@ -33,14 +34,6 @@ function describe(deps: HttpDeps, topic: string) {
       log_start_offset: p.logStartOffset, high_watermark: p.highWatermark,
     })),
   };
-}
-
-/** A value framed in the schema registry's wire format: byte 0, the schema id, the encoded value. */
-function framed(id: number, bytes: Buffer): Buffer {
-  const out = Buffer.alloc(5 + bytes.length);
-  out.writeInt32BE(id, 1);
-  bytes.copy(out, 5);
-  return out;
 }
 
 /**

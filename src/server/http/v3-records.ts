@@ -11,12 +11,12 @@ import { HttpError, toHttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
 import { publish, type IncomingRecord } from "./publish.js";
 import { JsonSequenceSplitter } from "./json-sequence.js";
+import { framed, isBase64 } from "./wire-values.js";
 import { parseBoundedJson } from "../../schema/bounded-json.js";
 import { avroFromJson } from "../../schema/avro.js";
 import type { RecordHeader } from "../../protocol/record-batch-codec.js";
 
 type DataType = "BINARY" | "JSON" | "STRING" | "AVRO" | "JSONSCHEMA";
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Records of one stream in flight at once (httpStreamedRecordsInFlightMax): the reader waits for the oldest beyond this. */
 const IN_FLIGHT_MAX = 1000;
 
@@ -28,13 +28,6 @@ interface EncodedData {
 interface ProduceResult {
   status: number;
   body: Record<string, unknown>;
-}
-
-function framed(id: number, bytes: Buffer): Buffer {
-  const out = Buffer.alloc(5 + bytes.length);
-  out.writeInt32BE(id, 1);
-  bytes.copy(out, 5);
-  return out;
 }
 
 /** The schema a key or value names: by id, by subject and version, or the subject's latest. */
@@ -67,7 +60,7 @@ function encodeData(deps: HttpDeps, raw: unknown, field: string, defaultSubject:
   if (data.data === undefined || data.data === null) return { bytes: null, type };
   switch (type) {
     case "BINARY":
-      if (typeof data.data !== "string" || !BASE64.test(data.data) || data.data.length % 4 === 1) throw new HttpError(400, 400, `${field}: BINARY data must be a base64 string`);
+      if (typeof data.data !== "string" || !isBase64(data.data)) throw new HttpError(400, 400, `${field}: BINARY data must be a base64 string`);
       return { bytes: Buffer.from(data.data, "base64"), type };
     case "STRING":
       if (typeof data.data !== "string") throw new HttpError(400, 400, `${field}: STRING data must be a string`);
@@ -93,7 +86,7 @@ function headersOf(raw: unknown): RecordHeader[] {
   return raw.map((h: { name?: unknown; value?: unknown }, i) => {
     if (typeof h?.name !== "string") throw new HttpError(400, 400, `header ${i} needs a string name`);
     if (h.value === null || h.value === undefined) return { key: h.name, value: null };
-    if (typeof h.value !== "string" || !BASE64.test(h.value)) throw new HttpError(400, 400, `header ${h.name}: value must be base64`);
+    if (typeof h.value !== "string" || !isBase64(h.value)) throw new HttpError(400, 400, `header ${h.name}: value must be base64`);
     return { key: h.name, value: Buffer.from(h.value, "base64") };
   });
 }
