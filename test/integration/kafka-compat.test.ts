@@ -315,3 +315,56 @@ describe("legacy message formats: Produce v0-2 and Fetch v0-3", () => {
     expect(await fetchBatches("legacy-bad")).toHaveLength(0);
   });
 });
+
+describe("APIs the README promises, over the wire", () => {
+  it("DeleteRecords moves the log start: earlier offsets are gone for every client", async () => {
+    await admin.createTopics({ topics: [{ topic: "wire-delete" }] });
+    for (let i = 0; i < 5; i++) await raw.request(0, 9, produceBody("wire-delete", await encodeRecordBatch([{ key: null, value: Buffer.from(`v${i}`) }])));
+    await admin.fetchTopicMetadata({ topics: ["wire-delete"] }); // kafkajs finds leaders from metadata it already has
+    await admin.deleteTopicRecords({ topic: "wire-delete", partitions: [{ partition: 0, offset: "3" }] });
+    expect(await admin.fetchTopicOffsets("wire-delete")).toEqual([expect.objectContaining({ partition: 0, low: "3", high: "5" })]);
+    const fetched = await raw.request(1, 11, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: "wire-delete", partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, logStartOffset: -1n }] }],
+      forgottenTopicsData: [], rackId: "",
+    });
+    expect(fetched.responses[0].partitions[0]).toMatchObject({ errorCode: E.OFFSET_OUT_OF_RANGE, logStartOffset: 3n });
+    const past = await raw.request(21, 2, { topics: [{ name: "wire-delete", partitions: [{ partitionIndex: 0, offset: 99n }] }], timeoutMs: 5000 });
+    expect(past.topics[0].partitions[0].errorCode).toBe(E.OFFSET_OUT_OF_RANGE);
+  });
+
+  it("ListOffsets -3 finds the batch with the largest timestamp, wherever it is", async () => {
+    await admin.createTopics({ topics: [{ topic: "wire-maxts" }] });
+    const now = Date.now();
+    for (const t of [now - 3000, now - 1000, now - 2000]) await raw.request(0, 9, produceBody("wire-maxts", await encodeRecordBatch([{ key: null, value: Buffer.from("v"), timestamp: t }])));
+    const answer = await raw.request(2, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: "wire-maxts", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3n }] }] });
+    expect(answer.topics[0].partitions[0]).toMatchObject({ errorCode: 0, offset: 1n, timestamp: BigInt(now - 1000) });
+  });
+
+  it("Produce v8+ names each record that fails its topic's schema", async () => {
+    await admin.createTopics({ topics: [{ topic: "wire-schema" }] });
+    const registered = await fetch(`${broker.httpUrl}/subjects/wire-schema-value/versions`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ schemaType: "JSON", schema: JSON.stringify({ type: "object", required: ["n"], properties: { n: { type: "integer" } } }) }),
+    });
+    expect(registered.status).toBe(200);
+    const batch = await encodeRecordBatch([{ n: 1 }, { n: "two" }, { m: 3 }].map((v) => ({ key: null, value: Buffer.from(JSON.stringify(v)) })));
+    const answer = (await raw.request(0, 9, produceBody("wire-schema", batch))).responses[0].partitionResponses[0];
+    expect(answer.errorCode).toBe(E.INVALID_RECORD);
+    expect(answer.recordErrors.map((e: { batchIndex: number }) => e.batchIndex)).toEqual([1, 2]);
+    expect(answer.recordErrors[0].batchIndexErrorMessage).toMatch(/\/n/);
+    expect(await fetchBatches("wire-schema")).toHaveLength(0);
+  });
+
+  it("IncrementalAlterConfigs sets and deletes one config at a time; APPEND on a single-value config is INVALID_CONFIG", async () => {
+    await admin.createTopics({ topics: [{ topic: "wire-incremental", configEntries: [{ name: "retention.ms", value: "60000" }] }] });
+    const alter = (configs: Record<string, unknown>[]) => raw.request(44, 1, { resources: [{ resourceType: 2, resourceName: "wire-incremental", configs }], validateOnly: false });
+    expect((await alter([{ name: "cleanup.policy", configOperation: 0, value: "compact" }])).responses[0].errorCode).toBe(0);
+    let described = await describeTopic("wire-incremental", ["retention.ms", "cleanup.policy"]);
+    expect(described.configs.map((c: { name: string; value: string }) => [c.name, c.value])).toEqual([["retention.ms", "60000"], ["cleanup.policy", "compact"]]);
+    expect((await alter([{ name: "retention.ms", configOperation: 1, value: null }])).responses[0].errorCode).toBe(0);
+    described = await describeTopic("wire-incremental", ["retention.ms"]);
+    expect(described.configs[0]).toMatchObject({ value: "604800000", configSource: 5 });
+    expect((await alter([{ name: "retention.ms", configOperation: 2, value: "1" }])).responses[0].errorCode).toBe(E.INVALID_CONFIG);
+  });
+});
