@@ -368,3 +368,20 @@ describe("APIs the README promises, over the wire", () => {
     expect((await alter([{ name: "retention.ms", configOperation: 2, value: "1" }])).responses[0].errorCode).toBe(E.INVALID_CONFIG);
   });
 });
+
+describe("advertised address", () => {
+  it("Metadata and DescribeCluster tell clients the advertised host and port, not the bound ones", async () => {
+    const other = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, advertisedHost: "kafka.internal.example", advertisedPort: 19999 });
+    try {
+      expect(other.brokers).toEqual(["kafka.internal.example:19999"]);
+      const client = await RawKafka.connect(`127.0.0.1:${other.kafkaPort}`);
+      const metadata = await client.request(3, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      expect(metadata.brokers).toEqual([expect.objectContaining({ nodeId: 0, host: "kafka.internal.example", port: 19999 })]);
+      const cluster = await client.request(60, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      expect(cluster.brokers).toEqual([expect.objectContaining({ brokerId: 0, host: "kafka.internal.example", port: 19999 })]);
+      client.close();
+    } finally {
+      await other.stop();
+    }
+  });
+});

@@ -219,3 +219,22 @@ describe("registry settings", () => {
     }
   });
 });
+
+describe("schemas as code: keys and Avro files", () => {
+  it("registers <topic>.key.json under <topic>-key and <topic>.avsc as Avro, both read-only", async () => {
+    const dir = tempDir("schemas-keys");
+    fs.writeFileSync(path.join(dir, "payments.key.json"), JSON.stringify({ type: "string", pattern: "^p-" }));
+    fs.writeFileSync(path.join(dir, "payments.avsc"), JSON.stringify({ type: "record", name: "Payment", fields: [{ name: "amount", type: "long" }] }));
+    const b = await startBroker({ ephemeral: true, kafkaPort: 0, httpPort: 0, schemasDir: dir });
+    try {
+      expect((await call("GET", "/subjects/payments-key/versions/latest", undefined, b.httpUrl)).json).toMatchObject({ version: 1, schemaType: "JSON" });
+      const value = (await call("GET", "/subjects/payments-value/versions/latest", undefined, b.httpUrl)).json;
+      expect(value).toMatchObject({ version: 1 });
+      expect(value.schemaType).toBeUndefined(); // Avro, as Confluent shows it
+      expect((await call("GET", "/mode/payments-key", undefined, b.httpUrl)).json).toEqual({ mode: "READONLY" });
+      expect(b.logs.hasTopic("payments")).toBe(true);
+    } finally {
+      await b.stop();
+    }
+  });
+});

@@ -117,6 +117,25 @@ describe("retention", () => {
 });
 
 describe("compaction", () => {
+  it("compact,delete does both: old segments expire by retention.ms, the rest keeps the latest record per key", async () => {
+    const { logs, log } = await topicWith({ "cleanup.policy": "compact,delete", "segment.bytes": "1024", "min.cleanable.dirty.ratio": "0.01", "retention.ms": "60000" });
+    const now = Date.now();
+    for (let i = 0; i < 20; i++) await log.append(await batchOf([`old${i}-${"o".repeat(60)}`], { key: () => `old${i % 3}`, timestamp: now - 3_600_000 }));
+    for (let i = 0; i < 40; i++) await log.append(await batchOf([`new${i}-${"n".repeat(60)}`], { key: () => `k${i % 4}`, timestamp: now }));
+    const report = await logs.runMaintenance(now);
+    expect(report.segmentsDeleted).toBeGreaterThan(0);
+    expect(report.compacted.length).toBeGreaterThan(0);
+    expect(log.logStartOffset).toBeGreaterThan(0);
+    const records = await readAll(log);
+    // What is left of the old records shares a segment with new ones: at most one per old key.
+    expect(records.filter((r) => r.value!.startsWith("old")).length).toBeLessThanOrEqual(3);
+    const latest = new Map<string, string>();
+    for (const r of records) latest.set(r.key!, r.value!.split("-")[0]!);
+    expect(["k0", "k1", "k2", "k3"].map((k) => latest.get(k))).toEqual(["new36", "new37", "new38", "new39"]);
+    expect(records.filter((r) => r.key!.startsWith("k")).length).toBeLessThan(40);
+    await logs.close();
+  });
+
   it("keeps the latest record per key, with its original offset", async () => {
     const { logs, log } = await topicWith({ "cleanup.policy": "compact", "segment.bytes": "1024", "min.cleanable.dirty.ratio": "0.01" });
     const latest = new Map<string, number>();
