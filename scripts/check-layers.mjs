@@ -1,6 +1,8 @@
 // Keeps the architecture in README.md true: layers only import downward.
 //   cli -> server -> schema | archive | warehouse -> log -> protocol
-// config is a leaf every layer may read. Exits 1 naming each import that breaks the rule.
+// config is a leaf every layer may read. Within a layer, no file imports itself
+// back through others (an import circle, type-only imports included). Exits 1
+// naming each import that breaks a rule.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -30,9 +32,13 @@ function layerOf(file) {
   const rel = path.relative(src, file).split(path.sep);
   return rel.length > 1 ? rel[0] : null;
 }
+/** file -> the project files it imports, for the circle check. */
+const graph = new Map();
+
 function check(file) {
   const layer = layerOf(file);
   const text = fs.readFileSync(file, "utf8");
+  graph.set(file, [...text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map(([, spec]) => path.resolve(path.dirname(file), spec).replace(/\.js$/, ".ts")));
   if (layer === "protocol" && forbiddenInProtocol.test(text)) problems.push(`${path.relative(src, file)}: protocol/ must not do I/O`);
   if (!layer) return;
   for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
@@ -41,8 +47,31 @@ function check(file) {
   }
 }
 walk(src);
+
+// Depth-first search for import circles; each is reported once, by its files in order.
+const state = new Map(); // file -> "open" | "done"
+const seenCircles = new Set();
+function visit(file, trail) {
+  state.set(file, "open");
+  trail.push(file);
+  for (const next of graph.get(file) ?? []) {
+    if (!graph.has(next)) continue;
+    if (state.get(next) === "open") {
+      const circle = trail.slice(trail.indexOf(next)).map((f) => path.relative(src, f));
+      const key = [...circle].sort().join(" ");
+      if (!seenCircles.has(key)) {
+        seenCircles.add(key);
+        problems.push(`import circle: ${[...circle, circle[0]].join(" -> ")}`);
+      }
+    } else if (!state.has(next)) visit(next, trail);
+  }
+  trail.pop();
+  state.set(file, "done");
+}
+for (const file of graph.keys()) if (!state.has(file)) visit(file, []);
+
 if (problems.length) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.log("layers: every import points downward");
+console.log("layers: every import points downward, and no import circles");

@@ -5,7 +5,7 @@ import { registerLog } from "./log-verify.js";
 import { registerGroup } from "./group.js";
 import { reportError } from "./output.js";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "../config/version.js";
 
 export function buildProgram(): Command {
   const program = new Command("tributary")

@@ -6,6 +6,7 @@
 //   ... run Kafka clients against broker.brokers ...
 //   await broker.stop();
 
+import { apiVersionsList } from "./kafka/api-table.js";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -152,6 +153,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const shutdown = new AbortController();
   started.push(() => groups.shutdown());
   const ctx: KafkaContext = {
+    apiVersions: apiVersionsList(),
     logs,
     groups,
     producerIds: new ProducerIds(logs),

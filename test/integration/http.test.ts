@@ -251,11 +251,15 @@ describe("metrics", () => {
     await call("POST", "/topics", { name: "measured-strict" });
     await call("POST", "/subjects/measured-strict-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "integer" }) });
     expect((await call("POST", "/topics/measured-strict/records", { value: "not an integer" })).status).toBe(422);
+    expect((await call("GET", "/topics/measured/partitions/0/records?offset=0")).json.records).toHaveLength(3);
     const res = await fetch(`${broker.httpUrl}/metrics`);
     expect(res.headers.get("content-type")).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text).toMatch(/tributary_records_in_total\{topic="measured",source="http"\} 3/);
     expect(text).toMatch(/tributary_bytes_in_total\{topic="measured",source="http"\} \d+/);
+    // HTTP reads count the bytes they served, as Kafka fetches do.
+    const bytesIn = Number(/tributary_bytes_in_total\{topic="measured",source="http"\} (\d+)/.exec(text)![1]);
+    expect(Number(/tributary_bytes_out_total\{topic="measured",source="http"\} (\d+)/.exec(text)?.[1])).toBe(bytesIn);
     expect(text).toMatch(/tributary_consumer_lag\{group="lagging",topic="measured",partition="0"\} 2/);
     expect(text).toMatch(/tributary_fsync_latency_seconds_count [1-9]\d*/);
     expect(text).toMatch(/tributary_produce_latency_seconds_count\{source="http"\} [1-9]\d*/);

@@ -3,48 +3,19 @@
 // Confluent-style error_code, produced in one place.
 
 import { Hono } from "hono";
+import { VERSION } from "../../config/version.js";
+import type { HttpDeps } from "./http-deps.js";
 import { cors } from "hono/cors";
-import type { LogManager } from "../../log/log-manager.js";
-import type { SchemaRegistry } from "../../schema/schema-registry.js";
-import type { RecordValidation } from "../../schema/record-validation.js";
-import type { BrokerMetrics } from "../metrics.js";
-import type { HttpConsumers } from "./http-consumer.js";
-import type { RecordAccumulator } from "./record-accumulator.js";
-import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { registerConsumerRoutes } from "./consumer-routes.js";
 import { docsPage, openApiDocument } from "./openapi.js";
-
-const VERSION = "0.1.0";
 import { HttpError, toHttpError } from "./http-error.js";
 import { registerTopicRoutes } from "./topic-routes.js";
 import { registerRegistryRoutes } from "./registry-routes.js";
-import type { AutoCreate } from "./auto-create.js";
 import { registerStreamRoutes } from "./stream-routes.js";
 import { registerGroupRoutes } from "./group-routes.js";
 import { registerV3Routes } from "./v3-routes.js";
 
-export interface HttpDeps {
-  logs: LogManager;
-  registry: SchemaRegistry;
-  validation: RecordValidation;
-  metrics: BrokerMetrics;
-  consumers: HttpConsumers;
-  groups: GroupCoordinator;
-  accumulator: RecordAccumulator;
-  bodyBytesMax: number;
-  jsonDepthMax: number;
-  requestTimeoutMs: number;
-  /** Origins browsers may call the API from; empty: no CORS headers at all. */
-  corsOrigins: string[];
-  /** Create unknown topics on first produce or subscribe (auto.create.topics.enable). */
-  autoCreate?: AutoCreate;
-  /** Records of one streamed REST v3 produce being written at once. */
-  streamedRecordsInFlightMax?: number;
-  /** This broker as Kafka clients reach it (REST v3 lists it). */
-  kafkaNode: { nodeId: number; host: string; port: number };
-  /** True while any partition refuses writes (for /readyz). */
-  writesRefused?: () => string[];
-}
+export type { HttpDeps } from "./http-deps.js";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH"]);
 const TOPIC_PATH = /^(?:\/v3\/clusters\/[^/]+)?\/topics\/([^/]+)/;

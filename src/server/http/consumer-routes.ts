@@ -3,7 +3,7 @@
 
 import type { Context, Hono } from "hono";
 import { RE2JS } from "re2js";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { bodyJson, optionalBodyJson } from "./request-body.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
@@ -121,8 +121,8 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
       throw new HttpError(406, 40601, `consumer format ${format} does not match the requested ${named.join(", ")} (Accept: ${accept})`);
     }
     if (timeout > 0) keepOpen(c.env, c.req.raw);
-    const records = await instance(c).poll(timeout, maxBytes);
-    deps.metrics.served(records[0]?.topic ?? "", "http", 0, records.length);
+    const { records, bytes } = await instance(c).poll(timeout, maxBytes);
+    if (records.length > 0) deps.metrics.served(records[0]!.topic, "http", bytes, records.length);
     return c.json(records, 200, { "content-type": `application/vnd.kafka.${instance(c).settings.format}.v2+json` });
   });
 }

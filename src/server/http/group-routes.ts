@@ -3,7 +3,7 @@
 
 import type { Hono } from "hono";
 import { groupLag } from "../../log/group-lag.js";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { HttpError } from "./http-error.js";
 
 export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {

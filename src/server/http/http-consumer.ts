@@ -137,8 +137,8 @@ export class HttpConsumer {
     this.positions.set(k, offset === "beginning" ? log.logStartOffset : offset === "end" ? log.highWatermark : offset);
   }
 
-  /** Records from the assigned partitions, waiting up to `timeoutMs` for the first. */
-  async poll(timeoutMs: number, maxBytes: number): Promise<RecordJson[]> {
+  /** Records from the assigned partitions, waiting up to `timeoutMs` for the first; `bytes` is what they took in the log. */
+  async poll(timeoutMs: number, maxBytes: number): Promise<{ records: RecordJson[]; bytes: number }> {
     this.lastUsed = Date.now();
     if (this.joining) await this.joining;
     if (this.settings.autoCommit) await this.commit();
@@ -146,6 +146,7 @@ export class HttpConsumer {
     for (;;) {
       const out: RecordJson[] = [];
       let budget = maxBytes;
+      let served = 0;
       for (const [k, position] of this.positions) {
         if (budget <= 0) break;
         const [topic, p] = k.split("\u0000") as [string, string];
@@ -155,6 +156,7 @@ export class HttpConsumer {
         let next = Math.max(position, log.logStartOffset);
         const { records, bytes } = await readRecordsFrom(log, next, budget);
         budget -= bytes;
+        served += bytes;
         for (const r of records) {
           out.push(recordToJson(topic, partition, r, this.settings.format, this.avro));
           next = r.offset + 1;
@@ -162,7 +164,7 @@ export class HttpConsumer {
         this.positions.set(k, next);
       }
       const remaining = deadline - Date.now();
-      if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return out;
+      if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return { records: out, bytes: served };
       const abort = new AbortController();
       await Promise.race([...this.positions.entries()].map(([k, position]) => {
         const [topic, p] = k.split("\u0000") as [string, string];

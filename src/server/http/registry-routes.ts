@@ -1,7 +1,7 @@
 // The Confluent Schema Registry REST API (Avro and JSON Schema), on the HTTP port.
 
 import type { Context, Hono } from "hono";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { schemaTypeOf, type SchemaReference, type SchemaType } from "../../schema/schema-registry.js";

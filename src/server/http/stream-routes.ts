@@ -5,7 +5,7 @@
 // group's committed offset (?group=).
 
 import type { Context, Hono } from "hono";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { readRecordsFrom, recordToJson } from "./record-json.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
@@ -63,10 +63,13 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
         }
         let text = "";
         let count = 0;
+        let bytes = 0;
         for (const [partition, next] of positions) {
           const log = deps.logs.partition(topic, partition);
           if (next >= log.highWatermark || text.length >= READ_BYTES) continue;
-          for (const r of (await readRecordsFrom(log, Math.max(next, log.logStartOffset), READ_BYTES)).records) {
+          const read = await readRecordsFrom(log, Math.max(next, log.logStartOffset), READ_BYTES);
+          bytes += read.bytes;
+          for (const r of read.records) {
             positions.set(partition, r.offset + 1);
             const event = recordToJson(topic, partition, r, "json");
             text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
@@ -74,7 +77,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
           }
         }
         if (text) {
-          deps.metrics.served(topic, "http", 0, count);
+          deps.metrics.served(topic, "http", bytes, count);
           controller.enqueue(encoder.encode(text));
           return;
         }

@@ -3,7 +3,7 @@
 
 import type { Context, Hono } from "hono";
 import { valueSubject } from "../../schema/record-validation.js";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { bodyJson, bodyText, parseJsonInput } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
@@ -155,11 +155,12 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     offset ??= log.logStartOffset;
     const out: RecordJson[] = [];
     let next = offset;
-    for (const r of (await readRecordsFrom(log, offset, maxBytes)).records.slice(0, limit)) {
+    const read = await readRecordsFrom(log, offset, maxBytes);
+    for (const r of read.records.slice(0, limit)) {
       out.push(recordToJson(topic, partition, r, format));
       next = r.offset + 1;
     }
-    deps.metrics.served(topic, "http", 0, out.length);
+    deps.metrics.served(topic, "http", read.bytes, out.length);
     return c.json({ records: out, next_offset: next, high_watermark: log.highWatermark });
   });
 }

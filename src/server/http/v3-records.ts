@@ -6,7 +6,7 @@
 // a schema id, a subject and version, or the subject's latest).
 
 import type { Context } from "hono";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { HttpError, toHttpError } from "./http-error.js";
 import { ensureTopics } from "./auto-create.js";
 import { publish, type IncomingRecord } from "./publish.js";

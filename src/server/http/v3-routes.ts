@@ -6,7 +6,7 @@
 // produced by v3-records.ts.
 
 import type { Context, Hono } from "hono";
-import type { HttpDeps } from "./app.js";
+import type { HttpDeps } from "./http-deps.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { groupLag } from "../../log/group-lag.js";

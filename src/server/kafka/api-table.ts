@@ -2,7 +2,7 @@
 // ApiVersions and the handler that answers it. The ranges overlap the feature
 // probes of librdkafka and the fixed versions of kafkajs (see the protocol notes).
 
-import type { ApiEntry } from "./kafka-context.js";
+import type { ApiEntry, ApiVersionRange } from "./kafka-context.js";
 import { apiVersions } from "./handlers/api-versions.js";
 import { metadata } from "./handlers/metadata.js";
 import { produce } from "./handlers/produce.js";
@@ -47,3 +47,10 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [47, { name: "OffsetDelete", minVersion: 0, maxVersion: 0, handler: offsetDelete }],
   [60, { name: "DescribeCluster", minVersion: 0, maxVersion: 1, handler: describeCluster }],
 ]);
+
+/** The ranges ApiVersions advertises, by API key. */
+export function apiVersionsList(): ApiVersionRange[] {
+  return [...API_TABLE.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([apiKey, e]) => ({ apiKey, minVersion: e.minVersion, maxVersion: e.maxVersion }));
+}

@@ -21,6 +21,8 @@ export interface KafkaContext {
   advertisedPort: number;
   autoCreateTopics: boolean;
   defaultPartitions: number;
+  /** What ApiVersions advertises (from the API table, which names the handlers: passed in, so no handler imports the table). */
+  apiVersions: ApiVersionRange[];
   /** Aborted when the listener stops: long polls end early. */
   shutdown: AbortSignal;
 }
@@ -34,11 +36,16 @@ export interface RequestInfo {
 /** Answers one decoded request; null means no response (Produce with acks=0). */
 export type Handler = (ctx: KafkaContext, request: Message, info: RequestInfo) => Promise<Message | null> | Message | null;
 
-export interface ApiEntry {
-  name: string;
-  /** Advertised range in ApiVersions. */
+export interface ApiVersionRange {
+  apiKey: number;
   minVersion: number;
   maxVersion: number;
-  /** Lowest version actually decoded; below it (but advertised) the handler answers UNSUPPORTED_VERSION. */
+}
+
+export interface ApiEntry {
+  name: string;
+  /** Range advertised in ApiVersions; every version in it is decoded and answered. */
+  minVersion: number;
+  maxVersion: number;
   handler: Handler;
 }

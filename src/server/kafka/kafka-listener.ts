@@ -10,7 +10,7 @@ import * as net from "node:net";
 import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
 import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
-import { API_TABLE } from "./api-table.js";
+import { API_TABLE, apiVersionsList } from "./api-table.js";
 import type { KafkaContext } from "./kafka-context.js";
 
 const FETCH_KEY = 1;
@@ -261,12 +261,6 @@ class Connection {
       return null;
     }
   }
-}
-
-export function apiVersionsList(): { apiKey: number; minVersion: number; maxVersion: number }[] {
-  return [...API_TABLE.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([apiKey, e]) => ({ apiKey, minVersion: e.minVersion, maxVersion: e.maxVersion }));
 }
 
 export class KafkaListener {

@@ -1,8 +1,7 @@
 import type { Handler } from "../kafka-context.js";
-import { apiVersionsList } from "../kafka-listener.js";
 
-export const apiVersions: Handler = () => ({
+export const apiVersions: Handler = (ctx) => ({
   errorCode: 0,
-  apiKeys: apiVersionsList(),
+  apiKeys: ctx.apiVersions,
   throttleTimeMs: 0,
 });

@@ -1,0 +1,35 @@
+// What the HTTP routes use: the engine, the registry, validation, metrics,
+// consumers and groups, and the limits. A file of its own so that routes and
+// the app that registers them do not import each other.
+
+import type { LogManager } from "../../log/log-manager.js";
+import type { SchemaRegistry } from "../../schema/schema-registry.js";
+import type { RecordValidation } from "../../schema/record-validation.js";
+import type { BrokerMetrics } from "../metrics.js";
+import type { HttpConsumers } from "./http-consumer.js";
+import type { RecordAccumulator } from "./record-accumulator.js";
+import type { GroupCoordinator } from "../groups/group-coordinator.js";
+import type { AutoCreate } from "./auto-create.js";
+
+export interface HttpDeps {
+  logs: LogManager;
+  registry: SchemaRegistry;
+  validation: RecordValidation;
+  metrics: BrokerMetrics;
+  consumers: HttpConsumers;
+  groups: GroupCoordinator;
+  accumulator: RecordAccumulator;
+  bodyBytesMax: number;
+  jsonDepthMax: number;
+  requestTimeoutMs: number;
+  /** Origins browsers may call the API from; empty: no CORS headers at all. */
+  corsOrigins: string[];
+  /** Create unknown topics on first produce or subscribe (auto.create.topics.enable). */
+  autoCreate?: AutoCreate;
+  /** Records of one streamed REST v3 produce being written at once. */
+  streamedRecordsInFlightMax?: number;
+  /** This broker as Kafka clients reach it (REST v3 lists it). */
+  kafkaNode: { nodeId: number; host: string; port: number };
+  /** True while any partition refuses writes (for /readyz). */
+  writesRefused?: () => string[];
+}
