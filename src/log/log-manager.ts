@@ -414,6 +414,36 @@ export class LogManager {
     return effectiveTopicConfig(this.getTopic(name).record.configs, this.options.topicDefaults);
   }
 
+  /**
+   * Resolves true as soon as any of the partitions has a record at or after its
+   * offset, false after `timeoutMs` or when `signal` aborts. One wait for the
+   * three kinds of readers that hold a request open: Kafka fetches, HTTP event
+   * streams and REST consumers. A partition gone meanwhile is left out (the
+   * next read reports it).
+   */
+  async waitForAny(targets: { topic: string; partition: number; offset: number }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (timeoutMs <= 0 || signal?.aborted) return false;
+    const round = new AbortController();
+    const stop = () => round.abort();
+    signal?.addEventListener("abort", stop);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const waits: Promise<boolean>[] = [new Promise((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))];
+      for (const t of targets) {
+        try {
+          waits.push(this.partition(t.topic, t.partition).waitForData(t.offset, timeoutMs, round.signal));
+        } catch {
+          // deleted meanwhile
+        }
+      }
+      return await Promise.race(waits);
+    } finally {
+      clearTimeout(timer);
+      round.abort();
+      signal?.removeEventListener("abort", stop);
+    }
+  }
+
   topicNameById(id: string): string | undefined {
     for (const t of this.topics.values()) if (t.record.id === id) return t.record.name;
     return undefined;

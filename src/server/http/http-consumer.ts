@@ -165,12 +165,10 @@ export class HttpConsumer {
       }
       const remaining = deadline - Date.now();
       if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return { records: out, bytes: served };
-      const abort = new AbortController();
-      await Promise.race([...this.positions.entries()].map(([k, position]) => {
+      await this.logs.waitForAny([...this.positions.entries()].map(([k, offset]) => {
         const [topic, p] = k.split("\u0000") as [string, string];
-        return this.logs.partition(topic, Number(p)).waitForData(position, remaining, abort.signal);
-      }));
-      abort.abort();
+        return { topic, partition: Number(p), offset };
+      }), remaining);
     }
   }
 

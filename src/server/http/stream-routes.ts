@@ -81,14 +81,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
           controller.enqueue(encoder.encode(text));
           return;
         }
-        // One round of waiting: the partitions that did not wake are released when it ends.
-        const round = new AbortController();
-        const stop = () => round.abort();
-        abort.signal.addEventListener("abort", stop);
-        const waits = [...positions].map(([partition, next]) => deps.logs.partition(topic, partition).waitForData(next, KEEPALIVE_MS, round.signal));
-        const ready = await Promise.race(waits);
-        round.abort();
-        abort.signal.removeEventListener("abort", stop);
+        const ready = await deps.logs.waitForAny([...positions].map(([partition, offset]) => ({ topic, partition, offset })), KEEPALIVE_MS, abort.signal);
         if (!ready && !abort.signal.aborted) {
           controller.enqueue(encoder.encode(sse ? ": keepalive\n\n" : "\n"));
           return;

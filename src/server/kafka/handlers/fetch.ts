@@ -68,28 +68,6 @@ async function downConverted(ctx: KafkaContext, t: Target, records: Buffer, magi
   return Buffer.concat(parts);
 }
 
-/** Resolves when any target partition may have data past its fetch offset, or after `ms`. */
-async function waitForAny(ctx: KafkaContext, targets: Target[], ms: number): Promise<void> {
-  const abort = new AbortController();
-  const onShutdown = () => abort.abort();
-  ctx.shutdown.addEventListener("abort", onShutdown);
-  try {
-    const waits: Promise<boolean>[] = [new Promise((resolve) => setTimeout(() => resolve(false), ms).unref?.())];
-    for (const t of targets) {
-      if (t.errorCode !== undefined) continue;
-      try {
-        waits.push(ctx.logs.partition(t.topic, t.partition).waitForData(t.fetchOffset, ms, abort.signal));
-      } catch {
-        // deleted meanwhile: the next read reports it
-      }
-    }
-    await Promise.race(waits);
-  } finally {
-    abort.abort();
-    ctx.shutdown.removeEventListener("abort", onShutdown);
-  }
-}
-
 export const fetch: Handler = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const useIds = version >= 13;
@@ -146,7 +124,7 @@ export const fetch: Handler = async (ctx, request, info) => {
     const anyError = results.some((r) => r.response.errorCode !== 0);
     const remaining = deadline - Date.now();
     if (total >= Math.max(1, request.minBytes as number) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
-    await waitForAny(ctx, targets, remaining);
+    await ctx.logs.waitForAny(targets.filter((t) => t.errorCode === undefined).map((t) => ({ topic: t.topic, partition: t.partition, offset: t.fetchOffset })), remaining, ctx.shutdown);
   }
   for (const { target, bytes } of results) if (bytes > 0) ctx.metrics.served(target.topic, "kafka", bytes);
   if (version < FIRST_BATCH_VERSION) {
