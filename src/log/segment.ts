@@ -102,8 +102,9 @@ export class Segment {
   /** Writes handed to the kernel whose completion has not yet moved readableEnd, in file order. */
   private writesInFlight: WriteInFlight[] = [];
   private closeRequested = false;
-  private readonly offsetIndex: SparseIndex;
-  private readonly timeIndex: SparseIndex;
+  /** The .index and .timeindex; none for a read-only segment (log verify), which never opens, creates or repairs them. */
+  private readonly indexes: { offset: SparseIndex; time: SparseIndex } | undefined;
+  private readonly readOnly: boolean;
 
   private constructor(
     readonly dir: string,
@@ -115,13 +116,25 @@ export class Segment {
     this.nextOffset = baseOffset;
     this.size = fs.fstatSync(file.descriptor()).size;
     this.writeEnd = this.readableEnd = this.size;
-    // A read-only segment (log verify) never opens, creates or repairs its index files.
-    this.offsetIndex = readOnly ? (undefined as never) : SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index")));
-    this.timeIndex = readOnly ? (undefined as never) : SparseIndex.openTimeIndex(path.join(dir, segmentFileName(baseOffset, ".timeindex")));
     this.readOnly = readOnly;
+    this.indexes = readOnly ? undefined : {
+      offset: SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index"))),
+      time: SparseIndex.openTimeIndex(path.join(dir, segmentFileName(baseOffset, ".timeindex"))),
+    };
   }
 
-  private readonly readOnly: boolean;
+  private get offsetIndex(): SparseIndex {
+    return this.indexFiles().offset;
+  }
+
+  private get timeIndex(): SparseIndex {
+    return this.indexFiles().time;
+  }
+
+  private indexFiles(): { offset: SparseIndex; time: SparseIndex } {
+    if (!this.indexes) throw new Error(`segment ${this.baseOffset} of ${this.dir} was opened read-only, without its index files`);
+    return this.indexes;
+  }
 
   /** Opens the .log file only, for reading: used by `log verify`, which must change nothing. */
   static openReadOnly(dir: string, baseOffset: number): Segment {
