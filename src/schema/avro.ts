@@ -5,6 +5,7 @@
 
 import avro from "avsc";
 import type { ValidationFailure } from "./validators.js";
+import type { CompatibilityLevel } from "./json-schema-compatibility.js";
 
 export class AvroSchemaError extends Error {}
 
@@ -166,4 +167,21 @@ export function avroFromJson(type: AvroType, value: unknown): Buffer {
   }
   if (!type.isValid(decoded)) throw new AvroSchemaError("value is not valid for its Avro schema");
   return type.toBuffer(decoded);
+}
+
+/** Avro's schema resolution under a level: BACKWARD, the new schema reads the old ones' data; FORWARD, the old read the new's. */
+export function avroCompatibilityProblems(level: CompatibilityLevel, previous: avro.Type[], next: avro.Type): string[] {
+  const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
+  const problems: string[] = [];
+  for (const old of against) {
+    if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
+      const problem = resolutionProblem(next, old);
+      if (problem) problems.push(`BACKWARD: the new schema cannot read data written with ${old.name ?? old.typeName}: ${problem}`);
+    }
+    if (level.startsWith("FORWARD") || level.startsWith("FULL")) {
+      const problem = resolutionProblem(old, next);
+      if (problem) problems.push(`FORWARD: ${old.name ?? old.typeName} cannot read data written with the new schema: ${problem}`);
+    }
+  }
+  return [...new Set(problems)];
 }

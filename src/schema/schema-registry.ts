@@ -6,41 +6,21 @@
 
 import type { CompactedStore } from "../log/compacted-store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
-import { parseBoundedJson } from "./bounded-json.js";
 import type { ValidateFunction } from "ajv";
 import type avro from "avsc";
 import { compileSchema } from "./validators.js";
-import { decodeAvro, parseAvro, referencedTypes, resolutionProblem } from "./avro.js";
+import { avroCompatibilityProblems, decodeAvro, parseAvro, referencedTypes } from "./avro.js";
+import {
+  INCOMPATIBLE_SCHEMA, INVALID_COMPATIBILITY_LEVEL, INVALID_MODE, INVALID_SCHEMA, INVALID_VERSION, OPERATION_NOT_PERMITTED,
+  RegistryError, SCHEMA_NOT_FOUND, SUBJECT_NOT_FOUND, VERSION_NOT_FOUND,
+} from "./registry-errors.js";
+import { canonical, jsonReferences, sameReferences, type ResolvedReference, type SchemaReference, type SchemaType } from "./schema-text.js";
 
-export class RegistryError extends Error {
-  constructor(readonly status: number, readonly errorCode: number, message: string, readonly details?: string[]) {
-    super(message);
-  }
-}
-
-export const SUBJECT_NOT_FOUND = 40401;
-export const VERSION_NOT_FOUND = 40402;
-export const SCHEMA_NOT_FOUND = 40403;
-export const INVALID_SCHEMA = 42201;
-export const INVALID_VERSION = 42202;
-export const INVALID_COMPATIBILITY_LEVEL = 42203;
-export const OPERATION_NOT_PERMITTED = 42205;
-export const INVALID_MODE = 42204;
-export const INCOMPATIBLE_SCHEMA = 409;
+export * from "./registry-errors.js";
+export { SCHEMA_TYPES, schemaTypeOf, type SchemaReference, type SchemaType } from "./schema-text.js";
 
 export const MODES = ["READWRITE", "READONLY", "IMPORT"] as const;
 export type Mode = (typeof MODES)[number];
-
-/** Confluent's schema types that this registry holds; a register body without one is AVRO, as in Confluent. */
-export const SCHEMA_TYPES = ["AVRO", "JSON"] as const;
-export type SchemaType = (typeof SCHEMA_TYPES)[number];
-
-/** A schema reference: `name` is how the schema refers to it (an Avro type name, a JSON Schema $ref). */
-export interface SchemaReference {
-  name: string;
-  subject: string;
-  version: number;
-}
 
 interface SchemaRecord {
   kind: "schema";
@@ -48,13 +28,6 @@ interface SchemaRecord {
   schema: string;
   schemaType: SchemaType;
   references?: SchemaReference[];
-}
-
-/** A referenced schema, ready to be used by the one that refers to it. */
-interface ResolvedReference {
-  name: string;
-  schema: string;
-  schemaType: SchemaType;
 }
 
 interface VersionRecord {
@@ -103,50 +76,10 @@ export interface RegistryLimits {
 
 const DEFAULT_LIMITS: RegistryLimits = { jsonDepthMax: 64, compatibilityStepsMax: COMPATIBILITY_STEPS_MAX, schemaNodesMax: 5000 };
 
-/** The schema type a register body names: none is AVRO; PROTOBUF is refused plainly. */
-export function schemaTypeOf(given: unknown): SchemaType {
-  if (given === undefined || given === null) return "AVRO";
-  if (SCHEMA_TYPES.includes(given as SchemaType)) return given as SchemaType;
-  if (given === "PROTOBUF") throw new RegistryError(422, INVALID_SCHEMA, "Invalid schema: PROTOBUF schemas are not supported by this registry (AVRO and JSON are)");
-  throw new RegistryError(422, INVALID_SCHEMA, `Invalid schema: unknown schema type ${JSON.stringify(given)} (AVRO or JSON)`);
-}
-
-/** Canonical text of a schema: parsed and re-serialised, so formatting does not make a new version. */
-function canonical(schema: string, schemaType: SchemaType, limits: RegistryLimits, references: ResolvedReference[] = []): string {
-  if (typeof schema !== "string") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: the schema must be a string of JSON");
-  let parsed: unknown;
-  try {
-    parsed = parseBoundedJson(schema, limits.jsonDepthMax);
-  } catch (err) {
-    throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
-  }
-  if (schemaType === "AVRO") {
-    try {
-      parseAvro(JSON.stringify(parsed), referencedTypes(references.filter((r) => r.schemaType === "AVRO").map((r) => r.schema)));
-    } catch (err) {
-      throw new RegistryError(422, INVALID_SCHEMA, (err as Error).message);
-    }
-    return JSON.stringify(parsed);
-  }
-  if (typeof parsed !== "object" && typeof parsed !== "boolean") throw new RegistryError(422, INVALID_SCHEMA, "invalid schema: a JSON Schema is an object or a boolean");
-  try {
-    compileSchema(parsed as object, limits.schemaNodesMax, jsonReferences(references));
-  } catch (err) {
-    throw new RegistryError(422, INVALID_SCHEMA, `invalid schema: ${(err as Error).message}`);
-  }
-  return JSON.stringify(parsed);
-}
-
-function jsonReferences(references: ResolvedReference[]): { name: string; schema: object | boolean }[] {
-  return references.filter((r) => r.schemaType === "JSON").map((r) => ({ name: r.name, schema: JSON.parse(r.schema) as object }));
-}
-
 /** Schemas one schema may reference, directly or through others (default of schemaReferencesMax). */
 const REFERENCES_MAX = 1000;
 /** Ids are written into records as a signed 32-bit integer. */
 const SCHEMA_ID_MAX = 2 ** 31 - 1;
-
-const sameReferences = (a: SchemaReference[] | undefined, b: SchemaReference[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
 export class SchemaRegistry {
   /** Latest live version per subject, cached between writes (validation asks on every record). */
@@ -535,21 +468,4 @@ export class SchemaRegistry {
       return found.version;
     });
   }
-}
-
-/** Avro's schema resolution under a level: BACKWARD, the new schema reads the old ones' data; FORWARD, the old read the new's. */
-function avroCompatibilityProblems(level: CompatibilityLevel, previous: avro.Type[], next: avro.Type): string[] {
-  const against = level.endsWith("_TRANSITIVE") ? previous : previous.slice(-1);
-  const problems: string[] = [];
-  for (const old of against) {
-    if (level.startsWith("BACKWARD") || level.startsWith("FULL")) {
-      const problem = resolutionProblem(next, old);
-      if (problem) problems.push(`BACKWARD: the new schema cannot read data written with ${old.name ?? old.typeName}: ${problem}`);
-    }
-    if (level.startsWith("FORWARD") || level.startsWith("FULL")) {
-      const problem = resolutionProblem(old, next);
-      if (problem) problems.push(`FORWARD: ${old.name ?? old.typeName} cannot read data written with the new schema: ${problem}`);
-    }
-  }
-  return [...new Set(problems)];
 }
