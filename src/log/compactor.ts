@@ -52,6 +52,8 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
   for (const segment of closed) {
     const kept: Buffer[] = [];
     let removed = 0;
+    // A tombstone without a timestamp is as old as its segment's last write (as in Kafka), not infinitely old.
+    const segmentTime = segment.retentionTimestamp;
     for await (const { bytes, decoded } of batchesOf(segment)) {
       if (decoded.isControl) {
         kept.push(bytes);
@@ -60,8 +62,9 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
       const keep = decoded.records.filter((r) => {
         if (!r.key || latest.get(r.key.toString("latin1")) !== r.offset) return false;
         if (r.value !== null) return true;
-        if (r.timestamp < horizon) return false;
-        result.nextTombstoneExpiry = Math.min(result.nextTombstoneExpiry, r.timestamp + log.topicConfig.deleteRetentionMs);
+        const written = r.timestamp >= 0 ? r.timestamp : segmentTime;
+        if (written < horizon) return false;
+        result.nextTombstoneExpiry = Math.min(result.nextTombstoneExpiry, written + log.topicConfig.deleteRetentionMs);
         return true;
       });
       removed += decoded.records.length - keep.length;

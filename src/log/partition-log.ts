@@ -362,7 +362,10 @@ export class PartitionLog {
     const active = this.active;
     if (active.size === 0) return;
     const full = active.size + batchBytes > this.config.segmentBytes;
-    const old = active.firstTimestamp >= 0 && maxTimestamp - active.firstTimestamp > this.config.segmentMs;
+    // By record time when the segment's records carry one, else by how long the segment has existed (as Kafka does).
+    const old = active.firstTimestamp >= 0
+      ? maxTimestamp - active.firstTimestamp > this.config.segmentMs
+      : Date.now() - active.createdMs > this.config.segmentMs;
     const offsetOverflow = lastOffset - active.baseOffset > 2 ** 31 - 1;
     if (full || old || offsetOverflow) this.roll();
   }

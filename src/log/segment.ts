@@ -82,6 +82,8 @@ export class Segment {
   private maxTimestampOffset = -1;
   /** Timestamp of the first batch, for segment.ms rolls (wall clock when empty). */
   firstTimestamp = -1;
+  /** When the segment was created (its file's birth, where the filesystem keeps it): segment.ms for records without timestamps. */
+  createdMs: number;
   private loaded = false;
   private bytesSinceIndexEntry = 0;
   /** Writes and fdatasync calls in flight; the files stay open until they finish. */
@@ -114,7 +116,9 @@ export class Segment {
     readOnly = false,
   ) {
     this.nextOffset = baseOffset;
-    this.size = fs.fstatSync(file.descriptor()).size;
+    const stat = fs.fstatSync(file.descriptor());
+    this.size = stat.size;
+    this.createdMs = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
     this.writeEnd = this.readableEnd = this.size;
     this.readOnly = readOnly;
     this.indexes = readOnly ? undefined : {

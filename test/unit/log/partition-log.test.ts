@@ -39,6 +39,15 @@ describe("segments", () => {
     await logs.close();
   });
 
+  it("rolls by age a segment whose records carry no timestamps, by how long it has existed", async () => {
+    const { logs, log, dataDir } = await topicWith({ "segment.ms": "50" });
+    await log.append(await batchOf(["no time"], { timestamp: -1 }));
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await log.append(await batchOf(["none either"], { timestamp: -1 }));
+    expect(segmentFiles(dataDir)).toEqual(["00000000000000000000.log", "00000000000000000001.log"]);
+    await logs.close();
+  });
+
   it("returns whole batches: a read from the middle of a batch starts at that batch", async () => {
     const { logs, log } = await topicWith({});
     await log.append(await batchOf(["a", "b", "c"]));
@@ -172,6 +181,22 @@ describe("compaction", () => {
     await logs.runMaintenance(now + 61_000);
     records = await readAll(log);
     expect(records.filter((r) => r.key === "a")).toEqual([]);
+    await logs.close();
+  });
+
+  it("keeps a tombstone without a timestamp for delete.retention.ms after its segment was written", async () => {
+    const { logs, log } = await topicWith({
+      "cleanup.policy": "compact", "segment.bytes": "1024", "min.cleanable.dirty.ratio": "0.01", "delete.retention.ms": "60000",
+    });
+    const { encodeRecordBatch } = await import("../../../src/protocol/record-batch-codec.js");
+    await log.append(await encodeRecordBatch([{ key: Buffer.from("a"), value: Buffer.from("v"), timestamp: -1 }]));
+    await log.append(await encodeRecordBatch([{ key: Buffer.from("a"), value: null, timestamp: -1 }]));
+    for (let i = 0; i < 12; i++) await log.append(await batchOf([`filler-${"q".repeat(100)}`], { key: () => `f${i}`, timestamp: -1 }));
+    const now = Date.now();
+    await logs.runMaintenance(now);
+    expect((await readAll(log)).filter((r) => r.key === "a")).toEqual([{ offset: 1, key: "a", value: null }]);
+    await logs.runMaintenance(now + 10 * 60_000);
+    expect((await readAll(log)).filter((r) => r.key === "a")).toEqual([]);
     await logs.close();
   });
 
