@@ -84,6 +84,8 @@ const SCHEMA_ID_MAX = 2 ** 31 - 1;
 export class SchemaRegistry {
   /** Latest live version per subject, cached between writes (validation asks on every record). */
   private latestCache = new Map<string, SubjectVersion | undefined>();
+  /** Ids of each subject's live versions, cached like latest: validation asks for every framed record. */
+  private idsCache = new Map<string, Set<number>>();
 
   /** The tail of the queue of changes: each runs after the one before it has been written. */
   private changes: Promise<unknown> = Promise.resolve();
@@ -108,6 +110,7 @@ export class SchemaRegistry {
       await this.store.put(changes);
     } finally {
       this.latestCache.clear();
+      this.idsCache.clear();
     }
   }
 
@@ -302,16 +305,23 @@ export class SchemaRegistry {
 
   /** Ids of the schemas that refer to a version (Confluent's referencedby). */
   referencedBy(subject: string, version: string | number): number[] {
-    const target = this.getVersion(subject, version);
-    const live = new Set(this.records().map(([, r]) => r).filter((r): r is VersionRecord => r.kind === "version" && !r.deleted).map((r) => r.id));
-    return this.records().map(([, r]) => r)
-      .filter((r): r is SchemaRecord => r.kind === "schema" && live.has(r.id) && (r.references ?? []).some((ref) => ref.subject === subject && ref.version === target.version))
+    return this.referrers(subject, this.getVersion(subject, version).version);
+  }
+
+  /** Ids of the live schemas whose references name this version. */
+  private referrers(subject: string, version: number): number[] {
+    const records = this.records().map(([, r]) => r);
+    const live = new Set(records.filter((r): r is VersionRecord => r.kind === "version" && !r.deleted).map((r) => r.id));
+    return records
+      .filter((r): r is SchemaRecord => r.kind === "schema" && live.has(r.id) && (r.references ?? []).some((ref) => ref.subject === subject && ref.version === version))
       .map((r) => r.id).sort((a, b) => a - b);
   }
 
   /** Whether `id` is the schema of a live version of `subject` (a record must name a schema of its own subject). */
   subjectHasSchema(subject: string, id: number): boolean {
-    return this.versions(subject).some((v) => v.id === id);
+    let ids = this.idsCache.get(subject);
+    if (!ids) this.idsCache.set(subject, (ids = new Set(this.versions(subject).map((v) => v.id))));
+    return ids.has(id);
   }
 
   /**
@@ -430,10 +440,8 @@ export class SchemaRegistry {
 
   /** A version another live schema refers to stays: Confluent's 42206. */
   private refuseIfReferenced(subject: string, version: number): void {
-    const live = new Set(this.records().map(([, r]) => r).filter((r): r is VersionRecord => r.kind === "version" && !r.deleted).map((r) => r.id));
-    const users = this.records().map(([, r]) => r)
-      .filter((r): r is SchemaRecord => r.kind === "schema" && live.has(r.id) && (r.references ?? []).some((ref) => ref.subject === subject && ref.version === version));
-    if (users.length) throw new RegistryError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${version}} (schemas ${users.map((u) => u.id).join(", ")})`);
+    const users = this.referrers(subject, version);
+    if (users.length) throw new RegistryError(422, 42206, `One or more references exist to the schema {subject=${subject},version=${version}} (schemas ${users.join(", ")})`);
   }
 
   private checkWritable(subject: string, mode = this.mode(subject)): void {
