@@ -50,29 +50,18 @@ export async function readRecordsFrom(log: PartitionLog, offset: number, maxByte
 }
 
 export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat, avro?: AvroDecoder): RecordJson {
-  if (format === "avro") {
-    const decode = (bytes: Buffer | null, what: string) => {
-      if (bytes === null) return null;
-      try {
-        return avro!(bytes);
-      } catch (err) {
-        throw new HttpError(422, 42207, `the ${what} at ${topic}-${partition} offset ${r.offset} cannot be read as Avro: ${(err as Error).message}`);
-      }
-    };
-    return {
-      topic, partition, offset: r.offset, timestamp: r.timestamp,
-      key: r.key !== null && r.key.length >= 5 && r.key[0] === 0 ? decode(r.key, "key") : r.key?.toString("utf8") ?? null,
-      value: decode(r.value, "value"),
-      headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
-    };
-  }
+  const fromAvro = (bytes: Buffer, what: string) => {
+    try {
+      return avro!(bytes);
+    } catch (err) {
+      throw new HttpError(422, 42207, `the ${what} at ${topic}-${partition} offset ${r.offset} cannot be read as Avro: ${(err as Error).message}`);
+    }
+  };
+  const avroKey = format === "avro" && r.key !== null && r.key.length >= 5 && r.key[0] === 0; // plain keys stay text
+  const key = r.key === null ? null : avroKey ? fromAvro(r.key, "key") : format === "binary" ? r.key.toString("base64") : r.key.toString("utf8");
+  const value = format !== "avro" ? bytesToJson(r.value, format, true) : r.value === null ? null : fromAvro(r.value, "value");
   return {
-    topic,
-    partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    key: r.key === null ? null : format === "binary" ? r.key.toString("base64") : r.key.toString("utf8"),
-    value: bytesToJson(r.value, format, true),
+    topic, partition, offset: r.offset, timestamp: r.timestamp, key, value,
     headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])),
   };
 }

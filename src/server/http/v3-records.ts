@@ -31,19 +31,13 @@ interface ProduceResult {
 }
 
 /** The schema a key or value names: by id, by subject and version, or the subject's latest. */
-function schemaFor(deps: HttpDeps, data: Record<string, unknown>, defaultSubject: string): { id: number; schemaType: "AVRO" | "JSON"; schema: string } | undefined {
-  if (typeof data.schema_id === "number") {
-    const s = deps.registry.getSchema(data.schema_id);
-    return { id: s.id, schemaType: s.schemaType, schema: s.schema };
-  }
-  const subject = typeof data.subject === "string" ? data.subject : defaultSubject;
+function schemaFor(deps: HttpDeps, data: Record<string, unknown>, defaultSubject: string): { id: number; schemaType: "AVRO" | "JSON" } | undefined {
+  if (typeof data.schema_id === "number") return deps.registry.getSchema(data.schema_id);
   const version = data.schema_version;
   if (typeof data.subject === "string" || version !== undefined) {
-    const v = deps.registry.getVersion(subject, version === undefined ? "latest" : String(version));
-    return { id: v.id, schemaType: v.schemaType, schema: v.schema };
+    return deps.registry.getVersion(typeof data.subject === "string" ? data.subject : defaultSubject, version === undefined ? "latest" : String(version));
   }
-  const latest = deps.registry.latest(defaultSubject);
-  return latest && { id: latest.id, schemaType: latest.schemaType, schema: latest.schema };
+  return deps.registry.latest(defaultSubject);
 }
 
 function encodeData(deps: HttpDeps, raw: unknown, field: string, defaultSubject: string): EncodedData | null {
