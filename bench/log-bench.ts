@@ -128,7 +128,7 @@ async function readThroughput(): Promise<{ logGBps: number; rawGBps: number }> {
     let offset = 0;
     let bytes = 0;
     while (offset < log.highWatermark) {
-      const { records } = log.read(offset, MiB);
+      const { records } = await log.read(offset, MiB);
       bytes += records.length;
       // The last batch in the chunk tells where the next read starts.
       let pos = 0;

@@ -16,6 +16,12 @@ const allowed = {
   protocol: ["protocol"],
   config: ["config"],
 };
+// Above the storage engine, log/ is seen through its interface only: the store
+// (store.ts), its errors and the topic configs. The composition roots that
+// choose the local engine, and `log verify` (which checks its files), are the
+// exceptions.
+const LOG_INTERFACE = new Set(["log/store.ts", "log/errors.ts", "log/topic-config.ts"]);
+const ENGINE_USERS = new Set(["server/broker.ts", "cli/open-logs.ts", "cli/log-verify.ts"]);
 // The wire codec does no I/O.
 const forbiddenInProtocol = /from "node:(fs|net|http|https|child_process|dgram)"/;
 
@@ -44,6 +50,11 @@ function check(file) {
   for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) {
     const target = layerOf(path.resolve(path.dirname(file), spec));
     if (target && !allowed[layer]?.includes(target)) problems.push(`${path.relative(src, file)} imports ${spec}: ${layer}/ may not depend on ${target}/`);
+    const imported = path.relative(src, path.resolve(path.dirname(file), spec)).replace(/\.js$/, ".ts").split(path.sep).join("/");
+    const relFile = path.relative(src, file).split(path.sep).join("/");
+    if (target === "log" && layer !== "log" && !LOG_INTERFACE.has(imported) && !ENGINE_USERS.has(relFile)) {
+      problems.push(`${relFile} imports ${spec}: above log/, only the store interface (${[...LOG_INTERFACE].join(", ")}) may be imported`);
+    }
   }
 }
 walk(src);
@@ -74,4 +85,4 @@ if (problems.length) {
   console.error(problems.join("\n"));
   process.exit(1);
 }
-console.log("layers: every import points downward, and no import circles");
+console.log("layers: every import points downward, log/ is seen through its interface, and no import circles");

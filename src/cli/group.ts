@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { groupLag } from "../log/group-lag.js";
+import { groupLag } from "../server/group-lag.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
 import { CliError, printJson, printTable } from "./output.js";
@@ -11,10 +11,10 @@ export function registerGroup(program: Command): void {
     .description("list groups with committed offsets and their total lag")
     .option("--json", "print JSON")
     .action(async (options: Record<string, unknown>) => {
-      const groups = await withLogs(brokerOptions(options), async (logs) => logs.offsets.groups().map((name) => {
-        const lags = groupLag(logs, name);
+      const groups = await withLogs(brokerOptions(options), async (logs) => Promise.all((await logs.offsets.groups()).map(async (name) => {
+        const lags = await groupLag(logs, name);
         return { group: name, partitions: lags.length, lag: lags.reduce((sum, l) => sum + Math.max(0, l.lag), 0) };
-      }));
+      })));
       if (options.json) printJson(groups);
       else if (groups.length === 0) process.stdout.write("no groups\n");
       else printTable(groups);

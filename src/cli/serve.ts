@@ -23,11 +23,8 @@ export function registerServe(program: Command): void {
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
-      for (const r of logs.recoveries) {
-        process.stderr.write(`tributary: recovery cut ${r.report.truncatedBytes} bytes from ${r.partition}\n`);
-      }
       const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
-      process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${logs.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+      process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;
       process.stdout.write("tributary stopped\n");

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import type { LogManager } from "../log/log-manager.js";
+import type { LogStore } from "../log/store.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
 import { CliError, collect, keyValueOption, printJson, printTable } from "./output.js";
@@ -9,7 +9,7 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
-function effectiveConfig(logs: LogManager, name: string): { name: string; value: string; source: string }[] {
+function effectiveConfig(logs: LogStore, name: string): { name: string; value: string; source: string }[] {
   return logs.effectiveConfig(name).map(({ name, value, source }) => ({ name, value, source }));
 }
 
@@ -44,7 +44,7 @@ export function registerTopic(program: Command): void {
     .option("--json", "print JSON")
     .action(async (name: string, options: Record<string, unknown>) => {
       const { info, configs } = await withLogs(brokerOptions(options), async (logs) =>
-        ({ info: logs.describeTopic(name), configs: effectiveConfig(logs, name) }));
+        ({ info: await logs.describeTopic(name), configs: effectiveConfig(logs, name) }));
       if (options.json) {
         printJson({ name: info.name, id: info.id, partitions: info.partitions, internal: info.internal, configs, partitionStates: info.partitionStates });
         return;

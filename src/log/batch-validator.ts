@@ -7,11 +7,12 @@ import {
   MAX_TIMESTAMP, NO_TIMESTAMP, TIMESTAMP_TYPE_BIT, batchCrcMatches, readBatchHeader, rewriteBatchCrc, writeInt64,
   type RecordBatchHeader,
 } from "../protocol/record-batch-header.js";
-import { COMPRESSION_NAMES, Compression, CompressionError, DecompressedSizeError, compress } from "../protocol/compression.js";
-import type { CompressionType } from "./topic-config.js";
-import { decodeRecordBatch, recordsSection, type DecodedBatch } from "../protocol/record-batch-codec.js";
+import { COMPRESSION_NAMES, Compression, compress } from "../protocol/compression.js";
+import type { CompressionType, TopicConfig } from "./topic-config.js";
+import type { AppendOptions } from "./store.js";
+import { recordsSection } from "../protocol/record-batch-codec.js";
 import { readZigzag, VarintError, type Decoded } from "../protocol/varint.js";
-import { CorruptBatchError, InvalidRecordError, InvalidTimestampError, MessageTooLargeError } from "./errors.js";
+import { CorruptBatchError, InvalidRecordError, InvalidTimestampError, MessageTooLargeError, decompressionRefusal } from "./errors.js";
 
 
 export interface BatchRules {
@@ -26,6 +27,8 @@ export interface BatchRules {
   timestampAfterMaxMs?: number;
   /** Internal writers (coordinators) may write control batches; producers may not. */
   allowControl?: boolean;
+  /** Offset deltas may skip (a producer's batch with records taken out); see AppendOptions.sparse. */
+  sparse?: boolean;
 }
 
 export interface ValidatedBatch {
@@ -54,11 +57,12 @@ function skipBytesField(buf: Buffer, d: Decoded, end: number, what: string, i: n
 /**
  * Walks the records section without allocating per record (this is the
  * append hot path): every byte must belong to exactly `count` records whose
- * offset deltas run 0..count-1.
+ * offset deltas run 0..count-1 (sparse: rise, up to lastOffsetDelta).
  */
-function scanRecords(buf: Buffer, count: number): RecordScan {
+function scanRecords(buf: Buffer, count: number, lastOffsetDelta: number, sparse: boolean): RecordScan {
   const d: Decoded = { value: 0, next: 0 };
   const scan: RecordScan = { minTimestampDelta: Infinity, maxTimestampDelta: -Infinity, hasNullKey: false };
+  let previousDelta = -1;
   try {
     for (let i = 0; i < count; i++) {
       readZigzag(buf, d.next, buf.length, d);
@@ -69,7 +73,10 @@ function scanRecords(buf: Buffer, count: number): RecordScan {
       scan.minTimestampDelta = Math.min(scan.minTimestampDelta, d.value);
       scan.maxTimestampDelta = Math.max(scan.maxTimestampDelta, d.value);
       readZigzag(buf, d.next, end, d);
-      if (d.value !== i) throw new InvalidRecordError(`record ${i}: offset delta ${d.value}, expected ${i}`);
+      if (sparse ? d.value <= previousDelta || d.value > lastOffsetDelta : d.value !== i) {
+        throw new InvalidRecordError(`record ${i}: offset delta ${d.value}, expected ${sparse ? `above ${previousDelta} and at most ${lastOffsetDelta}` : i}`);
+      }
+      previousDelta = d.value;
       if (skipBytesField(buf, d, end, "key", i)) scan.hasNullKey = true;
       skipBytesField(buf, d, end, "value", i);
       readZigzag(buf, d.next, end, d);
@@ -94,7 +101,7 @@ function scanRecords(buf: Buffer, count: number): RecordScan {
  * maxTimestamp (and then the CRC), as Kafka does, when the producer's value is
  * not the batch's true maximum or the topic uses LogAppendTime.
  */
-export async function validateBatch(batch: Buffer, rules: BatchRules, now: number): Promise<ValidatedBatch> {
+export async function validateBatch(batch: Buffer, rules: BatchRules, now: number, decompressedRecords?: Buffer): Promise<ValidatedBatch> {
   if (batch.length < HEADER_SIZE) throw new CorruptBatchError(`batch of ${batch.length} bytes is shorter than the ${HEADER_SIZE}-byte header`);
   const size = LOG_OVERHEAD + batch.readInt32BE(BATCH_LENGTH);
   if (size !== batch.length) throw new CorruptBatchError(`batchLength says ${size} bytes but ${batch.length} were given`);
@@ -105,19 +112,31 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
   if ((header.attributes & CONTROL_BIT) !== 0 && !rules.allowControl) throw new InvalidRecordError("producers may not write control batches");
   const codec = header.attributes & COMPRESSION_MASK;
   if (codec > 4) throw new InvalidRecordError(`unknown compression codec ${codec}`);
-  if (header.recordCount < 1) throw new InvalidRecordError(`record count ${header.recordCount}; a batch needs at least one record`);
-  if (header.lastOffsetDelta !== header.recordCount - 1) {
-    throw new InvalidRecordError(`lastOffsetDelta ${header.lastOffsetDelta} does not match ${header.recordCount} records`);
+  if (rules.sparse) {
+    // Every record may have been taken out: the empty batch still carries the producer's sequence numbers.
+    if (header.recordCount < 0 || header.lastOffsetDelta < header.recordCount - 1) {
+      throw new InvalidRecordError(`lastOffsetDelta ${header.lastOffsetDelta} is below ${header.recordCount} records`);
+    }
+  } else {
+    if (header.recordCount < 1) throw new InvalidRecordError(`record count ${header.recordCount}; a batch needs at least one record`);
+    if (header.lastOffsetDelta !== header.recordCount - 1) {
+      throw new InvalidRecordError(`lastOffsetDelta ${header.lastOffsetDelta} does not match ${header.recordCount} records`);
+    }
   }
   let records: Buffer;
-  try {
-    // A compressed batch may expand to no more than the topic's max.message.bytes:
-    // one small request must not be able to claim gigabytes.
-    records = await recordsSection(batch, header, rules.maxMessageBytes);
-  } catch (err) {
-    throw decompressionRefusal(err);
+  if (decompressedRecords && codec !== Compression.None) {
+    records = decompressedRecords;
+  } else {
+    try {
+      // A compressed batch may expand to no more than the topic's max.message.bytes:
+      // one small request must not be able to claim gigabytes.
+      records = await recordsSection(batch, header, rules.maxMessageBytes);
+    } catch (err) {
+      throw decompressionRefusal(err);
+    }
   }
-  const scan = scanRecords(records, header.recordCount);
+  const scan = scanRecords(records, header.recordCount, header.lastOffsetDelta, rules.sparse === true);
+  if (header.recordCount === 0) return { batch, header, size, maxTimestamp: header.maxTimestamp };
   if (rules.requireKeys && scan.hasNullKey) throw new InvalidRecordError("compacted topics need a key on every record");
   let maxTimestamp = header.baseTimestamp + scan.maxTimestampDelta;
   if (header.baseTimestamp === NO_TIMESTAMP && scan.minTimestampDelta === 0 && scan.maxTimestampDelta === 0) maxTimestamp = NO_TIMESTAMP;
@@ -148,6 +167,20 @@ export async function validateBatch(batch: Buffer, rules: BatchRules, now: numbe
   return { batch, header, size, maxTimestamp };
 }
 
+/** The rules a topic's config and an append's options set for its batches. */
+export function batchRules(config: TopicConfig, options: AppendOptions): BatchRules {
+  return {
+    maxMessageBytes: config.maxMessageBytes,
+    requireKeys: config.cleanupPolicy !== "delete",
+    logAppendTime: config.logAppendTime,
+    compression: storedCodec(config.compressionType),
+    timestampBeforeMaxMs: config.timestampBeforeMaxMs,
+    timestampAfterMaxMs: config.timestampAfterMaxMs,
+    allowControl: options.allowControl,
+    sparse: options.sparse,
+  };
+}
+
 /** The codec compression.type stores batches with; undefined for "producer" (keep theirs). */
 export function storedCodec(type: CompressionType): Compression | undefined {
   if (type === "producer") return undefined;
@@ -176,20 +209,4 @@ async function recompress(batch: Buffer, records: Buffer, codec: Compression): P
   out.writeInt16BE((out.readInt16BE(ATTRIBUTES) & ~COMPRESSION_MASK) | codec, ATTRIBUTES);
   rewriteBatchCrc(out, 0, out.length);
   return out;
-}
-
-/** The LogError a failed decompression of a producer's batch answers with. */
-export function decompressionRefusal(err: unknown): unknown {
-  if (err instanceof DecompressedSizeError) return new MessageTooLargeError(`compressed batch: ${err.message} (max.message.bytes)`);
-  if (err instanceof CompressionError) return new CorruptBatchError(err.message);
-  return err;
-}
-
-/** Decodes a producer's batch with the same limit as validateBatch (for schema checks before the append). */
-export async function decodeProducedBatch(batch: Buffer, maxMessageBytes: number): Promise<DecodedBatch> {
-  try {
-    return await decodeRecordBatch(batch, maxMessageBytes);
-  } catch (err) {
-    throw decompressionRefusal(err);
-  }
 }

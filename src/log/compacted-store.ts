@@ -4,20 +4,20 @@
 // such topics, as Kafka keeps them; the data stays readable with any Kafka tool.
 
 import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../protocol/record-batch-codec.js";
-import type { PartitionLog } from "./partition-log.js";
+import type { KeyValueStore, PartitionStore } from "./store.js";
 
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
-export class CompactedStore<V> {
+export class CompactedStore<V> implements KeyValueStore<V> {
   private readonly values = new Map<string, V>();
 
-  constructor(readonly log: PartitionLog) {}
+  constructor(readonly log: PartitionStore) {}
 
   /** Replays the whole topic into memory. */
   async load(): Promise<void> {
-    let offset = this.log.logStartOffset;
-    while (offset < this.log.highWatermark) {
-      const { records } = this.log.read(offset, READ_CHUNK_BYTES);
+    let { logStartOffset: offset, highWatermark } = await this.log.offsets();
+    while (offset < highWatermark) {
+      const { records } = await this.log.read(offset, READ_CHUNK_BYTES);
       if (records.length === 0) break;
       for (const batch of splitBatches(records)) {
         const decoded = await decodeRecordBatch(batch);

@@ -4,6 +4,8 @@
 // not errors of this kind: they fail an assert() and crash loudly.
 
 import { KafkaErrorCode, RETRIABLE_CODES } from "../protocol/kafka-error-codes.js";
+import { CompressionError, DecompressedSizeError } from "../protocol/compression.js";
+import { RecordDecodeError } from "../protocol/record-batch-codec.js";
 
 export class LogError extends Error {
   constructor(
@@ -152,4 +154,12 @@ export class LogClosedError extends LogError {
 
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`invariant broken: ${message}`);
+}
+
+/** The LogError a failed decompression of a producer's batch answers with. */
+export function decompressionRefusal(err: unknown): unknown {
+  if (err instanceof DecompressedSizeError) return new MessageTooLargeError(`compressed batch: ${err.message} (max.message.bytes)`);
+  if (err instanceof CompressionError) return new CorruptBatchError(err.message);
+  if (err instanceof RecordDecodeError) return new CorruptBatchError(err.message);
+  return err;
 }

@@ -20,7 +20,9 @@ import { DataDirLock } from "./data-dir-lock.js";
 import { segmentFiles } from "./file-pool.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LeaderNotAvailableError, LogError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { fsyncDirectory, isPartitionDirectoryName, writeFileDurably } from "./fs-util.js";
-import { OffsetStore, type CommittedOffset } from "./offset-store.js";
+import { OffsetStore } from "./offset-store.js";
+import { damagedBatchCount } from "./damage-report.js";
+import { checkNoCollision, checkPartitionCount, validateTopicName, type CommittedOffset, type LogStore, type TopicDescription, type TopicInfo } from "./store.js";
 import { PartitionLog, type OpenReport } from "./partition-log.js";
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
 
@@ -33,10 +35,8 @@ const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
   "segment.bytes": String(16 * 1024 * 1024),
   "retention.ms": "-1",
 };
-const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 /** Where start-up puts directories that belong to no topic, instead of deleting them. */
 export const LOST_AND_FOUND = "lost+found";
-const TOPIC_NAME_LENGTH_MAX = 249;
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -66,24 +66,6 @@ interface ClusterRecord {
   createdMs: number;
 }
 
-export interface TopicInfo {
-  name: string;
-  id: string;
-  partitions: number;
-  /** Overrides set on the topic; everything else is the broker default. */
-  configs: Record<string, string>;
-  internal: boolean;
-}
-
-export interface PartitionState {
-  partition: number;
-  logStartOffset: number;
-  highWatermark: number;
-  logEndOffset: number;
-  sizeBytes: number;
-  segments: number;
-}
-
 export interface MaintenanceReport {
   segmentsDeleted: number;
   compacted: { partition: string; result: CompactionResult }[];
@@ -95,7 +77,7 @@ interface Topic {
   partitions: PartitionLog[];
 }
 
-export class LogManager {
+export class LogManager implements LogStore {
   private readonly topics = new Map<string, Topic>();
   private timer: NodeJS.Timeout | undefined;
   private tombstoneExpiry = new Map<PartitionLog, number>();
@@ -271,26 +253,12 @@ export class LogManager {
     fsyncDirectory(this.dataDir);
   }
 
-  static validateTopicName(name: string): void {
-    if (typeof name !== "string" || name.length === 0) throw new InvalidTopicError("topic name is empty");
-    if (name.length > TOPIC_NAME_LENGTH_MAX) throw new InvalidTopicError(`topic name is longer than ${TOPIC_NAME_LENGTH_MAX} characters`);
-    if (name === "." || name === "..") throw new InvalidTopicError(`'${name}' is not a valid topic name`);
-    if (!TOPIC_NAME.test(name)) throw new InvalidTopicError(`topic name '${name}' may only contain ASCII letters, digits, '.', '_' and '-'`);
-  }
-
-  private checkPartitionCount(count: number): void {
-    const max = this.options.partitionsPerTopicMax ?? 1000;
-    if (!Number.isInteger(count) || count < 1 || count > max) throw new InvalidPartitionsError(`partition count ${count} must be an integer in [1, ${max}]`);
-  }
-
   async createTopic(name: string, options: { partitions?: number; configs?: Record<string, string> } = {}): Promise<TopicInfo> {
-    LogManager.validateTopicName(name);
+    validateTopicName(name);
     if (this.topics.has(name)) throw new TopicExistsError(name);
-    // As in Kafka: '.' and '_' map to the same metric names, so such names may not coexist.
-    const collides = [...this.topics.keys()].find((t) => t.replace(/\./g, "_") === name.replace(/\./g, "_"));
-    if (collides) throw new InvalidTopicError(`topic '${name}' collides with existing topic '${collides}' ('.' and '_' are interchangeable in metric names)`);
+    checkNoCollision(this.topics.keys(), name);
     const partitions = options.partitions ?? 1;
-    this.checkPartitionCount(partitions);
+    checkPartitionCount(partitions, this.options.partitionsPerTopicMax ?? 1000);
     const configs = validateOverrides(options.configs ?? {});
     this.resolveConfig(configs);
     const record: TopicRecord = { name, id: randomUUID(), partitions, configs, createdMs: Date.now() };
@@ -353,7 +321,7 @@ export class LogManager {
   }
 
   /** Kafka DeleteRecords: moves a partition's log start forward. Internal topics refuse it. */
-  deleteRecords(topic: string, partition: number, offset: number): number {
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
     if (this.isInternalTopic(topic)) throw new InvalidTopicError(`cannot delete records of internal topic '${topic}'`);
     const log = this.partition(topic, partition);
     // -1 means "up to the high watermark", as in Kafka.
@@ -363,7 +331,7 @@ export class LogManager {
   async createPartitions(name: string, total: number): Promise<TopicInfo> {
     const topic = this.getTopic(name);
     if (topic.internal) throw new InvalidTopicError(`'${name}' is an internal topic`);
-    this.checkPartitionCount(total);
+    checkPartitionCount(total, this.options.partitionsPerTopicMax ?? 1000);
     if (total <= topic.record.partitions) {
       throw new InvalidPartitionsError(`topic '${name}' has ${topic.record.partitions} partitions; the new count must be larger`);
     }
@@ -414,36 +382,6 @@ export class LogManager {
     return effectiveTopicConfig(this.getTopic(name).record.configs, this.options.topicDefaults);
   }
 
-  /**
-   * Resolves true as soon as any of the partitions has a record at or after its
-   * offset, false after `timeoutMs` or when `signal` aborts. One wait for the
-   * three kinds of readers that hold a request open: Kafka fetches, HTTP event
-   * streams and REST consumers. A partition gone meanwhile is left out (the
-   * next read reports it).
-   */
-  async waitForAny(targets: { topic: string; partition: number; offset: number }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (timeoutMs <= 0 || signal?.aborted) return false;
-    const round = new AbortController();
-    const stop = () => round.abort();
-    signal?.addEventListener("abort", stop);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const waits: Promise<boolean>[] = [new Promise((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))];
-      for (const t of targets) {
-        try {
-          waits.push(this.partition(t.topic, t.partition).waitForData(t.offset, timeoutMs, round.signal));
-        } catch {
-          // deleted meanwhile
-        }
-      }
-      return await Promise.race(waits);
-    } finally {
-      clearTimeout(timer);
-      round.abort();
-      signal?.removeEventListener("abort", stop);
-    }
-  }
-
   topicNameById(id: string): string | undefined {
     for (const t of this.topics.values()) if (t.record.id === id) return t.record.name;
     return undefined;
@@ -476,7 +414,7 @@ export class LogManager {
     return this.topics.has(name);
   }
 
-  describeTopic(name: string): TopicInfo & { config: TopicConfig; partitionStates: PartitionState[] } {
+  async describeTopic(name: string): Promise<TopicDescription> {
     const topic = this.getTopic(name);
     return {
       ...this.info(topic),
@@ -503,6 +441,10 @@ export class LogManager {
     const log = this.getTopic(topic).partitions[partition];
     if (!log) throw new UnknownTopicError(topic, partition);
     return log;
+  }
+
+  damagedBatches(): number {
+    return damagedBatchCount();
   }
 
   /** Partitions that refuse writes after a storage failure, with the reason. */

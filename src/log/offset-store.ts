@@ -3,21 +3,7 @@
 // many partitions is one batch: it lands whole or not at all.
 
 import type { CompactedStore } from "./compacted-store.js";
-
-export interface CommittedOffset {
-  offset: number;
-  leaderEpoch: number;
-  metadata: string | null;
-  commitTimestamp: number;
-}
-
-export interface OffsetCommit {
-  topic: string;
-  partition: number;
-  offset: number;
-  leaderEpoch?: number;
-  metadata?: string | null;
-}
+import type { CommittedOffset, GroupOffsetStore, OffsetCommit } from "./store.js";
 
 function offsetKey(group: string, topic: string, partition: number): string {
   return JSON.stringify(["offset", group, topic, partition]);
@@ -28,7 +14,7 @@ function parseKey(key: string): [string, string, string, number] | undefined {
   return Array.isArray(parsed) && parsed[0] === "offset" ? (parsed as [string, string, string, number]) : undefined;
 }
 
-export class OffsetStore {
+export class OffsetStore implements GroupOffsetStore {
   constructor(private readonly store: CompactedStore<CommittedOffset>) {}
 
   async commit(group: string, commits: OffsetCommit[], now = Date.now()): Promise<void> {
@@ -40,12 +26,16 @@ export class OffsetStore {
     }]));
   }
 
-  get(group: string, topic: string, partition: number): CommittedOffset | undefined {
+  async get(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
     return this.store.get(offsetKey(group, topic, partition));
   }
 
   /** Every committed offset of a group, optionally for one topic. */
-  list(group: string, topic?: string): { topic: string; partition: number; committed: CommittedOffset }[] {
+  async list(group: string, topic?: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
+    return this.listNow(group, topic);
+  }
+
+  private listNow(group: string, topic?: string): { topic: string; partition: number; committed: CommittedOffset }[] {
     const out = [];
     for (const [key, committed] of this.store.entries()) {
       const k = parseKey(key);
@@ -54,7 +44,7 @@ export class OffsetStore {
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
-  groups(): string[] {
+  async groups(): Promise<string[]> {
     const names = new Set<string>();
     for (const [key] of this.store.entries()) {
       const k = parseKey(key);
@@ -65,7 +55,7 @@ export class OffsetStore {
 
   /** Removes the offsets of some partitions of a group. */
   async deletePartitions(group: string, partitions: { topic: string; partition: number }[]): Promise<void> {
-    const doomed = partitions.filter((p) => this.get(group, p.topic, p.partition));
+    const doomed = partitions.filter((p) => this.store.get(offsetKey(group, p.topic, p.partition)));
     await this.store.put(doomed.map((p) => [offsetKey(group, p.topic, p.partition), null]));
   }
 
@@ -81,7 +71,7 @@ export class OffsetStore {
 
   /** Removes a group's offsets (all, or those of `topics`). */
   async delete(group: string, topics?: string[]): Promise<void> {
-    const doomed = this.list(group).filter((e) => !topics || topics.includes(e.topic));
+    const doomed = this.listNow(group).filter((e) => !topics || topics.includes(e.topic));
     await this.store.put(doomed.map((e) => [offsetKey(group, e.topic, e.partition), null]));
   }
 }

@@ -9,12 +9,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
-import { storedCodec, validateBatch, type ValidatedBatch } from "./batch-validator.js";
+import { batchRules, validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
 import { Segment, segmentFileName, type Damage } from "./segment.js";
 import type { TopicConfig } from "./topic-config.js";
 import { fsyncDirectory } from "./fs-util.js";
 import { ProducerStateTable, type ProducerEntry } from "./producer-state.js";
+import type { AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "./store.js";
 
 /** Idempotent-producer state is forgotten after this long without a write (Kafka's producer.id.expiration.ms). */
 const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
@@ -34,28 +35,6 @@ export interface PartitionCheckpoint {
   cleanedUpTo: number;
   /** Idempotent producers as of `offset` (the log end when the checkpoint was taken). */
   producers?: { offset: number; entries: [number, ProducerEntry][] };
-}
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** The broker time stamped into the batch when the topic uses LogAppendTime, else -1. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** True when the batch was a producer's retry of one already written: nothing new was appended. */
-  duplicate?: boolean;
-}
-
-export interface AppendOptions {
-  allowControl?: boolean;
-  leaderEpoch?: number;
-}
-
-export interface ReadResult {
-  /** Whole batches, concatenated, exactly as stored (may start before the requested offset). */
-  records: Buffer;
-  highWatermark: number;
-  logStartOffset: number;
 }
 
 export interface OpenReport {
@@ -89,7 +68,7 @@ const SYNC_ROUNDS_IN_FLIGHT_MAX = 2;
 /** Unflushed bytes that start a flush at once instead of on the next turn of the event loop. */
 const SYNC_EAGER_BYTES = 256 * 1024;
 
-export class PartitionLog {
+export class PartitionLog implements PartitionStore {
   private segments: Segment[] = [];
   private syncWaiters: SyncWaiter[] = [];
   private syncRounds: SyncRound[] = [];
@@ -302,15 +281,7 @@ export class PartitionLog {
   async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkOpen();
     const now = Date.now();
-    const validation = validateBatch(batch, {
-      maxMessageBytes: this.config.maxMessageBytes,
-      requireKeys: this.config.cleanupPolicy !== "delete",
-      logAppendTime: this.config.logAppendTime,
-      compression: storedCodec(this.config.compressionType),
-      timestampBeforeMaxMs: this.config.timestampBeforeMaxMs,
-      timestampAfterMaxMs: this.config.timestampAfterMaxMs,
-      allowControl: options.allowControl,
-    }, now);
+    const validation = validateBatch(batch, batchRules(this.config, options), now, options.decompressedRecords);
     // Validation runs concurrently; writes happen strictly in arrival order.
     const turn = this.appendTail;
     let done!: () => void;
@@ -320,7 +291,7 @@ export class PartitionLog {
       const [valid] = await Promise.all([validation, turn]);
       this.checkOpen();
       const h = valid.header;
-      const retried = h.producerId >= 0 ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount) : undefined;
+      const retried = h.producerId >= 0 ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta + 1) : undefined;
       if (retried) {
         // A retry of a batch already written: answer with its offsets once it is durable, write nothing.
         result = { baseOffset: retried.baseOffset, lastOffset: retried.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
@@ -589,21 +560,25 @@ export class PartitionLog {
    * Whole batches from the one holding `offset`, up to `maxBytes` (at least one
    * batch when any is readable) and never past the high watermark.
    */
-  read(offset: number, maxBytes: number): ReadResult {
+  async offsets(): Promise<PartitionOffsets> {
+    return { logStartOffset: this.logStartOffset, highWatermark: this.highWatermark, logEndOffset: this.logEndOffset };
+  }
+
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
     if (this.closed) throw new LogClosedError(`partition ${this.name}`);
     const highWatermark = this.highWatermark;
     if (offset < this.logStartOffset || offset > highWatermark) {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, highWatermark);
     }
     for (let i = this.segmentIndexFor(offset); i < this.segments.length && offset < highWatermark; i++) {
-      const records = this.segments[i]!.read(offset, maxBytes, highWatermark);
+      const records = await this.segments[i]!.read(offset, maxBytes, highWatermark);
       if (records) return { records, highWatermark, logStartOffset: this.logStartOffset };
     }
     return { records: EMPTY, highWatermark, logStartOffset: this.logStartOffset };
   }
 
   /** First record with timestamp >= `timestamp` (Kafka's ListOffsets by time), or undefined. */
-  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | undefined> {
+  async offsetForTimestamp(timestamp: number): Promise<TimestampedOffset | undefined> {
     const highWatermark = this.highWatermark;
     for (const segment of [...this.segments]) {
       if (segment.nextOffset <= this.logStartOffset) continue;
@@ -618,7 +593,7 @@ export class PartitionLog {
   }
 
   /** The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), or undefined when empty. */
-  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | undefined> {
+  async maxTimestampOffset(): Promise<TimestampedOffset | undefined> {
     let best: Segment | undefined;
     for (const s of this.segments) {
       s.ensureLoaded();

@@ -1,9 +1,10 @@
 // One segment of a partition: `<baseOffset>.log` holding RecordBatch v2 bytes
 // exactly as the Kafka wire carries them, with its `.index` and `.timeindex`.
-// Reads, truncations and index writes are synchronous on purpose: they never
-// interleave with another operation on the same segment, and page-cache access
-// is fast enough that the event loop does not notice. Durable appends are the
-// exception: they are queued and written in one positional writev per
+// Index look-ups, header walks, truncations and index writes are synchronous
+// on purpose: they never interleave with another operation on the same
+// segment, and they touch a few pages of the page cache. The bytes a reader is
+// sent are read on the thread pool (the file pinned open meanwhile), so a cold
+// read of megabytes never stalls the event loop. Durable appends are queued and written in one positional writev per
 // group-commit round, through a descriptor opened O_DSYNC, on the thread pool
 // (a write that extends the file can wait behind a journal commit, and one per
 // round costs less than one per batch); reads stop at the end of what is
@@ -188,6 +189,25 @@ export class Segment {
       done += n;
     }
     return done === length ? buf : buf.subarray(0, done);
+  }
+
+  /**
+   * Reads off the event loop (the bytes a consumer is sent); the file stays
+   * open until the read is done, even if the segment closes meanwhile.
+   */
+  private readAtAsync(position: number, length: number): Promise<Buffer> {
+    this.ioInFlight++;
+    return segmentFiles.withPinned(this.file, (fd) => new Promise<Buffer>((resolve, reject) => {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      const more = (): void => fs.read(fd, buf, done, length - done, position + done, (err, n) => {
+        if (err) return reject(err);
+        done += n;
+        if (n === 0 || done === length) resolve(done === length ? buf : buf.subarray(0, done));
+        else more();
+      });
+      more();
+    })).finally(() => this.ioFinished());
   }
 
   /**
@@ -589,13 +609,16 @@ export class Segment {
    * there needs no index look-up and no header walk.
    */
   private readCursor: { offset: number; position: number } | undefined;
+  /** Counts truncations, so a read that spans one does not leave a stale cursor. */
+  private truncations = 0;
 
   /**
    * Whole batches starting with the one that holds `offset`, stopping before
    * `endOffset` and after `maxBytes` (but always at least one batch). Every
    * batch's CRC is checked: bytes that fail are never served.
    */
-  read(offset: number, maxBytes: number, endOffset: number): Buffer | undefined {
+  async read(offset: number, maxBytes: number, endOffset: number): Promise<Buffer | undefined> {
+    const truncations = this.truncations;
     let start: number;
     if (this.readCursor?.offset === offset) start = this.readCursor.position;
     else {
@@ -605,10 +628,11 @@ export class Segment {
     }
     const end = this.readableEnd;
     if (start + HEADER_SIZE > end) return undefined;
-    let buf = this.readAt(start, Math.min(end - start, Math.max(maxBytes, HEADER_SIZE)));
+    let buf = await this.readAtAsync(start, Math.min(end - start, Math.max(maxBytes, HEADER_SIZE)));
+    if (buf.length < HEADER_SIZE) return undefined;
     const firstSize = LOG_OVERHEAD + buf.readInt32BE(BATCH_LENGTH);
     if (readInt64(buf, BASE_OFFSET) >= endOffset) return undefined;
-    if (firstSize > buf.length && start + firstSize <= end) buf = this.readAt(start, firstSize);
+    if (firstSize > buf.length && start + firstSize <= end) buf = await this.readAtAsync(start, firstSize);
     let pos = 0;
     let next = offset;
     while (pos + HEADER_SIZE <= buf.length) {
@@ -626,13 +650,15 @@ export class Segment {
       pos += size;
     }
     if (pos === 0) return undefined;
-    this.readCursor = { offset: next, position: start + pos };
+    // A truncation while this read was in flight moved the bytes: no cursor from before it.
+    if (truncations === this.truncations) this.readCursor = { offset: next, position: start + pos };
     return buf.subarray(0, pos);
   }
 
   truncateTo(position: number): void {
     assert(this.pendingBytes === 0 && this.writesInFlight.length === 0, "truncate of a segment with writes in flight");
     this.readCursor = undefined;
+    this.truncations++;
     fs.ftruncateSync(this.file.descriptor(), position);
     this.size = this.writeEnd = this.readableEnd = position;
     this.offsetIndex.truncateFromValue(position);

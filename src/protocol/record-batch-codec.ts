@@ -101,13 +101,17 @@ function encodeRecords(records: PlainRecord[], baseTimestamp: number, offsetDelt
   return buf;
 }
 
-/** Encodes `records` (at least one) as one RecordBatch v2. */
+/**
+ * Encodes `records` as one RecordBatch v2: at least one, unless
+ * `lastOffsetDelta` is given (a batch whose records were all taken out still
+ * carries its offsets and producer sequence numbers, as after compaction).
+ */
 export async function encodeRecordBatch(records: PlainRecord[], options: EncodeOptions = {}): Promise<Buffer> {
-  if (records.length === 0) throw new RangeError("a record batch needs at least one record");
+  if (records.length === 0 && options.lastOffsetDelta === undefined) throw new RangeError("a record batch needs at least one record");
   const now = Date.now();
   const stamped = records.map((r) => ({ ...r, timestamp: r.timestamp ?? now }));
-  const baseTimestamp = Math.min(...stamped.map((r) => r.timestamp));
-  const maxTimestamp = Math.max(...stamped.map((r) => r.timestamp));
+  const baseTimestamp = stamped.length ? Math.min(...stamped.map((r) => r.timestamp)) : now;
+  const maxTimestamp = stamped.length ? Math.max(...stamped.map((r) => r.timestamp)) : now;
   const offsetDeltas = options.offsetDeltas ?? stamped.map((_, i) => i);
   const codec = options.compression ?? Compression.None;
   const payload = await compress(codec, encodeRecords(stamped, baseTimestamp, offsetDeltas));
@@ -204,6 +208,8 @@ export interface DecodedBatch {
   isTransactional: boolean;
   compression: Compression;
   records: DecodedRecord[];
+  /** The records section, decompressed. */
+  section: Buffer;
 }
 
 /** Decodes one whole batch (the buffer holds exactly that batch). */
@@ -212,7 +218,8 @@ export async function decodeRecordBatch(batch: Buffer, maxBytes = 256 * 1024 * 1
   const header = readBatchHeader(batch, 0);
   if (header.magic !== CURRENT_MAGIC) throw new RecordDecodeError(`unsupported magic ${header.magic}`);
   if (LOG_OVERHEAD + header.batchLength !== batch.length) throw new RecordDecodeError("batch length does not match its buffer");
-  const raw = parseRecords(await recordsSection(batch, header, maxBytes), header.recordCount);
+  const section = await recordsSection(batch, header, maxBytes);
+  const raw = parseRecords(section, header.recordCount);
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_BIT) !== 0;
   return {
     header,
@@ -226,6 +233,7 @@ export async function decodeRecordBatch(batch: Buffer, maxBytes = 256 * 1024 * 1
       value: r.value,
       headers: r.headers,
     })),
+    section,
   };
 }
 

@@ -4,7 +4,7 @@
 // is one durable batch, and the registry is rebuilt from it at start. Changes
 // run one at a time, so concurrent registrations each get their own id.
 
-import type { CompactedStore } from "../log/compacted-store.js";
+import type { KeyValueStore } from "../log/store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
 import type { ValidateFunction } from "ajv";
 import type avro from "avsc";
@@ -95,7 +95,7 @@ export class SchemaRegistry {
   /** Subjects whose schema comes from a file (schemas as code): read-only over the API. */
   private readonly pinned = new Map<string, string>();
 
-  constructor(private readonly store: CompactedStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {}
+  constructor(private readonly store: KeyValueStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {}
 
   /** Runs a change after every earlier one: decisions are made on the state the change will be written over. */
   private exclusive<T>(change: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LogManager } from "../log/log-manager.js";
+import { validateTopicName, type LogStore } from "../log/store.js";
 import { RegistryError, type SchemaRegistry, type SchemaType } from "./schema-registry.js";
 
 export class SchemaFileError extends Error {}
@@ -27,7 +27,7 @@ const FILE_KINDS: { suffix: string; key: boolean; schemaType: SchemaType }[] = [
   { suffix: ".avsc", key: false, schemaType: "AVRO" },
 ];
 
-export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry, logs: LogManager): Promise<LoadedSchema[]> {
+export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry, logs: LogStore): Promise<LoadedSchema[]> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new SchemaFileError(`schemas directory ${dir} does not exist`);
   const loaded: LoadedSchema[] = [];
   const seen = new Map<string, string>();
@@ -40,7 +40,7 @@ export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry,
     try {
       if (seen.has(subject)) throw new SchemaFileError(`${subject} is already defined by ${seen.get(subject)}`);
       seen.set(subject, file);
-      LogManager.validateTopicName(topic);
+      validateTopicName(topic);
       if (!logs.hasTopic(topic)) await logs.createTopic(topic);
       const { id, version } = await registry.registerLatest(subject, fs.readFileSync(file, "utf8"), kind.schemaType);
       registry.pin(subject, file);

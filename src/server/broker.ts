@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LogManager } from "../log/log-manager.js";
+import type { LogStore } from "../log/store.js";
 import { ConfigError, loadConfig, type BrokerConfig } from "../config/config.js";
 import { GroupCoordinator } from "./groups/group-coordinator.js";
 import { DEFAULT_LIMITS, KafkaListener } from "./kafka/kafka-listener.js";
@@ -22,13 +23,15 @@ import { RecordValidation } from "../schema/record-validation.js";
 import { loadSchemaDirectory } from "../schema/schemas-as-code.js";
 import { BrokerMetrics } from "./metrics.js";
 import { buildHttpApp } from "./http/app.js";
-import { RecordAccumulator } from "./http/record-accumulator.js";
+import { RecordAccumulator } from "./record-accumulator.js";
+import { WritePath } from "./write-path.js";
 import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
-  readonly logs: LogManager;
+  /** The storage behind the servers, through its interface (src/log/store.ts). */
+  readonly logs: LogStore;
   readonly groups: GroupCoordinator;
   readonly registry: SchemaRegistry;
   /** "host:port" of the Kafka listener, as clients should use it. */
@@ -150,6 +153,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   }
   const validation = new RecordValidation(registry, config.jsonDepthMax);
   metrics = new BrokerMetrics(logs, validation);
+  const accumulator = new RecordAccumulator(logs, metrics);
+  const writePath = new WritePath(logs, validation, accumulator);
   const shutdown = new AbortController();
   started.push(() => groups.shutdown());
   const ctx: KafkaContext = {
@@ -159,6 +164,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     producerIds: new ProducerIds(logs),
     fetchSessions: new FetchSessions(),
     validation,
+    writePath,
     metrics,
     nodeId: config.nodeId,
     advertisedHost: config.advertisedHost,
@@ -180,9 +186,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
   const consumers = new HttpConsumers(logs, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
-  const accumulator = new RecordAccumulator(logs, metrics);
   const app = buildHttpApp({
-    logs, registry, validation, metrics, consumers, groups, accumulator,
+    logs, registry, validation, metrics, consumers, groups, writePath,
     bodyBytesMax: config.httpBodyBytesMax,
     jsonDepthMax: config.jsonDepthMax,
     requestTimeoutMs: config.httpRequestTimeoutMs,

@@ -2,9 +2,8 @@
 // share a process): records and bytes in and out per topic, produce and fetch
 // latency, fdatasync latency, consumer lag, schema rejections.
 
-import { damagedBatchCount } from "../log/damage-report.js";
 import client from "prom-client";
-import type { LogManager } from "../log/log-manager.js";
+import type { LogStore } from "../log/store.js";
 import type { RecordValidation } from "../schema/record-validation.js";
 
 export type Source = "http" | "kafka";
@@ -38,15 +37,16 @@ export class BrokerMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1], registers: [this.registry],
   });
 
-  constructor(logs: LogManager, validation: RecordValidation) {
+  constructor(logs: LogStore, validation: RecordValidation) {
     new client.Gauge({
       name: "tributary_consumer_lag", help: "high watermark minus committed offset", labelNames: ["group", "topic", "partition"], registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
-        for (const group of logs.offsets.groups()) {
-          for (const { topic, partition, committed } of logs.offsets.list(group)) {
+        for (const group of await logs.offsets.groups()) {
+          for (const { topic, partition, committed } of await logs.offsets.list(group)) {
             if (!logs.hasTopic(topic) || partition >= logs.partitionCount(topic)) continue;
-            this.set({ group, topic, partition: String(partition) }, Math.max(0, logs.partition(topic, partition).highWatermark - committed.offset));
+            const { highWatermark } = await logs.partition(topic, partition).offsets();
+            this.set({ group, topic, partition: String(partition) }, Math.max(0, highWatermark - committed.offset));
           }
         }
       },
@@ -54,7 +54,7 @@ export class BrokerMetrics {
     new client.Gauge({
       name: "tributary_damaged_batches_total", help: "distinct damaged stored batches found (kept on disk, never served)", registers: [this.registry],
       collect() {
-        this.set(damagedBatchCount());
+        this.set(logs.damagedBatches());
       },
     });
     new client.Gauge({

@@ -1,5 +1,5 @@
 import { encodeRecordBatch, decodeRecordBatch, splitBatches, type PlainRecord } from "../../src/protocol/record-batch-codec.js";
-import type { PartitionLog } from "../../src/log/partition-log.js";
+import type { PartitionStore } from "../../src/log/store.js";
 
 export function textRecords(values: string[], key?: (i: number) => string, timestamp?: number): PlainRecord[] {
   return values.map((v, i) => ({ key: key ? Buffer.from(key(i)) : null, value: Buffer.from(v), timestamp }));
@@ -10,11 +10,11 @@ export async function batchOf(values: string[], options: { key?: (i: number) => 
 }
 
 /** Every record readable from `from` to the high watermark, as { offset, value } (values as text). */
-export async function readAll(log: PartitionLog, from = log.logStartOffset): Promise<{ offset: number; key: string | null; value: string | null }[]> {
+export async function readAll(log: PartitionStore, from?: number): Promise<{ offset: number; key: string | null; value: string | null }[]> {
   const out: { offset: number; key: string | null; value: string | null }[] = [];
-  let offset = from;
-  while (offset < log.highWatermark) {
-    const { records } = log.read(offset, 1024 * 1024);
+  let offset = from ?? (await log.offsets()).logStartOffset;
+  while (offset < (await log.offsets()).highWatermark) {
+    const { records } = await log.read(offset, 1024 * 1024);
     if (records.length === 0) break;
     for (const batch of splitBatches(records)) {
       const decoded = await decodeRecordBatch(batch);

@@ -127,7 +127,7 @@ describe("validation on write of Avro records", () => {
     }
     await producer.disconnect();
     const log = broker.logs.partition("avro-users", 0);
-    expect(log.logEndOffset).toBe(1);
+    expect((await log.offsets()).logEndOffset).toBe(1);
     const [batch] = splitBatches((await log.read(0, 1 << 20)).records);
     const stored = (await decodeRecordBatch(batch!)).records[0]!.value!;
     expect(await client.decode(stored)).toEqual({ name: "ada", age: 36, email: "ada@example.com" });

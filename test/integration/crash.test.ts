@@ -51,7 +51,7 @@ async function storedRecords(dataDir: string): Promise<Acked> {
       const log = logs.partition("crash", partition);
       let offset = log.logStartOffset;
       while (offset < log.highWatermark) {
-        for (const batch of splitBatches(log.read(offset, 1 << 20).records)) {
+        for (const batch of splitBatches((await log.read(offset, 1 << 20)).records)) {
           for (const r of (await decodeRecordBatch(batch)).records) {
             expect(stored.has(`${partition}:${r.offset}`)).toBe(false);
             stored.set(`${partition}:${r.offset}`, { key: r.key!.toString(), hash: createHash("sha256").update(r.value!).digest("hex") });

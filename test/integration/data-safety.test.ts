@@ -201,9 +201,9 @@ describe("topic names and deletes", () => {
     const deleted = await fetch(`${b.httpUrl}/topics/${name}`, { method: "DELETE" });
     expect(deleted.status).toBe(204);
     expect(b.logs.hasTopic(name)).toBe(false);
-    expect(fs.readdirSync(b.logs.dataDir).filter((d) => d.startsWith("ttt"))).toEqual([]);
+    expect(fs.readdirSync(b.config.dataDir).filter((d) => d.startsWith("ttt"))).toEqual([]);
     await b.logs.createTopic(name, { partitions: 2 });
-    const state = b.logs.describeTopic(name).partitionStates;
+    const state = (await b.logs.describeTopic(name)).partitionStates;
     expect(state.map((p) => p.highWatermark)).toEqual([0, 0]);
   });
 

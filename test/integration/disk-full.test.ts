@@ -63,5 +63,5 @@ it("refuses appends while the disk is full, loses nothing acknowledged, and take
   await broker.stop();
   // And it all survives a restart.
   broker = await startBroker({ dataDir: path.join(mountPoint, "data"), kafkaPort: 0, httpPort: 0 });
-  expect(broker.logs.describeTopic("filling").partitionStates[0]!.highWatermark).toBe(acknowledged.length + 1);
+  expect((await broker.logs.describeTopic("filling")).partitionStates[0]!.highWatermark).toBe(acknowledged.length + 1);
 });

@@ -89,7 +89,7 @@ describe("HTTP: topics and records", () => {
     expect((await call("POST", "/topics/strict/records", "{oops")).json.error_code).toBe(40001);
     expect((await call("POST", "/topics/missing/records", { value: 1 })).status).toBe(404);
     expect((await call("POST", "/topics/__consumer_offsets/records", { value: 1 })).status).toBe(403);
-    expect(broker.logs.partition("strict", 0).logEndOffset).toBe(0);
+    expect((await broker.logs.partition("strict", 0).offsets()).logEndOffset).toBe(0);
   });
 
   it("batches concurrent single-record publishes, and a refused record fails only its own request", async () => {
@@ -105,7 +105,7 @@ describe("HTTP: topics and records", () => {
     const mixed = await Promise.all(Array.from({ length: 30 }, (_, i) => call("POST", "/topics/latest/records", i % 3 === 0 ? { value: i } : { key: `k${i}`, value: i })));
     mixed.forEach((a, i) => expect({ i, status: a.status }).toEqual({ i, status: i % 3 === 0 ? 422 : 200 }));
     expect(mixed[0]!.json.message).toMatch(/key/);
-    expect(broker.logs.partition("latest", 0).logEndOffset).toBe(20);
+    expect((await broker.logs.partition("latest", 0).offsets()).logEndOffset).toBe(20);
   });
 
   it("speaks REST Proxy v2 produce: json and binary content types", async () => {
@@ -190,7 +190,7 @@ describe("validation on write", () => {
     expect(refused.status).toBe(422);
     expect(refused.json.errors).toEqual([{ index: 1, errors: expect.arrayContaining([
       expect.objectContaining({ instancePath: "/id" }), expect.objectContaining({ instancePath: "/total" })]) }]);
-    expect(broker.logs.partition("checked", 0).logEndOffset).toBe(0);
+    expect((await broker.logs.partition("checked", 0).offsets()).logEndOffset).toBe(0);
     expect((await call("POST", "/topics/checked/records", { value: { id: 1, total: 3 } })).status).toBe(200);
 
     await call("POST", "/topics", { name: "lenient", configs: { "schema.invalid.policy": "dead-letter" } });
@@ -215,7 +215,7 @@ describe("validation on write", () => {
     expect(refused).toBeInstanceOf(Error);
     expect(String((refused as Error).message)).toMatch(/failed the validation on broker/); // kafkajs' text for INVALID_RECORD
     await producer.disconnect();
-    expect(broker.logs.partition("kchecked", 0).logEndOffset).toBe(2);
+    expect((await broker.logs.partition("kchecked", 0).offsets()).logEndOffset).toBe(2);
   });
 });
 
@@ -267,7 +267,7 @@ describe("metrics", () => {
     // A deleted topic's series and committed offsets go with it; a topic created again under the name starts from zero.
     expect((await call("DELETE", "/topics/measured")).status).toBe(204);
     expect(await (await fetch(`${broker.httpUrl}/metrics`)).text()).not.toMatch(/topic="measured"/);
-    expect(broker.logs.offsets.get("lagging", "measured", 0)).toBeUndefined();
+    expect(await broker.logs.offsets.get("lagging", "measured", 0)).toBeUndefined();
     await call("POST", "/topics", { name: "measured" });
     await call("POST", "/topics/measured/records", { value: 4 });
     const again = await (await fetch(`${broker.httpUrl}/metrics`)).text();
@@ -377,8 +377,8 @@ describe("OffsetDelete against a live group", () => {
     const raw = await RawKafka.connect(broker.brokers[0]!);
     const answer = await raw.request(47, 0, { groupId: "od-group", topics: [{ name: "subscribed", partitions: [{ partitionIndex: 0 }] }, { name: "abandoned", partitions: [{ partitionIndex: 0 }] }] });
     expect(answer.topics.map((t: { name: string; partitions: { errorCode: number }[] }) => [t.name, t.partitions[0]!.errorCode])).toEqual([["subscribed", 86], ["abandoned", 0]]);
-    expect(broker.logs.offsets.get("od-group", "abandoned", 0)).toBeUndefined();
-    expect(broker.logs.offsets.get("od-group", "subscribed", 0)).toBeDefined();
+    expect(await broker.logs.offsets.get("od-group", "abandoned", 0)).toBeUndefined();
+    expect(await broker.logs.offsets.get("od-group", "subscribed", 0)).toBeDefined();
     raw.close();
     await call("DELETE", "/consumers/od-group/instances/sub");
   });

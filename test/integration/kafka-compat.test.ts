@@ -356,6 +356,47 @@ describe("APIs the README promises, over the wire", () => {
     expect(await fetchBatches("wire-schema")).toHaveLength(0);
   });
 
+  it("dead-letter topics take a Kafka producer's failing records: the rest keep their offsets, the answer names where they went", async () => {
+    await admin.createTopics({ topics: [{ topic: "wire-dlq", configEntries: [{ name: "schema.invalid.policy", value: "dead-letter" }] }] });
+    const registered = await fetch(`${broker.httpUrl}/subjects/wire-dlq-value/versions`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ schemaType: "JSON", schema: JSON.stringify({ type: "object", required: ["n"], properties: { n: { type: "integer" } } }) }),
+    });
+    expect(registered.status).toBe(200);
+    // An idempotent producer's compressed batch of four, two of them bad.
+    const batch = await encodeRecordBatch([{ n: 0 }, { n: "one" }, { n: 2 }, { m: 3 }].map((v, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(JSON.stringify(v)) })),
+      { compression: Compression.Gzip, producerId: 11, producerEpoch: 0, baseSequence: 0 });
+    const answer = (await raw.request(0, 9, produceBody("wire-dlq", Buffer.from(batch)))).responses[0].partitionResponses[0];
+    expect(answer).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    expect(answer.errorMessage).toMatch(/2 of 4 records fail the schema of wire-dlq and were written to wire-dlq\.dlq/);
+    expect(answer.recordErrors.map((e: { batchIndex: number }) => e.batchIndex)).toEqual([1, 3]);
+    // The producer's retry is recognised: nothing new in the topic.
+    expect((await raw.request(0, 9, produceBody("wire-dlq", Buffer.from(batch)))).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    const [kept, ...more] = await fetchBatches("wire-dlq");
+    expect(more).toHaveLength(0);
+    const decoded = await decodeRecordBatch(kept!);
+    expect(decoded.compression).toBe(Compression.Gzip);
+    expect(decoded.records.map((r) => [r.offset, r.value!.toString()])).toEqual([[0, '{"n":0}'], [2, '{"n":2}']]);
+    // Its next sequence number follows all four records it sent.
+    const next = await encodeRecordBatch([{ key: null, value: Buffer.from('{"n":4}') }], { producerId: 11, producerEpoch: 0, baseSequence: 4 });
+    expect((await raw.request(0, 9, produceBody("wire-dlq", next))).responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 4n });
+    const dead = await (await fetch(`${broker.httpUrl}/topics/wire-dlq.dlq/partitions/0/records?offset=0`)).json() as { records: { key: string; headers: Record<string, string> }[] };
+    expect(dead.records.map((r) => r.key).sort()).toEqual(["k1", "k3"]);
+    expect(dead.records.map((r) => r.headers["tributary.source.topic"])).toEqual(["wire-dlq", "wire-dlq"]);
+    expect(dead.records.find((r) => r.key === "k3")!.headers["tributary.error"]).toMatch(/required property 'n'/);
+    // A kafkajs consumer reads past the gaps.
+    const consumer = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: "wire-dlq-reader" });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "wire-dlq", fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => {
+      seen.push(`${message.offset}:${message.value}`);
+      if (seen.length === 3) resolve();
+    } }));
+    await consumer.disconnect();
+    expect(seen).toEqual(['0:{"n":0}', '2:{"n":2}', '4:{"n":4}']);
+  });
+
   it("IncrementalAlterConfigs sets and deletes one config at a time; APPEND on a single-value config is INVALID_CONFIG", async () => {
     await admin.createTopics({ topics: [{ topic: "wire-incremental", configEntries: [{ name: "retention.ms", value: "60000" }] }] });
     const alter = (configs: Record<string, unknown>[]) => raw.request(44, 1, { resources: [{ resourceType: 2, resourceName: "wire-incremental", configs }], validateOnly: false });

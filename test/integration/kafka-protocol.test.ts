@@ -85,7 +85,7 @@ describe("Kafka protocol over raw frames", () => {
       expect({ what, code: p.errorCode }).toEqual({ what, code });
       if (code !== E.INVALID_REQUIRED_ACKS) expect(p.errorMessage).toBeTruthy();
     }
-    expect(broker.logs.partition("raw", 1).logEndOffset).toBe(0);
+    expect((await broker.logs.partition("raw", 1).offsets()).logEndOffset).toBe(0);
     const tooLarge = await encodeRecordBatch([{ key: null, value: Buffer.alloc(2 * 1024 * 1024) }]);
     expect(firstPartition(await client.request(0, 9, produceBody("raw", 1, tooLarge))).errorCode).toBe(E.MESSAGE_TOO_LARGE);
   });
@@ -93,7 +93,7 @@ describe("Kafka protocol over raw frames", () => {
   it("answers a fetch outside the log with OFFSET_OUT_OF_RANGE and the log's bounds", async () => {
     const p = firstPartition(await client.request(1, 12, fetchBody("raw", 0, 1_000_000)));
     expect(p.errorCode).toBe(E.OFFSET_OUT_OF_RANGE);
-    expect(p.highWatermark).toBe(BigInt(broker.logs.partition("raw", 0).highWatermark));
+    expect(p.highWatermark).toBe(BigInt((await broker.logs.partition("raw", 0).offsets()).highWatermark));
   });
 
   it("holds a fetch until data arrives (max wait, min bytes) and answers as soon as it does", async () => {
@@ -214,7 +214,7 @@ describe("idempotent producer over raw frames", () => {
     expect(bumped).toMatchObject({ errorCode: 0, producerId: BigInt(pid), producerEpoch: init.producerEpoch + 1 });
     expect(await send(0, init.producerEpoch + 1)).toMatchObject({ errorCode: 0, baseOffset: 3n });
     expect((await send(3, init.producerEpoch)).errorCode).toBe(E.INVALID_PRODUCER_EPOCH);
-    expect(own.logs.partition("idem-raw", 0).logEndOffset).toBe(4);
+    expect((await own.logs.partition("idem-raw", 0).offsets()).logEndOffset).toBe(4);
     const second = await raw.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
     expect(Number(second.producerId)).not.toBe(pid);
     const transactional = await raw.request(22, 4, { transactionalId: "tx", transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });

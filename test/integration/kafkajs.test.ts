@@ -69,8 +69,8 @@ describe("kafkajs: produce and consume", () => {
         // Stored as sent: the batch keeps the producer's codec.
         for (const partition of [0, 1]) {
           const log = broker.logs.partition(topic, partition);
-          if (log.highWatermark === 0) continue;
-          const [batch] = splitBatches(log.read(0, 1 << 20).records);
+          if ((await log.offsets()).highWatermark === 0) continue;
+          const [batch] = splitBatches((await log.read(0, 1 << 20)).records);
           expect(batch!.readInt16BE(21) & 7).toBe(attribute);
           expect((await decodeRecordBatch(batch!)).records[0]!.headers[0]!.key).toBe("h");
         }
@@ -229,8 +229,8 @@ describe("kafkajs: idempotent producer", () => {
     const log = own.logs.partition("idem", 0);
     const values: string[] = [];
     let offset = 0;
-    while (offset < log.highWatermark) {
-      for (const b of splitBatches(log.read(offset, 1 << 20).records)) {
+    while (offset < (await log.offsets()).highWatermark) {
+      for (const b of splitBatches((await log.read(offset, 1 << 20)).records)) {
         for (const r of (await decodeRecordBatch(b)).records) values.push(r.value!.toString());
         offset = Number(b.readBigInt64BE(0)) + b.readInt32BE(23) + 1;
       }

@@ -60,10 +60,10 @@ describe("bad input", () => {
       expect(refused.status, value).toBe(422);
       expect(refused.json.message).toMatch(/not valid base64/);
     }
-    expect(broker.logs.partition("b64", 0).logEndOffset).toBe(0);
+    expect((await broker.logs.partition("b64", 0).offsets()).logEndOffset).toBe(0);
     const accepted = await call("POST", "/topics/b64", { records: [{ value: Buffer.from("ok").toString("base64"), key: "" }] }, BINARY_V2);
     expect(accepted.status).toBe(200);
-    expect(broker.logs.partition("b64", 0).logEndOffset).toBe(1);
+    expect((await broker.logs.partition("b64", 0).offsets()).logEndOffset).toBe(1);
   });
 
   it("answers a body that is not JSON, an oversized body and an Accept for another format with JSON errors", async () => {

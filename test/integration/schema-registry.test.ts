@@ -73,14 +73,14 @@ describe("records are checked against their own subject", () => {
     const refused = await producer.send({ topic: "own", messages: [{ value: frame(other, "a string") }] }).catch((e: Error) => e);
     expect(String((refused as Error).message)).toMatch(/failed the validation on broker/);
     await producer.disconnect();
-    expect(broker.logs.partition("own", 0).logEndOffset).toBe(1);
+    expect((await broker.logs.partition("own", 0).offsets()).logEndOffset).toBe(1);
     const rest = await fetch(`${broker.httpUrl}/topics/own`, {
       method: "POST", headers: { "content-type": "application/vnd.kafka.jsonschema.v2+json" },
       body: JSON.stringify({ value_schema_id: other, records: [{ value: "a string" }] }),
     });
     expect(rest.status).toBe(422);
     expect((await rest.json()).message).toMatch(/not a version of subject 'own-value'/);
-    expect(broker.logs.partition("own", 0).logEndOffset).toBe(1);
+    expect((await broker.logs.partition("own", 0).offsets()).logEndOffset).toBe(1);
   });
 });
 

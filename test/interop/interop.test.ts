@@ -41,9 +41,9 @@ function kcat(args: string[], input?: string): Promise<string> {
   return run("kcat", ["-b", broker.brokers[0]!, ...args], input);
 }
 
-function storedCodecs(topic: string): number[] {
+async function storedCodecs(topic: string): Promise<number[]> {
   const log = broker.logs.partition(topic, 0);
-  return splitBatches(log.read(0, 1 << 20).records).map((b) => b.readInt16BE(21) & 7);
+  return splitBatches((await log.read(0, 1 << 20)).records).map((b) => b.readInt16BE(21) & 7);
 }
 
 describe("kcat", () => {
@@ -62,8 +62,8 @@ describe("kcat", () => {
       await kcat(["-t", topic, "-P", "-z", codec, "-K", ":"], lines.map((l, i) => `key${i}:${l}`).join("\n") + "\n");
       const consumed = (await kcat(["-t", topic, "-C", "-o", "beginning", "-e", "-q", "-f", "%k=%s\\n"])).trim().split("\n");
       expect(consumed).toEqual(lines.map((l, i) => `key${i}=${l}`));
-      expect(storedCodecs(topic).length).toBeGreaterThan(0);
-      expect(new Set(storedCodecs(topic))).toEqual(new Set([attribute]));
+      expect((await storedCodecs(topic)).length).toBeGreaterThan(0);
+      expect(new Set(await storedCodecs(topic))).toEqual(new Set([attribute]));
     });
   }
 
@@ -79,8 +79,8 @@ describe("python clients", () => {
     const out = await run(PYTHON, ["test/interop/confluent_kafka_client.py", broker.brokers[0]!, "ck-topic", "ck-group"]);
     const result = JSON.parse(out.trim().split("\n").pop()!);
     expect(result).toEqual({ sent: 100, seen: 100, missing: [], committed: 100 });
-    expect(broker.logs.offsets.get("ck-group", "ck-topic", 0)?.offset).toBe(100);
-    expect(new Set(storedCodecs("ck-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
+    expect((await broker.logs.offsets.get("ck-group", "ck-topic", 0))?.offset).toBe(100);
+    expect(new Set(await storedCodecs("ck-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
   });
 
   it("kafka-python on old protocol versions: message formats 0 and 1 produced, stored as batches, fetched back", async () => {
@@ -102,7 +102,7 @@ describe("python clients", () => {
   it("kafka-python: producer and consumer group", async () => {
     const out = await run(PYTHON, ["test/interop/kafka_python_client.py", broker.brokers[0]!, "kp-topic", "kp-group"]);
     expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ offsets: 50, seen: true });
-    expect(broker.logs.offsets.get("kp-group", "kp-topic", 0)?.offset).toBe(50);
+    expect((await broker.logs.offsets.get("kp-group", "kp-topic", 0))?.offset).toBe(50);
   });
 });
 
@@ -118,7 +118,7 @@ describe("current librdkafka (node-rdkafka)", () => {
     const [major, minor] = (result.librdkafka as string).split(".").map(Number);
     expect(major! * 100 + minor!).toBeGreaterThanOrEqual(212);
     expect(result).toMatchObject({ sent: 100, consumed: 100, metadataHasTopic: true, eofOffset: 0 });
-    expect(new Set(storedCodecs("rd-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
+    expect(new Set(await storedCodecs("rd-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
     // librdkafka 2.x pads its Metadata v12 requests: they were answered, and the padding counted.
     const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/tributary_kafka_request_trailing_bytes_total\{request="Metadata v12"\} [1-9]/);

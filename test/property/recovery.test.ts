@@ -68,7 +68,7 @@ async function checkRecovery(damagedLog: Buffer, intact: number): Promise<void> 
     const served: Buffer[] = [];
     let offset = 0;
     while (offset < log.highWatermark) {
-      const { records } = log.read(offset, 700);
+      const { records } = await log.read(offset, 700);
       for (const b of splitBatches(records)) {
         served.push(b);
         offset = Number(b.readBigInt64BE(0)) + b.readInt32BE(23) + 1;
@@ -78,11 +78,11 @@ async function checkRecovery(damagedLog: Buffer, intact: number): Promise<void> 
     served.forEach((b, i) => expect(b.equals(batches[i]!.bytes)).toBe(true));
     // Look-ups through the (partly stale) index land on the right batch for every surviving offset.
     for (let i = 0; i < intact; i += 7) {
-      expect(log.read(batches[i]!.lastOffset, 1).records.equals(batches[i]!.bytes)).toBe(true);
+      expect((await log.read(batches[i]!.lastOffset, 1)).records.equals(batches[i]!.bytes)).toBe(true);
     }
     const appended = await log.append(await encodeRecordBatch([{ key: null, value: Buffer.from("after recovery") }]));
     expect(appended.baseOffset).toBe(expectedEnd);
-    expect(log.read(expectedEnd, 100).records.readBigInt64BE(0)).toBe(BigInt(expectedEnd));
+    expect((await log.read(expectedEnd, 100)).records.readBigInt64BE(0)).toBe(BigInt(expectedEnd));
   } finally {
     await log.close();
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });

@@ -3,13 +3,13 @@
 // subscribe to an unknown topic creates it with the broker's default
 // partition count instead of answering 404.
 
-import type { LogManager } from "../../log/log-manager.js";
+import type { LogStore } from "../../log/store.js";
 import { TopicExistsError } from "../../log/errors.js";
 
 /** Partitions of a topic created on first use; undefined when auto-creation is off. */
 export type AutoCreate = { partitions: number } | undefined;
 
-export async function ensureTopics(logs: LogManager, autoCreate: AutoCreate, topics: string[]): Promise<void> {
+export async function ensureTopics(logs: LogStore, autoCreate: AutoCreate, topics: string[]): Promise<void> {
   if (!autoCreate) return;
   for (const topic of topics) {
     if (logs.hasTopic(topic) || logs.isInternalTopic(topic)) continue;

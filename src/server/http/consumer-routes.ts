@@ -72,7 +72,7 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   });
 
   app.post("/consumers/:group/instances/:instance/assignments", async (c) => {
-    instance(c).assign(partitionsOf(await bodyJson(c, deps)));
+    await instance(c).assign(partitionsOf(await bodyJson(c, deps)));
     return c.body(null, 204);
   });
   app.get("/consumers/:group/instances/:instance/assignments", (c) => c.json({ partitions: instance(c).assignedPartitions() }, 200, { "content-type": V2 }));
@@ -82,13 +82,13 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     if (!Array.isArray(body?.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [{ \"topic\", \"partition\", \"offset\" }] }");
     for (const o of body.offsets as { topic: string; partition: number; offset: number }[]) {
       if (!Number.isInteger(o?.offset) || o.offset < 0) throw new HttpError(422, 42204, "each offset must be a non-negative integer");
-      instance(c).seek(o.topic, o.partition, o.offset);
+      await instance(c).seek(o.topic, o.partition, o.offset);
     }
     return c.body(null, 204);
   });
   for (const where of ["beginning", "end"] as const) {
     app.post(`/consumers/:group/instances/:instance/positions/${where}`, async (c) => {
-      for (const p of partitionsOf(await bodyJson(c, deps))) instance(c).seek(p.topic, p.partition, where);
+      for (const p of partitionsOf(await bodyJson(c, deps))) await instance(c).seek(p.topic, p.partition, where);
       return c.body(null, 204);
     });
   }
@@ -106,7 +106,7 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/consumers/:group/instances/:instance/offsets", async (c) => {
     const body = await optionalBodyJson(c, deps);
     const partitions = body !== undefined ? partitionsOf(body) : instance(c).assignedPartitions();
-    return c.json({ offsets: instance(c).committed(partitions) }, 200, { "content-type": V2 });
+    return c.json({ offsets: await instance(c).committed(partitions) }, 200, { "content-type": V2 });
   });
 
   app.get("/consumers/:group/instances/:instance/records", async (c) => {

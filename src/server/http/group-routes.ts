@@ -2,24 +2,24 @@
 // Kafka clients) with committed offsets and lag per partition.
 
 import type { Hono } from "hono";
-import { groupLag } from "../../log/group-lag.js";
+import { groupLag } from "../group-lag.js";
 import type { HttpDeps } from "./http-deps.js";
 import { HttpError } from "./http-error.js";
 
 export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
-  app.get("/groups", (c) => {
-    const names = new Set([...deps.groups.list().map((g) => g.groupId), ...deps.logs.offsets.groups()]);
-    return c.json([...names].sort().map((group) => ({
+  app.get("/groups", async (c) => {
+    const names = new Set([...deps.groups.list().map((g) => g.groupId), ...await deps.logs.offsets.groups()]);
+    return c.json(await Promise.all([...names].sort().map(async (group) => ({
       group,
       state: deps.groups.existing(group)?.state ?? "Empty",
       members: deps.groups.existing(group)?.members.size ?? 0,
-      lag: groupLag(deps.logs, group).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
-    })));
+      lag: (await groupLag(deps.logs, group)).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
+    }))));
   });
-  app.get("/groups/:group", (c) => {
+  app.get("/groups/:group", async (c) => {
     const name = c.req.param("group");
     const group = deps.groups.existing(name);
-    const partitions = groupLag(deps.logs, name);
+    const partitions = await groupLag(deps.logs, name);
     if (!group && partitions.length === 0) throw new HttpError(404, 40404, `consumer group '${name}' not found`);
     return c.json({
       group: name,

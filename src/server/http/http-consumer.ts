@@ -7,7 +7,7 @@
 import { ensureTopics, type AutoCreate } from "./auto-create.js";
 import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
-import type { LogManager } from "../../log/log-manager.js";
+import { TopicPartition, waitForAny, type LogStore } from "../../log/store.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
@@ -22,7 +22,7 @@ export interface ConsumerSettings {
 
 const SESSION_TIMEOUT_MS = 30_000;
 const HEARTBEAT_MS = 3_000;
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const key = TopicPartition.key;
 
 export class HttpConsumer {
   memberId = "";
@@ -37,7 +37,7 @@ export class HttpConsumer {
   private closed = false;
 
   constructor(readonly group: string, readonly name: string, readonly settings: ConsumerSettings,
-    private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined,
+    private readonly logs: LogStore, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined,
     private readonly avro?: AvroDecoder) {}
 
   async subscribe(topics: string[]): Promise<void> {
@@ -54,7 +54,7 @@ export class HttpConsumer {
     if (internal !== undefined) throw new InvalidTopicError(`'${internal}' is an internal topic`);
   }
 
-  assign(partitions: { topic: string; partition: number }[]): void {
+  async assign(partitions: { topic: string; partition: number }[]): Promise<void> {
     this.refuseInternal(partitions.map((p) => p.topic));
     this.manual = true;
     this.topics = [];
@@ -63,7 +63,7 @@ export class HttpConsumer {
       this.logs.partition(p.topic, p.partition); // unknown partition: 404
       this.assignment.set(p.topic, [...(this.assignment.get(p.topic) ?? []), p.partition]);
     }
-    this.initPositions();
+    await this.initPositions();
   }
 
   private rejoin(): Promise<void> {
@@ -100,7 +100,7 @@ export class HttpConsumer {
       if (synced.errorCode === E.REBALANCE_IN_PROGRESS || synced.errorCode === E.ILLEGAL_GENERATION) continue;
       if (synced.errorCode !== 0) throw new HttpError(409, 40904, `syncing group ${this.group} failed with Kafka error ${synced.errorCode}`);
       this.assignment = decodeAssignment(synced.assignment);
-      this.initPositions();
+      await this.initPositions();
       this.startHeartbeat();
       return;
     }
@@ -117,24 +117,28 @@ export class HttpConsumer {
     this.heartbeat.unref?.();
   }
 
-  private initPositions(): void {
+  private async initPositions(): Promise<void> {
     const keep = new Map<string, number>();
     for (const [topic, partitions] of this.assignment) {
       for (const partition of partitions) {
         const k = key(topic, partition);
-        const log = this.logs.partition(topic, partition);
-        const committed = this.logs.offsets.get(this.group, topic, partition)?.offset;
-        keep.set(k, this.positions.get(k) ?? committed ?? (this.settings.autoOffsetReset === "earliest" ? log.logStartOffset : log.highWatermark));
+        const kept = this.positions.get(k) ?? (await this.logs.offsets.get(this.group, topic, partition))?.offset;
+        if (kept !== undefined) {
+          keep.set(k, kept);
+          continue;
+        }
+        const offsets = await this.logs.partition(topic, partition).offsets();
+        keep.set(k, this.settings.autoOffsetReset === "earliest" ? offsets.logStartOffset : offsets.highWatermark);
       }
     }
     this.positions = keep;
   }
 
-  seek(topic: string, partition: number, offset: number | "beginning" | "end"): void {
+  async seek(topic: string, partition: number, offset: number | "beginning" | "end"): Promise<void> {
     const k = key(topic, partition);
     if (!this.positions.has(k)) throw new HttpError(409, 40903, `partition ${topic}-${partition} is not assigned to this consumer`);
-    const log = this.logs.partition(topic, partition);
-    this.positions.set(k, offset === "beginning" ? log.logStartOffset : offset === "end" ? log.highWatermark : offset);
+    const offsets = await this.logs.partition(topic, partition).offsets();
+    this.positions.set(k, offset === "beginning" ? offsets.logStartOffset : offset === "end" ? offsets.highWatermark : offset);
   }
 
   /** Records from the assigned partitions, waiting up to `timeoutMs` for the first; `bytes` is what they took in the log. */
@@ -149,11 +153,11 @@ export class HttpConsumer {
       let served = 0;
       for (const [k, position] of this.positions) {
         if (budget <= 0) break;
-        const [topic, p] = k.split("\u0000") as [string, string];
-        const partition = Number(p);
+        const { topic, partition } = TopicPartition.fromKey(k);
         const log = this.logs.partition(topic, partition);
-        if (position >= log.highWatermark) continue;
-        let next = Math.max(position, log.logStartOffset);
+        const offsets = await log.offsets();
+        if (position >= offsets.highWatermark) continue;
+        let next = Math.max(position, offsets.logStartOffset);
         const { records, bytes } = await readRecordsFrom(log, next, budget);
         budget -= bytes;
         served += bytes;
@@ -165,18 +169,15 @@ export class HttpConsumer {
       }
       const remaining = deadline - Date.now();
       if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return { records: out, bytes: served };
-      await this.logs.waitForAny([...this.positions.entries()].map(([k, offset]) => {
-        const [topic, p] = k.split("\u0000") as [string, string];
-        return { topic, partition: Number(p), offset };
-      }), remaining);
+      await waitForAny(this.logs, [...this.positions.entries()].map(([k, offset]) => ({ ...TopicPartition.fromKey(k), offset })), remaining);
     }
   }
 
   /** Commits the given offsets, or every position fetched so far. */
   async commit(offsets?: { topic: string; partition: number; offset: number }[]): Promise<void> {
     const commits = offsets ?? [...this.positions.entries()].map(([k, offset]) => {
-      const [topic, p] = k.split("\u0000") as [string, string];
-      return { topic, partition: Number(p), offset };
+      const { topic, partition } = TopicPartition.fromKey(k);
+      return { topic, partition, offset };
     });
     if (!this.manual) {
       const code = this.groups.group(this.group).validateCommit(this.memberId, this.generation, null);
@@ -185,8 +186,11 @@ export class HttpConsumer {
     await this.logs.offsets.commit(this.group, commits);
   }
 
-  committed(partitions: { topic: string; partition: number }[]): { topic: string; partition: number; offset: number; metadata: string }[] {
-    return partitions.map((p) => ({ ...p, offset: this.logs.offsets.get(this.group, p.topic, p.partition)?.offset ?? -1, metadata: this.logs.offsets.get(this.group, p.topic, p.partition)?.metadata ?? "" }));
+  async committed(partitions: { topic: string; partition: number }[]): Promise<{ topic: string; partition: number; offset: number; metadata: string }[]> {
+    return Promise.all(partitions.map(async (p) => {
+      const committed = await this.logs.offsets.get(this.group, p.topic, p.partition);
+      return { ...p, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? "" };
+    }));
   }
 
   assignedPartitions(): { topic: string; partition: number }[] {
@@ -204,7 +208,7 @@ export class HttpConsumers {
   private readonly instances = new Map<string, HttpConsumer>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly logs: LogManager, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000,
+  constructor(private readonly logs: LogStore, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000,
     private readonly autoCreate: AutoCreate = undefined, private readonly avro?: AvroDecoder) {
     this.sweeper = setInterval(() => this.expire(), Math.min(10_000, idleTimeoutMs));
     this.sweeper.unref?.();

@@ -2,23 +2,23 @@
 // consumers and groups, and the limits. A file of its own so that routes and
 // the app that registers them do not import each other.
 
-import type { LogManager } from "../../log/log-manager.js";
+import type { LogStore } from "../../log/store.js";
 import type { SchemaRegistry } from "../../schema/schema-registry.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
-import type { RecordAccumulator } from "./record-accumulator.js";
+import type { WritePath } from "../write-path.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { AutoCreate } from "./auto-create.js";
 
 export interface HttpDeps {
-  logs: LogManager;
+  logs: LogStore;
   registry: SchemaRegistry;
   validation: RecordValidation;
   metrics: BrokerMetrics;
   consumers: HttpConsumers;
   groups: GroupCoordinator;
-  accumulator: RecordAccumulator;
+  writePath: WritePath;
   bodyBytesMax: number;
   jsonDepthMax: number;
   requestTimeoutMs: number;

@@ -1,40 +1,25 @@
 // Publishing over HTTP: records parsed from JSON, NDJSON or REST Proxy v2
-// bodies are validated against the topic's schema, placed on partitions the
-// way Kafka producers place them (murmur2 of the key; null keys stick to one
-// partition per request), batched per partition with other requests by the
-// record accumulator, and answered only once durable.
+// bodies, checked as a request, then written by the write path (schema
+// checks, dead letters, partitioning, shared batches) and answered only once
+// durable.
 
 import { isBase64 } from "./wire-values.js";
-import type { LogManager } from "../../log/log-manager.js";
-import type { PlainRecord, RecordHeader } from "../../protocol/record-batch-codec.js";
-import { partitionForKey } from "../../protocol/murmur2.js";
-import type { RecordValidation } from "../../schema/record-validation.js";
+import type { LogStore } from "../../log/store.js";
+import type { RecordHeader } from "../../protocol/record-batch-codec.js";
 import type { BrokerMetrics } from "../metrics.js";
 import { HttpError } from "./http-error.js";
-import type { RecordAccumulator } from "./record-accumulator.js";
+import { SchemaViolationError, type PublishOutcome, type RecordToWrite, type WritePath } from "../write-path.js";
 
 /** What publishing needs from the broker. */
 export interface PublishDeps {
-  logs: LogManager;
-  validation: RecordValidation;
-  accumulator: RecordAccumulator;
+  logs: LogStore;
+  writePath: WritePath;
   metrics?: BrokerMetrics;
 }
 
 export const RECORDS_PER_REQUEST_MAX = 10_000;
 
-export interface IncomingRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-  partition?: number;
-  timestamp?: number;
-}
-
-export interface PublishResult {
-  partition: number;
-  offset: number;
-}
+export type IncomingRecord = RecordToWrite;
 
 /** How record values are turned into bytes: JSON text (default) or base64 (REST Proxy binary). */
 export type ValueFormat = "json" | "binary";
@@ -84,71 +69,31 @@ export function parseRecord(raw: unknown, index: number, format: ValueFormat = "
   };
 }
 
-/** Appends records to a topic (through the accumulator, per partition); resolves once they are durable. */
-async function appendRecords(deps: PublishDeps, topic: string, records: IncomingRecord[]): Promise<PublishResult[]> {
-  const partitions = deps.logs.partitionCount(topic);
-  const sticky = Math.floor(Math.random() * partitions);
-  const byPartition = new Map<number, { index: number; record: PlainRecord }[]>();
-  records.forEach((r, index) => {
-    if (r.partition !== undefined && r.partition >= partitions) throw new HttpError(404, 40402, `partition ${r.partition} of topic '${topic}' does not exist (it has ${partitions})`);
-    const partition = r.partition ?? (r.key ? partitionForKey(r.key, partitions) : sticky);
-    const list = byPartition.get(partition) ?? [];
-    list.push({ index, record: { key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp } });
-    byPartition.set(partition, list);
-  });
-  const results: PublishResult[] = new Array(records.length);
-  await Promise.all([...byPartition.entries()].map(async ([partition, list]) => {
-    const baseOffset = await deps.accumulator.append(topic, partition, list.map((l) => l.record));
-    list.forEach((l, i) => (results[l.index] = { partition, offset: baseOffset + i }));
-  }));
-  return results;
-}
-
-export interface PublishOutcome {
-  /** One entry per record, in request order; null for a dead-lettered record. */
-  offsets: (PublishResult | null)[];
-  deadLettered: { index: number; partition: number; offset: number }[];
-}
-
 /**
- * Validates against the topic's schema, then appends. Invalid records refuse
- * the whole request (422, nothing written) unless the topic's
- * schema.invalid.policy is dead-letter: then they go to `<topic>.dlq` with the
- * reason in headers, and the valid ones to the topic.
+ * Checks the request, then hands the records to the write path (schema,
+ * dead letters, batching). Invalid records refuse the whole request (422,
+ * nothing written) unless the topic's schema.invalid.policy is dead-letter.
  */
 export async function publish(deps: PublishDeps, topic: string, records: IncomingRecord[], source: string): Promise<PublishOutcome> {
   const started = performance.now();
-  const outcome = await publishChecked(deps, topic, records, source);
-  deps.metrics?.produceLatency.observe({ source: "http" }, (performance.now() - started) / 1000);
-  return outcome;
-}
-
-async function publishChecked(deps: PublishDeps, topic: string, records: IncomingRecord[], source: string): Promise<PublishOutcome> {
-  const { logs, validation } = deps;
+  const { logs } = deps;
   if (!logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
   if (logs.isInternalTopic(topic)) throw new HttpError(403, 40301, `'${topic}' is an internal topic`);
   if (records.length === 0) throw new HttpError(422, 42201, "no records in the request");
   if (records.length > RECORDS_PER_REQUEST_MAX) throw new HttpError(413, 41302, `${records.length} records in one request; at most ${RECORDS_PER_REQUEST_MAX}`);
-  const verdicts = validation.requiresValidation(topic) ? validation.check(topic, records.map((r) => r.value), source) : [];
-  if (verdicts.length === 0) return { offsets: await appendRecords(deps, topic, records), deadLettered: [] };
-  if (logs.describeTopic(topic).config.schemaInvalidPolicy !== "dead-letter") {
-    throw new HttpError(422, 42208, `${verdicts.length} of ${records.length} records fail the schema of topic '${topic}'; nothing was written`, {
-      errors: verdicts.map((v) => ({ index: v.index, errors: v.errors })),
-    });
+  const partitions = logs.partitionCount(topic);
+  const outside = records.find((r) => r.partition !== undefined && r.partition >= partitions);
+  if (outside) throw new HttpError(404, 40402, `partition ${outside.partition} of topic '${topic}' does not exist (it has ${partitions})`);
+  try {
+    return await deps.writePath.publish(topic, records, source);
+  } catch (err) {
+    if (err instanceof SchemaViolationError) {
+      throw new HttpError(422, 42208, `${err.verdicts.length} of ${err.recordCount} records fail the schema of topic '${topic}'; nothing was written`, {
+        errors: err.verdicts.map((v) => ({ index: v.index, errors: v.errors })),
+      });
+    }
+    throw err;
+  } finally {
+    deps.metrics?.produceLatency.observe({ source: "http" }, (performance.now() - started) / 1000);
   }
-  const dlq = `${topic}.dlq`;
-  if (!logs.hasTopic(dlq)) await logs.createTopic(dlq).catch(() => undefined);
-  const invalid = new Set(verdicts.map((v) => v.index));
-  const valid = records.filter((_, i) => !invalid.has(i));
-  const dead = verdicts.map((v) => ({
-    ...records[v.index]!,
-    partition: undefined,
-    headers: [...records[v.index]!.headers,
-      { key: "tributary.error", value: Buffer.from(JSON.stringify(v.errors)) },
-      { key: "tributary.source.topic", value: Buffer.from(topic) }],
-  }));
-  const [written, deadWritten] = await Promise.all([valid.length ? appendRecords(deps, topic, valid) : [], appendRecords(deps, dlq, dead)]);
-  let v = 0;
-  const offsets = records.map((_, i) => (invalid.has(i) ? null : written[v++]!));
-  return { offsets, deadLettered: verdicts.map((verdict, i) => ({ index: verdict.index, ...deadWritten[i]! })) };
 }

@@ -4,7 +4,7 @@
 // decoded with the schema its id names, in Avro's JSON encoding.
 
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../../protocol/record-batch-codec.js";
-import type { PartitionLog } from "../../log/partition-log.js";
+import type { PartitionStore } from "../../log/store.js";
 import { HttpError } from "./http-error.js";
 
 export type RecordFormat = "json" | "binary" | "jsonschema" | "avro";
@@ -40,8 +40,8 @@ function bytesToJson(bytes: Buffer | null, format: RecordFormat, parse: boolean)
  * about `maxBytes` (at least one), without the records before `offset` that
  * share a batch with it. `bytes` is what the read took from the log.
  */
-export async function readRecordsFrom(log: PartitionLog, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number }> {
-  const read = log.read(offset, maxBytes).records;
+export async function readRecordsFrom(log: PartitionStore, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number }> {
+  const read = (await log.read(offset, maxBytes)).records;
   const records: DecodedRecord[] = [];
   for (const batch of splitBatches(read)) {
     for (const r of (await decodeRecordBatch(batch)).records) if (r.offset >= offset) records.push(r);

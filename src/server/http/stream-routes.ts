@@ -9,6 +9,7 @@ import type { HttpDeps } from "./http-deps.js";
 import { readRecordsFrom, recordToJson } from "./record-json.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
+import { waitForAny } from "../../log/store.js";
 
 const KEEPALIVE_MS = 15_000;
 const READ_BYTES = 1024 * 1024;
@@ -21,7 +22,7 @@ function fromBeginning(c: Context): boolean {
   throw new HttpError(400, 40006, `from must be 'beginning' or 'end', not '${from}'`);
 }
 
-function startOffset(c: Context, deps: HttpDeps, topic: string, partition: number, logStart: number, end: number): number {
+async function startOffset(c: Context, deps: HttpDeps, topic: string, partition: number, logStart: number, end: number): Promise<number> {
   const lastEventId = c.req.header("last-event-id");
   if (lastEventId !== undefined) {
     if (!/^\d+$/.test(lastEventId)) throw new HttpError(400, 40005, `Last-Event-ID '${lastEventId}' is not an offset`);
@@ -33,7 +34,7 @@ function startOffset(c: Context, deps: HttpDeps, topic: string, partition: numbe
     return Number(offset);
   }
   const group = c.req.query("group");
-  if (group !== undefined) return deps.logs.offsets.get(group, topic, partition)?.offset ?? logStart;
+  if (group !== undefined) return (await deps.logs.offsets.get(group, topic, partition))?.offset ?? logStart;
   return fromBeginning(c) ? logStart : end;
 }
 
@@ -65,9 +66,11 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
         let count = 0;
         let bytes = 0;
         for (const [partition, next] of positions) {
+          if (text.length >= READ_BYTES) continue;
           const log = deps.logs.partition(topic, partition);
-          if (next >= log.highWatermark || text.length >= READ_BYTES) continue;
-          const read = await readRecordsFrom(log, Math.max(next, log.logStartOffset), READ_BYTES);
+          const offsets = await log.offsets();
+          if (next >= offsets.highWatermark) continue;
+          const read = await readRecordsFrom(log, Math.max(next, offsets.logStartOffset), READ_BYTES);
           bytes += read.bytes;
           for (const r of read.records) {
             positions.set(partition, r.offset + 1);
@@ -81,7 +84,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
           controller.enqueue(encoder.encode(text));
           return;
         }
-        const ready = await deps.logs.waitForAny([...positions].map(([partition, offset]) => ({ topic, partition, offset })), KEEPALIVE_MS, abort.signal);
+        const ready = await waitForAny(deps.logs, [...positions].map(([partition, offset]) => ({ topic, partition, offset })), KEEPALIVE_MS, abort.signal);
         if (!ready && !abort.signal.aborted) {
           controller.enqueue(encoder.encode(sse ? ": keepalive\n\n" : "\n"));
           return;
@@ -98,7 +101,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
 }
 
 /** Where a whole-topic stream starts: Last-Event-ID ({"partition": next offset}), ?group=, or ?from=beginning|end. */
-function topicPositions(c: Context, deps: HttpDeps, topic: string): Map<number, number> {
+async function topicPositions(c: Context, deps: HttpDeps, topic: string): Promise<Map<number, number>> {
   const count = deps.logs.partitionCount(topic);
   const positions = new Map<number, number>();
   let resume: Record<string, number> = {};
@@ -113,8 +116,8 @@ function topicPositions(c: Context, deps: HttpDeps, topic: string): Map<number, 
   const group = c.req.query("group");
   const beginning = fromBeginning(c);
   for (let p = 0; p < count; p++) {
-    const log = deps.logs.partition(topic, p);
-    const fromGroup = group !== undefined ? deps.logs.offsets.get(group, topic, p)?.offset ?? log.logStartOffset : undefined;
+    const log = await deps.logs.partition(topic, p).offsets();
+    const fromGroup = group !== undefined ? (await deps.logs.offsets.get(group, topic, p))?.offset ?? log.logStartOffset : undefined;
     const start = resume[String(p)] ?? fromGroup ?? (beginning ? log.logStartOffset : log.highWatermark);
     if (!Number.isInteger(start) || start < 0) throw new HttpError(400, 40005, `bad resume offset for partition ${p}`);
     positions.set(p, Math.min(Math.max(start, log.logStartOffset), log.highWatermark));
@@ -123,20 +126,20 @@ function topicPositions(c: Context, deps: HttpDeps, topic: string): Map<number, 
 }
 
 export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
-  app.get("/topics/:topic/partitions/:partition/stream", (c) => {
+  app.get("/topics/:topic/partitions/:partition/stream", async (c) => {
     const topic = c.req.param("topic");
     const partition = Number(c.req.param("partition"));
     if (!Number.isInteger(partition)) throw new HttpError(400, 40002, "partition must be an integer");
-    const log = deps.logs.partition(topic, partition);
-    const next = Math.max(startOffset(c, deps, topic, partition, log.logStartOffset, log.highWatermark), log.logStartOffset);
+    const log = await deps.logs.partition(topic, partition).offsets();
+    const next = Math.max(await startOffset(c, deps, topic, partition, log.logStartOffset, log.highWatermark), log.logStartOffset);
     if (next > log.highWatermark) throw new HttpError(416, 41601, `offset ${next} is past the end of the log (${log.highWatermark})`);
     return streamResponse(c, deps, topic, new Map([[partition, next]]), (_, offset) => String(offset));
   });
 
-  app.get("/topics/:topic/stream", (c) => {
+  app.get("/topics/:topic/stream", async (c) => {
     const topic = c.req.param("topic");
     if (!deps.logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
-    const positions = topicPositions(c, deps, topic);
+    const positions = await topicPositions(c, deps, topic);
     return streamResponse(c, deps, topic, positions, () => JSON.stringify(Object.fromEntries(positions)));
   });
 }

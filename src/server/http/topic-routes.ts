@@ -23,8 +23,8 @@ function integerParam(c: Context, name: string, fallback?: number): number | und
   return Number(raw);
 }
 
-function describe(deps: HttpDeps, topic: string) {
-  const t = deps.logs.describeTopic(topic);
+async function describe(deps: HttpDeps, topic: string) {
+  const t = await deps.logs.describeTopic(topic);
   return {
     name: t.name,
     id: t.id,
@@ -94,10 +94,10 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     if (typeof body?.name !== "string") throw new HttpError(422, 42201, "body must be { \"name\": string, \"partitions\"?: number, \"configs\"?: {…} }");
     const configs = Object.fromEntries(Object.entries((body.configs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
     const info = await deps.logs.createTopic(body.name, { partitions: body.partitions === undefined ? 1 : Number(body.partitions), configs });
-    return c.json(describe(deps, info.name), 201);
+    return c.json(await describe(deps, info.name), 201);
   });
 
-  app.get("/topics/:topic", (c) => c.json(describe(deps, c.req.param("topic"))));
+  app.get("/topics/:topic", async (c) => c.json(await describe(deps, c.req.param("topic"))));
 
   app.delete("/topics/:topic", async (c) => {
     await deps.logs.deleteTopic(c.req.param("topic"));
@@ -126,16 +126,16 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     });
   });
 
-  app.get("/topics/:topic/partitions", (c) => c.json(describe(deps, c.req.param("topic")).partitions));
+  app.get("/topics/:topic/partitions", async (c) => c.json((await describe(deps, c.req.param("topic"))).partitions));
 
-  app.get("/topics/:topic/partitions/:partition", (c) => {
-    const p = describe(deps, c.req.param("topic")).partitions.find((x) => x.partition === integerParam(c, "partition"));
+  app.get("/topics/:topic/partitions/:partition", async (c) => {
+    const p = (await describe(deps, c.req.param("topic"))).partitions.find((x) => x.partition === integerParam(c, "partition"));
     if (!p) throw new HttpError(404, 40402, `partition ${c.req.param("partition")} not found`);
     return c.json(p);
   });
 
-  app.get("/topics/:topic/partitions/:partition/offsets", (c) => {
-    const log = deps.logs.partition(c.req.param("topic"), integerParam(c, "partition")!);
+  app.get("/topics/:topic/partitions/:partition/offsets", async (c) => {
+    const log = await deps.logs.partition(c.req.param("topic"), integerParam(c, "partition")!).offsets();
     return c.json({ beginning_offset: log.logStartOffset, end_offset: log.highWatermark });
   });
 
@@ -151,8 +151,8 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     if (format !== "json" && format !== "binary") throw new HttpError(400, 40004, `format must be json or binary, not '${format}'`);
     let offset = integerParam(c, "offset");
     const timestamp = integerParam(c, "timestamp");
-    if (offset === undefined && timestamp !== undefined) offset = (await log.offsetForTimestamp(timestamp))?.offset ?? log.highWatermark;
-    offset ??= log.logStartOffset;
+    if (offset === undefined && timestamp !== undefined) offset = (await log.offsetForTimestamp(timestamp))?.offset ?? (await log.offsets()).highWatermark;
+    offset ??= (await log.offsets()).logStartOffset;
     const out: RecordJson[] = [];
     let next = offset;
     const read = await readRecordsFrom(log, offset, maxBytes);
@@ -161,6 +161,6 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
       next = r.offset + 1;
     }
     deps.metrics.served(topic, "http", read.bytes, out.length);
-    return c.json({ records: out, next_offset: next, high_watermark: log.highWatermark });
+    return c.json({ records: out, next_offset: next, high_watermark: (await log.offsets()).highWatermark });
   });
 }

@@ -9,7 +9,7 @@ import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./http-deps.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
-import { groupLag } from "../../log/group-lag.js";
+import { groupLag } from "../group-lag.js";
 import { decodeAssignment } from "../groups/consumer-protocol.js";
 import { TopicExistsError } from "../../log/errors.js";
 import { produceV3 } from "./v3-records.js";
@@ -65,9 +65,8 @@ function brokerJson(c: Context, deps: HttpDeps) {
 function topicJson(c: Context, deps: HttpDeps, name: string) {
   const id = deps.logs.clusterId;
   const base = `${clusterBase(c, id)}/topics/${name}`;
-  const info = deps.logs.describeTopic(name);
   return resource("KafkaTopic", base, `crn:///kafka=${id}/topic=${name}`, {
-    cluster_id: id, topic_name: name, is_internal: info.internal, replication_factor: 1, partitions_count: info.partitions,
+    cluster_id: id, topic_name: name, is_internal: deps.logs.isInternalTopic(name), replication_factor: 1, partitions_count: deps.logs.partitionCount(name),
     partitions: related(`${base}/partitions`), configs: related(`${base}/configs`),
     partition_reassignments: related(`${base}/partitions/-/reassignment`), authorized_operations: [],
   });
@@ -98,8 +97,8 @@ function topicName(c: Context, deps: HttpDeps): string {
   return name;
 }
 
-function groupNames(deps: HttpDeps): string[] {
-  return [...new Set([...deps.groups.list().map((g) => g.groupId), ...deps.logs.offsets.groups()])].sort();
+async function groupNames(deps: HttpDeps): Promise<string[]> {
+  return [...new Set([...deps.groups.list().map((g) => g.groupId), ...await deps.logs.offsets.groups()])].sort();
 }
 
 function groupJson(c: Context, deps: HttpDeps, name: string) {
@@ -126,10 +125,10 @@ function owners(deps: HttpDeps, name: string): Map<string, { consumerId: string;
   return out;
 }
 
-function lagsOf(c: Context, deps: HttpDeps, name: string) {
+async function lagsOf(c: Context, deps: HttpDeps, name: string) {
   const id = deps.logs.clusterId;
   const holders = owners(deps, name);
-  return groupLag(deps.logs, name).filter((l) => l.logEnd >= 0).map((l) => {
+  return (await groupLag(deps.logs, name)).filter((l) => l.logEnd >= 0).map((l) => {
     const holder = holders.get(`${l.topic}/${l.partition}`);
     return resource("KafkaConsumerLag", `${clusterBase(c, id)}/consumer-groups/${name}/lags/${l.topic}/partitions/${l.partition}`,
       `crn:///kafka=${id}/consumer-group=${name}/lag=${l.topic}/partition=${l.partition}`, {
@@ -140,8 +139,8 @@ function lagsOf(c: Context, deps: HttpDeps, name: string) {
   });
 }
 
-function knownGroup(deps: HttpDeps, name: string): void {
-  if (!groupNames(deps).includes(name)) throw new HttpError(404, 404, `Consumer group ${name} cannot be found.`);
+async function knownGroup(deps: HttpDeps, name: string): Promise<void> {
+  if (!(await groupNames(deps)).includes(name)) throw new HttpError(404, 404, `Consumer group ${name} cannot be found.`);
 }
 
 export function registerV3Routes(app: Hono, deps: HttpDeps): void {
@@ -263,19 +262,19 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     return c.body(null, 204);
   });
 
-  app.get("/v3/clusters/:cluster/consumer-groups", (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups", async (c) => {
     const id = checkCluster(c, deps);
-    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, groupNames(deps).map((g) => groupJson(c, deps, g))));
+    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, (await groupNames(deps)).map((g) => groupJson(c, deps, g))));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group", (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group", async (c) => {
     checkCluster(c, deps);
-    knownGroup(deps, c.req.param("group"));
+    await knownGroup(deps, c.req.param("group"));
     return c.json(groupJson(c, deps, c.req.param("group")));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/consumers", (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/consumers", async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
-    knownGroup(deps, name);
+    await knownGroup(deps, name);
     const base = `${clusterBase(c, id)}/consumer-groups/${name}/consumers`;
     const members = [...(deps.groups.existing(name)?.members.values() ?? [])];
     return c.json(list("KafkaConsumerList", base, members.map((m) => resource("KafkaConsumer", `${base}/${m.memberId}`, `crn:///kafka=${id}/consumer-group=${name}/consumer=${m.memberId}`, {
@@ -283,17 +282,17 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
       assignments: related(`${base}/${m.memberId}/assignments`),
     }))));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/lags", (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/lags", async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
-    knownGroup(deps, name);
-    return c.json(list("KafkaConsumerLagList", `${clusterBase(c, id)}/consumer-groups/${name}/lags`, lagsOf(c, deps, name)));
+    await knownGroup(deps, name);
+    return c.json(list("KafkaConsumerLagList", `${clusterBase(c, id)}/consumer-groups/${name}/lags`, await lagsOf(c, deps, name)));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/lag-summary", (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/lag-summary", async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
-    knownGroup(deps, name);
-    const lags = lagsOf(c, deps, name);
+    await knownGroup(deps, name);
+    const lags = await lagsOf(c, deps, name);
     const max = lags.reduce<(typeof lags)[number] | undefined>((m, l) => (!m || l.lag > m.lag ? l : m), undefined);
     const base = `${clusterBase(c, id)}/consumer-groups/${name}`;
     return c.json(resource("KafkaConsumerGroupLagSummary", `${base}/lag-summary`, `crn:///kafka=${id}/consumer-group=${name}/lag-summary`, {

@@ -1,4 +1,4 @@
-import type { LogManager } from "../../log/log-manager.js";
+import type { LogStore } from "../../log/store.js";
 import type { Message } from "../../protocol/message-codec.js";
 import type { RequestHeader } from "../../protocol/kafka-frame.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
@@ -6,15 +6,18 @@ import type { ProducerIds } from "./producer-ids.js";
 import type { FetchSessions } from "./fetch-sessions.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
+import type { WritePath } from "../write-path.js";
 
 /** What every Kafka request handler may use. */
 export interface KafkaContext {
-  logs: LogManager;
+  logs: LogStore;
   groups: GroupCoordinator;
   producerIds: ProducerIds;
   fetchSessions: FetchSessions;
   /** Validation on write against topics' JSON Schemas. */
   validation: RecordValidation;
+  /** Where produced batches go: schema checks and dead letters, then the store. */
+  writePath: WritePath;
   metrics: BrokerMetrics;
   nodeId: number;
   advertisedHost: string;

@@ -2,7 +2,7 @@
 // metadata topic, so one durable write serves many producers and no id is
 // ever handed out twice, even across restarts.
 
-import type { LogManager } from "../../log/log-manager.js";
+import type { LogStore } from "../../log/store.js";
 
 const BLOCK_SIZE = 1000;
 
@@ -11,7 +11,7 @@ export class ProducerIds {
   private end = 0;
   private reserving: Promise<void> | undefined;
 
-  constructor(private readonly logs: LogManager) {}
+  constructor(private readonly logs: LogStore) {}
 
   async allocate(): Promise<number> {
     while (this.next >= this.end) {

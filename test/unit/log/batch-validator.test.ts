@@ -79,7 +79,7 @@ describe("append validation", () => {
     const original = Buffer.from(sent);
     const result = await log.append(sent);
     expect(result).toMatchObject({ baseOffset: 2, lastOffset: 4 });
-    const stored = log.read(2, 1 << 20).records;
+    const stored = (await log.read(2, 1 << 20)).records;
     // Only baseOffset (0-7) and the leader epoch (12-15) differ: both lie outside the CRC.
     expect(stored.subarray(16)).toEqual(original.subarray(16));
     expect(stored.readBigInt64BE(0)).toBe(2n);

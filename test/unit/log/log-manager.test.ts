@@ -23,7 +23,7 @@ describe("LogManager", () => {
     expect(again.listTopics()).toEqual([{ ...topic }]);
     const values = await readAll(again.partition("orders", 1));
     expect(values.map((r) => [r.offset, r.value])).toEqual([[0, "a"], [1, "b"], [2, "c"], [3, "d"]]);
-    expect(again.offsets.get("billing", "orders", 1)).toMatchObject({ offset: 3, metadata: "m" });
+    expect(await again.offsets.get("billing", "orders", 1)).toMatchObject({ offset: 3, metadata: "m" });
     await again.close();
   });
 });

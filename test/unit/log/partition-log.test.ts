@@ -26,7 +26,7 @@ describe("segments", () => {
     for (const f of files) expect(fs.statSync(path.join(dataDir, "t-0", f)).size).toBeLessThanOrEqual(1024);
     expect((await readAll(log)).map((r) => r.offset)).toEqual([...Array(20).keys()]);
     const second = Number(files[1]!.slice(0, 20));
-    expect(log.read(second, 1).records.readBigInt64BE(0)).toBe(BigInt(second));
+    expect((await log.read(second, 1)).records.readBigInt64BE(0)).toBe(BigInt(second));
     await logs.close();
   });
 
@@ -52,11 +52,11 @@ describe("segments", () => {
     const { logs, log } = await topicWith({});
     await log.append(await batchOf(["a", "b", "c"]));
     await log.append(await batchOf(["d"]));
-    const { records } = log.read(1, 1);
+    const { records } = await log.read(1, 1);
     expect(records.readBigInt64BE(0)).toBe(0n); // the batch holding offset 1 starts at 0
     expect(records.length).toBe(records.readInt32BE(8) + 12); // maxBytes 1 still yields one whole batch
-    expect(() => log.read(5, 100)).toThrow(expect.objectContaining({ kafkaErrorCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE }));
-    expect(log.read(4, 100).records.length).toBe(0); // at the high watermark: nothing yet, no error
+    await expect(log.read(5, 100)).rejects.toThrow(expect.objectContaining({ kafkaErrorCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE }));
+    expect((await log.read(4, 100)).records.length).toBe(0); // at the high watermark: nothing yet, no error
     await logs.close();
   });
 });
@@ -73,7 +73,7 @@ describe("retention", () => {
     expect(records[0]!.value).toMatch(/^(old-9|new-0)/);
     expect(records.filter((r) => r.value!.startsWith("new")).length).toBe(10);
     expect(log.logStartOffset).toBe(Number(segmentFiles(dataDir)[0]!.slice(0, 20)));
-    expect(() => log.read(0, 100)).toThrow(expect.objectContaining({ kafkaErrorCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE }));
+    await expect(log.read(0, 100)).rejects.toThrow(expect.objectContaining({ kafkaErrorCode: KafkaErrorCode.OFFSET_OUT_OF_RANGE }));
     await logs.close();
   });
 
@@ -90,7 +90,7 @@ describe("retention", () => {
   it("measures records without timestamps by when their segment was written, never as infinitely old", async () => {
     const { logs, log } = await topicWith({ "retention.ms": "3600000" });
     await log.append(await batchOf(["no time", "none either"], { timestamp: -1 }));
-    expect(log.read(0, 1 << 20).records.readBigInt64BE(35)).toBe(-1n); // the batch's maxTimestamp: none
+    expect((await log.read(0, 1 << 20)).records.readBigInt64BE(35)).toBe(-1n); // the batch's maxTimestamp: none
     await logs.runMaintenance();
     expect(log.logStartOffset).toBe(0);
     expect((await readAll(log)).map((r) => r.value)).toEqual(["no time", "none either"]);

@@ -68,7 +68,7 @@ export const describeConfigs: Handler = (ctx, request) => ({
 
 async function alterTopic(ctx: KafkaContext, r: Message, validateOnly: boolean, incremental: boolean): Promise<void> {
   if (r.resourceType !== TOPIC) throw new UnsupportedResourceError(r.resourceType);
-  const current = ctx.logs.describeTopic(r.resourceName).configs;
+  const current = (await ctx.logs.describeTopic(r.resourceName)).configs;
   const set: Record<string, string> = {};
   const remove: string[] = [];
   if (!incremental) {

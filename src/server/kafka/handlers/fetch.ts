@@ -9,6 +9,7 @@ import type { Handler, KafkaContext } from "../kafka-context.js";
 import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { OffsetOutOfRangeError } from "../../../log/errors.js";
+import { waitForAny, type ReadResult } from "../../../log/store.js";
 import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
 import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
@@ -25,19 +26,25 @@ interface Target extends SessionPartition {
   errorCode?: number;
 }
 
-function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): { response: Message; bytes: number } {
+async function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): Promise<{ response: Message; bytes: number }> {
   const base = { partitionIndex: t.partition, preferredReadReplica: -1, abortedTransactions: readCommitted ? [] : null };
   if (t.errorCode !== undefined) {
     return { response: { ...base, errorCode: t.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY }, bytes: 0 };
   }
   try {
     const log = ctx.logs.partition(t.topic, t.partition);
-    let records: Buffer = EMPTY;
-    if (budget > 0) records = log.read(t.fetchOffset, Math.min(t.maxBytes, budget)).records;
-    else if (t.fetchOffset > log.highWatermark || t.fetchOffset < log.logStartOffset) throw new OffsetOutOfRangeError(t.fetchOffset, log.logStartOffset, log.highWatermark);
-    const hw = BigInt(log.highWatermark);
+    let read: ReadResult;
+    if (budget > 0) read = await log.read(t.fetchOffset, Math.min(t.maxBytes, budget));
+    else {
+      // Out of budget: no bytes, but the answer still says where the log stands.
+      const offsets = await log.offsets();
+      if (t.fetchOffset > offsets.highWatermark || t.fetchOffset < offsets.logStartOffset) throw new OffsetOutOfRangeError(t.fetchOffset, offsets.logStartOffset, offsets.highWatermark);
+      read = { records: EMPTY, ...offsets };
+    }
+    const { records } = read;
+    const hw = BigInt(read.highWatermark);
     return {
-      response: { ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(log.logStartOffset), records },
+      response: { ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(read.logStartOffset), records },
       bytes: records.length,
     };
   } catch (err) {
@@ -115,16 +122,17 @@ export const fetch: Handler = async (ctx, request, info) => {
   for (;;) {
     let budget = maxBytes;
     let total = 0;
-    results = targets.map((target) => {
-      const r = readPartition(ctx, target, budget, readCommitted);
+    results = [];
+    for (const target of targets) {
+      const r = await readPartition(ctx, target, budget, readCommitted);
       budget -= r.bytes;
       total += r.bytes;
-      return { target, ...r };
-    });
+      results.push({ target, ...r });
+    }
     const anyError = results.some((r) => r.response.errorCode !== 0);
     const remaining = deadline - Date.now();
     if (total >= Math.max(1, request.minBytes as number) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
-    await ctx.logs.waitForAny(targets.filter((t) => t.errorCode === undefined).map((t) => ({ topic: t.topic, partition: t.partition, offset: t.fetchOffset })), remaining, ctx.shutdown);
+    await waitForAny(ctx.logs, targets.filter((t) => t.errorCode === undefined).map((t) => ({ topic: t.topic, partition: t.partition, offset: t.fetchOffset })), remaining, ctx.shutdown);
   }
   for (const { target, bytes } of results) if (bytes > 0) ctx.metrics.served(target.topic, "kafka", bytes);
   if (version < FIRST_BATCH_VERSION) {

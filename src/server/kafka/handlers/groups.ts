@@ -75,27 +75,27 @@ export const leaveGroup: Handler = (ctx, request, info) => {
 };
 
 /** Every group the broker knows: with members in memory, or with committed offsets only. */
-function knownGroups(ctx: KafkaContext): { groupId: string; group?: Group }[] {
+async function knownGroups(ctx: KafkaContext): Promise<{ groupId: string; group?: Group }[]> {
   const out = new Map<string, Group | undefined>();
   for (const g of ctx.groups.list()) out.set(g.groupId, g);
-  for (const id of ctx.logs.offsets.groups()) if (!out.has(id)) out.set(id, undefined);
+  for (const id of await ctx.logs.offsets.groups()) if (!out.has(id)) out.set(id, undefined);
   return [...out.entries()].map(([groupId, group]) => ({ groupId, group }));
 }
 
-export const listGroups: Handler = (ctx, request) => {
+export const listGroups: Handler = async (ctx, request) => {
   const states = ((request.statesFilter ?? []) as string[]).map((s) => s.toLowerCase());
   const types = ((request.typesFilter ?? []) as string[]).map((s) => s.toLowerCase());
-  const groups = knownGroups(ctx)
+  const groups = (await knownGroups(ctx))
     .map(({ groupId, group }) => ({ groupId, protocolType: group?.protocolType ?? "consumer", groupState: group?.state ?? "Empty", groupType: "classic" }))
     .filter((g) => (states.length === 0 || states.includes(g.groupState.toLowerCase())) && (types.length === 0 || types.includes("classic")));
   return { throttleTimeMs: 0, errorCode: 0, groups };
 };
 
-export const describeGroups: Handler = (ctx, request) => ({
+export const describeGroups: Handler = async (ctx, request) => ({
   throttleTimeMs: 0,
-  groups: (request.groups as string[]).map((groupId) => {
+  groups: await Promise.all((request.groups as string[]).map(async (groupId) => {
     const group = ctx.groups.existing(groupId);
-    const hasOffsets = ctx.logs.offsets.list(groupId).length > 0;
+    const hasOffsets = (await ctx.logs.offsets.list(groupId)).length > 0;
     return {
       errorCode: invalidGroupId(groupId) ? E.INVALID_GROUP_ID : 0,
       groupId,
@@ -109,14 +109,14 @@ export const describeGroups: Handler = (ctx, request) => ({
       })) : [],
       authorizedOperations: -2147483648,
     };
-  }),
+  })),
 });
 
 export const deleteGroups: Handler = async (ctx, request) => {
   const results = [];
   for (const groupId of request.groupsNames as string[]) {
     const group = ctx.groups.existing(groupId);
-    const hasOffsets = ctx.logs.offsets.list(groupId).length > 0;
+    const hasOffsets = (await ctx.logs.offsets.list(groupId)).length > 0;
     try {
       if (group && group.members.size > 0) results.push({ groupId, errorCode: E.NON_EMPTY_GROUP });
       else if (!group && !hasOffsets) results.push({ groupId, errorCode: E.GROUP_ID_NOT_FOUND });

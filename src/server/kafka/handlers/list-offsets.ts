@@ -24,8 +24,8 @@ async function listPartition(ctx: KafkaContext, topic: string, p: Message): Prom
   try {
     const log = ctx.logs.partition(topic, p.partitionIndex);
     const target = Number(p.timestamp);
-    if (target === LATEST) return answer(log.highWatermark);
-    if (target === EARLIEST || target === EARLIEST_LOCAL) return answer(log.logStartOffset);
+    if (target === LATEST) return answer((await log.offsets()).highWatermark);
+    if (target === EARLIEST || target === EARLIEST_LOCAL) return answer((await log.offsets()).logStartOffset);
     if (target === LATEST_TIERED) return answer(-1);
     const found = target === MAX_TIMESTAMP ? await log.maxTimestampOffset() : await log.offsetForTimestamp(target);
     return found ? answer(found.offset, found.timestamp) : answer(-1);
@@ -42,19 +42,19 @@ export const listOffsets: Handler = async (ctx, request) => ({
   }))),
 });
 
-export const offsetForLeaderEpoch: Handler = (ctx, request) => ({
+export const offsetForLeaderEpoch: Handler = async (ctx, request) => ({
   throttleTimeMs: 0,
-  topics: (request.topics as Message[]).map((t) => ({
+  topics: await Promise.all((request.topics as Message[]).map(async (t) => ({
     topic: t.topic,
-    partitions: (t.partitions as Message[]).map((p) => {
+    partitions: await Promise.all((t.partitions as Message[]).map(async (p) => {
       try {
         // One broker, one leader epoch (0): its end is the log end.
         const log = ctx.logs.partition(t.topic, p.partition);
         const known = p.leaderEpoch === 0;
-        return { errorCode: 0, partition: p.partition, leaderEpoch: known ? 0 : -1, endOffset: known ? BigInt(log.logEndOffset) : -1n };
+        return { errorCode: 0, partition: p.partition, leaderEpoch: known ? 0 : -1, endOffset: known ? BigInt((await log.offsets()).logEndOffset) : -1n };
       } catch (err) {
         return { errorCode: errorCodeOf(err, "offset for leader epoch"), partition: p.partition, leaderEpoch: -1, endOffset: -1n };
       }
-    }),
-  })),
+    })),
+  }))),
 });

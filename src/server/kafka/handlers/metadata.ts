@@ -8,15 +8,15 @@ export function brokerList(ctx: KafkaContext): Message[] {
 }
 
 export function topicMetadata(ctx: KafkaContext, name: string): Message {
-  const topic = ctx.logs.describeTopic(name);
+  const id = ctx.logs.describeTopicId(name);
   return {
     errorCode: 0,
     name,
-    topicId: topic.id,
-    isInternal: topic.internal,
-    partitions: topic.partitionStates.map((p) => ({
+    topicId: id,
+    isInternal: ctx.logs.isInternalTopic(name),
+    partitions: Array.from({ length: ctx.logs.partitionCount(name) }, (_, partition) => ({
       errorCode: 0,
-      partitionIndex: p.partition,
+      partitionIndex: partition,
       leaderId: ctx.nodeId,
       leaderEpoch: 0,
       replicaNodes: [ctx.nodeId],

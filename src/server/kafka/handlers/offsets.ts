@@ -4,6 +4,7 @@ import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { Group } from "../../groups/group-coordinator.js";
 import { decodeSubscription } from "../../groups/consumer-protocol.js";
 import { errorCodeOf } from "./errors.js";
+import { TopicPartition } from "../../../log/store.js";
 
 const OFFSET_METADATA_BYTES_MAX = 4096;
 
@@ -22,7 +23,7 @@ export const offsetCommit: Handler = async (ctx, request, info) => {
   const codes = new Map<string, number>();
   for (const t of topics) {
     for (const p of t.partitions as Message[]) {
-      const key = `${t.name}\u0000${p.partitionIndex}`;
+      const key = TopicPartition.key(t.name, p.partitionIndex);
       if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, E.OFFSET_METADATA_TOO_LARGE);
       else if (!ctx.logs.hasTopic(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.logs.partitionCount(t.name)) {
         codes.set(key, E.UNKNOWN_TOPIC_OR_PARTITION);
@@ -42,19 +43,19 @@ export const offsetCommit: Handler = async (ctx, request, info) => {
     throttleTimeMs: 0,
     topics: topics.map((t) => ({
       name: t.name,
-      partitions: (t.partitions as Message[]).map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(`${t.name}\u0000${p.partitionIndex}`)! })),
+      partitions: (t.partitions as Message[]).map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes.get(TopicPartition.key(t.name, p.partitionIndex))! })),
     })),
   };
 };
 
-function fetchGroupOffsets(ctx: KafkaContext, groupId: string, topics: Message[] | null): Message[] {
+async function fetchGroupOffsets(ctx: KafkaContext, groupId: string, topics: Message[] | null): Promise<Message[]> {
   const requested = topics === null
-    ? groupByTopic(ctx.logs.offsets.list(groupId).map((e) => ({ topic: e.topic, partition: e.partition })))
+    ? groupByTopic((await ctx.logs.offsets.list(groupId)).map((e) => ({ topic: e.topic, partition: e.partition })))
     : topics.map((t) => ({ name: t.name as string, partitionIndexes: t.partitionIndexes as number[] }));
-  return requested.map((t) => ({
+  return Promise.all(requested.map(async (t) => ({
     name: t.name,
-    partitions: t.partitionIndexes.map((partition) => {
-      const committed = ctx.logs.offsets.get(groupId, t.name, partition);
+    partitions: await Promise.all(t.partitionIndexes.map(async (partition) => {
+      const committed = await ctx.logs.offsets.get(groupId, t.name, partition);
       return {
         partitionIndex: partition,
         committedOffset: BigInt(committed?.offset ?? -1),
@@ -62,8 +63,8 @@ function fetchGroupOffsets(ctx: KafkaContext, groupId: string, topics: Message[]
         metadata: committed?.metadata ?? "",
         errorCode: 0,
       };
-    }),
-  }));
+    })),
+  })));
 }
 
 function groupByTopic(entries: { topic: string; partition: number }[]): { name: string; partitionIndexes: number[] }[] {
@@ -72,19 +73,19 @@ function groupByTopic(entries: { topic: string; partition: number }[]): { name: 
   return [...out.entries()].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
 }
 
-export const offsetFetch: Handler = (ctx, request, info) => {
+export const offsetFetch: Handler = async (ctx, request, info) => {
   if (info.header.apiVersion >= 8) {
     return {
       throttleTimeMs: 0,
-      groups: (request.groups as Message[]).map((g) => ({
+      groups: await Promise.all((request.groups as Message[]).map(async (g) => ({
         groupId: g.groupId,
-        topics: g.groupId ? fetchGroupOffsets(ctx, g.groupId, g.topics) : [],
+        topics: g.groupId ? await fetchGroupOffsets(ctx, g.groupId, g.topics) : [],
         errorCode: g.groupId ? 0 : E.INVALID_GROUP_ID,
-      })),
+      }))),
     };
   }
   if (!request.groupId) return { throttleTimeMs: 0, topics: [], errorCode: E.INVALID_GROUP_ID };
-  return { throttleTimeMs: 0, topics: fetchGroupOffsets(ctx, request.groupId, request.topics), errorCode: 0 };
+  return { throttleTimeMs: 0, topics: await fetchGroupOffsets(ctx, request.groupId, request.topics), errorCode: 0 };
 };
 
 /** Topics the group's members subscribe to through the standard consumer protocol. */
@@ -107,7 +108,7 @@ export const offsetDelete: Handler = async (ctx, request) => {
   const groupId = request.groupId as string;
   const group = ctx.groups.existing(groupId);
   const topics = request.topics as Message[];
-  if (!group && ctx.logs.offsets.list(groupId).length === 0) return { errorCode: E.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] };
+  if (!group && (await ctx.logs.offsets.list(groupId)).length === 0) return { errorCode: E.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] };
   const subscribed = group && group.members.size > 0 ? subscribedTopics(group) : new Set<string>();
   const doomed = topics.filter((t) => !subscribed.has(t.name));
   try {

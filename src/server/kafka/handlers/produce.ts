@@ -3,19 +3,10 @@ import type { Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { encodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { LegacyMessageError, readLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
-import { decodeProducedBatch, decompressionRefusal } from "../../../log/batch-validator.js";
 import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
-import type { RecordVerdict } from "../../../schema/record-validation.js";
-import { CorruptBatchError, InvalidRecordError, LogError } from "../../../log/errors.js";
+import { CorruptBatchError, InvalidRecordError, LogError, decompressionRefusal } from "../../../log/errors.js";
+import { SchemaViolationError } from "../../write-path.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
-
-/** Records that fail their topic's JSON Schema: INVALID_RECORD with one error per record. */
-class SchemaViolationError extends InvalidRecordError {
-  constructor(topic: string, readonly verdicts: RecordVerdict[]) {
-    const first = verdicts[0]!;
-    super(`${verdicts.length} record(s) fail the schema of ${topic}; record ${first.index}: ${first.errors.map((e) => `${e.instancePath} ${e.message}`).join("; ")}`, first.index);
-  }
-}
 
 /** Produce v0-2 carry legacy message sets (magic 0 and 1); they are stored as a v2 batch, as Kafka 3.x does. */
 const FIRST_BATCH_VERSION = 3;
@@ -72,23 +63,22 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
   } else {
     const batch = batches[0]!;
     // The frame buffer is ours alone: the log may write the offsets into it in place.
-    const write = () => log.append(batch);
-    const written = ctx.validation.requiresValidation(topic)
-      ? ctx.validation.inOrder(topic, index, async () => {
-        const decoded = await decodeProducedBatch(batch, log.topicConfig.maxMessageBytes);
-        const verdicts = ctx.validation.check(topic, decoded.records.map((r) => r.value), `Kafka producer ${info.client}`);
-        if (verdicts.length) throw new SchemaViolationError(topic, verdicts);
-        return write();
-      })
-      : write();
-    append = written.then((r) => {
-      if (!r.duplicate) ctx.metrics.appended(topic, "kafka", batch.readInt32BE(RECORD_COUNT), batch.length);
-      return r;
-    }).then((r) => partitionResponse(index, 0, {
-      baseOffset: BigInt(r.baseOffset),
-      logAppendTimeMs: BigInt(r.logAppendTime),
-      logStartOffset: BigInt(r.logStartOffset),
-    }));
+    const recordCount = batch.readInt32BE(RECORD_COUNT);
+    append = ctx.writePath.produceBatch(topic, index, batch, `Kafka producer ${info.client}`).then(({ result, deadLettered }) => {
+      if (result && !result.duplicate) ctx.metrics.appended(topic, "kafka", recordCount - deadLettered.length, batch.length);
+      // Dead-lettered records are no error for the producer: the answer names where they went.
+      const note = deadLettered.length
+        ? { errorMessage: `${deadLettered.length} of ${recordCount} records fail the schema of ${topic} and were written to ${deadLettered[0]!.topic}` +
+            ` (partition ${deadLettered[0]!.partition}, offset ${deadLettered[0]!.offset}${deadLettered.length > 1 ? ", ..." : ""})`,
+          recordErrors: deadLettered.map((d) => ({ batchIndex: d.index, batchIndexErrorMessage: `written to ${d.topic} partition ${d.partition} offset ${d.offset}` })) }
+        : {};
+      return partitionResponse(index, 0, {
+        baseOffset: BigInt(result?.baseOffset ?? -1),
+        logAppendTimeMs: BigInt(result?.logAppendTime ?? -1),
+        logStartOffset: BigInt(result?.logStartOffset ?? -1),
+        ...note,
+      });
+    });
   }
   return append.catch((err: unknown) => {
     const code = errorCodeOf(err, `produce to ${topic}-${index}`);

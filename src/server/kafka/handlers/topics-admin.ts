@@ -2,7 +2,7 @@ import type { Handler } from "../kafka-context.js";
 import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { InvalidConfigError, LogError } from "../../../log/errors.js";
-import { LogManager } from "../../../log/log-manager.js";
+import { validateTopicName, type LogStore } from "../../../log/store.js";
 import { validateOverrides } from "../../../log/topic-config.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { describeTopicConfigs } from "./configs.js";
@@ -32,7 +32,7 @@ export const createTopics: Handler = async (ctx, request) => {
         if (c.value === null) throw new InvalidConfigError(`config ${c.name} has a null value`);
         configs[c.name] = c.value;
       }
-      LogManager.validateTopicName(name);
+      validateTopicName(name);
       validateOverrides(configs);
       let id = ZERO_UUID;
       if (!request.validateOnly) id = (await ctx.logs.createTopic(name, { partitions, configs })).id;
@@ -77,7 +77,7 @@ export const createPartitions: Handler = async (ctx, request) => {
   for (const t of request.topics as Message[]) {
     try {
       if (t.assignments !== null) {
-        const added = t.count - ctx.logs.describeTopic(t.name).partitions;
+        const added = t.count - ctx.logs.partitionCount(t.name);
         const assignments = t.assignments as Message[];
         if (added > 0 && assignments.length !== added) {
           throw new InvalidReplicaAssignmentError(`${assignments.length} replica assignments given for ${added} new partitions of ${t.name}`);
@@ -93,16 +93,16 @@ export const createPartitions: Handler = async (ctx, request) => {
   return { throttleTimeMs: 0, results };
 };
 
-export const deleteRecords: Handler = (ctx, request) => ({
+export const deleteRecords: Handler = async (ctx, request) => ({
   throttleTimeMs: 0,
-  topics: (request.topics as Message[]).map((t) => ({
+  topics: await Promise.all((request.topics as Message[]).map(async (t) => ({
     name: t.name,
-    partitions: (t.partitions as Message[]).map((p) => {
+    partitions: await Promise.all((t.partitions as Message[]).map(async (p) => {
       try {
-        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(ctx.logs.deleteRecords(t.name, p.partitionIndex, Number(p.offset))), errorCode: 0 };
+        return { partitionIndex: p.partitionIndex, lowWatermark: BigInt(await ctx.logs.deleteRecords(t.name, p.partitionIndex, Number(p.offset))), errorCode: 0 };
       } catch (err) {
         return { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: errorCodeOf(err, "delete records") };
       }
-    }),
-  })),
+    })),
+  }))),
 });

@@ -1,4 +1,4 @@
-import type { LogManager } from "./log-manager.js";
+import type { LogStore } from "../log/store.js";
 
 export interface PartitionLag {
   topic: string;
@@ -12,10 +12,10 @@ export interface PartitionLag {
 }
 
 /** A group's committed offsets with the lag behind each partition's high watermark. */
-export function groupLag(logs: LogManager, group: string): PartitionLag[] {
-  return logs.offsets.list(group).map(({ topic, partition, committed }) => {
+export async function groupLag(logs: LogStore, group: string): Promise<PartitionLag[]> {
+  return Promise.all((await logs.offsets.list(group)).map(async ({ topic, partition, committed }) => {
     const exists = logs.hasTopic(topic) && partition < logs.partitionCount(topic);
-    const logEnd = exists ? logs.partition(topic, partition).highWatermark : -1;
+    const logEnd = exists ? (await logs.partition(topic, partition).offsets()).highWatermark : -1;
     return { topic, partition, committed: committed.offset, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - committed.offset), metadata: committed.metadata };
-  });
+  }));
 }

@@ -6,9 +6,9 @@
 // request in it is appended again on its own, so one request's bad record
 // (say a null key on a compacted topic) fails that request and no other.
 
-import type { LogManager } from "../../log/log-manager.js";
-import { encodeRecordBatch, type PlainRecord } from "../../protocol/record-batch-codec.js";
-import type { BrokerMetrics } from "../metrics.js";
+import type { LogStore } from "../log/store.js";
+import { encodeRecordBatch, type PlainRecord } from "../protocol/record-batch-codec.js";
+import type { BrokerMetrics } from "./metrics.js";
 
 /** A shared batch stops taking requests at about this many bytes of keys, values and headers. */
 const SHARED_BATCH_BYTES_MAX = 256 * 1024;
@@ -38,7 +38,7 @@ function approximateBytes(records: PlainRecord[]): number {
 export class RecordAccumulator {
   private readonly open = new Map<string, OpenBatch>();
 
-  constructor(private readonly logs: LogManager, private readonly metrics?: BrokerMetrics) {}
+  constructor(private readonly logs: LogStore, private readonly metrics?: BrokerMetrics) {}
 
   /** Appends `records` to one partition, in order; resolves with the offset of the first once they are durable. */
   append(topic: string, partition: number, records: PlainRecord[]): Promise<number> {
