@@ -1,51 +1,74 @@
 // What the broker speaks: each API key with the version range advertised in
-// ApiVersions and the handler that answers it. The ranges overlap the feature
-// probes of librdkafka and the fixed versions of kafkajs (see the protocol notes).
+// ApiVersions and the handler that answers it (one file per API in handlers/,
+// whose header says what differs from Kafka). The listener checks at start
+// that every range lies within the generated schema of its API.
 
-import type { ApiEntry, ApiVersionRange } from "./kafka-context.js";
+import type { ApiEntry, ApiName, ApiVersionRange, Handler } from "./kafka-context.js";
 import { apiVersions } from "./handlers/api-versions.js";
 import { metadata } from "./handlers/metadata.js";
 import { produce } from "./handlers/produce.js";
 import { fetch } from "./handlers/fetch.js";
-import { listOffsets, offsetForLeaderEpoch } from "./handlers/list-offsets.js";
-import { createPartitions, createTopics, deleteRecords, deleteTopics } from "./handlers/topics-admin.js";
-import { alterConfigs, describeConfigs, incrementalAlterConfigs } from "./handlers/configs.js";
-import { deleteGroups, describeGroups, findCoordinator, heartbeat, joinGroup, leaveGroup, listGroups, syncGroup } from "./handlers/groups.js";
-import { offsetCommit, offsetDelete, offsetFetch } from "./handlers/offsets.js";
-import { describeCluster, initProducerId } from "./handlers/producers-and-cluster.js";
-import { alterPartitionReassignments, listPartitionReassignments } from "./handlers/replica-assignment.js";
+import { listOffsets } from "./handlers/list-offsets.js";
+import { offsetForLeaderEpoch } from "./handlers/offset-for-leader-epoch.js";
+import { createTopics } from "./handlers/create-topics.js";
+import { deleteTopics } from "./handlers/delete-topics.js";
+import { createPartitions } from "./handlers/create-partitions.js";
+import { deleteRecords } from "./handlers/delete-records.js";
+import { describeConfigs } from "./handlers/describe-configs.js";
+import { alterConfigs } from "./handlers/alter-configs.js";
+import { incrementalAlterConfigs } from "./handlers/incremental-alter-configs.js";
+import { findCoordinator } from "./handlers/find-coordinator.js";
+import { joinGroup } from "./handlers/join-group.js";
+import { syncGroup } from "./handlers/sync-group.js";
+import { heartbeat } from "./handlers/heartbeat.js";
+import { leaveGroup } from "./handlers/leave-group.js";
+import { describeGroups } from "./handlers/describe-groups.js";
+import { listGroups } from "./handlers/list-groups.js";
+import { deleteGroups } from "./handlers/delete-groups.js";
+import { offsetCommit } from "./handlers/offset-commit.js";
+import { offsetFetch } from "./handlers/offset-fetch.js";
+import { offsetDelete } from "./handlers/offset-delete.js";
+import { initProducerId } from "./handlers/init-producer-id.js";
+import { describeCluster } from "./handlers/describe-cluster.js";
+import { alterPartitionReassignments } from "./handlers/alter-partition-reassignments.js";
+import { listPartitionReassignments } from "./handlers/list-partition-reassignments.js";
+
+/** An entry of the table: `handler` must take and answer the message types of `name`. */
+function api<A extends ApiName>(name: A, minVersion: number, maxVersion: number, handler: Handler<A>): ApiEntry {
+  return { name, minVersion, maxVersion, handle: handler };
+}
 
 export const API_TABLE = new Map<number, ApiEntry>([
   // Produce and Fetch from 0 (legacy message sets converted both ways); librdkafka <= 2.11
   // also only compresses when the Produce range starts at 0.
-  [0, { name: "Produce", minVersion: 0, maxVersion: 11, handler: produce }],
-  [1, { name: "Fetch", minVersion: 0, maxVersion: 17, handler: fetch }],
-  [2, { name: "ListOffsets", minVersion: 0, maxVersion: 9, handler: listOffsets }],
-  [3, { name: "Metadata", minVersion: 0, maxVersion: 12, handler: metadata }],
-  [8, { name: "OffsetCommit", minVersion: 0, maxVersion: 9, handler: offsetCommit }],
-  [9, { name: "OffsetFetch", minVersion: 0, maxVersion: 9, handler: offsetFetch }],
-  [10, { name: "FindCoordinator", minVersion: 0, maxVersion: 5, handler: findCoordinator }],
-  [11, { name: "JoinGroup", minVersion: 0, maxVersion: 9, handler: joinGroup }],
-  [12, { name: "Heartbeat", minVersion: 0, maxVersion: 4, handler: heartbeat }],
-  [13, { name: "LeaveGroup", minVersion: 0, maxVersion: 5, handler: leaveGroup }],
-  [14, { name: "SyncGroup", minVersion: 0, maxVersion: 5, handler: syncGroup }],
-  [15, { name: "DescribeGroups", minVersion: 0, maxVersion: 5, handler: describeGroups }],
-  [16, { name: "ListGroups", minVersion: 0, maxVersion: 5, handler: listGroups }],
-  [18, { name: "ApiVersions", minVersion: 0, maxVersion: 4, handler: apiVersions }],
-  [19, { name: "CreateTopics", minVersion: 0, maxVersion: 7, handler: createTopics }],
-  [20, { name: "DeleteTopics", minVersion: 0, maxVersion: 6, handler: deleteTopics }],
-  [21, { name: "DeleteRecords", minVersion: 0, maxVersion: 2, handler: deleteRecords }],
-  [22, { name: "InitProducerId", minVersion: 0, maxVersion: 5, handler: initProducerId }],
-  [23, { name: "OffsetForLeaderEpoch", minVersion: 0, maxVersion: 4, handler: offsetForLeaderEpoch }],
-  [32, { name: "DescribeConfigs", minVersion: 0, maxVersion: 4, handler: describeConfigs }],
-  [33, { name: "AlterConfigs", minVersion: 0, maxVersion: 2, handler: alterConfigs }],
-  [37, { name: "CreatePartitions", minVersion: 0, maxVersion: 3, handler: createPartitions }],
-  [42, { name: "DeleteGroups", minVersion: 0, maxVersion: 2, handler: deleteGroups }],
-  [44, { name: "IncrementalAlterConfigs", minVersion: 0, maxVersion: 1, handler: incrementalAlterConfigs }],
-  [45, { name: "AlterPartitionReassignments", minVersion: 0, maxVersion: 0, handler: alterPartitionReassignments }],
-  [46, { name: "ListPartitionReassignments", minVersion: 0, maxVersion: 0, handler: listPartitionReassignments }],
-  [47, { name: "OffsetDelete", minVersion: 0, maxVersion: 0, handler: offsetDelete }],
-  [60, { name: "DescribeCluster", minVersion: 0, maxVersion: 1, handler: describeCluster }],
+  [0, api("Produce", 0, 11, produce)],
+  [1, api("Fetch", 0, 17, fetch)],
+  [2, api("ListOffsets", 0, 9, listOffsets)],
+  [3, api("Metadata", 0, 12, metadata)],
+  [8, api("OffsetCommit", 0, 9, offsetCommit)],
+  [9, api("OffsetFetch", 0, 9, offsetFetch)],
+  [10, api("FindCoordinator", 0, 5, findCoordinator)],
+  [11, api("JoinGroup", 0, 9, joinGroup)],
+  [12, api("Heartbeat", 0, 4, heartbeat)],
+  [13, api("LeaveGroup", 0, 5, leaveGroup)],
+  [14, api("SyncGroup", 0, 5, syncGroup)],
+  [15, api("DescribeGroups", 0, 5, describeGroups)],
+  [16, api("ListGroups", 0, 5, listGroups)],
+  [18, api("ApiVersions", 0, 4, apiVersions)],
+  [19, api("CreateTopics", 0, 7, createTopics)],
+  [20, api("DeleteTopics", 0, 6, deleteTopics)],
+  [21, api("DeleteRecords", 0, 2, deleteRecords)],
+  [22, api("InitProducerId", 0, 5, initProducerId)],
+  [23, api("OffsetForLeaderEpoch", 0, 4, offsetForLeaderEpoch)],
+  [32, api("DescribeConfigs", 0, 4, describeConfigs)],
+  [33, api("AlterConfigs", 0, 2, alterConfigs)],
+  [37, api("CreatePartitions", 0, 3, createPartitions)],
+  [42, api("DeleteGroups", 0, 2, deleteGroups)],
+  [44, api("IncrementalAlterConfigs", 0, 1, incrementalAlterConfigs)],
+  [45, api("AlterPartitionReassignments", 0, 0, alterPartitionReassignments)],
+  [46, api("ListPartitionReassignments", 0, 0, listPartitionReassignments)],
+  [47, api("OffsetDelete", 0, 0, offsetDelete)],
+  [60, api("DescribeCluster", 0, 1, describeCluster)],
 ]);
 
 /** The ranges ApiVersions advertises, by API key. */

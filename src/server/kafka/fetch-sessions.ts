@@ -28,10 +28,6 @@ export type SessionOutcome =
   | { error: number }
   | { session: FetchSession | undefined; incremental: boolean };
 
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
 export class FetchSessions {
   private readonly sessions = new Map<number, FetchSession>();
   private nextId = 1;

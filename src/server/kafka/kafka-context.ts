@@ -1,5 +1,10 @@
+// What a Kafka request handler is given (the context, its request, who sent
+// it) and what it answers, typed per API from the generated message types.
+// One file per API in handlers/; the API table wires each to its key.
+
 import type { LogStore } from "../../log/store.js";
 import type { Message } from "../../protocol/message-codec.js";
+import type { ApiMessages } from "../../protocol/generated/message-types.js";
 import type { RequestHeader } from "../../protocol/kafka-frame.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { ProducerIds } from "./producer-ids.js";
@@ -14,7 +19,7 @@ export interface KafkaContext {
   groups: GroupCoordinator;
   producerIds: ProducerIds;
   fetchSessions: FetchSessions;
-  /** Validation on write against topics' JSON Schemas. */
+  /** Validation on write against topics' schemas (the write path uses it; the registry behind it is shared with HTTP). */
   validation: RecordValidation;
   /** Where produced batches go: schema checks and dead letters, then the store. */
   writePath: WritePath;
@@ -36,8 +41,11 @@ export interface RequestInfo {
   client: string;
 }
 
-/** Answers one decoded request; null means no response (Produce with acks=0). */
-export type Handler = (ctx: KafkaContext, request: Message, info: RequestInfo) => Promise<Message | null> | Message | null;
+export type ApiName = keyof ApiMessages;
+
+/** Answers one decoded request of API `A`; null means no response (Produce with acks=0). */
+export type Handler<A extends ApiName> = (ctx: KafkaContext, request: ApiMessages[A]["request"], info: RequestInfo) =>
+  Promise<ApiMessages[A]["response"] | null> | ApiMessages[A]["response"] | null;
 
 export interface ApiVersionRange {
   apiKey: number;
@@ -46,9 +54,10 @@ export interface ApiVersionRange {
 }
 
 export interface ApiEntry {
-  name: string;
+  name: ApiName;
   /** Range advertised in ApiVersions; every version in it is decoded and answered. */
   minVersion: number;
   maxVersion: number;
-  handler: Handler;
+  /** The listener decodes each request with the schema of `name`, so the message it passes has that API's request type. */
+  handle(ctx: KafkaContext, request: Message, info: RequestInfo): Promise<Message | null> | Message | null;
 }

@@ -252,7 +252,7 @@ class Connection {
     this.counts.set(counted, (this.counts.get(counted) ?? 0) + 1);
     if (decoded.trailingBytes > 0) this.ctx.metrics.trailingBytes(counted, decoded.trailingBytes);
     try {
-      const body = await entry.handler(this.ctx, decoded.body, { header: decoded.header, client: this.client });
+      const body = await entry.handle(this.ctx, decoded.body, { header: decoded.header, client: this.client });
       if (body === null) return null;
       return encodeResponseChunks(peek.apiKey, peek.apiVersion, peek.correlationId, body);
     } catch (err) {

@@ -6,11 +6,12 @@
 // headers, from the fetch offset on, as Kafka's down-conversion gives them.
 
 import type { Handler, KafkaContext } from "../kafka-context.js";
-import { ZERO_UUID, type Message } from "../../../protocol/message-codec.js";
+import { ZERO_UUID } from "../../../protocol/message-codec.js";
+import type { FetchResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { OffsetOutOfRangeError } from "../../../log/errors.js";
-import { waitForAny, type ReadResult } from "../../../log/store.js";
-import { partitionKey, type SessionPartition } from "../fetch-sessions.js";
+import { TopicPartition, waitForAny, type ReadResult } from "../../../log/store.js";
+import type { SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
 import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { TIMESTAMP_TYPE_BIT } from "../../../protocol/record-batch-header.js";
@@ -26,7 +27,10 @@ interface Target extends SessionPartition {
   errorCode?: number;
 }
 
-async function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): Promise<{ response: Message; bytes: number }> {
+/** A partition's answer; its records are always a buffer, empty when there are none. */
+type PartitionAnswer = FetchResponse.PartitionData & { records: Buffer; errorCode: number; highWatermark: bigint; logStartOffset: bigint };
+
+async function readPartition(ctx: KafkaContext, t: Target, budget: number, readCommitted: boolean): Promise<{ response: PartitionAnswer; bytes: number }> {
   const base = { partitionIndex: t.partition, preferredReadReplica: -1, abortedTransactions: readCommitted ? [] : null };
   if (t.errorCode !== undefined) {
     return { response: { ...base, errorCode: t.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: EMPTY }, bytes: 0 };
@@ -75,7 +79,7 @@ async function downConverted(ctx: KafkaContext, t: Target, records: Buffer, magi
   return Buffer.concat(parts);
 }
 
-export const fetch: Handler = async (ctx, request, info) => {
+export const fetch: Handler<"Fetch"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const useIds = version >= 13;
   const readCommitted = request.isolationLevel === 1;
@@ -85,10 +89,10 @@ export const fetch: Handler = async (ctx, request, info) => {
   }
   const { session, incremental } = sessionOutcome;
   const requested: Target[] = [];
-  for (const topic of request.topics as Message[]) {
-    const name = useIds ? ctx.logs.topicNameById(topic.topicId) : (topic.topic as string);
-    const topicId = useIds ? (topic.topicId as string) : ctx.logs.hasTopic(name!) ? ctx.logs.describeTopicId(name!) : ZERO_UUID;
-    for (const p of topic.partitions as Message[]) {
+  for (const topic of request.topics) {
+    const name = useIds ? ctx.logs.topicNameById(topic.topicId) : topic.topic;
+    const topicId = useIds ? topic.topicId : ctx.logs.hasTopic(topic.topic) ? ctx.logs.describeTopicId(topic.topic) : ZERO_UUID;
+    for (const p of topic.partitions) {
       requested.push({
         topic: name ?? topic.topicId,
         topicId,
@@ -105,20 +109,20 @@ export const fetch: Handler = async (ctx, request, info) => {
   if (session) {
     if (!incremental) session.partitions.clear();
     for (const t of requested) {
-      const key = partitionKey(t.topic, t.partition);
+      const key = TopicPartition.key(t.topic, t.partition);
       const known = session.partitions.get(key);
       session.partitions.set(key, { ...t, sentHighWatermark: known?.sentHighWatermark ?? -1, sentLogStartOffset: known?.sentLogStartOffset ?? -1 });
     }
-    for (const forgotten of (request.forgottenTopicsData ?? []) as Message[]) {
+    for (const forgotten of request.forgottenTopicsData) {
       const name = useIds ? ctx.logs.topicNameById(forgotten.topicId) ?? forgotten.topicId : forgotten.topic;
-      for (const p of forgotten.partitions as number[]) session.partitions.delete(partitionKey(name, p));
+      for (const p of forgotten.partitions) session.partitions.delete(TopicPartition.key(name, p));
     }
     targets = [...session.partitions.values()];
   }
   const started = performance.now();
-  const maxBytes = version >= 3 ? (request.maxBytes as number) : 0x7fffffff;
-  const deadline = Date.now() + Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS_MAX);
-  let results: { target: Target; response: Message; bytes: number }[];
+  const maxBytes = version >= 3 ? request.maxBytes : 0x7fffffff;
+  const deadline = Date.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_MS_MAX);
+  let results: { target: Target; response: PartitionAnswer; bytes: number }[];
   for (;;) {
     let budget = maxBytes;
     let total = 0;
@@ -131,25 +135,25 @@ export const fetch: Handler = async (ctx, request, info) => {
     }
     const anyError = results.some((r) => r.response.errorCode !== 0);
     const remaining = deadline - Date.now();
-    if (total >= Math.max(1, request.minBytes as number) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
+    if (total >= Math.max(1, request.minBytes) || anyError || remaining <= 0 || ctx.shutdown.aborted) break;
     await waitForAny(ctx.logs, targets.filter((t) => t.errorCode === undefined).map((t) => ({ topic: t.topic, partition: t.partition, offset: t.fetchOffset })), remaining, ctx.shutdown);
   }
   for (const { target, bytes } of results) if (bytes > 0) ctx.metrics.served(target.topic, "kafka", bytes);
   if (version < FIRST_BATCH_VERSION) {
     for (const r of results) {
-      if ((r.response.records as Buffer).length > 0) r.response.records = await downConverted(ctx, r.target, r.response.records as Buffer, version < 2 ? 0 : 1);
+      if (r.response.records.length > 0) r.response.records = await downConverted(ctx, r.target, r.response.records, version < 2 ? 0 : 1);
     }
   }
   ctx.metrics.fetchLatency.observe({ source: "kafka" }, (performance.now() - started) / 1000);
-  const byTopic = new Map<string, Message>();
+  const byTopic = new Map<string, FetchResponse.FetchableTopicResponse & { partitions: FetchResponse.PartitionData[] }>();
   for (const { target, response } of results) {
     if (incremental) {
-      const unchanged = response.errorCode === 0 && (response.records as Buffer).length === 0 &&
+      const unchanged = response.errorCode === 0 && response.records.length === 0 &&
         Number(response.highWatermark) === target.sentHighWatermark && Number(response.logStartOffset) === target.sentLogStartOffset;
       if (unchanged) continue;
     }
     if (session) {
-      const entry = session.partitions.get(partitionKey(target.topic, target.partition));
+      const entry = session.partitions.get(TopicPartition.key(target.topic, target.partition));
       if (entry) {
         entry.sentHighWatermark = Number(response.highWatermark);
         entry.sentLogStartOffset = Number(response.logStartOffset);
@@ -161,7 +165,7 @@ export const fetch: Handler = async (ctx, request, info) => {
       topic = { topic: target.topic, topicId: target.topicId, partitions: [] };
       byTopic.set(key, topic);
     }
-    (topic.partitions as Message[]).push(response);
+    topic.partitions.push(response);
   }
   return { throttleTimeMs: 0, errorCode: E.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()] };
 };

@@ -1,5 +1,13 @@
+// ListOffsets, versions 0-9: latest (the high watermark), earliest, by
+// timestamp, max timestamp (v7+), earliest-local (v8+, the log start: no
+// tiers yet) and latest-tiered (v9+, none: -1). v0 answers the one offset v1+
+// would give as its list of old-style offsets; Kafka's v0 could also list
+// segment boundaries before a timestamp, which no client of v0 asks for.
+// isolation_level is read and ignored: without transactions, the last stable
+// offset is the high watermark.
+
 import type { Handler, KafkaContext } from "../kafka-context.js";
-import type { Message } from "../../../protocol/message-codec.js";
+import type { ListOffsetsRequest, ListOffsetsResponse } from "../../../protocol/generated/message-types.js";
 import { errorCodeOf } from "./errors.js";
 
 const LATEST = -1;
@@ -10,13 +18,7 @@ const EARLIEST_LOCAL = -4;
 /** v9 (KIP-1005): the last offset in tiered storage; without it, none. */
 const LATEST_TIERED = -5;
 
-/**
- * v0 answers with a list of offsets ("old style"): the one offset that v1+
- * would give, or none when there is none. Kafka's v0 could also list segment
- * boundaries before a timestamp (up to maxNumOffsets); clients of v0 ask for
- * the earliest or latest offset, which this answers exactly.
- */
-async function listPartition(ctx: KafkaContext, topic: string, p: Message): Promise<Message> {
+async function listPartition(ctx: KafkaContext, topic: string, p: ListOffsetsRequest.ListOffsetsPartition): Promise<ListOffsetsResponse.ListOffsetsPartitionResponse> {
   const answer = (offset: number, timestamp = -1) => ({
     partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 && p.maxNumOffsets > 0 ? [BigInt(offset)] : [],
     timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: offset >= 0 ? 0 : -1,
@@ -34,27 +36,10 @@ async function listPartition(ctx: KafkaContext, topic: string, p: Message): Prom
   }
 }
 
-export const listOffsets: Handler = async (ctx, request) => ({
+export const listOffsets: Handler<"ListOffsets"> = async (ctx, request) => ({
   throttleTimeMs: 0,
-  topics: await Promise.all((request.topics as Message[]).map(async (t) => ({
+  topics: await Promise.all(request.topics.map(async (t) => ({
     name: t.name,
-    partitions: await Promise.all((t.partitions as Message[]).map((p) => listPartition(ctx, t.name, p))),
-  }))),
-});
-
-export const offsetForLeaderEpoch: Handler = async (ctx, request) => ({
-  throttleTimeMs: 0,
-  topics: await Promise.all((request.topics as Message[]).map(async (t) => ({
-    topic: t.topic,
-    partitions: await Promise.all((t.partitions as Message[]).map(async (p) => {
-      try {
-        // One broker, one leader epoch (0): its end is the log end.
-        const log = ctx.logs.partition(t.topic, p.partition);
-        const known = p.leaderEpoch === 0;
-        return { errorCode: 0, partition: p.partition, leaderEpoch: known ? 0 : -1, endOffset: known ? BigInt((await log.offsets()).logEndOffset) : -1n };
-      } catch (err) {
-        return { errorCode: errorCodeOf(err, "offset for leader epoch"), partition: p.partition, leaderEpoch: -1, endOffset: -1n };
-      }
-    })),
+    partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, t.name, p))),
   }))),
 });

@@ -1,13 +1,16 @@
+// Metadata, versions 0-12: one broker, leader of every partition with leader
+// epoch 0, the only replica and in sync. Unknown topics are created when
+// auto.create.topics.enable is on (and, from v4, the client allows it); v10+
+// looks topics up by id too. Authorized operations are not computed (no ACLs
+// yet): always "not requested" (-2^31).
+
 import type { Handler, KafkaContext } from "../kafka-context.js";
-import type { Message } from "../../../protocol/message-codec.js";
+import type { MetadataResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
+import { ZERO_UUID } from "../../../protocol/message-codec.js";
 import { errorCodeOf } from "./errors.js";
 
-export function brokerList(ctx: KafkaContext): Message[] {
-  return [{ nodeId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }];
-}
-
-export function topicMetadata(ctx: KafkaContext, name: string): Message {
+function topicMetadata(ctx: KafkaContext, name: string): MetadataResponse.MetadataResponseTopic {
   const id = ctx.logs.describeTopicId(name);
   return {
     errorCode: 0,
@@ -27,29 +30,33 @@ export function topicMetadata(ctx: KafkaContext, name: string): Message {
   };
 }
 
+function topicError(errorCode: number, name: string | null): MetadataResponse.MetadataResponseTopic {
+  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}
+
 /** The topic's metadata, or its error entry (LEADER_NOT_AVAILABLE while it is being created). */
-function topicMetadataOrError(ctx: KafkaContext, name: string): Message {
+function topicMetadataOrError(ctx: KafkaContext, name: string): MetadataResponse.MetadataResponseTopic {
   try {
     return topicMetadata(ctx, name);
   } catch (err) {
-    return { errorCode: errorCodeOf(err, `metadata of ${name}`), name, isInternal: false, partitions: [] };
+    return topicError(errorCodeOf(err, `metadata of ${name}`), name);
   }
 }
 
-export const metadata: Handler = async (ctx, request, info) => {
+export const metadata: Handler<"Metadata"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   // v0 sends an empty list for "all topics"; v1+ sends null.
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
-  const topics: Message[] = [];
+  const topics: MetadataResponse.MetadataResponseTopic[] = [];
   if (all) {
     for (const t of ctx.logs.listTopics({ includeInternal: true })) topics.push(topicMetadataOrError(ctx, t.name));
   } else {
     const allowCreate = ctx.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
-    for (const requested of request.topics as Message[]) {
+    for (const requested of request.topics ?? []) {
       let name: string | null = requested.name;
       if (name === null && version >= 10) name = ctx.logs.topicNameById(requested.topicId) ?? null;
       if (name === null) {
-        topics.push({ errorCode: 100 /* UNKNOWN_TOPIC_ID */, name: null, topicId: requested.topicId, isInternal: false, partitions: [] });
+        topics.push({ ...topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null), topicId: requested.topicId });
         continue;
       }
       try {
@@ -61,13 +68,13 @@ export const metadata: Handler = async (ctx, request, info) => {
       } catch (err) {
         // Created meanwhile by someone else: describe it (or say it is still being created).
         const code = errorCodeOf(err, `creating ${name}`);
-        topics.push(code === KafkaErrorCode.TOPIC_ALREADY_EXISTS ? topicMetadataOrError(ctx, name) : { errorCode: code, name, isInternal: false, partitions: [] });
+        topics.push(code === KafkaErrorCode.TOPIC_ALREADY_EXISTS ? topicMetadataOrError(ctx, name) : topicError(code, name));
       }
     }
   }
   return {
     throttleTimeMs: 0,
-    brokers: brokerList(ctx),
+    brokers: [{ nodeId: ctx.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort, rack: null }],
     clusterId: ctx.logs.clusterId,
     controllerId: ctx.nodeId,
     topics,

@@ -1,5 +1,15 @@
+// Produce, versions 0-11. Exactly one RecordBatch v2 per partition (v3+);
+// v0-2 carry legacy message sets (magic 0 and 1), stored as one v2 batch, as
+// Kafka 3.x does. Batches go through the write path (schema checks, dead
+// letters) to the store; with acks=-1 and acks=1 alike the answer waits until
+// the batch is durable (one broker: the leader is every replica). Records a
+// dead-letter topic took are no error: the answer's errorMessage and
+// recordErrors name where they went. Differs from Kafka: transactional
+// produce is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// (transactions are not implemented yet).
+
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
-import type { Message } from "../../../protocol/message-codec.js";
+import type { ProduceRequest, ProduceResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { encodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { LegacyMessageError, readLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
@@ -8,17 +18,15 @@ import { CorruptBatchError, InvalidRecordError, LogError, decompressionRefusal }
 import { SchemaViolationError } from "../../write-path.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 
-/** Produce v0-2 carry legacy message sets (magic 0 and 1); they are stored as a v2 batch, as Kafka 3.x does. */
+/** Produce v3 is the first to carry record batches. */
 const FIRST_BATCH_VERSION = 3;
 
-function partitionResponse(index: number, errorCode: number, extra: Partial<Message> = {}): Message {
+type PartitionResponse = ProduceResponse.PartitionProduceResponse;
+
+function partitionResponse(index: number, errorCode: number, extra: Partial<PartitionResponse> = {}): PartitionResponse {
   return { index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null, ...extra };
 }
 
-/**
- * Appends one partition's records. Everything up to log.append() runs
- * synchronously, so the appends of pipelined requests keep their order.
- */
 /** The v2 batch a legacy message set becomes (CORRUPT_MESSAGE when it cannot be read). */
 async function upConverted(records: Buffer, maxMessageBytes: number): Promise<Buffer> {
   let set;
@@ -32,8 +40,12 @@ async function upConverted(records: Buffer, maxMessageBytes: number): Promise<Bu
   return encodeRecordBatch(set.records, { compression: set.compression });
 }
 
-function producePartition(ctx: KafkaContext, topic: string, p: Message, info: RequestInfo, version: number): Promise<Message> {
-  const index = p.index as number;
+/**
+ * Appends one partition's records. Everything up to the write path's call
+ * runs synchronously, so the appends of pipelined requests keep their order.
+ */
+function producePartition(ctx: KafkaContext, topic: string, p: ProduceRequest.PartitionProduceData, info: RequestInfo, version: number): Promise<PartitionResponse> {
+  const { index } = p;
   if (ctx.logs.isInternalTopic(topic)) {
     return Promise.resolve(partitionResponse(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `${topic} is an internal topic` }));
   }
@@ -43,7 +55,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
   } catch (err) {
     return Promise.resolve(partitionResponse(index, errorCodeOf(err, "produce"), { errorMessage: errorMessageOf(err) }));
   }
-  const records = p.records as Buffer | null;
+  const records = p.records;
   if (version < FIRST_BATCH_VERSION && records && records.length > 0) {
     // Converted first, then appended like any batch. The conversion awaits (inflating),
     // so pipelined legacy requests queue per partition to keep their order; a queue of
@@ -56,7 +68,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
   }
   const batches = records ? splitBatches(records) : [];
   const whole = batches.reduce((n, b) => n + b.length, 0);
-  let append: Promise<Message>;
+  let append: Promise<PartitionResponse>;
   if (!records || batches.length !== 1 || whole !== records.length) {
     const reason = !records || records.length === 0 ? "no records" : batches.length > 1 ? "more than one record batch" : "a truncated or malformed record batch";
     append = Promise.reject(new InvalidRecordError(`produce to ${topic}-${index} carries ${reason}; exactly one RecordBatch v2 is required`));
@@ -93,22 +105,21 @@ function producePartition(ctx: KafkaContext, topic: string, p: Message, info: Re
   });
 }
 
-export const produce: Handler = async (ctx, request, info) => {
+export const produce: Handler<"Produce"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
-  const acks = request.acks as number;
-  const topicData = request.topicData as Message[];
+  const { acks, topicData } = request;
   if (request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
     const code = request.transactionalId !== null ? KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
     if (acks === 0) return null;
     return {
-      responses: topicData.map((t) => ({ name: t.name, partitionResponses: (t.partitionData as Message[]).map((p) => partitionResponse(p.index, code)) })),
+      responses: topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code)) })),
       throttleTimeMs: 0,
     };
   }
   const started = performance.now();
   const pending = topicData.map((t) => ({
-    name: t.name as string,
-    partitions: (t.partitionData as Message[]).map((p) => producePartition(ctx, t.name, p, info, version)),
+    name: t.name,
+    partitions: t.partitionData.map((p) => producePartition(ctx, t.name, p, info, version)),
   }));
   const responses = [];
   for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });

@@ -1,0 +1,26 @@
+// CreatePartitions, versions 0-3: the count only grows; explicit assignments
+// for the new partitions must name this broker.
+
+import type { Handler } from "../kafka-context.js";
+import { errorCodeOf, errorMessageOf } from "./errors.js";
+import { InvalidReplicaAssignmentError, checkReplicas } from "./replica-assignments.js";
+
+export const createPartitions: Handler<"CreatePartitions"> = async (ctx, request) => {
+  const results = [];
+  for (const t of request.topics) {
+    try {
+      if (t.assignments !== null) {
+        const added = t.count - ctx.logs.partitionCount(t.name);
+        if (added > 0 && t.assignments.length !== added) {
+          throw new InvalidReplicaAssignmentError(`${t.assignments.length} replica assignments given for ${added} new partitions of ${t.name}`);
+        }
+        t.assignments.forEach((a, i) => checkReplicas(ctx, a.brokerIds, `new partition ${i} of ${t.name}`));
+      }
+      if (!request.validateOnly) await ctx.logs.createPartitions(t.name, t.count);
+      results.push({ name: t.name, errorCode: 0, errorMessage: null });
+    } catch (err) {
+      results.push({ name: t.name, errorCode: errorCodeOf(err, `create partitions of ${t.name}`), errorMessage: errorMessageOf(err) });
+    }
+  }
+  return { throttleTimeMs: 0, results };
+};
