@@ -5,7 +5,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { PartitionCheckpoint } from "./partition-log.js";
+import type { PartitionCheckpoint } from "./partition-recovery.js";
 import { writeFileDurably } from "./fs-util.js";
 
 export const CHECKPOINT_FILE = "checkpoint.json";

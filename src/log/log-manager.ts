@@ -23,7 +23,8 @@ import { fsyncDirectory, isPartitionDirectoryName, writeFileDurably } from "./fs
 import { OffsetStore } from "./offset-store.js";
 import { damagedBatchCount } from "./damage-report.js";
 import { checkNoCollision, checkPartitionCount, validateTopicName, type CommittedOffset, type LogStore, type TopicDescription, type TopicInfo } from "./store.js";
-import { PartitionLog, type OpenReport } from "./partition-log.js";
+import { PartitionLog } from "./partition-log.js";
+import type { OpenReport } from "./partition-recovery.js";
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
 
 export const METADATA_TOPIC = "__tributary_metadata";

@@ -10,6 +10,7 @@ import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { batchRules, validateBatch } from "./batch-validator.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LogClosedError, OffsetOutOfRangeError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { ProducerStateTable } from "./producer-state.js";
+import { DataWaiters } from "./data-waiters.js";
 import {
   checkNoCollision, checkPartitionCount, validateTopicName,
   type AppendOptions, type AppendResult, type CommittedOffset, type GroupOffsetStore, type KeyValueStore, type LogStore,
@@ -27,15 +28,10 @@ interface StoredBatch {
   bytes: Buffer;
 }
 
-interface Waiter {
-  offset: number;
-  wake(ready: boolean): void;
-}
-
 class MemoryPartition implements PartitionStore {
   private readonly batches: StoredBatch[] = [];
   private readonly producers = new ProducerStateTable();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new DataWaiters();
   private appendTail: Promise<void> = Promise.resolve();
   private logEndOffset = 0;
   private logStartOffset = 0;
@@ -69,7 +65,7 @@ class MemoryPartition implements PartitionStore {
       this.batches.push({ baseOffset, lastOffset, maxTimestamp: valid.maxTimestamp, bytes });
       this.logEndOffset = lastOffset + 1;
       if (h.producerId >= 0) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
-      for (const w of this.waiters) if (w.offset < this.logEndOffset) w.wake(true);
+      this.waiters.readable(this.logEndOffset);
       return { baseOffset, lastOffset, logAppendTime: this.topicConfig.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
     } finally {
       done();
@@ -124,21 +120,7 @@ class MemoryPartition implements PartitionStore {
   }
 
   waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.logEndOffset > offset) return Promise.resolve(true);
-    if (this.closed || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const wake = (ready: boolean) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.waiters.delete(waiter);
-        resolve(ready);
-      };
-      const onAbort = () => wake(false);
-      const waiter: Waiter = { offset, wake };
-      const timer = setTimeout(() => wake(false), timeoutMs);
-      signal?.addEventListener("abort", onAbort);
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(offset, this.logEndOffset, timeoutMs, signal);
   }
 
   deleteRecordsBefore(offset: number): number {
@@ -155,7 +137,7 @@ class MemoryPartition implements PartitionStore {
 
   close(): void {
     this.closed = true;
-    for (const w of [...this.waiters]) w.wake(false);
+    this.waiters.close();
   }
 }
 

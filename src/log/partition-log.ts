@@ -11,83 +11,34 @@ import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/rec
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { batchRules, validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
-import { Segment, segmentFileName, type Damage } from "./segment.js";
+import { Segment, segmentFileName } from "./segment.js";
 import type { TopicConfig } from "./topic-config.js";
 import { fsyncDirectory } from "./fs-util.js";
-import { ProducerStateTable, type ProducerEntry } from "./producer-state.js";
+import { GroupCommit, type RecoveryPoint } from "./group-commit.js";
+import { DataWaiters } from "./data-waiters.js";
+import { ProducerStateTable } from "./producer-state.js";
+import { recoverSegments, type OpenReport, type PartitionCheckpoint } from "./partition-recovery.js";
 import type { AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "./store.js";
 
 /** Idempotent-producer state is forgotten after this long without a write (Kafka's producer.id.expiration.ms). */
 const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
-/** Where the log was last known to be durable: recovery after a crash starts here. */
-export interface RecoveryPoint {
-  segment: number;
-  position: number;
-  offset: number;
-}
-
-/** What a partition persists in the data directory's checkpoint file. */
-export interface PartitionCheckpoint {
-  recoveryPoint?: RecoveryPoint;
-  logStartOffset: number;
-  /** Compaction has cleaned every closed segment below this offset. */
-  cleanedUpTo: number;
-  /** Idempotent producers as of `offset` (the log end when the checkpoint was taken). */
-  producers?: { offset: number; entries: [number, ProducerEntry][] };
-}
-
-export interface OpenReport {
-  /** Bytes cut from a torn or corrupt tail. */
-  truncatedBytes: number;
-  damage?: Damage & { file: string };
-  segmentsScanned: number;
-}
-
-interface Waiter {
-  offset: number;
-  resolve(ready: boolean): void;
-}
-
-interface SyncWaiter {
-  resolve(): void;
-  reject(err: Error): void;
-}
-
-interface SyncRound {
-  waiters: SyncWaiter[];
-  point: RecoveryPoint;
-  done: boolean;
-}
-
 const EMPTY = Buffer.alloc(0);
 /** How long a roll-back waits before it tries again to reopen a segment (descriptors ran out). */
 const REOPEN_RETRY_MS = 200;
-/** fdatasync rounds that may overlap on one partition. */
-const SYNC_ROUNDS_IN_FLIGHT_MAX = 2;
-/** Unflushed bytes that start a flush at once instead of on the next turn of the event loop. */
-const SYNC_EAGER_BYTES = 256 * 1024;
 
 export class PartitionLog implements PartitionStore {
   private segments: Segment[] = [];
-  private syncWaiters: SyncWaiter[] = [];
-  private syncRounds: SyncRound[] = [];
-  private roundScheduled = false;
-  private unsyncedBytes = 0;
-  private dirty = new Set<Segment>();
-  private dataWaiters = new Set<Waiter>();
+  private readonly commits: GroupCommit;
+  private readonly waiters = new DataWaiters();
   private appendTail: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private failure: Error | undefined;
   /** The last write error that passes by itself (ENOSPC, EMFILE), until a round succeeds again. */
   private writeError: StorageError | undefined;
-  /** Bumped by a roll-back: answers of rounds from before it are ignored. */
-  private generation = 0;
   private closed = false;
   private durableOffset = 0;
   private readonly producers = new ProducerStateTable();
-  /** Told how long each group-commit fdatasync round took (metrics). */
-  private onFlush: ((seconds: number) => void) | undefined;
   logStartOffset = 0;
   recoveryPoint: RecoveryPoint | undefined;
   cleanedUpTo = 0;
@@ -99,7 +50,22 @@ export class PartitionLog implements PartitionStore {
     readonly partition: number,
     readonly dir: string,
     private config: TopicConfig,
-  ) {}
+    onFlush?: (seconds: number) => void,
+  ) {
+    this.commits = new GroupCommit({
+      name: this.name,
+      pointNow: () => ({ segment: this.active.baseOffset, position: this.active.size, offset: this.logEndOffset }),
+      durable: (point) => {
+        this.writeError = undefined;
+        this.recoveryPoint = point;
+        this.advanceHighWatermark(point.offset);
+      },
+      failedTransiently: (err) => (this.closed ? this.fence(err) : void this.rollBack(err)),
+      // After a failed write or fdatasync the file can no longer be trusted: fail loudly, refuse writes.
+      // Recovery at the next start cuts whatever the failure left half-written.
+      failedForGood: (err) => this.fence(err),
+    }, onFlush);
+  }
 
   get name(): string {
     return `${this.topic}-${this.partition}`;
@@ -116,27 +82,9 @@ export class PartitionLog implements PartitionStore {
    */
   static open(dir: string, topic: string, partition: number, config: TopicConfig,
     checkpoint: PartitionCheckpoint | undefined, clean: boolean, onFlush?: (seconds: number) => void): { log: PartitionLog; report: OpenReport } {
-    const log = new PartitionLog(topic, partition, dir, config);
-    log.onFlush = onFlush;
+    const log = new PartitionLog(topic, partition, dir, config, onFlush);
     const report: OpenReport = { truncatedBytes: 0, segmentsScanned: 0 };
-    if (!fs.existsSync(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
-      fsyncDirectory(path.dirname(dir));
-    }
-    for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith(".deleted") || name.endsWith(".cleaned")) fs.rmSync(path.join(dir, name), { force: true });
-    }
-    const bases = fs.readdirSync(dir)
-      .filter((n) => /^\d{20}\.log$/.test(n))
-      .map((n) => Number(n.slice(0, 20)))
-      .sort((a, b) => a - b);
-    log.segments = bases.map((base) => Segment.open(dir, base, config.indexIntervalBytes));
-    log.recover(checkpoint, clean, report);
-    if (log.segments.length === 0) {
-      const start = Math.max(checkpoint?.logStartOffset ?? 0, checkpoint?.recoveryPoint?.offset ?? 0);
-      log.segments.push(Segment.create(dir, start, config.indexIntervalBytes));
-      fsyncDirectory(dir);
-    }
+    log.segments = recoverSegments(dir, config.indexIntervalBytes, checkpoint, clean, report);
     const first = log.segments[0]!;
     log.logStartOffset = Math.max(first.baseOffset, checkpoint?.logStartOffset ?? 0);
     log.logStartOffset = Math.min(log.logStartOffset, log.logEndOffset);
@@ -146,47 +94,6 @@ export class PartitionLog implements PartitionStore {
     log.rebuildProducerState(checkpoint);
     log.applyFlushPolicy();
     return { log, report };
-  }
-
-  /**
-   * Data before the recovery point is durable: damage there is a damaged
-   * disk, kept and stepped over (see Segment.rebuild). Data after it may be
-   * torn, and pipelined rounds may even have landed out of order (a later
-   * round's bytes after an earlier round's hole, in the active segment or in
-   * one rolled while a write was in flight): none of it was acknowledged, so
-   * it is cut at the first damage, later segments included.
-   */
-  private recover(checkpoint: PartitionCheckpoint | undefined, clean: boolean, report: OpenReport): void {
-    const rp = checkpoint?.recoveryPoint;
-    const last = this.segments.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const segment = this.segments[i]!;
-      let result;
-      if (clean && i < last) continue; // closed and intact: loaded on first use
-      if (clean || (rp && segment.baseOffset < rp.segment)) {
-        if (i < last) continue;
-        result = segment.loadTrusted();
-      } else if (rp && segment.baseOffset === rp.segment && rp.position <= segment.size) {
-        result = segment.recover(rp.position, rp.offset);
-      } else {
-        result = segment.recover(0);
-      }
-      report.segmentsScanned++;
-      if (result.truncatedBytes > 0) {
-        report.truncatedBytes += result.truncatedBytes;
-        report.damage ??= result.damage && { ...result.damage, file: segment.logPath };
-        // Nothing after damage is trusted: later segments would leave a hole in the offsets.
-        for (const later of this.segments.splice(i + 1)) {
-          report.truncatedBytes += later.size;
-          later.delete();
-        }
-        break;
-      }
-      const next = this.segments[i + 1];
-      if (next && next.baseOffset < segment.nextOffset) {
-        throw new StorageError(`${next.logPath} starts at ${next.baseOffset}, inside the previous segment (ends at ${segment.nextOffset})`);
-      }
-    }
   }
 
   /**
@@ -316,8 +223,7 @@ export class PartitionLog implements PartitionStore {
     // flush=always: the batch is written with the rest of its group-commit round, off the event loop.
     if (this.config.flush === "always") segment.appendDeferred(batch, baseOffset, lastOffset, valid.maxTimestamp);
     else segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
-    this.dirty.add(segment);
-    this.unsyncedBytes += batch.length;
+    this.commits.written(segment, batch.length);
     if (h.producerId >= 0) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
     return { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
   }
@@ -348,7 +254,7 @@ export class PartitionLog implements PartitionStore {
     try {
       previous.datasyncNow();
       previous.seal();
-      this.dirty.delete(previous);
+      this.commits.forget(previous);
       this.segments.push(Segment.create(this.dir, previous.nextOffset, this.config.indexIntervalBytes));
       fsyncDirectory(this.dir);
     } catch (err) {
@@ -359,89 +265,14 @@ export class PartitionLog implements PartitionStore {
   /** Makes everything written so far durable; concurrent callers share one fdatasync. */
   sync(): Promise<void> {
     if (this.failure) return Promise.reject(this.refusal(this.failure));
-    return new Promise<void>((resolve, reject) => {
-      this.syncWaiters.push({ resolve, reject });
-      this.scheduleSyncRound();
-    });
-  }
-
-  private scheduleSyncRound(): void {
-    if (this.syncRounds.length >= SYNC_ROUNDS_IN_FLIGHT_MAX || this.syncWaiters.length === 0) return;
-    if (this.unsyncedBytes >= SYNC_EAGER_BYTES) {
-      // Enough is waiting: flush it now, so the disk works while the next appends are still being written.
-      this.startSyncRound();
-      return;
-    }
-    if (this.roundScheduled) return;
-    // Start on the next turn of the event loop, so every append that became
-    // ready in this turn writes first and shares the fdatasync.
-    this.roundScheduled = true;
-    setImmediate(() => {
-      this.roundScheduled = false;
-      this.startSyncRound();
-    });
-  }
-
-  /**
-   * One group-commit round: write the batches queued since the last round
-   * began, one O_DSYNC writev per segment (plus an fdatasync where bytes were
-   * written some other way, as on a roll or with a flush interval). Up to
-   * SYNC_ROUNDS_IN_FLIGHT_MAX rounds overlap, so the disk always has the next
-   * flush queued; rounds complete strictly in order.
-   */
-  private startSyncRound(): void {
-    if (this.syncWaiters.length === 0) return;
-    const round: SyncRound = {
-      waiters: this.syncWaiters,
-      point: { segment: this.active.baseOffset, position: this.active.size, offset: this.logEndOffset },
-      done: false,
-    };
-    this.syncWaiters = [];
-    const segments = [...this.dirty];
-    this.dirty.clear();
-    this.unsyncedBytes = 0;
-    this.syncRounds.push(round);
-    const started = performance.now();
-    const generation = this.generation;
-    Promise.all(segments.map((s) => s.writePendingDurably().then(() => (s.needsDatasync ? s.datasync() : undefined)))).then(
-      () => {
-        if (generation !== this.generation) return; // rolled back meanwhile: its waiters were answered
-        round.done = true;
-        this.writeError = undefined;
-        this.onFlush?.((performance.now() - started) / 1000);
-        while (this.syncRounds[0]?.done) {
-          const finished = this.syncRounds.shift()!;
-          this.recoveryPoint = finished.point;
-          this.advanceHighWatermark(finished.point.offset);
-          for (const w of finished.waiters) w.resolve();
-        }
-        this.scheduleSyncRound();
-      },
-      (cause: Error) => {
-        if (generation !== this.generation) return;
-        const err = cause instanceof StorageError ? cause : new StorageError(`fdatasync of ${this.name} failed: ${cause.message}`, cause);
-        if (err.transient && !this.closed) {
-          void this.rollBack(err);
-          return;
-        }
-        // After a failed write or fdatasync the file can no longer be trusted: fail loudly, refuse writes.
-        // Recovery at the next start cuts whatever the failure left half-written.
-        this.fence(err);
-      },
-    );
+    return this.commits.sync();
   }
 
   /** Refuses every write from now on (until a restart): the disk failed in a way that does not pass. */
   private fence(err: Error): void {
     this.failure = err;
     console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
-    this.refuseWaiting(new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`, err));
-  }
-
-  /** Answers every append waiting for durability (in a round or for one) with `err`. */
-  private refuseWaiting(err: StorageError): void {
-    for (const r of this.syncRounds.splice(0)) for (const w of r.waiters) w.reject(err);
-    for (const w of this.syncWaiters.splice(0)) w.reject(err);
+    this.commits.refuseWaiting(new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`, err));
   }
 
   /**
@@ -453,12 +284,11 @@ export class PartitionLog implements PartitionStore {
    * point. Producers retry; once the cause is gone their writes succeed.
    */
   private async rollBack(err: StorageError): Promise<void> {
-    this.generation++;
     this.writeError = err;
     const point = this.recoveryPoint!;
     console.error(`tributary: write failed on ${this.name}: ${err.message}; refusing what was not yet durable and going back to offset ${point.offset}`);
     const refused = new StorageError(`write failed on ${this.name}: ${err.message}; not written, retry`, err);
-    this.refuseWaiting(refused);
+    this.commits.reset(refused);
     // Appends wait until the log is back at `point`; the ones before them have finished writing.
     const turn = this.appendTail;
     let done!: () => void;
@@ -467,9 +297,7 @@ export class PartitionLog implements PartitionStore {
       await turn;
       await Promise.all(this.segments.map((s) => s.idle()));
       // Anyone who asked for a flush meanwhile (the flush timer, close) gets the same answer.
-      this.refuseWaiting(refused);
-      this.dirty.clear();
-      this.unsyncedBytes = 0;
+      this.commits.reset(refused);
       while (this.segments.length > 1 && this.active.baseOffset > point.segment) {
         const later = this.segments.pop()!;
         later.discardPending();
@@ -512,12 +340,7 @@ export class PartitionLog implements PartitionStore {
   private advanceHighWatermark(offset: number): void {
     if (offset <= this.durableOffset) return;
     this.durableOffset = offset;
-    for (const w of this.dataWaiters) {
-      if (w.offset < offset) {
-        this.dataWaiters.delete(w);
-        w.resolve(true);
-      }
-    }
+    this.waiters.readable(offset);
   }
 
   /**
@@ -525,21 +348,7 @@ export class PartitionLog implements PartitionStore {
    * after `timeoutMs` or when the log closes. Woken by appends; never polls.
    */
   waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.highWatermark > offset) return Promise.resolve(true);
-    if (this.closed || timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const finish = (ready: boolean) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.dataWaiters.delete(waiter);
-        resolve(ready);
-      };
-      const onAbort = () => finish(false);
-      const waiter: Waiter = { offset, resolve: finish };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      signal?.addEventListener("abort", onAbort);
-      this.dataWaiters.add(waiter);
-    });
+    return this.waiters.wait(offset, this.highWatermark, timeoutMs, signal);
   }
 
   private segmentIndexFor(offset: number): number {
@@ -660,7 +469,7 @@ export class PartitionLog implements PartitionStore {
     if (!this.failure) await this.sync().catch(() => undefined);
     this.closed = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
-    for (const w of [...this.dataWaiters]) w.resolve(false);
+    this.waiters.close();
     for (const s of this.segments) s.close();
   }
 

@@ -1,76 +1,35 @@
 // One segment of a partition: `<baseOffset>.log` holding RecordBatch v2 bytes
-// exactly as the Kafka wire carries them, with its `.index` and `.timeindex`.
+// exactly as the Kafka wire carries them, with its `.index` and `.timeindex`,
+// their loading and recovery, and reads by offset and time. How bytes get into
+// the file is segment-writes.ts; how its batches are walked, segment-walk.ts.
 // Index look-ups, header walks, truncations and index writes are synchronous
 // on purpose: they never interleave with another operation on the same
 // segment, and they touch a few pages of the page cache. The bytes a reader is
 // sent are read on the thread pool (the file pinned open meanwhile), so a cold
-// read of megabytes never stalls the event loop. Durable appends are queued and written in one positional writev per
-// group-commit round, through a descriptor opened O_DSYNC, on the thread pool
-// (a write that extends the file can wait behind a journal commit, and one per
-// round costs less than one per batch); reads stop at the end of what is
-// already written.
+// read of megabytes never stalls the event loop; reads stop at the end of what
+// is already written.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
-  PRODUCER_EPOCH, PRODUCER_ID,
+  BASE_OFFSET, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC,
   batchCrcMatches, readInt64,
 } from "../protocol/record-batch-header.js";
 import { SparseIndex } from "./sparse-index.js";
 import { StorageError, assert } from "./errors.js";
 import { reportDamage } from "./damage-report.js";
 import { PooledFile, segmentFiles } from "./file-pool.js";
+import { SegmentWrites } from "./segment-writes.js";
+import { nextIntactBatch, walkBatches, type Damage, type WalkedBatch } from "./segment-walk.js";
 
-const WALK_CHUNK_BYTES = 64 * 1024;
 
 export function segmentFileName(baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {
   return String(baseOffset).padStart(20, "0") + extension;
 }
 
-/** A batch found while walking a segment. */
-export interface WalkedBatch {
-  position: number;
-  size: number;
-  baseOffset: number;
-  lastOffset: number;
-  maxTimestamp: number;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  /** The batch bytes, when the walk was asked to verify them. */
-  bytes?: Buffer;
-}
-
-/** Where and why a walk stopped on bytes that are not a valid batch. */
-export interface Damage {
-  position: number;
-  reason: string;
-}
-
 export interface RecoveryResult {
   truncatedBytes: number;
   damage?: Damage;
-}
-
-interface WriteInFlight {
-  end: number;
-  done: boolean;
-  /** Resolves when this write and every earlier one are in the file. */
-  settled: Promise<void>;
-  complete(): void;
-  fail(err: Error): void;
-  resolveSettled(): void;
-}
-
-/** Writes `buffers` at `position`, skipping the first `skip` bytes (already written). */
-function writeAllAt(fd: number, buffers: Buffer[], position: number, skip: number): void {
-  let at = 0;
-  for (const b of buffers) {
-    let from = Math.max(0, skip - at);
-    while (from < b.length) from += fs.writeSync(fd, b, from, b.length - from, position + at + from);
-    at += b.length;
-  }
 }
 
 export class Segment {
@@ -89,22 +48,20 @@ export class Segment {
   private bytesSinceIndexEntry = 0;
   /** Writes and fdatasync calls in flight; the files stay open until they finish. */
   private ioInFlight = 0;
-  /** The .log opened O_DSYNC, for group-commit writes (opened on use, through the pool). */
-  private durableFile: PooledFile | undefined;
-  /** Set when queued batches could not be written: every later round fails with it. */
-  private writeFailure: StorageError | undefined;
-  /** Bytes went through the plain descriptor since the last fdatasync began. */
-  private writtenSinceSync = false;
-  /** Appended batches not yet handed to the kernel (see appendDeferred). */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  /** Where the next write to the file starts: every byte before it is written or being written. */
-  private writeEnd = 0;
-  /** Every byte before this is in the file: reads never go past it. */
-  private readableEnd = 0;
-  /** Writes handed to the kernel whose completion has not yet moved readableEnd, in file order. */
-  private writesInFlight: WriteInFlight[] = [];
+  /** The bytes going into the file, and how far it is readable. */
+  private readonly writes: SegmentWrites;
   private closeRequested = false;
+  /** Rolled: no more durable writes come, so the O_DSYNC descriptor closes once idle. */
+  private sealed = false;
+  /** Woken when no write, read or fdatasync is in flight. */
+  private idleWaiters: (() => void)[] = [];
+  /**
+   * Where the batch after the last read starts: a consumer reading on from
+   * there needs no index look-up and no header walk.
+   */
+  private readCursor: { offset: number; position: number } | undefined;
+  /** Counts truncations, so a read that spans one does not leave a stale cursor. */
+  private truncations = 0;
   /** The .index and .timeindex; none for a read-only segment (log verify), which never opens, creates or repairs them. */
   private readonly indexes: { offset: SparseIndex; time: SparseIndex } | undefined;
   private readonly readOnly: boolean;
@@ -120,7 +77,7 @@ export class Segment {
     const stat = fs.fstatSync(file.descriptor());
     this.size = stat.size;
     this.createdMs = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
-    this.writeEnd = this.readableEnd = this.size;
+    this.writes = new SegmentWrites(file, this.logPath, this.size, { started: () => this.ioInFlight++, finished: () => this.ioFinished() });
     this.readOnly = readOnly;
     this.indexes = readOnly ? undefined : {
       offset: SparseIndex.openOffsetIndex(path.join(dir, segmentFileName(baseOffset, ".index"))),
@@ -210,52 +167,9 @@ export class Segment {
     })).finally(() => this.ioFinished());
   }
 
-  /**
-   * Walks the batches in [from, to). Without `verify` it reads headers only;
-   * with it, every batch's bytes are read and its CRC checked. Stops at the
-   * first damage, which it returns as the generator's result.
-   */
-  *walk(from = 0, to = this.readableEnd, verify = false): Generator<WalkedBatch, Damage | undefined> {
-    let chunk: Buffer = Buffer.alloc(0);
-    let chunkStart = from;
-    let pos = from;
-    let expectedBase = -1;
-    while (pos < to) {
-      if (pos + HEADER_SIZE > chunkStart + chunk.length) {
-        chunk = this.readAt(pos, Math.min(WALK_CHUNK_BYTES, to - pos));
-        chunkStart = pos;
-      }
-      let rel = pos - chunkStart;
-      if (chunk.length - rel < HEADER_SIZE) return { position: pos, reason: `${to - pos} bytes at the end are too short for a batch header` };
-      const size = LOG_OVERHEAD + chunk.readInt32BE(rel + BATCH_LENGTH);
-      if (size < HEADER_SIZE) return { position: pos, reason: `batch length ${size - LOG_OVERHEAD} is below the header size` };
-      if (pos + size > to) return { position: pos, reason: `batch of ${size} bytes runs ${pos + size - to} bytes past the end of the segment` };
-      const magic = chunk.readInt8(rel + MAGIC);
-      if (magic !== CURRENT_MAGIC) return { position: pos, reason: `magic byte is ${magic}, not 2` };
-      const baseOffset = readInt64(chunk, rel + BASE_OFFSET);
-      const lastOffsetDelta = chunk.readInt32BE(rel + LAST_OFFSET_DELTA);
-      if (baseOffset < this.baseOffset || baseOffset < expectedBase || lastOffsetDelta < 0) {
-        return { position: pos, reason: `batch offsets ${baseOffset}+${lastOffsetDelta} do not follow the previous batch` };
-      }
-      const maxTimestamp = readInt64(chunk, rel + MAX_TIMESTAMP);
-      const producerId = readInt64(chunk, rel + PRODUCER_ID);
-      const producerEpoch = chunk.readInt16BE(rel + PRODUCER_EPOCH);
-      const baseSequence = chunk.readInt32BE(rel + BASE_SEQUENCE);
-      let bytes: Buffer | undefined;
-      if (verify) {
-        if (rel + size > chunk.length) {
-          chunk = this.readAt(pos, Math.max(size, Math.min(WALK_CHUNK_BYTES, to - pos)));
-          chunkStart = pos;
-          rel = 0;
-        }
-        if (!batchCrcMatches(chunk, rel, size)) return { position: pos, reason: "CRC32C does not match the batch bytes" };
-        bytes = chunk.subarray(rel, rel + size);
-      }
-      expectedBase = baseOffset + lastOffsetDelta + 1;
-      yield { position: pos, size, baseOffset, lastOffset: expectedBase - 1, maxTimestamp, producerId, producerEpoch, baseSequence, bytes };
-      pos += size;
-    }
-    return undefined;
+  /** The batches in [from, to), by their headers (see walkBatches); the generator's result is the damage it stopped at. */
+  walk(from = 0, to = this.writes.readableEnd, verify = false): Generator<WalkedBatch, Damage | undefined> {
+    return walkBatches((position, length) => this.readAt(position, length), this.baseOffset, from, to, verify);
   }
 
   /**
@@ -402,26 +316,8 @@ export class Segment {
     }
   }
 
-  /**
-   * The position of the first intact batch (whole, CRC matching, offsets at
-   * or after `minOffset`) at or after `from`, or -1: where reading resumes
-   * after damage, when a length field may be damaged too.
-   */
   private nextIntactBatch(from: number, minOffset: number): number {
-    const end = this.size;
-    for (let chunkStart = from; chunkStart + HEADER_SIZE <= end; chunkStart += WALK_CHUNK_BYTES) {
-      const chunk = this.readAt(chunkStart, Math.min(WALK_CHUNK_BYTES + HEADER_SIZE, end - chunkStart));
-      for (let rel = 0; rel < WALK_CHUNK_BYTES && rel + HEADER_SIZE <= chunk.length; rel++) {
-        if (chunk[rel + MAGIC] !== CURRENT_MAGIC) continue;
-        const size = LOG_OVERHEAD + chunk.readInt32BE(rel + BATCH_LENGTH);
-        const position = chunkStart + rel;
-        if (size < HEADER_SIZE || position + size > end) continue;
-        if (readInt64(chunk, rel + BASE_OFFSET) < minOffset || chunk.readInt32BE(rel + LAST_OFFSET_DELTA) < 0) continue;
-        const batch = rel + size <= chunk.length ? chunk.subarray(rel, rel + size) : this.readAt(position, size);
-        if (batchCrcMatches(batch, 0, size)) return position;
-      }
-    }
-    return -1;
+    return nextIntactBatch((position, length) => this.readAt(position, length), from, this.size, minOffset);
   }
 
   ensureLoaded(): void {
@@ -433,8 +329,8 @@ export class Segment {
     this.ensureLoaded();
     let position = this.offsetIndex.floor(offset - this.baseOffset);
     let next = this.baseOffset;
-    while (position >= 0 && position < this.readableEnd) {
-      const walker = this.walk(position, this.readableEnd);
+    while (position >= 0 && position < this.writes.readableEnd) {
+      const walker = this.walk(position, this.writes.readableEnd);
       let step = walker.next();
       for (; !step.done; step = walker.next()) {
         next = step.value.lastOffset + 1;
@@ -448,21 +344,9 @@ export class Segment {
   /** Appends one validated batch whose offsets were already assigned, writing it at once. */
   append(batch: Buffer, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
     this.checkAppend(baseOffset);
-    this.writePendingNow();
     const position = this.size;
-    let written = 0;
-    try {
-      const fd = this.file.descriptor();
-      while (written < batch.length) written += fs.writeSync(fd, batch, written, batch.length - written, position + written);
-    } catch (err) {
-      // Leave no half batch behind: the file must end on a batch boundary.
-      fs.ftruncateSync(this.file.descriptor(), position);
-      throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
-    }
-    this.size = this.writeEnd = position + batch.length;
-    this.writtenSinceSync = true;
-    // Readable once every earlier write is in too (a group-commit write may still be in flight).
-    this.trackWrite(this.writeEnd).complete();
+    this.writes.writeNow(batch);
+    this.size = position + batch.length;
     this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
   }
 
@@ -475,8 +359,7 @@ export class Segment {
   appendDeferred(batch: Buffer, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
     this.checkAppend(baseOffset);
     const position = this.size;
-    this.pending.push(batch);
-    this.pendingBytes += batch.length;
+    this.writes.queue(batch);
     this.size += batch.length;
     this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
   }
@@ -487,103 +370,21 @@ export class Segment {
     assert(baseOffset >= this.nextOffset, `append offset ${baseOffset} below ${this.nextOffset}`);
   }
 
-  /**
-   * Writes every queued batch in one positional writev on the thread pool,
-   * through a second descriptor opened O_DSYNC: the write returns only once
-   * its bytes are on disk, one trip to the thread pool instead of a write and
-   * then an fdatasync. Resolves once they and every earlier write are in the
-   * file; after a failed write, later ones never resolve (the partition
-   * refuses writes from then on).
-   */
+  /** Writes every queued batch durably, off the event loop (see SegmentWrites). */
   writePendingDurably(): Promise<void> {
-    if (this.writeFailure) return Promise.reject(this.writeFailure);
-    if (this.pendingBytes === 0) {
-      const last = this.writesInFlight[this.writesInFlight.length - 1];
-      return last ? last.settled : Promise.resolve();
-    }
-    const durable = this.durableFile ??= new PooledFile(segmentFiles, this.logPath, fs.constants.O_WRONLY | fs.constants.O_DSYNC);
-    const { buffers, position, length } = this.takePending();
-    const write = this.trackWrite(this.writeEnd);
-    this.ioInFlight++;
-    segmentFiles.withPinned(durable, (fd) => new Promise<void>((resolve, reject) => {
-      fs.writev(fd, buffers, position, (err, written) => {
-        try {
-          // A short write is finished synchronously; nothing else writes this range.
-          if (!err && written < length) writeAllAt(fd, buffers, position, written);
-        } catch (e) {
-          err = e as NodeJS.ErrnoException;
-        }
-        if (err) reject(err);
-        else resolve();
-      });
-    })).then(
-      () => {
-        this.ioFinished();
-        write.complete();
-      },
-      (err: Error) => {
-        this.ioFinished();
-        const opening = (err as NodeJS.ErrnoException).syscall === "open";
-        write.fail(new StorageError(`${opening ? `cannot open ${this.logPath} for durable writes` : `write to ${this.logPath} failed`}: ${err.message}`, err));
-      },
-    );
-    return write.settled;
-  }
-
-  /** Records a write in file order; readableEnd moves past it once it and every earlier write completed. */
-  private trackWrite(end: number): WriteInFlight {
-    let resolve!: () => void;
-    let reject!: (err: Error) => void;
-    const settled = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const write: WriteInFlight = {
-      end, done: false, settled,
-      complete: () => {
-        write.done = true;
-        while (this.writesInFlight[0]?.done) {
-          const first = this.writesInFlight.shift()!;
-          this.readableEnd = first.end;
-          first.resolveSettled();
-        }
-      },
-      fail: reject,
-      resolveSettled: resolve,
-    };
-    this.writesInFlight.push(write);
-    return write;
-  }
-
-  /** Takes the queued batches, which go to the file at `position`; writeEnd moves past them. */
-  private takePending(): { buffers: Buffer[]; position: number; length: number } {
-    const taken = { buffers: this.pending, position: this.writeEnd, length: this.pendingBytes };
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.writeEnd += taken.length;
-    return taken;
+    return this.writes.writePendingDurably();
   }
 
   /** Writes every queued batch synchronously (before a roll, a close or a direct append). */
   writePendingNow(): void {
-    if (this.pendingBytes === 0) return;
-    const { buffers, position } = this.takePending();
-    try {
-      writeAllAt(this.file.descriptor(), buffers, position, 0);
-    } catch (err) {
-      // Those batches were given offsets and wait for a round: that round must fail, not succeed without them.
-      this.writeFailure = new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
-      throw this.writeFailure;
-    }
-    this.writtenSinceSync = true;
-    this.trackWrite(this.writeEnd).complete();
+    this.writes.writePendingNow();
   }
 
   /** Position of the first batch whose last offset is >= offset, or -1 when there is none. */
   locate(offset: number): WalkedBatch | undefined {
     this.ensureLoaded();
     const from = this.offsetIndex.floor(offset - this.baseOffset);
-    const walker = this.walk(from, this.readableEnd);
+    const walker = this.walk(from, this.writes.readableEnd);
     for (let step = walker.next(); ; step = walker.next()) {
       if (step.done) {
         // Damage before the offset: the offset may lie in it, and is refused rather than skipped.
@@ -600,17 +401,9 @@ export class Segment {
     if (this.maxTimestamp < target) return undefined;
     // The last time-index entry below the target: no batch before it can hold the target.
     const from = this.offsetIndex.floor(this.timeIndex.floor(target, true));
-    for (const batch of this.walk(from, this.readableEnd)) if (batch.maxTimestamp >= target) return batch;
+    for (const batch of this.walk(from, this.writes.readableEnd)) if (batch.maxTimestamp >= target) return batch;
     return undefined;
   }
-
-  /**
-   * Where the batch after the last read starts: a consumer reading on from
-   * there needs no index look-up and no header walk.
-   */
-  private readCursor: { offset: number; position: number } | undefined;
-  /** Counts truncations, so a read that spans one does not leave a stale cursor. */
-  private truncations = 0;
 
   /**
    * Whole batches starting with the one that holds `offset`, stopping before
@@ -626,7 +419,7 @@ export class Segment {
       if (!first) return undefined;
       start = first.position;
     }
-    const end = this.readableEnd;
+    const end = this.writes.readableEnd;
     if (start + HEADER_SIZE > end) return undefined;
     let buf = await this.readAtAsync(start, Math.min(end - start, Math.max(maxBytes, HEADER_SIZE)));
     if (buf.length < HEADER_SIZE) return undefined;
@@ -656,29 +449,30 @@ export class Segment {
   }
 
   truncateTo(position: number): void {
-    assert(this.pendingBytes === 0 && this.writesInFlight.length === 0, "truncate of a segment with writes in flight");
+    assert(this.writes.idle, "truncate of a segment with writes in flight");
     this.readCursor = undefined;
     this.truncations++;
     fs.ftruncateSync(this.file.descriptor(), position);
-    this.size = this.writeEnd = this.readableEnd = position;
+    this.size = position;
+    this.writes.truncated(position);
     this.offsetIndex.truncateFromValue(position);
   }
 
   /** True when something was written through the plain descriptor since the last fdatasync began. */
   get needsDatasync(): boolean {
-    return this.writtenSinceSync;
+    return this.writes.writtenSinceSync;
   }
 
   datasync(): Promise<void> {
-    this.writtenSinceSync = false;
+    this.writes.writtenSinceSync = false;
     this.ioInFlight++;
     return segmentFiles.withPinned(this.file, (fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))))
       .finally(() => this.ioFinished());
   }
 
   datasyncNow(): void {
-    this.writePendingNow();
-    this.writtenSinceSync = false;
+    this.writes.writePendingNow();
+    this.writes.writtenSinceSync = false;
     fs.fdatasyncSync(this.file.descriptor());
   }
 
@@ -690,8 +484,6 @@ export class Segment {
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  private idleWaiters: (() => void)[] = [];
-
   /** Resolves once no write or fdatasync of this segment is in flight. */
   idle(): Promise<void> {
     if (this.ioInFlight === 0) return Promise.resolve();
@@ -700,8 +492,7 @@ export class Segment {
 
   /** Forgets queued batches that were never written (their round failed and the log rolls back). */
   discardPending(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.writes.discardPending();
   }
 
   /**
@@ -713,10 +504,8 @@ export class Segment {
     if (this.ioInFlight === 0) this.closeDurableFile();
   }
 
-  private sealed = false;
-
   private closeDurableFile(): void {
-    this.durableFile?.close();
+    this.writes.closeDurableFile();
   }
 
   close(): void {
