@@ -3,7 +3,7 @@
 // got. Written atomically (temp file, fsync, rename), so it is always either
 // the old or the new version.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import type { PartitionCheckpoint } from "./partition-recovery.js";
 import { writeFileDurably } from "./fs-util.js";
@@ -15,9 +15,9 @@ export type Checkpoints = Record<string, PartitionCheckpoint>;
 
 export function readCheckpoints(dataDir: string): Checkpoints {
   const file = path.join(dataDir, CHECKPOINT_FILE);
-  if (!fs.existsSync(file)) return {};
+  if (!io.existsSync(file)) return {};
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as { version: number; partitions: Checkpoints };
+    const parsed = JSON.parse(io.readFileSync(file).toString("utf8")) as { version: number; partitions: Checkpoints };
     return parsed.version === 1 ? parsed.partitions : {};
   } catch {
     // A damaged checkpoint only costs a longer recovery: every segment is then verified.

@@ -4,7 +4,7 @@
 // its base offset and its records keep their offset deltas, with gaps where
 // records were removed. The active segment is never touched.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import { decodeRecordBatch, encodeRecordBatch, type DecodedBatch } from "../protocol/record-batch-codec.js";
 import { TIMESTAMP_TYPE_BIT } from "../protocol/record-batch-header.js";
 import type { PartitionLog } from "./partition-log.js";
@@ -91,12 +91,13 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
       continue;
     }
     const cleanedPath = `${segment.logPath}.cleaned`;
-    const fd = fs.openSync(cleanedPath, "w");
+    const fd = io.openSync(cleanedPath, "w");
     try {
-      for (const b of kept) fs.writeSync(fd, b);
-      fs.fdatasyncSync(fd);
+      let position = 0;
+      for (const b of kept) position += io.writeSync(fd, b, 0, b.length, position);
+      io.fdatasyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
     log.replaceSegment(segment, cleanedPath, kept.length === 0);
     result.segmentsRewritten++;

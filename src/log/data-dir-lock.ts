@@ -4,6 +4,7 @@
 // time guards against a recycled pid.
 
 import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import { DataDirLockedError } from "./errors.js";
 
@@ -35,13 +36,13 @@ export class DataDirLock {
   private constructor(readonly dir: string, private readonly file: string) {}
 
   static acquire(dir: string): DataDirLock {
-    const real = fs.realpathSync(dir);
+    const real = io.realpathSync(dir);
     if (heldInThisProcess.has(real)) throw new DataDirLockedError(`data dir ${dir} is already open in this process`);
     const file = path.join(real, LOCK_FILE);
     const content = JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid), since: new Date().toISOString() });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        fs.writeFileSync(file, content, { flag: "wx" });
+        io.createFileSync(file, content, true);
         heldInThisProcess.add(real);
         return new DataDirLock(real, file);
       } catch (err) {
@@ -49,7 +50,7 @@ export class DataDirLock {
       }
       let owner: { pid?: number; startTime?: string; since?: string } = {};
       try {
-        owner = JSON.parse(fs.readFileSync(file, "utf8"));
+        owner = JSON.parse(io.readFileSync(file).toString("utf8"));
       } catch {
         // Unreadable or half-written: its writer died between create and write.
       }
@@ -59,13 +60,13 @@ export class DataDirLock {
           `data dir ${dir} is in use by process ${owner.pid} (since ${owner.since ?? "?"}); stop it first, or use another --data-dir`,
         );
       }
-      fs.rmSync(file, { force: true }); // stale: its owner is gone
+      io.removeSync(file); // stale: its owner is gone
     }
     throw new DataDirLockedError(`could not take the lock ${file}: another process keeps racing for it`);
   }
 
   release(): void {
-    fs.rmSync(this.file, { force: true });
+    io.removeSync(this.file);
     heldInThisProcess.delete(this.dir);
   }
 }

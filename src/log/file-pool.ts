@@ -6,7 +6,7 @@
 // closed under it. Every use of a pooled descriptor is synchronous, so
 // closing one between uses is always safe.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 
 /** Descriptors the pool keeps open at most, unless pinned files need more. */
 const SEGMENT_FILES_OPEN_MAX_DEFAULT = 1024;
@@ -52,12 +52,12 @@ export class FilePool {
     while (this.openCount >= this.filesOpenMax && this.closeLeastRecentlyUsed());
     let fd: number;
     try {
-      fd = fs.openSync(path, flags);
+      fd = io.openSync(path, flags);
     } catch (err) {
       // Descriptors ran out elsewhere (connections, other processes): give back ours and try once more.
       if ((err as NodeJS.ErrnoException).code !== "EMFILE" || !this.closeLeastRecentlyUsed()) throw err;
       while (this.lru.size > this.filesOpenMax / 2 && this.closeLeastRecentlyUsed());
-      fd = fs.openSync(path, flags);
+      fd = io.openSync(path, flags);
     }
     this.openCount++;
     return fd;
@@ -119,7 +119,7 @@ export class PooledFile {
   close(): void {
     if (this.fd === undefined) return;
     this.pool.forget(this);
-    fs.closeSync(this.fd);
+    io.closeSync(this.fd);
     this.fd = undefined;
     this.pool.closed();
   }

@@ -1,27 +1,28 @@
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 
 /** Makes a directory's entries (new, renamed or removed files) durable. */
 export function fsyncDirectory(dir: string): void {
-  const fd = fs.openSync(dir, "r");
+  const fd = io.openSync(dir, "r");
   try {
-    fs.fsyncSync(fd);
+    io.fsyncSync(fd);
   } finally {
-    fs.closeSync(fd);
+    io.closeSync(fd);
   }
 }
 
 /** Replaces `file` atomically and durably: write a temp file, fsync it, rename, fsync the directory. */
 export function writeFileDurably(file: string, data: string | Buffer): void {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, "w");
+  const fd = io.openSync(tmp, "w");
   try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    for (let done = 0; done < bytes.length;) done += io.writeSync(fd, bytes, done, bytes.length - done, done);
+    io.fsyncSync(fd);
   } finally {
-    fs.closeSync(fd);
+    io.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
+  io.renameSync(tmp, file);
   fsyncDirectory(path.dirname(file));
 }
 

@@ -10,7 +10,7 @@
 //   __consumer_offsets-0/       compacted: committed offsets per group, topic and partition
 //   <topic>-<partition>/        segments: <20-digit base offset>.log / .index / .timeindex
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import { createHash, randomUUID } from "node:crypto";
 import { CompactedStore } from "./compacted-store.js";
@@ -101,14 +101,18 @@ export class LogManager implements LogStore {
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
     const dataDir = path.resolve(options.dataDir);
-    fs.mkdirSync(dataDir, { recursive: true });
+    if (!io.existsSync(dataDir)) {
+      io.mkdirSync(dataDir);
+      // A new data dir's own entry must be durable too, or a power cut could take the whole directory.
+      fsyncDirectory(path.dirname(dataDir));
+    }
     const lock = DataDirLock.acquire(dataDir);
     try {
       const marker = path.join(dataDir, CLEAN_SHUTDOWN_FILE);
-      const clean = fs.existsSync(marker);
+      const clean = io.existsSync(marker);
       if (clean) {
         // From here on the directory is in use: a crash must count as unclean.
-        fs.rmSync(marker);
+        io.removeSync(marker);
         fsyncDirectory(dataDir);
       }
       validateOverrides(options.topicDefaults ?? {});
@@ -123,7 +127,7 @@ export class LogManager implements LogStore {
   }
 
   private async load(): Promise<void> {
-    const hadMetadata = fs.existsSync(path.join(this.dataDir, `${METADATA_TOPIC}-0`));
+    const hadMetadata = io.existsSync(path.join(this.dataDir, `${METADATA_TOPIC}-0`));
     const metadata = this.openPartition(METADATA_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
     this.catalog = new CompactedStore(metadata);
     await this.catalog.load();
@@ -198,7 +202,7 @@ export class LogManager implements LogStore {
   }
 
   private partitionDirectories(): string[] {
-    return fs.readdirSync(this.dataDir, { withFileTypes: true }).filter((e) => e.isDirectory() && isPartitionDirectoryName(e.name)).map((e) => e.name);
+    return io.listDirectory(this.dataDir).filter((e) => e.directory && isPartitionDirectoryName(e.name)).map((e) => e.name);
   }
 
   /** The name a partition directory takes while its topic is deleted: short, whatever the topic's name. */
@@ -208,7 +212,7 @@ export class LogManager implements LogStore {
 
   /** A crash between renaming a topic's directories away and removing it from the catalog: finish the delete. */
   private deletionWasUnderway(record: TopicRecord): boolean {
-    return fs.existsSync(path.join(this.dataDir, LogManager.deletedName(record, 0))) && !fs.existsSync(path.join(this.dataDir, `${record.name}-0`));
+    return io.existsSync(path.join(this.dataDir, LogManager.deletedName(record, 0))) && !io.existsSync(path.join(this.dataDir, `${record.name}-0`));
   }
 
   /**
@@ -220,7 +224,7 @@ export class LogManager implements LogStore {
   private checkPartitionDirectories(record: TopicRecord): void {
     for (let p = 0; p < record.partitions; p++) {
       const name = `${record.name}-${p}`;
-      if (fs.existsSync(path.join(this.dataDir, name))) continue;
+      if (io.existsSync(path.join(this.dataDir, name))) continue;
       const checkpoint = this.checkpoints[name];
       if ((checkpoint?.recoveryPoint?.offset ?? 0) > 0 || (checkpoint?.logStartOffset ?? 0) > 0) {
         throw new StorageError(`refusing to start: partition directory ${name} is missing, but the last checkpoint says it held offsets up to ` +
@@ -237,20 +241,20 @@ export class LogManager implements LogStore {
   private moveOrphansAside(): void {
     const known = new Set<string>();
     for (const t of this.topics.values()) for (const p of t.partitions) known.add(path.basename(p.dir));
-    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || known.has(entry.name)) continue;
+    for (const entry of io.listDirectory(this.dataDir)) {
+      if (!entry.directory || known.has(entry.name)) continue;
       if (entry.name.endsWith(".deleted")) {
-        fs.rmSync(path.join(this.dataDir, entry.name), { recursive: true, force: true });
+        io.removeSync(path.join(this.dataDir, entry.name));
       } else if (isPartitionDirectoryName(entry.name)) this.moveToLostAndFound(entry.name, "it belongs to no topic in the catalog");
     }
   }
 
   private moveToLostAndFound(name: string, why: string): void {
     const lostAndFound = path.join(this.dataDir, LOST_AND_FOUND);
-    fs.mkdirSync(lostAndFound, { recursive: true });
+    io.mkdirSync(lostAndFound);
     const target = path.join(lostAndFound, `${name}.${Date.now()}`);
     console.error(`tributary: WARNING: moving ${name} to ${target}: ${why}; nothing in it was deleted`);
-    fs.renameSync(path.join(this.dataDir, name), target);
+    io.renameSync(path.join(this.dataDir, name), target);
     fsyncDirectory(this.dataDir);
   }
 
@@ -275,7 +279,7 @@ export class LogManager implements LogStore {
     try {
       for (let p = 0; p < partitions; p++) {
         // A new topic never takes over data it did not write.
-        if (fs.existsSync(path.join(this.dataDir, `${name}-${p}`))) this.moveToLostAndFound(`${name}-${p}`, `a new topic '${name}' is being created`);
+        if (io.existsSync(path.join(this.dataDir, `${name}-${p}`))) this.moveToLostAndFound(`${name}-${p}`, `a new topic '${name}' is being created`);
         topic.partitions.push(this.openPartition(name, p, configs));
       }
     } catch (err) {
@@ -304,18 +308,18 @@ export class LogManager implements LogStore {
       for (const p of topic.partitions) await p.close();
       for (const p of topic.partitions) {
         const to = path.join(this.dataDir, LogManager.deletedName(topic.record, p.partition));
-        fs.renameSync(p.dir, to);
+        io.renameSync(p.dir, to);
         renamed.push([p.dir, to]);
       }
       fsyncDirectory(this.dataDir);
       await this.catalog.put([[`topic/${name}`, null]]);
     } catch (err) {
-      for (const [from, to] of renamed.reverse()) fs.renameSync(to, from);
+      for (const [from, to] of renamed.reverse()) io.renameSync(to, from);
       topic.partitions = topic.partitions.map((p) => this.openPartition(name, p.partition, topic.record.configs));
       this.topics.set(name, topic);
       throw new StorageError(`topic '${name}' was not deleted: ${(err as Error).message}`, err);
     }
-    for (const [, to] of renamed) fs.rmSync(to, { recursive: true, force: true });
+    for (const [, to] of renamed) io.removeSync(to);
     // As Kafka's coordinator does: offsets of a deleted topic go too, so a new topic of that name starts clean.
     await this.offsets.deleteTopic(name);
     this.options.onTopicDeleted?.(name);

@@ -12,7 +12,7 @@ import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LogClose
 import { ProducerStateTable } from "./producer-state.js";
 import { DataWaiters } from "./data-waiters.js";
 import {
-  checkNoCollision, checkPartitionCount, validateTopicName,
+  TopicPartition, checkNoCollision, checkPartitionCount, validateTopicName,
   type AppendOptions, type AppendResult, type CommittedOffset, type GroupOffsetStore, type KeyValueStore, type LogStore,
   type OffsetCommit, type PartitionOffsets, type PartitionStore, type ReadResult, type TimestampedOffset, type TopicDescription, type TopicInfo,
 } from "./store.js";
@@ -167,7 +167,7 @@ class MemoryGroupOffsets implements GroupOffsetStore {
   async commit(group: string, commits: OffsetCommit[], now = Date.now()): Promise<void> {
     const offsets = this.groupsById.get(group) ?? new Map();
     for (const c of commits) {
-      offsets.set(`${c.topic}\u0000${c.partition}`, {
+      offsets.set(TopicPartition.key(c.topic, c.partition), {
         topic: c.topic, partition: c.partition,
         committed: { offset: c.offset, leaderEpoch: c.leaderEpoch ?? -1, metadata: c.metadata ?? null, commitTimestamp: now },
       });
@@ -176,7 +176,7 @@ class MemoryGroupOffsets implements GroupOffsetStore {
   }
 
   async get(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
-    return this.groupsById.get(group)?.get(`${topic}\u0000${partition}`)?.committed;
+    return this.groupsById.get(group)?.get(TopicPartition.key(topic, partition))?.committed;
   }
 
   async list(group: string, topic?: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
@@ -191,7 +191,7 @@ class MemoryGroupOffsets implements GroupOffsetStore {
 
   async deletePartitions(group: string, partitions: { topic: string; partition: number }[]): Promise<void> {
     const offsets = this.groupsById.get(group);
-    for (const p of partitions) offsets?.delete(`${p.topic}\u0000${p.partition}`);
+    for (const p of partitions) offsets?.delete(TopicPartition.key(p.topic, p.partition));
     if (offsets?.size === 0) this.groupsById.delete(group);
   }
 

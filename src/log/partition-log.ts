@@ -5,7 +5,7 @@
 // records up to the high watermark, which with flush=always is the durable end
 // of the log: a consumer never sees a record that a crash could take back.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
@@ -324,7 +324,7 @@ export class PartitionLog implements PartitionStore {
   private async reopenAt(segment: Segment, point: RecoveryPoint): Promise<Segment> {
     for (let attempt = 0; ; attempt++) {
       try {
-        fs.truncateSync(segment.logPath, point.position);
+        io.truncateSync(segment.logPath, point.position);
         const fresh = Segment.open(this.dir, segment.baseOffset, this.config.indexIntervalBytes);
         fresh.recover(point.position, point.offset);
         fsyncDirectory(this.dir);
@@ -447,14 +447,14 @@ export class PartitionLog implements PartitionStore {
     const i = this.segments.indexOf(old);
     assert(i >= 0 && i < this.segments.length - 1, "only closed segments are replaced");
     if (empty) {
-      fs.rmSync(cleanedPath, { force: true });
+      io.removeSync(cleanedPath);
       this.segments.splice(i, 1);
       old.delete();
       if (i === 0) this.logStartOffset = Math.max(this.logStartOffset, this.segments[0]!.baseOffset);
       return;
     }
     old.close();
-    fs.renameSync(cleanedPath, path.join(this.dir, segmentFileName(old.baseOffset, ".log")));
+    io.renameSync(cleanedPath, path.join(this.dir, segmentFileName(old.baseOffset, ".log")));
     fsyncDirectory(this.dir);
     const fresh = Segment.open(this.dir, old.baseOffset, this.config.indexIntervalBytes);
     const result = fresh.recover(0);

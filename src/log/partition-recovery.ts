@@ -2,7 +2,7 @@
 // listed and checked from the last recovery point, a torn tail cut (it was
 // never acknowledged), and what the partition persists between starts.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import { StorageError } from "./errors.js";
 import { fsyncDirectory } from "./fs-util.js";
@@ -34,14 +34,14 @@ export interface OpenReport {
  * compactions are removed first.
  */
 export function recoverSegments(dir: string, indexIntervalBytes: number, checkpoint: PartitionCheckpoint | undefined, clean: boolean, report: OpenReport): Segment[] {
-  if (!fs.existsSync(dir)) {
-    fs.mkdirSync(dir, { recursive: true });
+  if (!io.existsSync(dir)) {
+    io.mkdirSync(dir);
     fsyncDirectory(path.dirname(dir));
   }
-  for (const name of fs.readdirSync(dir)) {
-    if (name.endsWith(".deleted") || name.endsWith(".cleaned")) fs.rmSync(path.join(dir, name), { force: true });
+  for (const name of io.readdirSync(dir)) {
+    if (name.endsWith(".deleted") || name.endsWith(".cleaned")) io.removeSync(path.join(dir, name));
   }
-  const bases = fs.readdirSync(dir)
+  const bases = io.readdirSync(dir)
     .filter((n) => /^\d{20}\.log$/.test(n))
     .map((n) => Number(n.slice(0, 20)))
     .sort((a, b) => a - b);

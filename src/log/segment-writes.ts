@@ -8,6 +8,7 @@
 // is in the file.
 
 import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import { StorageError } from "./errors.js";
 import { PooledFile, segmentFiles } from "./file-pool.js";
 
@@ -32,7 +33,7 @@ function writeAllAt(fd: number, buffers: Buffer[], position: number, skip: numbe
   let at = 0;
   for (const b of buffers) {
     let from = Math.max(0, skip - at);
-    while (from < b.length) from += fs.writeSync(fd, b, from, b.length - from, position + at + from);
+    while (from < b.length) from += io.writeSync(fd, b, from, b.length - from, position + at + from);
     at += b.length;
   }
 }
@@ -75,10 +76,10 @@ export class SegmentWrites {
     let written = 0;
     try {
       const fd = this.file.descriptor();
-      while (written < batch.length) written += fs.writeSync(fd, batch, written, batch.length - written, position + written);
+      while (written < batch.length) written += io.writeSync(fd, batch, written, batch.length - written, position + written);
     } catch (err) {
       // Leave no half batch behind: the file must end on a batch boundary.
-      fs.ftruncateSync(this.file.descriptor(), position);
+      io.ftruncateSync(this.file.descriptor(), position);
       throw new StorageError(`write to ${this.logPath} failed: ${(err as Error).message}`, err);
     }
     this.writeEnd = position + batch.length;
@@ -104,7 +105,7 @@ export class SegmentWrites {
     const write = this.track(this.writeEnd);
     this.io.started();
     segmentFiles.withPinned(durable, (fd) => new Promise<void>((resolve, reject) => {
-      fs.writev(fd, buffers, position, (err, written) => {
+      io.writev(fd, buffers, position, (err, written) => {
         try {
           // A short write is finished synchronously; nothing else writes this range.
           if (!err && written < length) writeAllAt(fd, buffers, position, written);

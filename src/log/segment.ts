@@ -9,7 +9,7 @@
 // read of megabytes never stalls the event loop; reads stop at the end of what
 // is already written.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import * as path from "node:path";
 import {
   BASE_OFFSET, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC,
@@ -74,7 +74,7 @@ export class Segment {
     readOnly = false,
   ) {
     this.nextOffset = baseOffset;
-    const stat = fs.fstatSync(file.descriptor());
+    const stat = io.fstatSync(file.descriptor());
     this.size = stat.size;
     this.createdMs = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
     this.writes = new SegmentWrites(file, this.logPath, this.size, { started: () => this.ioInFlight++, finished: () => this.ioFinished() });
@@ -115,14 +115,14 @@ export class Segment {
    */
   get retentionTimestamp(): number {
     if (this.maxTimestamp >= 0) return this.maxTimestamp;
-    return fs.statSync(this.logPath).mtimeMs;
+    return io.statSync(this.logPath).mtimeMs;
   }
 
   /** A new empty segment; its directory entry is made durable by the caller's directory fsync. */
   static create(dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
     const file = path.join(dir, segmentFileName(baseOffset, ".log"));
-    for (const ext of [".index", ".timeindex"] as const) fs.rmSync(path.join(dir, segmentFileName(baseOffset, ext)), { force: true });
-    fs.closeSync(fs.openSync(file, "wx"));
+    for (const ext of [".index", ".timeindex"] as const) io.removeSync(path.join(dir, segmentFileName(baseOffset, ext)));
+    io.closeSync(io.openSync(file, "wx"));
     const segment = new Segment(dir, baseOffset, new PooledFile(segmentFiles, file, "r+"), indexIntervalBytes);
     segment.loaded = true;
     return segment;
@@ -141,7 +141,7 @@ export class Segment {
     const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.file.descriptor(), buf, done, length - done, position + done);
+      const n = io.readSync(this.file.descriptor(), buf, done, length - done, position + done);
       if (n === 0) break;
       done += n;
     }
@@ -157,7 +157,7 @@ export class Segment {
     return segmentFiles.withPinned(this.file, (fd) => new Promise<Buffer>((resolve, reject) => {
       const buf = Buffer.allocUnsafe(length);
       let done = 0;
-      const more = (): void => fs.read(fd, buf, done, length - done, position + done, (err, n) => {
+      const more = (): void => io.read(fd, buf, done, length - done, position + done, (err, n) => {
         if (err) return reject(err);
         done += n;
         if (n === 0 || done === length) resolve(done === length ? buf : buf.subarray(0, done));
@@ -452,7 +452,7 @@ export class Segment {
     assert(this.writes.idle, "truncate of a segment with writes in flight");
     this.readCursor = undefined;
     this.truncations++;
-    fs.ftruncateSync(this.file.descriptor(), position);
+    io.ftruncateSync(this.file.descriptor(), position);
     this.size = position;
     this.writes.truncated(position);
     this.offsetIndex.truncateFromValue(position);
@@ -466,14 +466,14 @@ export class Segment {
   datasync(): Promise<void> {
     this.writes.writtenSinceSync = false;
     this.ioInFlight++;
-    return segmentFiles.withPinned(this.file, (fd) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve()))))
+    return segmentFiles.withPinned(this.file, (fd) => new Promise<void>((resolve, reject) => io.fdatasync(fd, (err) => (err ? reject(err) : resolve()))))
       .finally(() => this.ioFinished());
   }
 
   datasyncNow(): void {
     this.writes.writePendingNow();
     this.writes.writtenSinceSync = false;
-    fs.fdatasyncSync(this.file.descriptor());
+    io.fdatasyncSync(this.file.descriptor());
   }
 
   private ioFinished(): void {
@@ -529,8 +529,8 @@ export class Segment {
     for (const ext of [".log", ".index", ".timeindex"] as const) {
       const file = path.join(this.dir, segmentFileName(this.baseOffset, ext));
       try {
-        fs.renameSync(file, file + ".deleted");
-        fs.rmSync(file + ".deleted", { force: true });
+        io.renameSync(file, file + ".deleted");
+        io.removeSync(file + ".deleted");
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       }

@@ -5,7 +5,7 @@
 // Indexes are derived data: appended without fsync, sanity-checked on load,
 // and rebuilt from the log whenever they fail the check.
 
-import * as fs from "node:fs";
+import { io } from "./file-io.js";
 import { PooledFile, segmentFiles } from "./file-pool.js";
 
 export class SparseIndex {
@@ -24,7 +24,7 @@ export class SparseIndex {
 
   /** The file, created empty when missing; opened through the pool of segment files when used. */
   private static file(path: string): PooledFile {
-    if (!fs.existsSync(path)) fs.closeSync(fs.openSync(path, "w"));
+    if (!io.existsSync(path)) io.closeSync(io.openSync(path, "w"));
     return new PooledFile(segmentFiles, path, "r+");
   }
 
@@ -52,10 +52,10 @@ export class SparseIndex {
    */
   load(valueLimit: number): boolean {
     const fd = this.file.descriptor();
-    const size = fs.fstatSync(fd).size;
+    const size = io.fstatSync(fd).size;
     const count = Math.floor(size / this.entryBytes);
     const buf = Buffer.allocUnsafe(count * this.entryBytes);
-    if (count) fs.readSync(fd, buf, 0, buf.length, 0);
+    if (count) io.readSync(fd, buf, 0, buf.length, 0);
     this.keys = [];
     this.values = [];
     let intact = size % this.entryBytes === 0;
@@ -81,7 +81,7 @@ export class SparseIndex {
     if (this.keyBytes === 4) entry.writeInt32BE(key, 0);
     else entry.writeBigInt64BE(BigInt(key), 0);
     entry.writeInt32BE(value, this.keyBytes);
-    fs.writeSync(this.file.descriptor(), entry, 0, this.entryBytes, this.keys.length * this.entryBytes);
+    io.writeSync(this.file.descriptor(), entry, 0, this.entryBytes, this.keys.length * this.entryBytes);
     this.keys.push(key);
     this.values.push(value);
   }
@@ -112,7 +112,7 @@ export class SparseIndex {
   private truncateEntries(count: number): void {
     this.keys.length = count;
     this.values.length = count;
-    fs.ftruncateSync(this.file.descriptor(), count * this.entryBytes);
+    io.ftruncateSync(this.file.descriptor(), count * this.entryBytes);
   }
 
   reset(): void {

@@ -5,6 +5,7 @@
 // Avro values are framed Avro binary, decoded with the schema their id names.
 
 import type { SchemaRegistry, SchemaType } from "./schema-registry.js";
+import { TopicPartition } from "../log/store.js";
 import { avroFailures } from "./avro.js";
 import { failures, type ValidationFailure } from "./validators.js";
 import { parseBoundedJson } from "./bounded-json.js";
@@ -82,7 +83,7 @@ export class RecordValidation {
 
   /** Runs `work` after every earlier call for the same partition: validation must not reorder appends. */
   inOrder<T>(topic: string, partition: number, work: () => Promise<T>): Promise<T> {
-    const key = `${topic}\u0000${partition}`;
+    const key = TopicPartition.key(topic, partition);
     const previous = this.tails.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
     const settled = next.catch(() => undefined);

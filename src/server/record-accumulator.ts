@@ -1,20 +1,22 @@
-// HTTP publishes are batched the way a Kafka producer batches with linger.ms=0:
-// records that reach the same partition within one turn of the event loop,
-// from any number of requests, are encoded into one record batch and appended
-// once. Many small requests then share one batch, one CRC check and one write,
+// Plain records (HTTP publishes, dead letters) are batched the way a Kafka
+// producer batches with linger.ms=0: records that reach the same partition
+// within one turn of the event loop, from any number of requests, are encoded
+// into one record batch and appended once. Many small requests then share one batch, one CRC check and one write,
 // and each still learns its own offsets. When a shared batch is refused, every
 // request in it is appended again on its own, so one request's bad record
 // (say a null key on a compacted topic) fails that request and no other.
 
-import type { LogStore } from "../log/store.js";
+import { TopicPartition, type LogStore } from "../log/store.js";
 import { encodeRecordBatch, type PlainRecord } from "../protocol/record-batch-codec.js";
-import type { BrokerMetrics } from "./metrics.js";
+import type { BrokerMetrics, Source } from "./metrics.js";
 
 /** A shared batch stops taking requests at about this many bytes of keys, values and headers. */
 const SHARED_BATCH_BYTES_MAX = 256 * 1024;
 
 interface Part {
   records: PlainRecord[];
+  /** Whose records these are, for the metrics. */
+  source: Source;
   resolve(firstOffset: number): void;
   reject(err: unknown): void;
 }
@@ -41,9 +43,9 @@ export class RecordAccumulator {
   constructor(private readonly logs: LogStore, private readonly metrics?: BrokerMetrics) {}
 
   /** Appends `records` to one partition, in order; resolves with the offset of the first once they are durable. */
-  append(topic: string, partition: number, records: PlainRecord[]): Promise<number> {
+  append(topic: string, partition: number, records: PlainRecord[], source: Source = "http"): Promise<number> {
     const bytes = approximateBytes(records);
-    const key = `${partition}\u0000${topic}`;
+    const key = TopicPartition.key(topic, partition);
     let batch = this.open.get(key);
     if (batch && batch.bytes + bytes > SHARED_BATCH_BYTES_MAX) {
       this.close(key, batch);
@@ -57,7 +59,7 @@ export class RecordAccumulator {
     }
     batch.bytes += bytes;
     const parts = batch.parts;
-    return new Promise<number>((resolve, reject) => parts.push({ records, resolve, reject }));
+    return new Promise<number>((resolve, reject) => parts.push({ records, source, resolve, reject }));
   }
 
   /** Stops a batch from taking more requests and writes it (once). */
@@ -73,9 +75,10 @@ export class RecordAccumulator {
       const encoded = await encodeRecordBatch(records);
       const bytes = encoded.length;
       const { baseOffset } = await this.logs.partition(topic, partition).append(encoded);
-      this.metrics?.appended(topic, "http", records.length, bytes);
       let offset = baseOffset;
       for (const p of parts) {
+        // The batch's bytes, shared out by records.
+        this.metrics?.appended(topic, p.source, p.records.length, Math.round((bytes * p.records.length) / records.length));
         p.resolve(offset);
         offset += p.records.length;
       }

@@ -17,6 +17,7 @@ import { TIMESTAMP_TYPE_BIT } from "../protocol/record-batch-header.js";
 import { partitionForKey } from "../protocol/murmur2.js";
 import type { RecordValidation, RecordVerdict } from "../schema/record-validation.js";
 import type { RecordAccumulator } from "./record-accumulator.js";
+import type { Source } from "./metrics.js";
 
 /** Records that fail their topic's schema, under `schema.invalid.policy=reject`: INVALID_RECORD, HTTP 422. */
 export class SchemaViolationError extends InvalidRecordError {
@@ -79,13 +80,13 @@ export class WritePath {
    */
   async publish(topic: string, records: RecordToWrite[], source: string): Promise<PublishOutcome> {
     const verdicts = this.validation.requiresValidation(topic) ? this.validation.check(topic, records.map((r) => r.value), source) : [];
-    if (verdicts.length === 0) return { offsets: await this.appendRecords(topic, records), deadLettered: [] };
+    if (verdicts.length === 0) return { offsets: await this.appendRecords(topic, records, "http"), deadLettered: [] };
     this.refuseUnlessDeadLettering(topic, verdicts, records.length);
     const invalid = new Set(verdicts.map((v) => v.index));
     const valid = records.filter((_, i) => !invalid.has(i));
     const [written, deadLettered] = await Promise.all([
-      valid.length ? this.appendRecords(topic, valid) : [],
-      this.deadLetter(topic, verdicts, records),
+      valid.length ? this.appendRecords(topic, valid, "http") : [],
+      this.deadLetter(topic, verdicts, records, "http"),
     ]);
     let v = 0;
     return { offsets: records.map((_, i) => (invalid.has(i) ? null : written[v++]!)), deadLettered };
@@ -115,7 +116,7 @@ export class WritePath {
         // The dead letters first: a failure after them makes the producer retry, which (after a
         // restart, when the note above is gone) may dead-letter a record twice but never loses one.
         const records = decoded.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }));
-        deadLettered = await this.deadLetter(topic, verdicts, records);
+        deadLettered = await this.deadLetter(topic, verdicts, records, "kafka");
         if (retryKey !== undefined) this.remember(retryKey, deadLettered);
       }
       if (invalid.size === decoded.records.length && !idempotent) return { result: undefined, deadLettered };
@@ -137,7 +138,7 @@ export class WritePath {
   }
 
   /** Writes the failed records to `<topic>.dlq` (created when missing), each with why it failed and where it came from. */
-  private async deadLetter(topic: string, verdicts: RecordVerdict[], records: (PlainRecord & { headers?: RecordHeader[] })[]): Promise<DeadLetter[]> {
+  private async deadLetter(topic: string, verdicts: RecordVerdict[], records: (PlainRecord & { headers?: RecordHeader[] })[], source: Source): Promise<DeadLetter[]> {
     const dlq = deadLetterTopic(topic);
     if (!this.logs.hasTopic(dlq)) {
       await this.logs.createTopic(dlq).catch((err: Error) => {
@@ -152,11 +153,11 @@ export class WritePath {
         { key: "tributary.error", value: Buffer.from(JSON.stringify(v.errors)) },
         { key: "tributary.source.topic", value: Buffer.from(topic) }],
     }));
-    const written = await this.appendRecords(dlq, dead);
+    const written = await this.appendRecords(dlq, dead, source);
     return verdicts.map((v, i) => ({ index: v.index, topic: dlq, ...written[i]! }));
   }
 
-  private async appendRecords(topic: string, records: RecordToWrite[]): Promise<WrittenRecord[]> {
+  private async appendRecords(topic: string, records: RecordToWrite[], source: Source): Promise<WrittenRecord[]> {
     const partitions = this.logs.partitionCount(topic);
     const sticky = Math.floor(Math.random() * partitions);
     const byPartition = new Map<number, { index: number; record: PlainRecord }[]>();
@@ -168,7 +169,7 @@ export class WritePath {
     });
     const results: WrittenRecord[] = new Array(records.length);
     await Promise.all([...byPartition.entries()].map(async ([partition, list]) => {
-      const baseOffset = await this.accumulator.append(topic, partition, list.map((l) => l.record));
+      const baseOffset = await this.accumulator.append(topic, partition, list.map((l) => l.record), source);
       list.forEach((l, i) => (results[l.index] = { partition, offset: baseOffset + i }));
     }));
     return results;

@@ -127,7 +127,8 @@ describe("kafkajs: admin", () => {
     await consumer.disconnect();
     const groups = await admin.listGroups();
     expect(groups.groups.map((g) => g.groupId)).toContain("offsets-group");
-    await admin.deleteGroups(["seeker"]);
+    expect(await admin.deleteGroups(["seeker"])).toEqual([expect.objectContaining({ groupId: "seeker", errorCode: 0 })]);
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).not.toContain("seeker");
   });
 });
 

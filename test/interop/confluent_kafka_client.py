@@ -23,7 +23,8 @@ for codec in ["none", "gzip", "snappy", "lz4", "zstd"]:
     p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True, "compression.type": codec, "linger.ms": 5})
     for i in range(20):
         value = f"{codec}-{i}-" + "payload" * 40  # compressible: librdkafka skips codecs that do not shrink
-        p.produce(topic, key=f"k{i % 4}", value=value, on_delivery=lambda err, msg: errors.append(err) if err else None)
+        # Every partition gets records, so each member of the group has some to read.
+        p.produce(topic, key=f"k{i % 4}", value=value, partition=i % 3, on_delivery=lambda err, msg: errors.append(err) if err else None)
         sent.append(value)
     p.flush(30)
     if errors:
@@ -34,16 +35,18 @@ consumers = [Consumer({"bootstrap.servers": brokers, "group.id": group, "auto.of
 for c in consumers:
     c.subscribe([topic])
 seen = set()
+per_member = [0 for _ in consumers]
 rounds = 0
 while len(seen) < len(sent) and rounds < 600:
     rounds += 1
-    for c in consumers:
+    for m, c in enumerate(consumers):
         msg = c.poll(0.1)
         if msg is None:
             continue
         if msg.error():
             raise KafkaException(msg.error())
         seen.add(msg.value().decode())
+        per_member[m] += 1
         commit(c, message=msg)
 # Once the group has settled, each member commits its positions (earlier commits may have met a rebalance).
 for _ in range(50):
@@ -58,4 +61,4 @@ committed = consumers[0].committed([TopicPartition(topic, p) for p in range(3)],
 for c in consumers:
     c.close()
 print(json.dumps({"sent": len(sent), "seen": len(seen), "missing": sorted(set(sent) - seen),
-                  "committed": sum(tp.offset for tp in committed if tp.offset >= 0)}))
+                  "committed": sum(tp.offset for tp in committed if tp.offset >= 0), "per_member": per_member}))
