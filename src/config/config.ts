@@ -187,10 +187,15 @@ export function loadConfig(sources: ConfigSources = {}): BrokerConfig {
   const config = {} as Record<string, unknown>;
   for (const [name, setting] of Object.entries(BROKER_SETTINGS) as [keyof BrokerConfig, Setting<unknown>][]) {
     const flag = sources.flags?.[name];
-    if (flag !== undefined) config[name] = setting.parse(flag, `--${kebab(name)}`);
-    else if (env[setting.env] !== undefined) config[name] = setting.parse(env[setting.env], setting.env);
-    else if (fromFile[name] !== undefined) config[name] = setting.parse(fromFile[name], `${file}: ${name}`);
-    else config[name] = setting.default;
+    // Each source that sets it, lowest first: the file, the environment, the flags.
+    const given: unknown[] = [];
+    if (fromFile[name] !== undefined) given.push(setting.parse(fromFile[name], `${file}: ${name}`));
+    if (env[setting.env] !== undefined) given.push(setting.parse(env[setting.env], setting.env));
+    if (flag !== undefined) given.push(setting.parse(flag, `--${kebab(name)}`));
+    if (given.length === 0) config[name] = setting.default;
+    // A map (topic defaults) is merged key by key, the later source winning; anything else is replaced whole.
+    else if (given.every((v) => v !== null && typeof v === "object" && !Array.isArray(v))) config[name] = Object.assign({}, ...given);
+    else config[name] = given[given.length - 1];
   }
   return config as unknown as BrokerConfig;
 }

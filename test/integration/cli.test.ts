@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { serve, tributary } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { RawKafka } from "../helpers/raw-kafka.js";
 
 describe("the compiled binary", () => {
   it("serves until SIGTERM, stops cleanly, and refuses a second server on the same data dir", async () => {
@@ -104,6 +105,40 @@ describe("the compiled binary", () => {
     const badEnv = tributary(["topic", "list", "--data-dir", fromFile], { TRIBUTARY_TOPIC_DEFAULTS: "retention.ms=forever" });
     expect(badEnv.status).toBe(1);
     expect(badEnv.stderr).toMatch(/retention.ms=forever is not an integer/);
+  });
+});
+
+describe("serve settings", () => {
+  it("serve honours TRIBUTARY_CONFIG, the environment and its flags: connection limit, auto-creation, default partitions, topic defaults", async () => {
+    const file = path.join(tempDir(), "tributary.json");
+    fs.writeFileSync(file, JSON.stringify({ topicDefaults: { "retention.ms": "5000" } }));
+    const server = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--no-auto-create-topics", "--default-partitions", "3", "--topic-default", "segment.ms=60000"],
+      { TRIBUTARY_CONFIG: file, TRIBUTARY_KAFKA_CONNECTIONS_MAX: "2" });
+    const address = /kafka (\S+),/.exec(server.readyLine)![1]!;
+    const opened: RawKafka[] = [];
+    try {
+      // Two connections are served; a third is refused while they stay open.
+      for (let i = 0; i < 2; i++) opened.push(await RawKafka.connect(address));
+      for (const c of opened) expect((await c.request(18, 0, {})).errorCode).toBe(0);
+      const third = await RawKafka.connect(address);
+      await third.closedPromise;
+      expect(third.closed).toBe(true);
+      expect(server.output().stderr).toMatch(/2 connections already open/);
+      const [client] = opened as [RawKafka, RawKafka];
+      // No auto-creation: Metadata for an unknown topic answers UNKNOWN_TOPIC_OR_PARTITION and creates nothing.
+      const unknown = await client.request(3, 9, { topics: [{ name: "nobody" }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      expect(unknown.topics[0].errorCode).toBe(3);
+      // numPartitions -1 takes the default partitions; configs come from the file and the flag, as broker defaults.
+      const created = await client.request(19, 7, { topics: [{ name: "defaults", numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+      expect(created.topics[0]).toMatchObject({ errorCode: 0, numPartitions: 3 });
+      const described = await client.request(32, 4, { resources: [{ resourceType: 2, resourceName: "defaults", configurationKeys: ["retention.ms", "segment.ms"] }], includeSynonyms: false, includeDocumentation: false });
+      expect(described.results[0].configs.map((c: { name: string; value: string; configSource: number }) => [c.name, c.value, c.configSource]))
+        .toEqual([["retention.ms", "5000", 4], ["segment.ms", "60000", 4]]);
+    } finally {
+      for (const c of opened) c.close();
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
   });
 });
 

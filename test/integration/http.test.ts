@@ -92,7 +92,7 @@ describe("HTTP: topics and records", () => {
     expect((await broker.logs.partition("strict", 0).offsets()).logEndOffset).toBe(0);
   });
 
-  it("batches concurrent single-record publishes, and a refused record fails only its own request", async () => {
+  it("gives concurrent single-record publishes their own offsets, and a refused record fails only its own request", async () => {
     await call("POST", "/topics", { name: "busy", partitions: 1 });
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => call("POST", "/topics/busy/records", { key: `k${i}`, value: { i } })));
     const offsets = answers.map((a) => a.json.offsets[0].offset);
@@ -106,6 +106,9 @@ describe("HTTP: topics and records", () => {
     mixed.forEach((a, i) => expect({ i, status: a.status }).toEqual({ i, status: i % 3 === 0 ? 422 : 200 }));
     expect(mixed[0]!.json.message).toMatch(/key/);
     expect((await broker.logs.partition("latest", 0).offsets()).logEndOffset).toBe(20);
+    // Each keyed record once: a refused shared batch was retried request by request, writing nothing twice.
+    const kept = (await call("GET", "/topics/latest/partitions/0/records?offset=0&max_bytes=1000000")).json.records as { key: string }[];
+    expect(kept.map((r) => r.key).sort()).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `k${i}`).sort());
   });
 
   it("speaks REST Proxy v2 produce: json and binary content types", async () => {

@@ -6,6 +6,9 @@ import { splitBatches, decodeRecordBatch } from "../../src/protocol/record-batch
 import { registerKafkajsCodecs } from "../helpers/kafkajs-codecs.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { REPO_ROOT } from "../helpers/binaries.js";
+import { serve } from "../helpers/cli.js";
+import { KafkaProxy } from "../helpers/kafka-proxy.js";
+import { LogManager } from "../../src/log/log-manager.js";
 
 registerKafkajsCodecs();
 
@@ -207,38 +210,53 @@ describe("kafkajs: a consumer group of three processes", () => {
 });
 
 describe("kafkajs: idempotent producer", () => {
-  it("writes no duplicates while retrying across a broker restart", async () => {
+  it("writes no duplicate when the broker dies after writing a batch and before answering, and the producer retries it", async () => {
     const dataDir = tempDir();
-    let own = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0 });
-    const port = own.kafkaPort;
-    const client = new Kafka({ brokers: own.brokers, clientId: "idem", logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const proxy = await KafkaProxy.start();
+    // Clients reach the broker only through the proxy, which can lose an answer.
+    const start = async () => {
+      const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--advertised-port", String(proxy.port)]);
+      const port = Number(/kafka [^ ]*:(\d+)/.exec(server.readyLine)![1]);
+      proxy.retarget(port);
+      return server;
+    };
+    let server = await start();
+    const client = new Kafka({ brokers: [`127.0.0.1:${proxy.port}`], clientId: "idem", logLevel: logLevel.NOTHING, retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } });
     const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    await producer.send({ topic: "idem", messages: Array.from({ length: 20 }, (_, i) => ({ value: `before-${i}` })) });
-    // Restart on the same port while the producer keeps sending.
-    const restart = (async () => {
-      await own.stop();
-      await new Promise((r) => setTimeout(r, 300));
-      own = await startBroker({ dataDir, kafkaPort: port, httpPort: 0 });
-    })();
-    const sends = [];
-    for (let i = 0; i < 10; i++) sends.push(producer.send({ topic: "idem", messages: [{ value: `during-${i}` }] }));
-    await restart;
-    await Promise.all(sends);
-    await producer.send({ topic: "idem", messages: [{ value: "after" }] });
-    await producer.disconnect();
-    const log = own.logs.partition("idem", 0);
-    const values: string[] = [];
-    let offset = 0;
-    while (offset < (await log.offsets()).highWatermark) {
-      for (const b of splitBatches((await log.read(offset, 1 << 20)).records)) {
-        for (const r of (await decodeRecordBatch(b)).records) values.push(r.value!.toString());
-        offset = Number(b.readBigInt64BE(0)) + b.readInt32BE(23) + 1;
-      }
+    try {
+      await producer.connect();
+      await producer.send({ topic: "idem", messages: Array.from({ length: 20 }, (_, i) => ({ value: `before-${i}` })) });
+      // The next Produce is written and made durable; then the broker dies before its answer leaves.
+      let restarted: Promise<unknown> | undefined;
+      proxy.loseNextAnswer(0, () => {
+        server.process.kill("SIGKILL");
+        restarted = server.exited.then(async () => (server = await start()));
+      });
+      const retried = producer.send({ topic: "idem", messages: [{ value: "written-once" }] });
+      await retried;
+      await restarted;
+      await producer.send({ topic: "idem", messages: [{ value: "after" }] });
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      server.process.kill("SIGTERM");
+      await server.exited;
+      proxy.close();
     }
-    expect(values.length).toBe(31);
-    expect(new Set(values).size).toBe(31);
-    await own.stop();
+    const logs = await LogManager.open({ dataDir, maintenanceIntervalMs: 0 });
+    const values: string[] = [];
+    try {
+      const log = logs.partition("idem", 0);
+      for (let offset = 0; offset < (await log.offsets()).highWatermark;) {
+        for (const b of splitBatches((await log.read(offset, 1 << 20)).records)) {
+          for (const r of (await decodeRecordBatch(b)).records) values.push(r.value!.toString());
+          offset = Number(b.readBigInt64BE(0)) + b.readInt32BE(23) + 1;
+        }
+      }
+    } finally {
+      await logs.close();
+    }
+    // The retried batch was recognised by the restarted broker (its producer state rebuilt from the log).
+    expect(values).toEqual([...Array.from({ length: 20 }, (_, i) => `before-${i}`), "written-once", "after"]);
   });
 });
 

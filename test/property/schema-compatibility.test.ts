@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { backwardIncompatibilities } from "../../src/schema/json-schema-compatibility.js";
+import { backwardIncompatibilities, compatibilityProblems } from "../../src/schema/json-schema-compatibility.js";
 import { compileSchema } from "../../src/schema/validators.js";
 
 // Whenever the checker calls a change BACKWARD-compatible, every document valid
@@ -16,7 +16,7 @@ const leaf: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ type: fc.constant("string"), maxLength: fc.integer({ min: 0, max: 3 }) }, { requiredKeys: ["type"] }),
   fc.uniqueArray(fc.constantFrom("x", "y", "z", 1, 2), { minLength: 1, maxLength: 4 }).map((e) => ({ enum: e })),
 );
-const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
+const node: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<string, unknown> }>((tie) => ({
   node: fc.oneof(
     { maxDepth: 2, depthIdentifier: "s" },
     leaf,
@@ -36,8 +36,12 @@ const schema: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{ node: Record<s
     fc.record({ oneOf: fc.array(tie("node"), { minLength: 1, maxLength: 3 }) }),
     fc.record({ allOf: fc.array(tie("node"), { minLength: 1, maxLength: 2 }) }),
     fc.record({ not: leaf }),
+    // A reference to the definition every generated schema carries (below).
+    fc.constant({ $ref: "#/$defs/d" }),
   ),
 })).node;
+/** A schema with one definition, `$defs.d`, that its `$ref`s point to. */
+const schema: fc.Arbitrary<Record<string, unknown>> = fc.tuple(node, leaf).map(([root, d]) => ({ ...root, $defs: { d } }));
 
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof(
@@ -88,6 +92,24 @@ describe("JSON Schema compatibility checker", () => {
     );
     expect(compatiblePairs).toBeGreaterThan(100); // the property was exercised, not vacuous
     expect(differingPairs).toBeGreaterThan(50);
+  });
+
+  it("never calls a change FORWARD-compatible when a document valid under the new schema fails the old one", () => {
+    // The other direction: old readers must take what new writers write.
+    let compatiblePairs = 0;
+    fc.assert(
+      fc.property(schema, schema, fc.array(value, { minLength: 20, maxLength: 40 }), (oldSchema, newSchema, docs) => {
+        if (compatibilityProblems("FORWARD", [oldSchema], newSchema).length > 0) return;
+        compatiblePairs++;
+        const oldValid = compileSchema(oldSchema);
+        const newValid = compileSchema(newSchema);
+        for (const doc of docs) {
+          if (newValid(doc)) expect(oldValid(doc), `${JSON.stringify(doc)} under ${JSON.stringify(newSchema)} read by ${JSON.stringify(oldSchema)}`).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    expect(compatiblePairs).toBeGreaterThan(100);
   });
 
   it("accepts the same schema, and a schema against itself after widening", () => {
