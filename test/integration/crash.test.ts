@@ -9,6 +9,7 @@ import { decodeRecordBatch, splitBatches } from "../../src/protocol/record-batch
 import { tempDir } from "../helpers/temp-dir.js";
 import { BUN } from "../helpers/binaries.js";
 import { serve } from "../helpers/cli.js";
+import { seededRandom } from "../sim/simulated-disk.js";
 import { Kafka, logLevel } from "kafkajs";
 
 type Acked = Map<string, { key: string; hash: string }>; // "partition:offset" -> record
@@ -69,23 +70,11 @@ async function storedRecords(dataDir: string): Promise<Acked> {
   return stored;
 }
 
-/** A small seeded generator (mulberry32): the kill times of a failed run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 describe("crash safety", () => {
   it("keeps every acknowledged record, bit for bit, across repeated SIGKILLs", async () => {
     // TRIBUTARY_CRASH_SEED=<seed> replays a run; every failure message names the seed.
     const seed = Number(process.env.TRIBUTARY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const dataDir = tempDir();
     const allAcked: Acked = new Map();
     const iterations = 12;
@@ -108,7 +97,7 @@ describe("crash safety", () => {
   it("keeps every record a Kafka client (acks=-1) or an HTTP client was answered for, across SIGKILLs of the broker", async () => {
     // The acknowledgements counted here are the clients' own: a Kafka produce answered, an HTTP 200 received.
     const seed = Number(process.env.TRIBUTARY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const dataDir = tempDir();
     const acknowledged = new Set<string>();
     for (let run = 0; run < 5; run++) {

@@ -3,6 +3,7 @@ import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { startBroker, type Broker } from "../../src/server/broker.js";
 import { readEvents } from "../helpers/sse.js";
+import { httpCall } from "../helpers/http-call.js";
 import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 
 let broker: Broker;
@@ -17,14 +18,8 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${broker.httpUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": contentType },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
+function call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; json: any }> {
+  return httpCall(broker.httpUrl, method, path, body, body === undefined ? {} : { "content-type": contentType });
 }
 
 describe("HTTP: topics and records", () => {

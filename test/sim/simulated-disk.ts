@@ -103,15 +103,22 @@ export class SimulatedDisk {
 
   /** Makes `dir` and its parents exist durably (the place a test puts its data directory). */
   prepareDirectory(path: string): void {
+    this.makeDirectories(path, true);
+  }
+
+  /** Creates the missing directories of `path`; `durable` makes their entries durable at once. */
+  private makeDirectories(path: string, durable: boolean): void {
     let dir = this.root;
     for (const part of this.parts(path)) {
       let next = dir.entries.get(part);
       if (!next) {
         next = newDir();
         dir.entries.set(part, next);
+        this.mutated();
       }
-      dir.durableEntries.set(part, next);
-      dir = next as DirNode;
+      if (next.kind !== "dir") throw errno("EEXIST", path);
+      if (durable) dir.durableEntries.set(part, next);
+      dir = next;
     }
   }
 
@@ -354,19 +361,7 @@ export class SimulatedDisk {
       if (node.kind !== "dir") throw errno("ENOTDIR", path);
       return [...node.entries].map(([name, child]) => ({ name, directory: child.kind === "dir" }));
     },
-    mkdirSync: (path) => {
-      let dir = this.root;
-      for (const part of this.parts(path)) {
-        let next = dir.entries.get(part);
-        if (!next) {
-          next = newDir();
-          dir.entries.set(part, next);
-          this.mutated();
-        }
-        if (next.kind !== "dir") throw errno("EEXIST", path);
-        dir = next;
-      }
-    },
+    mkdirSync: (path) => this.makeDirectories(path, false),
     renameSync: (from, to) => {
       const source = this.parentOf(from);
       const node = source.dir.entries.get(source.name);

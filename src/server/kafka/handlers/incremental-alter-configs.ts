@@ -3,18 +3,9 @@
 // Broker configs are read-only here (INVALID_REQUEST).
 
 import type { Handler } from "../kafka-context.js";
-import { errorCodeOf, errorMessageOf } from "./errors.js";
-import { alterTopicConfigs } from "./topic-configs.js";
+import { alterEach } from "./topic-configs.js";
 
-export const incrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (ctx, request) => {
-  const responses = [];
-  for (const r of request.resources) {
-    try {
-      await alterTopicConfigs(ctx, r, request.validateOnly, true);
-      responses.push({ errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName });
-    } catch (err) {
-      responses.push({ errorCode: errorCodeOf(err, "alter configs"), errorMessage: errorMessageOf(err), resourceType: r.resourceType, resourceName: r.resourceName });
-    }
-  }
-  return { throttleTimeMs: 0, responses };
-};
+export const incrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (ctx, request) => ({
+  throttleTimeMs: 0,
+  responses: await alterEach(ctx, request.resources, request.validateOnly, true),
+});

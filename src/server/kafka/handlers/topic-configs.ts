@@ -7,6 +7,7 @@ import type { KafkaContext } from "../kafka-context.js";
 import { validateOverrides, type ConfigType } from "../../../log/topic-config.js";
 import { InvalidConfigError, InvalidTopicError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { errorCodeOf, errorMessageOf } from "./errors.js";
 
 export const TOPIC_RESOURCE = 2;
 export const BROKER_RESOURCE = 4;
@@ -51,4 +52,19 @@ export async function alterTopicConfigs(ctx: KafkaContext, r: ConfigResource, va
   validateOverrides(set);
   if (ctx.logs.isInternalTopic(r.resourceName)) throw new InvalidTopicError(`'${r.resourceName}' is an internal topic; its configs are fixed`);
   if (!validateOnly) await ctx.logs.alterTopicConfig(r.resourceName, { set, remove });
+}
+
+/** Alters each resource in turn, answering each with its own error code. */
+export async function alterEach(ctx: KafkaContext, resources: ConfigResource[], validateOnly: boolean, incremental: boolean):
+  Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[]> {
+  const responses = [];
+  for (const r of resources) {
+    try {
+      await alterTopicConfigs(ctx, r, validateOnly, incremental);
+      responses.push({ errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName });
+    } catch (err) {
+      responses.push({ errorCode: errorCodeOf(err, "alter configs"), errorMessage: errorMessageOf(err), resourceType: r.resourceType, resourceName: r.resourceName });
+    }
+  }
+  return responses;
 }
