@@ -207,9 +207,8 @@ describe("idempotent producer over raw frames", () => {
     expect((await send(5)).errorCode).toBe(E.OUT_OF_ORDER_SEQUENCE_NUMBER);
     raw.close();
     // Crash-free restart: the producer state comes back from the checkpoint.
-    const port = own.kafkaPort;
     await own.stop();
-    own = await startBroker({ dataDir, kafkaPort: port, httpPort: 0 });
+    own = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0 });
     raw = await RawKafka.connect(own.brokers[0]!);
     expect(await send(1)).toMatchObject({ errorCode: 0, baseOffset: 1n });
     expect(await send(2)).toMatchObject({ errorCode: 0, baseOffset: 2n });

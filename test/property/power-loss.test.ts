@@ -6,6 +6,8 @@
 // whose append had been acknowledged before the cut must be there, bit for
 // bit, at its offset; every record there must be one that was written there
 // (nothing half-visible, nothing invented), and the offsets must have no hole.
+// Group offset commits of three partitions run alongside: each lands whole or
+// not at all, and none acknowledged is lost.
 //
 // Seeded: a failure prints its seed; TRIBUTARY_POWER_SEED=<seed>
 // TRIBUTARY_POWER_CUTS=1 replays exactly that scenario.
@@ -43,7 +45,7 @@ async function readBack(logs: LogManager, partition: number): Promise<Map<number
 }
 
 /** What the scenarios exercised, so the test can show it was not vacuous. */
-const stats = { acknowledgedChecked: 0, cutsDuringLoad: 0, writtenButLost: 0, recoveredWithCut: 0 };
+const stats = { acknowledgedChecked: 0, cutsDuringLoad: 0, writtenButLost: 0, recoveredWithCut: 0, acknowledgedCommitsChecked: 0 };
 
 /** One scenario; returns what went wrong, or undefined. */
 async function scenario(seed: number): Promise<string | undefined> {
@@ -59,18 +61,24 @@ async function scenario(seed: number): Promise<string | undefined> {
   let cut = false;
   let acknowledged: Written[] = [];
   const written: Written[] = [];
+  // Group offsets too: each commit covers three partitions, and must land whole or not at all.
+  let lastCommitAcknowledged = -1;
+  let commitAcknowledgedAtCut = -1;
   const powerCut = () => {
     if (cut) return; // once: a cut placed past the end of the load is taken by hand, and must not come again
     disk.crashImage(`/disk${seed}/before`, `/disk${seed}/after`, random);
     cut = true;
     acknowledged = written.slice();
+    commitAcknowledgedAtCut = lastCommitAcknowledged;
   };
   disk.cutAfter(disk.operations + 1 + Math.floor(random() * 80), powerCut);
 
   const waves = 1 + Math.floor(random() * 10);
   for (let wave = 0; wave < waves && !cut; wave++) {
     const appends = 1 + Math.floor(random() * 6);
-    await Promise.all(Array.from({ length: appends }, async (_, i) => {
+    const commit = logs.offsets.commit("g", [["t", 0], ["u", 0], ["u", 1]].map(([topic, partition]) => ({ topic: topic as string, partition: partition as number, offset: wave, metadata: `commit-${wave}` })))
+      .then(() => (lastCommitAcknowledged = Math.max(lastCommitAcknowledged, wave)), () => undefined);
+    await Promise.all([commit, ...Array.from({ length: appends }, async (_, i) => {
       const partition = Math.floor(random() * partitions);
       const values = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, k) => `${seed}/${wave}/${i}/${k}/${"x".repeat(Math.floor(random() * 600))}`);
       const batch = await encodeRecordBatch(values.map((v) => ({ key: null, value: Buffer.from(v) })));
@@ -81,7 +89,7 @@ async function scenario(seed: number): Promise<string | undefined> {
       } catch {
         // the old process goes on after the cut on a disk nobody will read; its failures do not matter
       }
-    }));
+    })]);
   }
   if (cut) stats.cutsDuringLoad++;
   else powerCut();
@@ -101,6 +109,12 @@ async function scenario(seed: number): Promise<string | undefined> {
       const value = found.get(w.partition)!.get(w.offset);
       if (value !== w.value) return `acknowledged record ${w.partition}/${w.offset} is ${value === undefined ? "missing" : "changed"} after the cut`;
     }
+    const commits = await recovered.offsets.list("g");
+    const landed = new Set(commits.map((c) => c.committed.metadata));
+    if (commits.length !== 0 && (commits.length !== 3 || landed.size !== 1)) return `a commit of three partitions landed in part: ${JSON.stringify(commits.map((c) => [c.topic, c.partition, c.committed.metadata]))}`;
+    const recoveredCommit = commits.length ? commits[0]!.committed.offset : -1;
+    if (commitAcknowledgedAtCut >= 0) stats.acknowledgedCommitsChecked++;
+    if (recoveredCommit < commitAcknowledgedAtCut) return `acknowledged commit ${commitAcknowledgedAtCut} is lost (found ${recoveredCommit})`;
     for (const [p, records] of found) {
       const offsets = [...records.keys()];
       if (offsets.some((o, i) => o !== i)) return `partition ${p} has a hole: offsets ${offsets.slice(0, 20).join(",")}`;
@@ -145,6 +159,7 @@ describe("power loss on a simulated disk", () => {
       expect(stats.cutsDuringLoad).toBeGreaterThan(SCENARIOS / 2);
       expect(stats.writtenButLost).toBeGreaterThan(0);
       expect(stats.recoveredWithCut).toBeGreaterThan(0);
+      expect(stats.acknowledgedCommitsChecked).toBeGreaterThan(SCENARIOS / 10);
     }
   });
 });
