@@ -31,7 +31,9 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--group-initial-rebalance-delay-ms <ms>", s.groupInitialRebalanceDelayMs.doc))
     .addOption(new Option("--group-session-timeout-min-ms <ms>", s.groupSessionTimeoutMinMs.doc))
     .addOption(new Option("--http-cors-origin <origin>", "let browsers on this origin call the HTTP API (repeatable; none: CORS off)").argParser(collect))
-    .addOption(new Option("--ephemeral", "use a temporary data dir removed at exit, no initial rebalance delay (CI stand-in)"));
+    .addOption(new Option("--ephemeral", "use a temporary data dir removed at exit, no initial rebalance delay (CI stand-in)"))
+    .addOption(new Option("--archive <s3-url>", `${s.archive.doc} (env ${s.archive.env})`))
+    .addOption(new Option("--s3-endpoint <url>", `${s.s3Endpoint.doc} (env ${s.s3Endpoint.env})`));
 }
 
 export function brokerOptions(options: Record<string, unknown>): Partial<BrokerConfig> & { configFile?: string } {
@@ -54,6 +56,8 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs ?? (options.ephemeral ? 0 : undefined),
       groupSessionTimeoutMinMs: options.groupSessionTimeoutMinMs,
       httpCorsOrigins: options.httpCorsOrigin,
+      archive: options.archive,
+      s3Endpoint: options.s3Endpoint,
     },
   });
   return config;

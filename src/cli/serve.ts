@@ -25,6 +25,7 @@ export function registerServe(program: Command): void {
       });
       const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
       process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+        `${broker.config.archive ? `archive ${broker.config.archive}, ` : ""}` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;
       process.stdout.write("tributary stopped\n");

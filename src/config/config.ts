@@ -60,6 +60,14 @@ export interface BrokerConfig {
   httpStreamedRecordsInFlightMax: number;
   /** Segment files (.log, .index, .timeindex) kept open at once; the least recently used close first. */
   segmentFilesOpenMax: number;
+  /** s3://BUCKET/PREFIX every closed segment is archived to; "" for none. */
+  archive: string;
+  /** An S3-compatible endpoint URL (path-style addressing); "" for AWS S3. */
+  s3Endpoint: string;
+  /** How often the archiver looks for closed segments to upload. */
+  archiveScanIntervalMs: number;
+  /** Longest wait between attempts while the archive fails. */
+  archiveRetryMaxMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -156,6 +164,12 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   segmentFilesOpenMax: { env: "TRIBUTARY_SEGMENT_FILES_OPEN_MAX", default: 1024, parse: integer(16, 1_000_000),
     doc: "segment files kept open at once (least recently used close first)" },
   groupSessionTimeoutMaxMs: { env: "TRIBUTARY_GROUP_SESSION_TIMEOUT_MAX_MS", default: 1_800_000, parse: integer(1, 3_600_000), doc: "longest session timeout a consumer may ask for" },
+  archive: { env: "TRIBUTARY_ARCHIVE", default: "", parse: (raw) => String(raw), doc: "s3://BUCKET/PREFIX to archive every closed segment to (none: no archive)" },
+  s3Endpoint: { env: "TRIBUTARY_S3_ENDPOINT", default: "", parse: (raw) => String(raw), doc: "URL of an S3-compatible store (path-style addressing); none: AWS S3" },
+  archiveScanIntervalMs: { env: "TRIBUTARY_ARCHIVE_SCAN_INTERVAL_MS", default: 1000, parse: integer(10, 3_600_000),
+    doc: "how often the archiver looks for closed segments to upload" },
+  archiveRetryMaxMs: { env: "TRIBUTARY_ARCHIVE_RETRY_MAX_MS", default: 30_000, parse: integer(10, 3_600_000),
+    doc: "longest wait between attempts to upload to an archive that fails" },
 };
 
 export interface ConfigSources {

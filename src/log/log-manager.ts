@@ -18,6 +18,7 @@ import { compactPartition, dirtyRatio, type CompactionResult } from "./compactor
 import { CLEAN_SHUTDOWN_FILE, readCheckpoints, writeCheckpoints, type Checkpoints } from "./checkpoint-file.js";
 import { DataDirLock } from "./data-dir-lock.js";
 import { segmentFiles } from "./file-pool.js";
+import { segmentFileName } from "./segment.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LeaderNotAvailableError, LogError, StorageError, TopicExistsError, UnknownTopicError } from "./errors.js";
 import { fsyncDirectory, isPartitionDirectoryName, writeFileDurably } from "./fs-util.js";
 import { OffsetStore } from "./offset-store.js";
@@ -67,6 +68,24 @@ interface ClusterRecord {
   createdMs: number;
 }
 
+/** A closed segment as the archive sees it: its offsets, size and files. */
+export interface ClosedSegment {
+  baseOffset: number;
+  /** The offset after its last record. */
+  nextOffset: number;
+  size: number;
+  maxTimestamp: number;
+  files: { log: string; index: string; timeindex: string };
+}
+
+export interface ClosedSegments {
+  topic: string;
+  topicId: string;
+  partition: number;
+  config: TopicConfig;
+  segments: ClosedSegment[];
+}
+
 export interface MaintenanceReport {
   segmentsDeleted: number;
   compacted: { partition: string; result: CompactionResult }[];
@@ -83,6 +102,7 @@ export class LogManager implements LogStore {
   private timer: NodeJS.Timeout | undefined;
   private tombstoneExpiry = new Map<PartitionLog, number>();
   private closed = false;
+  private retentionHold: ((topic: string, partition: number, baseOffset: number) => boolean) | undefined;
   private catalog!: CompactedStore<TopicRecord | ClusterRecord | { next: number }>;
   offsets!: OffsetStore;
   /** The schema registry's store (interpreted by src/schema/). */
@@ -452,6 +472,35 @@ export class LogManager implements LogStore {
     return damagedBatchCount();
   }
 
+  /**
+   * Keeps retention from deleting a segment while `hold` says so (the
+   * archive: a segment not yet uploaded stays on disk, however old).
+   */
+  holdRetention(hold: (topic: string, partition: number, baseOffset: number) => boolean): void {
+    this.retentionHold = hold;
+  }
+
+  /** Every partition of the topics clients write, with its closed segments' files, oldest first (for the archive). */
+  closedSegments(): ClosedSegments[] {
+    const out: ClosedSegments[] = [];
+    for (const t of this.topics.values()) {
+      if (t.internal || LogManager.incomplete(t)) continue;
+      for (const log of t.partitions) {
+        out.push({
+          topic: t.record.name, topicId: t.record.id, partition: log.partition, config: log.topicConfig,
+          segments: log.closedSegments().map((segment) => {
+            segment.ensureLoaded();
+            return {
+              baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp,
+              files: { log: segment.logPath, index: path.join(log.dir, segmentFileName(segment.baseOffset, ".index")), timeindex: path.join(log.dir, segmentFileName(segment.baseOffset, ".timeindex")) },
+            };
+          }),
+        });
+      }
+    }
+    return out;
+  }
+
   /** Partitions that refuse writes after a storage failure, with the reason. */
   partitionsRefusingWrites(): string[] {
     return this.allPartitions().filter((p) => p.writeRefusal !== undefined).map((p) => `${p.name}: ${p.writeRefusal}`);
@@ -469,8 +518,9 @@ export class LogManager implements LogStore {
         const config = log.topicConfig;
         if (config.cleanupPolicy !== "compact") {
           report.segmentsDeleted += log.deleteSegments((segment, remaining) =>
-            (config.retentionMs >= 0 && segment.retentionTimestamp < now - config.retentionMs) ||
-            (config.retentionBytes >= 0 && remaining - segment.size >= config.retentionBytes));
+            ((config.retentionMs >= 0 && segment.retentionTimestamp < now - config.retentionMs) ||
+            (config.retentionBytes >= 0 && remaining - segment.size >= config.retentionBytes)) &&
+            !(this.retentionHold?.(log.topic, log.partition, segment.baseOffset) ?? false));
         }
         if (config.cleanupPolicy !== "delete") {
           const tombstonesDue = (this.tombstoneExpiry.get(log) ?? Infinity) <= now;

@@ -31,6 +31,10 @@ export interface TopicConfig {
   indexIntervalBytes: number;
   flush: FlushPolicy;
   schemaInvalidPolicy: "reject" | "dead-letter";
+  /** Closed segments are archived (with `--archive`, the broker default is true). */
+  remoteStorageEnable: boolean;
+  /** Archiving of new segments is paused. */
+  remoteLogCopyDisable: boolean;
 }
 
 /** Kafka's ConfigType, as DescribeConfigs v3+ reports it. */
@@ -171,11 +175,11 @@ export const TOPIC_SETTINGS: readonly Setting[] = [
     doc: "replication only: stored and reported (one broker is the whole in-sync set)" },
   { key: "preallocate", type: "BOOLEAN", default: "false", parse: boolean,
     doc: "accepted and reported; segments are not preallocated" },
-  { key: "remote.log.copy.disable", type: "BOOLEAN", default: "false", parse: boolean,
+  { key: "remote.log.copy.disable", type: "BOOLEAN", default: "false", parse: boolean, field: "remoteLogCopyDisable",
     doc: "tiered storage: stop copying segments to remote storage" },
   { key: "remote.log.delete.on.disable", type: "BOOLEAN", default: "false", parse: boolean,
     doc: "tiered storage: delete remote segments when remote storage is turned off" },
-  { key: "remote.storage.enable", type: "BOOLEAN", default: "false", parse: boolean,
+  { key: "remote.storage.enable", type: "BOOLEAN", default: "false", parse: boolean, field: "remoteStorageEnable",
     doc: "tiered storage: copy closed segments to remote storage" },
   { key: "retention.bytes", field: "retentionBytes", type: "LONG", default: "-1", parse: unlimited(0),
     doc: "delete the oldest closed segments while a partition is larger than this (-1: no limit)" },

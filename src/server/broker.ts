@@ -27,6 +27,9 @@ import { RecordAccumulator } from "./record-accumulator.js";
 import { WritePath } from "./write-path.js";
 import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
+import { Archiver } from "../archive/archiver.js";
+import { S3Store } from "../archive/s3-store.js";
+import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -110,6 +113,16 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   if (!isLoopback(config.host)) {
     process.stderr.write(`tributary: WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic\n`);
   }
+  let location: ArchiveLocation | undefined;
+  if (config.archive) {
+    try {
+      location = parseArchiveUrl(config.archive);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+    // With an archive, every topic is archived unless it says remote.storage.enable=false.
+    config.topicDefaults = { "remote.storage.enable": "true", ...config.topicDefaults };
+  }
   let metrics: BrokerMetrics | undefined;
   const logs = await LogManager.open({
     dataDir: config.dataDir,
@@ -153,6 +166,19 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   }
   const validation = new RecordValidation(registry, config.jsonDepthMax);
   metrics = new BrokerMetrics(logs, validation);
+  let archiver: Archiver | undefined;
+  if (location) {
+    const uploaded = metrics.archiveUploadedBytes;
+    archiver = new Archiver(logs, new S3Store(location, config.s3Endpoint), {
+      scanIntervalMs: config.archiveScanIntervalMs,
+      retryMaxMs: config.archiveRetryMaxMs,
+      registryEntries: () => logs.schemaStore.entries(),
+      onUploaded: (bytes) => uploaded.inc(bytes),
+    });
+    metrics.watchArchive(() => archiver!.status());
+    await archiver.start();
+    started.push(() => archiver!.close());
+  }
   const accumulator = new RecordAccumulator(logs, metrics);
   const writePath = new WritePath(logs, validation, accumulator);
   const shutdown = new AbortController();
@@ -196,6 +222,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     streamedRecordsInFlightMax: config.httpStreamedRecordsInFlightMax,
     kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
     writesRefused: () => logs.partitionsRefusingWrites(),
+    archive: archiver,
   });
   const http = await listenHttp(app, config.host, config.httpPort, {
     bodyBytesMax: config.httpBodyBytesMax,

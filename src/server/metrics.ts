@@ -4,6 +4,7 @@
 
 import client from "prom-client";
 import type { LogStore } from "../log/store.js";
+import type { PartitionArchiveStatus } from "../archive/archiver.js";
 import type { RecordValidation } from "../schema/record-validation.js";
 
 export type Source = "http" | "kafka";
@@ -30,6 +31,28 @@ export class BrokerMetrics {
   /** Counts bytes a client sent after a complete request body. */
   trailingBytes(request: string, bytes: number): void {
     this.trailing.inc({ request }, bytes);
+  }
+
+  /** Bytes the archive has uploaded since start. */
+  readonly archiveUploadedBytes = new client.Counter({ name: "tributary_archive_uploaded_bytes_total", help: "segment bytes uploaded to the archive", registers: [this.registry] });
+
+  /** Reports the archive's backlog per partition (called once the archiver exists). */
+  watchArchive(status: () => PartitionArchiveStatus[]): void {
+    const gauges = [
+      ["tributary_archive_pending_bytes", "closed segment bytes waiting to be archived", (s: PartitionArchiveStatus) => s.pendingBytes],
+      ["tributary_archive_pending_segments", "closed segments waiting to be archived", (s: PartitionArchiveStatus) => s.pendingSegments],
+      ["tributary_archive_archived_up_to", "every offset below this is archived", (s: PartitionArchiveStatus) => s.archivedUpTo],
+      ["tributary_archive_failing", "1 while the partition's last upload attempt failed", (s: PartitionArchiveStatus) => (s.lastError ? 1 : 0)],
+    ] as const;
+    for (const [name, help, value] of gauges) {
+      new client.Gauge({
+        name, help, labelNames: ["topic", "partition"], registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const s of status()) this.set({ topic: s.topic, partition: String(s.partition) }, value(s));
+        },
+      });
+    }
   }
 
   readonly fsyncLatency = new client.Histogram({

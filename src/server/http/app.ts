@@ -60,6 +60,19 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     return c.json({ status: "ready", topics: deps.logs.listTopics().length });
   });
   app.get("/brokers", (c) => c.json({ brokers: [0] }));
+  app.get("/archive", (c) => {
+    const archive = deps.archive;
+    if (!archive) return c.json({ archive: null, message: "no archive is configured (serve --archive s3://BUCKET/PREFIX)" });
+    return c.json({
+      archive: archive.store.description,
+      error: archive.storeError,
+      partitions: archive.status().map((s) => ({
+        topic: s.topic, partition: s.partition, archived_up_to: s.archivedUpTo, archived_segments: s.archivedSegments,
+        pending_segments: s.pendingSegments, pending_bytes: s.pendingBytes, last_error: s.lastError,
+        last_upload: s.lastUploadMs === null ? null : new Date(s.lastUploadMs).toISOString(),
+      })),
+    });
+  });
   app.get("/openapi.json", (c) => c.json(openApiDocument(VERSION)));
   app.get("/docs", (c) => c.html(docsPage()));
   app.get("/metrics", async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));

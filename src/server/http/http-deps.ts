@@ -8,6 +8,7 @@ import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
 import type { WritePath } from "../write-path.js";
+import type { Archiver } from "../../archive/archiver.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { AutoCreate } from "./auto-create.js";
 
@@ -30,6 +31,8 @@ export interface HttpDeps {
   streamedRecordsInFlightMax?: number;
   /** This broker as Kafka clients reach it (REST v3 lists it). */
   kafkaNode: { nodeId: number; host: string; port: number };
+  /** The archive, when one is configured (GET /archive). */
+  archive?: Archiver;
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }

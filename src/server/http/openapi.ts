@@ -5,6 +5,7 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["get", "/healthz", "health", "liveness"],
   ["get", "/readyz", "health", "readiness (storage open)"],
   ["get", "/metrics", "health", "Prometheus metrics"],
+  ["get", "/archive", "archive", "the S3 archive per partition: archived up to, pending segments and bytes, last error"],
   ["get", "/openapi.json", "health", "this description"],
   ["get", "/docs", "health", "human-readable API page"],
   ["get", "/brokers", "REST Proxy v2", "broker ids"],

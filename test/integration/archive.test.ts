@@ -1,0 +1,234 @@
+// Archiving closed segments to a real S3-compatible server (s3rver, started
+// here), checked with the SDK and with Debian's awscli as an independent client.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import S3rver from "s3rver";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { startBroker, type Broker } from "../../src/server/broker.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { httpCall } from "../helpers/http-call.js";
+import { serve } from "../helpers/cli.js";
+import { seededRandom } from "../sim/simulated-disk.js";
+
+const AWS_CLI = "/usr/bin/aws";
+const credentials = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
+Object.assign(process.env, credentials);
+
+let s3: S3rver;
+let s3Directory: string;
+let endpoint: string;
+let port: number;
+
+async function startS3(listenPort = 0): Promise<void> {
+  s3 = new S3rver({ port: listenPort, address: "127.0.0.1", directory: s3Directory, silent: true, configureBuckets: [{ name: "archive", configs: [] }] });
+  const address = await s3.run();
+  port = address.port;
+  endpoint = `http://127.0.0.1:${port}`;
+}
+
+beforeAll(async () => {
+  s3Directory = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tributary-s3rver-"));
+  await startS3();
+});
+
+afterAll(async () => {
+  await s3?.close().catch(() => undefined);
+  fs.rmSync(s3Directory, { recursive: true, force: true });
+});
+
+function client(): S3Client {
+  return new S3Client({ endpoint, forcePathStyle: true, region: "us-east-1", credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" });
+}
+
+async function objectBytes(key: string): Promise<Buffer> {
+  const answer = await client().send(new GetObjectCommand({ Bucket: "archive", Key: key }));
+  return Buffer.from(await answer.Body!.transformToByteArray());
+}
+
+async function keys(prefix: string): Promise<string[]> {
+  const answer = await client().send(new ListObjectsV2Command({ Bucket: "archive", Prefix: prefix }));
+  return (answer.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function awsCli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => execFile(AWS_CLI, ["--endpoint-url", endpoint, ...args], { env: { ...process.env, ...credentials } }, (err, stdout, stderr) => {
+    if (err) reject(new Error(`aws ${args.join(" ")}: ${stderr}`));
+    else resolve(stdout);
+  }));
+}
+
+interface ArchiveAnswer {
+  archive: string;
+  error: string | null;
+  partitions: { topic: string; partition: number; archived_up_to: number; pending_segments: number; pending_bytes: number; last_error: string | null }[];
+}
+
+describe("archive to S3", () => {
+  let broker: Broker;
+  let dataDir: string;
+  const call = (method: string, route: string, body?: unknown) => httpCall(broker.httpUrl, method, route, body);
+  const status = async (topic: string) => ((await call("GET", "/archive")).json as ArchiveAnswer).partitions.find((p) => p.topic === topic);
+  const publish = async (topic: string, n: number, tag: string) => {
+    const res = await call("POST", `/topics/${topic}/records`, { records: Array.from({ length: n }, (_, i) => ({ value: { tag, i, pad: "x".repeat(200) } })) });
+    expect(res.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tributary-archive-"));
+    broker = await startBroker({ dataDir, kafkaPort: 0, httpPort: 0, archive: "s3://archive/prod", s3Endpoint: endpoint, archiveScanIntervalMs: 50, archiveRetryMaxMs: 200, maintenanceIntervalMs: 3_600_000 });
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("uploads every closed segment with its indexes, then a manifest naming them; the catalog and schemas too", async () => {
+    await call("POST", "/topics", { name: "events", configs: { "segment.bytes": "2048" } });
+    await call("POST", "/topics", { name: "private", configs: { "segment.bytes": "2048", "remote.storage.enable": "false" } });
+    await call("POST", "/topics", { name: "latest", configs: { "segment.bytes": "2048", "cleanup.policy": "compact" } });
+    await call("POST", "/subjects/events-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "object" }) });
+    for (let i = 0; i < 10; i++) await publish("events", 5, `a${i}`);
+    for (let i = 0; i < 5; i++) await publish("private", 5, `p${i}`);
+    const segments = () => fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log")).sort();
+    const closed = segments().slice(0, -1);
+    expect(closed.length).toBeGreaterThan(3);
+    const activeBase = Number(segments().at(-1)!.slice(0, 20));
+    await until(async () => (await status("events"))?.archived_up_to === activeBase, "the closed segments of events to be archived");
+    expect(await status("events")).toMatchObject({ pending_segments: 0, pending_bytes: 0, last_error: null });
+
+    const manifest = JSON.parse((await objectBytes("prod/events/0/manifest.json")).toString()) as { topicId: string; segments: { baseOffset: number; nextOffset: number; md5: string }[] };
+    expect(manifest.topicId).toBe(broker.logs.describeTopicId("events"));
+    expect(manifest.segments.map((s) => String(s.baseOffset).padStart(20, "0") + ".log")).toEqual(closed);
+    manifest.segments.slice(1).forEach((s, i) => expect(s.baseOffset).toBe(manifest.segments[i]!.nextOffset)); // no gap between archived segments
+    for (const name of closed) {
+      const local = fs.readFileSync(path.join(dataDir, "events-0", name));
+      const archived = await objectBytes(`prod/events/0/${name}`);
+      expect(archived.equals(local)).toBe(true);
+      expect(manifest.segments.find((s) => String(s.baseOffset).padStart(20, "0") + ".log" === name)!.md5).toBe(createHash("md5").update(local).digest("base64"));
+    }
+    // An independent S3 client sees the same layout.
+    const listed = await awsCli(["s3", "ls", "s3://archive/prod/events/0/"]);
+    for (const name of closed) {
+      for (const extension of [".log", ".index", ".timeindex"]) expect(listed).toContain(name.replace(".log", extension));
+    }
+    expect(listed).toContain("manifest.json");
+    expect(await keys("prod/private/")).toEqual([]);
+    expect(await keys("prod/latest/")).toEqual([]);
+    await until(async () => (await keys("prod/_tributary/")).length === 2, "the catalog and the schemas");
+    const catalog = JSON.parse((await objectBytes("prod/_tributary/topics.json")).toString()) as { topics: { name: string }[] };
+    expect(catalog.topics.map((t) => t.name)).toEqual(expect.arrayContaining(["events", "private", "latest"]));
+    const schemas = JSON.parse((await objectBytes("prod/_tributary/schemas.json")).toString()) as { entries: [string, unknown][] };
+    expect(JSON.stringify(schemas.entries)).toContain("events-value");
+  });
+
+  it("keeps segments on disk while S3 is down, shows the backlog, and drains it when S3 is back", async () => {
+    await s3.close();
+    for (let i = 0; i < 10; i++) await publish("events", 5, `b${i}`); // produce goes on
+    await until(async () => ((await status("events"))?.last_error ?? null) !== null && (await status("events"))!.pending_segments > 0, "the backlog to show");
+    const waiting = await status("events");
+    expect(waiting!.pending_bytes).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/tributary_archive_pending_bytes\{topic="events",partition="0"\} [1-9]/);
+    expect(metrics).toMatch(/tributary_archive_failing\{topic="events",partition="0"\} 1/);
+    // Retention would delete everything; an unarchived segment stays.
+    await broker.logs.alterTopicConfig("events", { set: { "retention.ms": "1" } });
+    await broker.logs.runMaintenance(Date.now() + 60_000);
+    const kept = fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log")).sort();
+    const archivedUpTo = waiting!.archived_up_to;
+    expect(kept.some((f) => Number(f.slice(0, 20)) === archivedUpTo)).toBe(true);
+
+    await startS3(port);
+    const activeBase = () => Number(fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log")).sort().at(-1)!.slice(0, 20));
+    await until(async () => (await status("events"))?.pending_segments === 0 && (await status("events"))?.last_error === null, "the backlog to drain");
+    expect((await status("events"))!.archived_up_to).toBe(activeBase());
+    const manifest = JSON.parse((await objectBytes("prod/events/0/manifest.json")).toString()) as { segments: { baseOffset: number; nextOffset: number }[] };
+    manifest.segments.slice(1).forEach((s, i) => expect(s.baseOffset).toBe(manifest.segments[i]!.nextOffset));
+    // Archived now: retention may delete them at last.
+    await broker.logs.runMaintenance(Date.now() + 60_000);
+    expect(fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log"))).toHaveLength(1);
+  });
+});
+
+describe("archive across SIGKILLs", () => {
+  it("keeps archive and manifest consistent and complete when the broker is killed during uploads, again and again", async () => {
+    const seed = Number(process.env.TRIBUTARY_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const random = seededRandom(seed);
+    const dataDir = tempDir();
+    const args = ["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--archive", "s3://archive/killed", "--s3-endpoint", endpoint, "--topic-default", "segment.bytes=4096"];
+    const env = { ...credentials, TRIBUTARY_ARCHIVE_SCAN_INTERVAL_MS: "20" };
+    for (let run = 0; run < 4; run++) {
+      const server = await serve(args, env);
+      const url = /http (http:\/\/\S+),/.exec(server.readyLine)![1]!;
+      if (run === 0) expect((await httpCall(url, "POST", "/topics", { name: "k", partitions: 2 })).status).toBe(201);
+      let dead = false;
+      const writer = (async () => {
+        for (let i = 0; !dead; i++) {
+          await httpCall(url, "POST", "/topics/k/records", { records: Array.from({ length: 10 }, (_, j) => ({ key: `${run}-${i}-${j}`, value: "v".repeat(100) })) }).catch(() => undefined);
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(random() * 600)));
+      server.process.kill("SIGKILL");
+      await server.exited;
+      dead = true;
+      await writer;
+    }
+    // A last run lets the backlog drain, then everything closed is archived exactly as it lies on disk.
+    const server = await serve(args, env);
+    try {
+      const url = /http (http:\/\/\S+),/.exec(server.readyLine)![1]!;
+      for (const partition of [0, 1]) {
+        const segments = () => fs.readdirSync(path.join(dataDir, `k-${partition}`)).filter((f) => f.endsWith(".log")).sort();
+        const activeBase = Number(segments().at(-1)!.slice(0, 20));
+        await until(async () => {
+          const answer = (await httpCall(url, "GET", "/archive")).json as ArchiveAnswer;
+          const p = answer.partitions.find((x) => x.topic === "k" && x.partition === partition);
+          return p?.pending_segments === 0 && p.archived_up_to === activeBase;
+        }, `partition ${partition} to be archived (seed ${seed})`);
+        const manifest = JSON.parse((await objectBytes(`killed/k/${partition}/manifest.json`)).toString()) as { segments: { baseOffset: number; nextOffset: number; md5: string }[] };
+        expect(manifest.segments.map((s) => String(s.baseOffset).padStart(20, "0") + ".log"), `seed ${seed}`).toEqual(segments().slice(0, -1));
+        manifest.segments.slice(1).forEach((s, i) => expect(s.baseOffset, `seed ${seed}`).toBe(manifest.segments[i]!.nextOffset));
+        for (const s of manifest.segments) {
+          const name = String(s.baseOffset).padStart(20, "0");
+          const archived = await objectBytes(`killed/k/${partition}/${name}.log`);
+          expect(createHash("md5").update(archived).digest("base64"), `seed ${seed}`).toBe(s.md5);
+          expect(archived.equals(fs.readFileSync(path.join(dataDir, `k-${partition}`, `${name}.log`))), `seed ${seed}`).toBe(true);
+          expect((await keys(`killed/k/${partition}/${name}.`)).length).toBe(3);
+        }
+      }
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
+  });
+});
+
+describe("archive misconfigured", () => {
+  it("names an unknown bucket in GET /archive and keeps serving", async () => {
+    const broker = await startBroker({ dataDir: tempDir(), kafkaPort: 0, httpPort: 0, archive: "s3://no-such-bucket/x", s3Endpoint: endpoint, archiveScanIntervalMs: 50, archiveRetryMaxMs: 200 });
+    try {
+      const answer = (await httpCall(broker.httpUrl, "GET", "/archive")).json as ArchiveAnswer;
+      expect(answer.archive).toContain("s3://no-such-bucket/x");
+      expect(answer.error).toMatch(/bucket.*no-such-bucket.*|no-such-bucket.*bucket does not exist/);
+      expect((await httpCall(broker.httpUrl, "POST", "/topics", { name: "still-works" })).status).toBe(201);
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  it("refuses to start on an archive that is no s3:// URL, saying why", async () => {
+    await expect(startBroker({ dataDir: tempDir(), kafkaPort: 0, httpPort: 0, archive: "https://bucket/x" })).rejects.toThrow(/is not s3:\/\/BUCKET\/PREFIX/);
+  });
+});
