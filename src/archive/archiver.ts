@@ -18,25 +18,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ClosedSegment, ClosedSegments, LogManager } from "../log/log-manager.js";
 import type { ObjectStore } from "./object-store.js";
-
-export interface ManifestSegment {
-  baseOffset: number;
-  nextOffset: number;
-  size: number;
-  maxTimestamp: number;
-  /** MD5 of the .log object, base64. */
-  md5: string;
-  uploadedMs: number;
-}
-
-/** What a partition's manifest.json holds. */
-export interface Manifest {
-  version: 1;
-  topic: string;
-  topicId: string;
-  partition: number;
-  segments: ManifestSegment[];
-}
+import { CATALOG_KEY, SCHEMAS_KEY, manifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
 
 /** One partition's archive, as GET /archive reports it. */
 export interface PartitionArchiveStatus {
@@ -74,14 +56,6 @@ export interface ArchiverOptions {
 const RETRY_FIRST_MS = 100;
 /** Partitions uploading at once. */
 const UPLOADS_IN_FLIGHT_MAX = 4;
-
-export function manifestKey(topic: string, partition: number): string {
-  return `${topic}/${partition}/manifest.json`;
-}
-
-export function segmentKey(topic: string, partition: number, baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {
-  return `${topic}/${partition}/${String(baseOffset).padStart(20, "0")}${extension}`;
-}
 
 function md5Of(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -195,7 +169,7 @@ export class Archiver {
       state.nextAttemptMs = Date.now() + wait;
       // Loud on the first failure and then now and again, not on every retry.
       if (state.failures === 1 || state.failures % 20 === 0) {
-        console.error(`tributary archive: ${p.topic}-${p.partition}: ${state.lastError}; ${state.pending.length} segments wait on disk, retrying in ${wait} ms`);
+        console.error(`tributary archive: ${p.topic}-${p.partition}: ${state.lastError}; ${state.pending.length} segment${state.pending.length === 1 ? "" : "s"} wait on disk, retrying in ${wait} ms`);
       }
     }
   }
@@ -226,12 +200,12 @@ export class Archiver {
   private async archiveCatalog(): Promise<void> {
     const catalog = JSON.stringify({ version: 1, clusterId: this.logs.clusterId, topics: this.logs.listTopics() });
     if (catalog !== this.lastCatalog) {
-      await this.store.putBytes("_tributary/topics.json", Buffer.from(catalog));
+      await this.store.putBytes(CATALOG_KEY, Buffer.from(catalog));
       this.lastCatalog = catalog;
     }
     const registry = JSON.stringify({ version: 1, entries: [...this.options.registryEntries()] });
     if (registry !== this.lastRegistry) {
-      await this.store.putBytes("_tributary/schemas.json", Buffer.from(registry));
+      await this.store.putBytes(SCHEMAS_KEY, Buffer.from(registry));
       this.lastRegistry = registry;
     }
   }

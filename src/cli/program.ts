@@ -3,6 +3,7 @@ import { registerServe } from "./serve.js";
 import { registerTopic } from "./topic.js";
 import { registerLog } from "./log-verify.js";
 import { registerGroup } from "./group.js";
+import { registerArchive } from "./archive.js";
 import { reportError } from "./output.js";
 
 import { VERSION } from "../config/version.js";
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerTopic(program);
   registerGroup(program);
   registerLog(program);
+  registerArchive(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -13,6 +13,23 @@ export function tributary(args: string[], env: NodeJS.ProcessEnv = {}): CliResul
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs the compiled binary to completion without blocking this process's event loop (servers in this process keep serving it). */
+export function tributaryAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TRIBUTARY_BINARY, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 export interface RunningServer {
   process: ChildProcess;
   readyLine: string;

@@ -143,6 +143,9 @@ describe("current librdkafka (node-rdkafka)", () => {
     const [major, minor] = (result.librdkafka as string).split(".").map(Number);
     expect(major! * 100 + minor!).toBeGreaterThanOrEqual(212);
     expect(result).toMatchObject({ sent: 100, consumed: 100, metadataHasTopic: true, eofOffset: 0 });
+    // What the broker holds, not only what the script counted: all hundred records, once.
+    const ends = await Promise.all(Array.from({ length: broker.logs.partitionCount("rd-topic") }, async (_, p) => (await broker.logs.partition("rd-topic", p).offsets()).highWatermark));
+    expect(ends.reduce((a, b) => a + b, 0)).toBe(100);
     expect(new Set(await storedCodecs("rd-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
     // librdkafka 2.x pads its Metadata v12 requests: they were answered, and the padding counted.
     const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
