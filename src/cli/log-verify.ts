@@ -24,6 +24,7 @@ export function registerLog(program: Command): void {
       if (options.json) printJson(report);
       else {
         for (const p of report.problems) process.stdout.write(`DAMAGED ${p.file} at byte ${p.position}: ${p.reason}\n`);
+        for (const t of report.tornTails) process.stdout.write(`TORN TAIL ${t.file} at byte ${t.position}: ${t.reason} (a write the crash interrupted, never acknowledged; the next start cuts it)\n`);
         process.stdout.write(`${report.partitions} partitions, ${report.segments} segments, ${report.batches} batches, ${report.bytes} bytes: ` +
           `${report.problems.length === 0 ? "all intact" : `${report.problems.length} problems`}\n`);
       }
