@@ -1,6 +1,7 @@
 // Where things lie in an archive, under its prefix:
 //   <topic>/<partition>/<20-digit base offset>.log | .index | .timeindex
 //   <topic>/<partition>/manifest.json      the partition's archived segments
+//   <topic>/<partition>/manifest.previous.json   the one before it
 //   _tributary/topics.json                 the topics' catalog
 //   _tributary/schemas.json                the schema registry's entries
 
@@ -21,6 +22,16 @@ export interface Manifest {
   topicId: string;
   partition: number;
   segments: ManifestSegment[];
+  /** Offsets below this were deleted (DeleteRecords): never served, even while their segment is archived. */
+  logStartOffset?: number;
+  /** Every offset below this was archived (some may have expired since). */
+  archivedUpTo?: number;
+}
+
+/** Every offset below the result was archived at some time. */
+export function archivedUpTo(manifest: Manifest): number {
+  const last = manifest.segments[manifest.segments.length - 1];
+  return Math.max(manifest.archivedUpTo ?? 0, last?.nextOffset ?? 0);
 }
 
 export const CATALOG_KEY = "_tributary/topics.json";
@@ -28,6 +39,15 @@ export const SCHEMAS_KEY = "_tributary/schemas.json";
 
 export function manifestKey(topic: string, partition: number): string {
   return `${topic}/${partition}/manifest.json`;
+}
+
+/**
+ * The manifest before the last write: written, whole, before each new one, so
+ * a write torn by a crash (some S3-compatible stores keep the part of an
+ * upload they got) still leaves a whole manifest to start from.
+ */
+export function previousManifestKey(topic: string, partition: number): string {
+  return `${topic}/${partition}/manifest.previous.json`;
 }
 
 export function segmentKey(topic: string, partition: number, baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { BATCH_LENGTH, HEADER_SIZE, LOG_OVERHEAD, BASE_OFFSET, LAST_OFFSET_DELTA, batchCrcMatches, readInt64 } from "../protocol/record-batch-header.js";
 import type { TopicInfo } from "../log/store.js";
-import { CATALOG_KEY, SCHEMAS_KEY, manifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
+import { CATALOG_KEY, SCHEMAS_KEY, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
 import type { ObjectStore } from "./object-store.js";
 
 export interface ArchivedCatalog {
@@ -24,10 +24,30 @@ export async function readSchemas(store: ObjectStore): Promise<[string, unknown]
   return bytes ? (JSON.parse(bytes.toString("utf8")) as { entries: [string, unknown][] }).entries : [];
 }
 
-/** A partition's manifest, or undefined when nothing of it is archived. */
+function parseManifest(bytes: Buffer): Manifest | undefined {
+  try {
+    const manifest = JSON.parse(bytes.toString("utf8")) as Manifest;
+    return manifest && Array.isArray(manifest.segments) && typeof manifest.topicId === "string" ? manifest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A partition's manifest, or undefined when nothing of it is archived. A
+ * manifest torn by a crash during its upload gives way, loudly, to the one
+ * before it (the segments archived since are uploaded again).
+ */
 export async function readManifest(store: ObjectStore, topic: string, partition: number): Promise<Manifest | undefined> {
   const bytes = await store.getBytes(manifestKey(topic, partition));
-  return bytes ? (JSON.parse(bytes.toString("utf8")) as Manifest) : undefined;
+  if (!bytes) return undefined;
+  const manifest = parseManifest(bytes);
+  if (manifest) return manifest;
+  const previous = await store.getBytes(previousManifestKey(topic, partition));
+  const fallback = previous && parseManifest(previous);
+  if (!fallback) throw new Error(`the manifest of ${topic}/${partition} is damaged and no whole earlier one is left; the archive of this partition needs repair`);
+  console.error(`tributary archive: the manifest of ${topic}/${partition} is damaged (an upload torn by a crash?); using the one before it`);
+  return fallback;
 }
 
 /** The archived partitions of the catalog's topics (all, or those named), with their manifests. */

@@ -18,7 +18,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ClosedSegment, ClosedSegments, LogManager } from "../log/log-manager.js";
 import type { ObjectStore } from "./object-store.js";
-import { CATALOG_KEY, SCHEMAS_KEY, manifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
+import { CATALOG_KEY, SCHEMAS_KEY, archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
+import { readManifest } from "./archive-reader.js";
 
 /** One partition's archive, as GET /archive reports it. */
 export interface PartitionArchiveStatus {
@@ -37,6 +38,10 @@ interface PartitionState {
   topic: string;
   partition: number;
   manifest: Manifest | undefined;
+  /** The manifest changed (a new floor) and is not yet written. */
+  manifestDirty: boolean;
+  /** The bytes of the manifest last written whole (or loaded): the fallback the next write leaves behind. */
+  writtenManifest: Buffer | undefined;
   pending: ClosedSegment[];
   lastError: string | null;
   lastUploadMs: number | null;
@@ -66,6 +71,8 @@ function md5Of(file: string): Promise<string> {
 
 export class Archiver {
   private readonly partitions = new Map<string, PartitionState>();
+  /** Log starts DeleteRecords set, per partition, until their manifests hold them. */
+  private readonly floors = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private closed = false;
@@ -101,8 +108,8 @@ export class Archiver {
     const state = this.partitions.get(Archiver.key(topic, partition));
     // Not scanned yet: kept if its topic is archived at all.
     if (!state) return this.archives(this.logs.partition(topic, partition).topicConfig);
-    const archived = state.manifest?.segments ?? [];
-    return !archived.some((s) => s.baseOffset === baseOffset);
+    // Below what was ever archived: archived (or expired from the archive since); at or above: not yet.
+    return state.manifest === undefined || baseOffset >= archivedUpTo(state.manifest);
   }
 
   private archives(config: ClosedSegments["config"] | undefined): boolean {
@@ -128,12 +135,13 @@ export class Archiver {
       }
       let state = this.partitions.get(key);
       if (!state) {
-        state = { topic: p.topic, partition: p.partition, manifest: undefined, pending: [], lastError: null, lastUploadMs: null, failures: 0, nextAttemptMs: 0 };
+        state = { topic: p.topic, partition: p.partition, manifest: undefined, manifestDirty: false, writtenManifest: undefined, pending: [], lastError: null, lastUploadMs: null, failures: 0, nextAttemptMs: 0 };
         this.partitions.set(key, state);
       }
-      const archived = new Set(state.manifest?.segments.map((s) => s.baseOffset));
-      state.pending = p.segments.filter((s) => !archived.has(s.baseOffset) && s.size > 0);
-      if (state.nextAttemptMs <= now && (state.manifest === undefined || state.pending.length > 0)) due.push([p, state]);
+      const upTo = state.manifest ? archivedUpTo(state.manifest) : 0;
+      state.pending = p.segments.filter((s) => s.baseOffset >= upTo && s.size > 0);
+      const expiring = state.manifest !== undefined && this.expired(state.manifest, p.config, now).length > 0;
+      if (state.nextAttemptMs <= now && (state.manifest === undefined || state.pending.length > 0 || state.manifestDirty || expiring)) due.push([p, state]);
     }
     for (const key of this.partitions.keys()) if (!seen.has(key)) this.partitions.delete(key);
     // A few partitions at a time; one slow partition does not hold the others' turn past this scan.
@@ -146,18 +154,26 @@ export class Archiver {
 
   private async archivePartition(p: ClosedSegments, state: PartitionState): Promise<void> {
     try {
-      if (!state.manifest || state.manifest.topicId !== p.topicId) state.manifest = await this.loadManifest(p);
-      const archived = new Set(state.manifest.segments.map((s) => s.baseOffset));
-      state.pending = state.pending.filter((s) => !archived.has(s.baseOffset));
+      if (!state.manifest || state.manifest.topicId !== p.topicId) {
+        const loaded = await this.loadManifest(p);
+        state.writtenManifest = loaded.segments.length ? Buffer.from(JSON.stringify(loaded)) : undefined;
+        state.manifest = this.applyFloor(state, loaded);
+      }
+      const upTo = archivedUpTo(state.manifest);
+      state.pending = state.pending.filter((s) => s.baseOffset >= upTo);
       while (state.pending.length > 0 && !this.closed) {
         const segment = state.pending[0]!;
         const entry = await this.upload(p, segment);
-        state.manifest = { ...state.manifest, segments: [...state.manifest.segments, entry].sort((a, b) => a.baseOffset - b.baseOffset) };
-        // After the objects: the manifest never names what is not there.
-        await this.store.putBytes(manifestKey(p.topic, p.partition), Buffer.from(JSON.stringify(state.manifest)));
+        const segments: ManifestSegment[] = [...state.manifest.segments, entry].sort((a, b) => a.baseOffset - b.baseOffset);
+        const next: Manifest = { ...state.manifest, segments, archivedUpTo: Math.max(archivedUpTo(state.manifest), entry.nextOffset) };
+        // After the objects: the manifest never names what is not there. And only once it is
+        // written does the segment count as archived (retention may then delete its local copy).
+        await this.writeManifest(state, next);
+        state.manifest = next;
         state.pending.shift();
         state.lastUploadMs = Date.now();
       }
+      await this.expire(p, state);
       if (state.failures > 0) console.error(`tributary archive: ${p.topic}-${p.partition} archives again after ${state.failures} failed attempt${state.failures === 1 ? "" : "s"}`);
       state.failures = 0;
       state.lastError = null;
@@ -174,13 +190,88 @@ export class Archiver {
     }
   }
 
+  /**
+   * Archived segments past the topic's retention (retention.ms by their
+   * largest timestamp, retention.bytes by the archive's size) or wholly below
+   * the floor DeleteRecords set: never served again, then deleted.
+   */
+  private expired(manifest: Manifest, config: ClosedSegments["config"], now: number): ManifestSegment[] {
+    const out: ManifestSegment[] = [];
+    let remaining = manifest.segments.reduce((n, s) => n + s.size, 0);
+    for (const s of manifest.segments) {
+      const time = s.maxTimestamp >= 0 ? s.maxTimestamp : s.uploadedMs;
+      const old = config.retentionMs >= 0 && time < now - config.retentionMs;
+      const big = config.retentionBytes >= 0 && remaining - s.size >= config.retentionBytes;
+      const deleted = s.nextOffset <= (manifest.logStartOffset ?? 0);
+      if (!old && !big && !deleted) break;
+      out.push(s);
+      remaining -= s.size;
+    }
+    return out;
+  }
+
+  /** Drops expired segments: the manifest first (no reader is sent to them), then their objects. */
+  private async expire(p: ClosedSegments, state: PartitionState): Promise<void> {
+    const manifest = state.manifest!;
+    const doomed = this.expired(manifest, p.config, Date.now());
+    if (doomed.length === 0 && !state.manifestDirty) return;
+    const next = { ...manifest, segments: manifest.segments.slice(doomed.length) };
+    await this.writeManifest(state, next);
+    state.manifest = next;
+    state.manifestDirty = false;
+    for (const s of doomed) {
+      await this.store.delete((([".log", ".index", ".timeindex"] as const).map((e) => segmentKey(p.topic, p.partition, s.baseOffset, e))));
+    }
+  }
+
+  /** The partition's manifest as last written or loaded (undefined before the first scan reached it). */
+  manifestOf(topic: string, partition: number): Manifest | undefined {
+    return this.partitions.get(Archiver.key(topic, partition))?.manifest;
+  }
+
+  /**
+   * The archived offsets a reader may still get: after DeleteRecords' floor
+   * and the topic's retention. Undefined when there are none.
+   */
+  readableRange(topic: string, partition: number, config: ClosedSegments["config"], now = Date.now()): { start: number; end: number } | undefined {
+    const manifest = this.manifestOf(topic, partition);
+    if (!manifest || manifest.segments.length === 0) return undefined;
+    const live = manifest.segments.slice(this.expired(manifest, config, now).length);
+    if (live.length === 0) return undefined;
+    const floor = Math.max(manifest.logStartOffset ?? 0, this.floors.get(Archiver.key(topic, partition)) ?? 0);
+    return { start: Math.max(live[0]!.baseOffset, floor), end: live[live.length - 1]!.nextOffset };
+  }
+
+  /** DeleteRecords moved the log start to `offset`: the archive serves nothing below it (written at the next scan). */
+  setFloor(topic: string, partition: number, offset: number): void {
+    const key = Archiver.key(topic, partition);
+    this.floors.set(key, Math.max(this.floors.get(key) ?? 0, offset));
+    const state = this.partitions.get(key);
+    if (state?.manifest) this.applyFloor(state, state.manifest);
+  }
+
+  /** Puts a floor set before the manifest was loaded (or since it was written) into it. */
+  private applyFloor(state: PartitionState, manifest: Manifest): Manifest {
+    const floor = this.floors.get(Archiver.key(state.topic, state.partition)) ?? 0;
+    if ((manifest.logStartOffset ?? 0) >= floor) return manifest;
+    state.manifestDirty = true;
+    state.manifest = { ...manifest, logStartOffset: floor };
+    return state.manifest;
+  }
+
   private async loadManifest(p: ClosedSegments): Promise<Manifest> {
-    const bytes = await this.store.getBytes(manifestKey(p.topic, p.partition));
+    const manifest = await readManifest(this.store, p.topic, p.partition);
     const empty: Manifest = { version: 1, topic: p.topic, topicId: p.topicId, partition: p.partition, segments: [] };
-    if (!bytes) return empty;
-    const manifest = JSON.parse(bytes.toString("utf8")) as Manifest;
     // The archive of an earlier topic of the same name: this topic starts its own.
-    return manifest.topicId === p.topicId ? manifest : empty;
+    return manifest && manifest.topicId === p.topicId ? manifest : empty;
+  }
+
+  /** Writes a partition's manifest: the one it replaces first, whole, as the fallback (see previousManifestKey). */
+  private async writeManifest(state: PartitionState, manifest: Manifest): Promise<void> {
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    if (state.writtenManifest) await this.store.putBytes(previousManifestKey(state.topic, state.partition), state.writtenManifest);
+    await this.store.putBytes(manifestKey(state.topic, state.partition), bytes);
+    state.writtenManifest = bytes;
   }
 
   private async upload(p: ClosedSegments, segment: ClosedSegment): Promise<ManifestSegment> {
@@ -222,7 +313,7 @@ export class Archiver {
       return {
         topic: state.topic,
         partition: state.partition,
-        archivedUpTo: m?.segments.length ? m.segments[m.segments.length - 1]!.nextOffset : 0,
+        archivedUpTo: m ? archivedUpTo(m) : 0,
         archivedSegments: m?.segments.length ?? 0,
         pendingSegments: state.pending.length,
         pendingBytes: state.pending.reduce((n, s) => n + s.size, 0),

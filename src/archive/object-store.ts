@@ -12,6 +12,10 @@ export interface ObjectStore {
   putBytes(key: string, body: Buffer): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
   getBytes(key: string): Promise<Buffer | undefined>;
+  /** Bytes [start, end) of the object (fewer at its end), or undefined when there is none. */
+  getRange(key: string, start: number, end: number): Promise<Buffer | undefined>;
+  /** Removes the objects; missing ones are no error. */
+  delete(keys: string[]): Promise<void>;
 }
 
 /** A place in an object store: `s3://bucket/prefix`. */

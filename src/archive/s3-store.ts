@@ -5,7 +5,7 @@
 // arrived damaged, and the returned ETag is checked against it as well.
 
 import * as fs from "node:fs";
-import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { objectKey, type ArchiveLocation, type ObjectStore } from "./object-store.js";
 
 export class S3Store implements ObjectStore {
@@ -58,9 +58,25 @@ export class S3Store implements ObjectStore {
     });
   }
 
-  async getBytes(key: string): Promise<Buffer | undefined> {
+  getBytes(key: string): Promise<Buffer | undefined> {
+    return this.get(key);
+  }
+
+  getRange(key: string, start: number, end: number): Promise<Buffer | undefined> {
+    return this.get(key, `bytes=${start}-${end - 1}`);
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })).catch((err: unknown) => {
+        throw new Error(`deleting ${key} from ${this.description} failed: ${describe(err)}`);
+      });
+    }
+  }
+
+  private async get(key: string, range?: string): Promise<Buffer | undefined> {
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) }));
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(key), Range: range }));
       return Buffer.from(await answer.Body!.transformToByteArray());
     } catch (err) {
       if (err instanceof S3ServiceException && (err.name === "NoSuchKey" || err.$metadata.httpStatusCode === 404)) return undefined;

@@ -517,9 +517,13 @@ export class LogManager implements LogStore {
       const job = log.maintenance.then(async () => {
         const config = log.topicConfig;
         if (config.cleanupPolicy !== "compact") {
+          // An archived topic keeps local.retention.* on disk; retention.* then applies to the archive.
+          const tiered = this.retentionHold !== undefined && config.remoteStorageEnable && config.cleanupPolicy === "delete";
+          const retentionMs = tiered && config.localRetentionMs !== -2 ? config.localRetentionMs : config.retentionMs;
+          const retentionBytes = tiered && config.localRetentionBytes !== -2 ? config.localRetentionBytes : config.retentionBytes;
           report.segmentsDeleted += log.deleteSegments((segment, remaining) =>
-            ((config.retentionMs >= 0 && segment.retentionTimestamp < now - config.retentionMs) ||
-            (config.retentionBytes >= 0 && remaining - segment.size >= config.retentionBytes)) &&
+            ((retentionMs >= 0 && segment.retentionTimestamp < now - retentionMs) ||
+            (retentionBytes >= 0 && remaining - segment.size >= retentionBytes)) &&
             !(this.retentionHold?.(log.topic, log.partition, segment.baseOffset) ?? false));
         }
         if (config.cleanupPolicy !== "delete") {

@@ -35,6 +35,9 @@ export interface TopicConfig {
   remoteStorageEnable: boolean;
   /** Archiving of new segments is paused. */
   remoteLogCopyDisable: boolean;
+  /** With an archive, how long / how many bytes stay on local disk (-2: retention.ms / retention.bytes). */
+  localRetentionMs: number;
+  localRetentionBytes: number;
 }
 
 /** Kafka's ConfigType, as DescribeConfigs v3+ reports it. */
@@ -146,9 +149,9 @@ export const TOPIC_SETTINGS: readonly Setting[] = [
     doc: "bytes of log between two offset-index entries" },
   { key: "leader.replication.throttled.replicas", type: "LIST", default: "", parse: replicaList,
     doc: "replication only: stored and reported" },
-  { key: "local.retention.bytes", type: "LONG", default: "-2", parse: long(-2),
+  { key: "local.retention.bytes", field: "localRetentionBytes", type: "LONG", default: "-2", parse: long(-2),
     doc: "tiered storage: bytes kept on local disk (-2: retention.bytes)" },
-  { key: "local.retention.ms", type: "LONG", default: "-2", parse: long(-2),
+  { key: "local.retention.ms", field: "localRetentionMs", type: "LONG", default: "-2", parse: long(-2),
     doc: "tiered storage: time kept on local disk (-2: retention.ms)" },
   { key: "max.compaction.lag.ms", type: "LONG", default: LONG_MAX, parse: long(1),
     doc: "accepted and reported; compaction runs by min.cleanable.dirty.ratio" },

@@ -29,6 +29,7 @@ import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 import { Archiver } from "../archive/archiver.js";
 import { S3Store } from "../archive/s3-store.js";
+import { TieredLogStore } from "../archive/tiered-store.js";
 import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
 
 export interface Broker {
@@ -165,29 +166,32 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     }
   }
   const validation = new RecordValidation(registry, config.jsonDepthMax);
-  metrics = new BrokerMetrics(logs, validation);
   let archiver: Archiver | undefined;
   if (location) {
-    const uploaded = metrics.archiveUploadedBytes;
     archiver = new Archiver(logs, new S3Store(location, config.s3Endpoint), {
       scanIntervalMs: config.archiveScanIntervalMs,
       retryMaxMs: config.archiveRetryMaxMs,
       registryEntries: () => logs.schemaStore.entries(),
-      onUploaded: (bytes) => uploaded.inc(bytes),
+      onUploaded: (bytes) => metrics?.archiveUploadedBytes.inc(bytes),
     });
+  }
+  // What the servers see: the local engine, with the archive behind it when there is one (tiered reads).
+  const store: LogStore = archiver ? new TieredLogStore(logs, archiver) : logs;
+  metrics = new BrokerMetrics(store, validation);
+  if (archiver) {
     metrics.watchArchive(() => archiver!.status());
     await archiver.start();
     started.push(() => archiver!.close());
   }
-  const accumulator = new RecordAccumulator(logs, metrics);
-  const writePath = new WritePath(logs, validation, accumulator);
+  const accumulator = new RecordAccumulator(store, metrics);
+  const writePath = new WritePath(store, validation, accumulator);
   const shutdown = new AbortController();
   started.push(() => groups.shutdown());
   const ctx: KafkaContext = {
     apiVersions: apiVersionsList(),
-    logs,
+    logs: store,
     groups,
-    producerIds: new ProducerIds(logs),
+    producerIds: new ProducerIds(store),
     fetchSessions: new FetchSessions(),
     validation,
     writePath,
@@ -210,10 +214,10 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   started.push(() => listener.close());
   if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
-  const consumers = new HttpConsumers(logs, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
+  const consumers = new HttpConsumers(store, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
   const app = buildHttpApp({
-    logs, registry, validation, metrics, consumers, groups, writePath,
+    logs: store, registry, validation, metrics, consumers, groups, writePath,
     bodyBytesMax: config.httpBodyBytesMax,
     jsonDepthMax: config.jsonDepthMax,
     requestTimeoutMs: config.httpRequestTimeoutMs,
@@ -221,7 +225,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     autoCreate,
     streamedRecordsInFlightMax: config.httpStreamedRecordsInFlightMax,
     kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
-    writesRefused: () => logs.partitionsRefusingWrites(),
+    writesRefused: () => store.partitionsRefusingWrites(),
     archive: archiver,
   });
   const http = await listenHttp(app, config.host, config.httpPort, {
@@ -235,7 +239,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   let stopping: Promise<void> | undefined;
   return {
     config,
-    logs,
+    logs: store,
     groups,
     registry,
     brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],

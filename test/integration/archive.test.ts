@@ -11,6 +11,8 @@ import { startBroker, type Broker } from "../../src/server/broker.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { httpCall } from "../helpers/http-call.js";
 import { serve, tributaryAsync as tributary } from "../helpers/cli.js";
+import { Kafka, logLevel } from "kafkajs";
+import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 import { seededRandom } from "../sim/simulated-disk.js";
 
 const AWS_CLI = "/usr/bin/aws";
@@ -47,6 +49,15 @@ function client(): S3Client {
 async function objectBytes(key: string): Promise<Buffer> {
   const answer = await client().send(new GetObjectCommand({ Bucket: "archive", Key: key }));
   return Buffer.from(await answer.Body!.transformToByteArray());
+}
+
+/** A manifest as the store holds it now; undefined while s3rver is still writing it (its files are not replaced atomically). */
+async function manifest(key: string): Promise<any> {
+  try {
+    return JSON.parse((await objectBytes(key)).toString());
+  } catch {
+    return undefined;
+  }
 }
 
 async function keys(prefix: string): Promise<string[]> {
@@ -143,8 +154,8 @@ describe("archive to S3", () => {
     const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/tributary_archive_pending_bytes\{topic="events",partition="0"\} [1-9]/);
     expect(metrics).toMatch(/tributary_archive_failing\{topic="events",partition="0"\} 1/);
-    // Retention would delete everything; an unarchived segment stays.
-    await broker.logs.alterTopicConfig("events", { set: { "retention.ms": "1" } });
+    // Local retention would delete everything; an unarchived segment stays.
+    await broker.logs.alterTopicConfig("events", { set: { "local.retention.ms": "1" } });
     await broker.logs.runMaintenance(Date.now() + 60_000);
     const kept = fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log")).sort();
     const archivedUpTo = waiting!.archived_up_to;
@@ -156,7 +167,7 @@ describe("archive to S3", () => {
     expect((await status("events"))!.archived_up_to).toBe(activeBase());
     const manifest = JSON.parse((await objectBytes("prod/events/0/manifest.json")).toString()) as { segments: { baseOffset: number; nextOffset: number }[] };
     manifest.segments.slice(1).forEach((s, i) => expect(s.baseOffset).toBe(manifest.segments[i]!.nextOffset));
-    // Archived now: retention may delete them at last.
+    // Archived now: local retention may delete them at last (the archive keeps them: retention.ms is a week).
     await broker.logs.runMaintenance(Date.now() + 60_000);
     expect(fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log"))).toHaveLength(1);
   });
@@ -209,6 +220,63 @@ describe("archive to S3", () => {
     expect(bad.stdout).toMatch(new RegExp(`PROBLEM events/0/${name}\\.log: (MD5|the batch)`));
     await client().send(new PutObjectCommand({ Bucket: "archive", Key: `prod/events/0/${name}.log`, Body: original }));
   });
+
+  it("serves offsets no longer on local disk from the archive: a Kafka consumer from offset 0 gets every record as produced", async () => {
+    const local = fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log"));
+    expect(local).toHaveLength(1); // only the active segment is local
+    const { highWatermark, logStartOffset } = await broker.logs.partition("events", 0).offsets();
+    expect(logStartOffset).toBe(0); // the earliest offset is the archive's
+    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.fetchTopicOffsets("events")).toEqual([expect.objectContaining({ partition: 0, low: "0", high: String(highWatermark) })]);
+    expect((await admin.fetchTopicOffsetsByTimestamp("events", 0))[0]?.offset).toBe("0");
+    await admin.disconnect();
+    const consumer = kafka.consumer({ groupId: "from-the-archive", partitionAssigners: [RangeAssigner] });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "events", fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => {
+      const v = JSON.parse(message.value!.toString()) as { tag: string; i: number };
+      seen.push(`${message.offset}:${v.tag}/${v.i}`);
+      if (seen.length === highWatermark) resolve();
+    } }));
+    await consumer.disconnect();
+    const published = [...Array.from({ length: 10 }, (_, w) => `a${w}`), ...Array.from({ length: 10 }, (_, w) => `b${w}`)]
+      .flatMap((tag) => Array.from({ length: 5 }, (_, i) => `${tag}/${i}`));
+    expect(seen).toEqual(published.map((t, offset) => `${offset}:${t}`));
+    // HTTP reads too.
+    const first = await call("GET", "/topics/events/partitions/0/records?offset=0&limit=5");
+    expect(first.json.records.map((r: { value: { tag: string } }) => r.value.tag)).toEqual(["a0", "a0", "a0", "a0", "a0"]);
+  });
+
+  it("DeleteRecords below the local log start holds for the archive too: deleted offsets are never served again", async () => {
+    await call("POST", "/topics", { name: "floored", configs: { "segment.bytes": "2048", "local.retention.ms": "1" } });
+    for (let i = 0; i < 6; i++) await publish("floored", 5, `f${i}`);
+    const activeBase = Number(fs.readdirSync(path.join(dataDir, "floored-0")).filter((f) => f.endsWith(".log")).sort().at(-1)!.slice(0, 20));
+    await until(async () => (await status("floored"))?.archived_up_to === activeBase, "floored to be archived");
+    await broker.logs.runMaintenance(Date.now() + 60_000);
+    expect((await broker.logs.partition("floored", 0).offsets()).logStartOffset).toBe(0);
+    expect(await broker.logs.deleteRecords("floored", 0, 3)).toBe(3);
+    expect((await broker.logs.partition("floored", 0).offsets()).logStartOffset).toBe(3);
+    expect((await call("GET", "/topics/floored/partitions/0/records?offset=2")).status).toBe(416);
+    expect((await call("GET", "/topics/floored/partitions/0/records?offset=3&limit=1")).json.records[0].offset).toBe(3);
+    await until(async () => (await manifest("prod/floored/0/manifest.json"))?.logStartOffset === 3, "the floor in the manifest");
+  });
+
+  it("applies retention.ms to the archive: expired segments leave the manifest, then the store, and the earliest offset moves", async () => {
+    const before = (await manifest("prod/events/0/manifest.json")).segments;
+    expect(before.length).toBeGreaterThan(0);
+    await broker.logs.alterTopicConfig("events", { set: { "retention.ms": "1" } });
+    await until(async () => (await manifest("prod/events/0/manifest.json"))?.segments.length === 0, "the archive's segments to expire");
+    await until(async () => (await keys("prod/events/0/")).every((k) => /manifest(\.previous)?\.json$/.test(k)), "the expired objects to be deleted");
+    const { logStartOffset, highWatermark } = await broker.logs.partition("events", 0).offsets();
+    expect(logStartOffset).toBeGreaterThan(0);
+    const gone = await call("GET", "/topics/events/partitions/0/records?offset=0");
+    expect(gone.status).toBe(416);
+    expect(gone.json.message).toMatch(/outside the log/);
+    expect(highWatermark).toBeGreaterThanOrEqual(logStartOffset);
+  });
 });
 
 describe("archive across SIGKILLs", () => {
@@ -241,11 +309,15 @@ describe("archive across SIGKILLs", () => {
       for (const partition of [0, 1]) {
         const segments = () => fs.readdirSync(path.join(dataDir, `k-${partition}`)).filter((f) => f.endsWith(".log")).sort();
         const activeBase = Number(segments().at(-1)!.slice(0, 20));
+        let last: unknown;
         await until(async () => {
           const answer = (await httpCall(url, "GET", "/archive")).json as ArchiveAnswer;
           const p = answer.partitions.find((x) => x.topic === "k" && x.partition === partition);
+          last = p;
           return p?.pending_segments === 0 && p.archived_up_to === activeBase;
-        }, `partition ${partition} to be archived (seed ${seed})`);
+        }, `partition ${partition} to be archived (seed ${seed}); last status ${JSON.stringify(last)}; broker said: ${server.output().stderr.slice(-2000)}`).catch((err: Error) => {
+          throw new Error(`${err.message}; last status ${JSON.stringify(last)}; broker said: ${server.output().stderr.slice(-2000)}`);
+        });
         const manifest = JSON.parse((await objectBytes(`killed/k/${partition}/manifest.json`)).toString()) as { segments: { baseOffset: number; nextOffset: number; md5: string }[] };
         expect(manifest.segments.map((s) => String(s.baseOffset).padStart(20, "0") + ".log"), `seed ${seed}`).toEqual(segments().slice(0, -1));
         manifest.segments.slice(1).forEach((s, i) => expect(s.baseOffset, `seed ${seed}`).toBe(manifest.segments[i]!.nextOffset));
@@ -260,6 +332,24 @@ describe("archive across SIGKILLs", () => {
     } finally {
       server.process.kill("SIGTERM");
       await server.exited;
+    }
+    // A manifest torn by a crash in its upload (s3rver keeps the part it got, as some stores do):
+    // the next start takes the whole one before it, loudly, and the archive becomes whole again.
+    const whole = await objectBytes("killed/k/0/manifest.json");
+    await client().send(new PutObjectCommand({ Bucket: "archive", Key: "killed/k/0/manifest.json", Body: whole.subarray(0, Math.floor(whole.length / 2)) }));
+    const again = await serve(args, env);
+    try {
+      const url = /http (http:\/\/\S+),/.exec(again.readyLine)![1]!;
+      const activeBase = Number(fs.readdirSync(path.join(dataDir, "k-0")).filter((f) => f.endsWith(".log")).sort().at(-1)!.slice(0, 20));
+      await until(async () => {
+        const p = ((await httpCall(url, "GET", "/archive")).json as ArchiveAnswer).partitions.find((x) => x.topic === "k" && x.partition === 0);
+        return p?.pending_segments === 0 && p.archived_up_to === activeBase && (await manifest("killed/k/0/manifest.json")) !== undefined;
+      }, "the archive to be whole again after a torn manifest");
+      expect(again.output().stderr).toMatch(/manifest of k\/0 is damaged .*using the one before it/);
+      expect((await manifest("killed/k/0/manifest.json")).segments.at(-1).nextOffset).toBe(activeBase);
+    } finally {
+      again.process.kill("SIGTERM");
+      await again.exited;
     }
   });
 });
