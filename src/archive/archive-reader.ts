@@ -4,7 +4,8 @@
 
 import { createHash } from "node:crypto";
 import { BATCH_LENGTH, HEADER_SIZE, LOG_OVERHEAD, BASE_OFFSET, LAST_OFFSET_DELTA, batchCrcMatches, readInt64 } from "../protocol/record-batch-header.js";
-import type { TopicInfo } from "../log/store.js";
+import type { KeyValueStore, TopicInfo } from "../log/store.js";
+import { MemoryKeyValueStore } from "../log/memory-store.js";
 import { CATALOG_KEY, SCHEMAS_KEY, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
 import type { ObjectStore } from "./object-store.js";
 
@@ -17,6 +18,13 @@ export async function readCatalog(store: ObjectStore): Promise<ArchivedCatalog> 
   const bytes = await store.getBytes(CATALOG_KEY);
   if (!bytes) throw new Error(`${store.description} holds no archive (no ${CATALOG_KEY})`);
   return JSON.parse(bytes.toString("utf8")) as ArchivedCatalog;
+}
+
+/** The archived schema registry as a store a SchemaRegistry can read. */
+export async function archivedRegistry(store: ObjectStore): Promise<KeyValueStore<unknown>> {
+  const entries = new MemoryKeyValueStore<unknown>();
+  await entries.put(await readSchemas(store));
+  return entries;
 }
 
 export async function readSchemas(store: ObjectStore): Promise<[string, unknown][]> {

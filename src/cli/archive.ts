@@ -9,6 +9,9 @@ import { parseArchiveUrl, type ObjectStore } from "../archive/object-store.js";
 import { S3Store } from "../archive/s3-store.js";
 import { archivedPartitions, readCatalog, verifyArchive } from "../archive/archive-reader.js";
 import { restoreDataDir } from "../archive/restore.js";
+import { exportTopic, type ValueColumn } from "../archive/export.js";
+import { archivedRegistry } from "../archive/archive-reader.js";
+import { SchemaRegistry } from "../schema/schema-registry.js";
 import { CliError, collect, printJson, printTable } from "./output.js";
 
 function withArchiveOptions(command: Command): Command {
@@ -37,6 +40,18 @@ async function attempt<T>(work: () => Promise<T>): Promise<T> {
     if (err instanceof CliError) throw err;
     throw new CliError((err as Error).message);
   }
+}
+
+/** The Parquet value columns: the top-level properties of the topic's latest JSON Schema in the archived registry. */
+async function valueColumns(store: ObjectStore, topic: string): Promise<ValueColumn[]> {
+  const latest = new SchemaRegistry(await archivedRegistry(store)).latest(`${topic}-value`);
+  if (!latest || latest.schemaType !== "JSON") return [];
+  const schema = JSON.parse(latest.schema) as { properties?: Record<string, { type?: unknown }> };
+  const columnType = (type: unknown): ValueColumn["type"] => {
+    const t = Array.isArray(type) ? type.find((x) => x !== "null") : type;
+    return t === "integer" ? "INT64" : t === "number" ? "DOUBLE" : t === "boolean" ? "BOOLEAN" : t === "string" ? "STRING" : "JSON";
+  };
+  return Object.entries(schema.properties ?? {}).map(([name, p]) => ({ name, type: columnType(p?.type) }));
 }
 
 export function registerArchive(program: Command): void {
@@ -72,6 +87,31 @@ export function registerArchive(program: Command): void {
       for (const problem of result.problems) process.stdout.write(`PROBLEM ${problem}\n`);
       process.stdout.write(`${result.segments} segments, ${result.bytes} bytes checked; ${result.problems.length} problems\n`);
       if (result.problems.length > 0) process.exitCode = 1;
+    });
+
+  withArchiveOptions(archive.command("export"))
+    .description("write a topic's archived records as NDJSON or Parquet (columns from its JSON Schema), reading the archive only")
+    .addOption(new Option("--topic <name>", "the topic").makeOptionMandatory())
+    .addOption(new Option("--format <format>", "ndjson or parquet").choices(["ndjson", "parquet"]).default("ndjson"))
+    .addOption(new Option("--from <iso>", "records from this time on"))
+    .addOption(new Option("--to <iso>", "records up to this time"))
+    .addOption(new Option("--out <file>", "where to write (NDJSON: stdout when none)"))
+    .action(async (options: Record<string, unknown>) => {
+      const store = openStore(options);
+      const time = (flag: string, raw: unknown): number | undefined => {
+        if (raw === undefined) return undefined;
+        const ms = Date.parse(String(raw));
+        if (Number.isNaN(ms)) throw new CliError(`${flag} '${String(raw)}' is not an ISO date and time`, 2);
+        return ms;
+      };
+      const format = options.format as "ndjson" | "parquet";
+      if (format === "parquet" && options.out === undefined) throw new CliError("a Parquet export needs --out FILE", 2);
+      const topic = String(options.topic);
+      const count = await attempt(async () => exportTopic(store, {
+        topic, format, fromMs: time("--from", options.from), toMs: time("--to", options.to), out: options.out as string | undefined,
+        columns: format === "parquet" ? await valueColumns(store, topic) : undefined,
+      }));
+      process.stderr.write(`exported ${count} records of ${topic}${options.out ? ` to ${String(options.out)}` : ""}\n`);
     });
 
   withArchiveOptions(archive.command("restore"))

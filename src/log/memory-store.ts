@@ -141,7 +141,7 @@ class MemoryPartition implements PartitionStore {
   }
 }
 
-class MemoryKeyValueStore<V> implements KeyValueStore<V> {
+export class MemoryKeyValueStore<V> implements KeyValueStore<V> {
   private readonly values = new Map<string, V>();
 
   get(key: string): V | undefined {
