@@ -90,12 +90,14 @@ export function segmentProblem(bytes: Buffer, entry: ManifestSegment): string | 
 }
 
 /** Every problem of the archive: missing objects, objects that differ from their manifest, damaged batches, gaps. */
-export async function verifyArchive(store: ObjectStore, onSegment?: () => void): Promise<{ segments: number; bytes: number; problems: string[] }> {
+export async function verifyArchive(store: ObjectStore, progress?: { start(total: number): void; tick(): void }): Promise<{ segments: number; bytes: number; problems: string[] }> {
   const catalog = await readCatalog(store);
   const problems: string[] = [];
   let segments = 0;
   let bytes = 0;
-  for (const { topic, partition, manifest } of await archivedPartitions(store, catalog)) {
+  const partitions = await archivedPartitions(store, catalog);
+  progress?.start(partitions.reduce((n, p) => n + (p.manifest?.segments.length ?? 0), 0));
+  for (const { topic, partition, manifest } of partitions) {
     if (!manifest) continue;
     if (manifest.topicId !== topic.id) problems.push(`${topic.name}/${partition}: the manifest belongs to topic id ${manifest.topicId}, the catalog says ${topic.id}`);
     manifest.segments.forEach((s, i) => {
@@ -106,7 +108,7 @@ export async function verifyArchive(store: ObjectStore, onSegment?: () => void):
       const key = segmentKey(topic.name, partition, entry.baseOffset, ".log");
       const object = await store.getBytes(key);
       segments++;
-      onSegment?.();
+      progress?.tick();
       if (!object) {
         problems.push(`${key}: missing, though the manifest names it`);
         continue;

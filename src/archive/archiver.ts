@@ -133,6 +133,10 @@ export class Archiver {
         this.partitions.delete(key);
         continue;
       }
+      // archive.interval.ms: an active segment that old is closed now, so the archive lags by about that at most.
+      if (p.config.archiveIntervalMs >= 0 && await this.logs.rollOlderThan(p.topic, p.partition, p.config.archiveIntervalMs).catch(() => false)) {
+        p.segments = this.logs.closedSegments().find((c) => c.topic === p.topic && c.partition === p.partition)?.segments ?? p.segments;
+      }
       let state = this.partitions.get(key);
       if (!state) {
         state = { topic: p.topic, partition: p.partition, manifest: undefined, manifestDirty: false, writtenManifest: undefined, pending: [], lastError: null, lastUploadMs: null, failures: 0, nextAttemptMs: 0 };

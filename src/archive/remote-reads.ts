@@ -47,6 +47,7 @@ export class RemoteReads {
   private readonly indexes = new Recent<{ offsets: Int32Array; positions: Int32Array }>(CACHED_INDEXES_MAX);
   private readonly ranges = new Recent<Range>(CACHED_RANGES_MAX);
   private readonly timeIndexes = new Recent<{ time: number; offset: number }[]>(CACHED_INDEXES_MAX);
+  private readonly inFlight = new Map<string, Promise<Buffer>>();
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -88,9 +89,18 @@ export class RemoteReads {
     const cached = this.ranges.get(key);
     if (cached && start >= cached.start && end <= cached.start + cached.bytes.length) return cached.bytes.subarray(start - cached.start, end - cached.start);
     const fetchEnd = Math.min(size, Math.max(end, start + READ_AHEAD_BYTES));
-    const bytes = await this.store.getRange(key, start, fetchEnd);
-    if (!bytes) throw new StorageError(`archived segment ${key} is missing, though its manifest names it`);
-    this.ranges.set(key, { key, start, bytes });
+    // Readers of the same range share one GET.
+    const flightKey = `${key}@${start}-${fetchEnd}`;
+    let fetching = this.inFlight.get(flightKey);
+    if (!fetching) {
+      fetching = this.store.getRange(key, start, fetchEnd).then((bytes) => {
+        if (!bytes) throw new StorageError(`archived segment ${key} is missing, though its manifest names it`);
+        this.ranges.set(key, { key, start, bytes });
+        return bytes;
+      }).finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, fetching);
+    }
+    const bytes = await fetching;
     return bytes.subarray(0, Math.min(bytes.length, end - start));
   }
 

@@ -17,7 +17,8 @@ export interface RestoreOptions {
   topics?: string[];
   /** Only records up to this time (ms since the epoch): the first batch after it ends each partition. */
   toTimeMs?: number;
-  /** Told after each partition, for progress. */
+  /** Told how many partitions there are, then after each, for progress. */
+  onStart?: (partitions: number) => void;
   onPartition?: (topic: string, partition: number, segments: number, nextOffset: number) => void;
 }
 
@@ -63,7 +64,9 @@ export async function restoreDataDir(store: ObjectStore, dataDir: string, option
     await logs.close();
   }
   const report: RestoreReport = { topics: wanted.length, partitions: 0, segments: 0, bytes: 0 };
-  for (const { topic, partition, manifest } of await archivedPartitions(store, catalog, wanted.map((t) => t.name))) {
+  const partitions = await archivedPartitions(store, catalog, wanted.map((t) => t.name));
+  options.onStart?.(partitions.length);
+  for (const { topic, partition, manifest } of partitions) {
     report.partitions++;
     if (!manifest || manifest.segments.length === 0) continue;
     const dir = path.join(dataDir, `${topic.name}-${partition}`);

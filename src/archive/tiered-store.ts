@@ -14,7 +14,17 @@ import { decodeRecordBatch, splitBatches } from "../protocol/record-batch-codec.
 import type { Archiver } from "./archiver.js";
 import { RemoteReads } from "./remote-reads.js";
 
+/**
+ * How long a read waits for the archive before answering with no records
+ * (the read goes on and fills the cache; waitForData wakes when it lands):
+ * one slow object-store read never holds up the other partitions of a fetch.
+ */
+const REMOTE_READ_WAIT_MS = 200;
+
 class TieredPartition implements PartitionStore {
+  /** A remote read still under way after its reader stopped waiting: waitForData wakes when it lands. */
+  private remoteInFlight: Promise<unknown> | undefined;
+
   constructor(private readonly local: PartitionStore, private readonly archiver: Archiver, private readonly remote: RemoteReads) {}
 
   get topic(): string {
@@ -55,7 +65,18 @@ class TieredPartition implements PartitionStore {
     const archived = this.archived(local.logStartOffset);
     if (!archived || offset < archived.start) throw new OffsetOutOfRangeError(offset, archived?.start ?? local.logStartOffset, local.highWatermark);
     const manifest = this.archiver.manifestOf(this.topic, this.partition)!;
-    const records = await this.remote.read(this.topic, this.partition, manifest, offset, maxBytes);
+    const reading = this.remote.read(this.topic, this.partition, manifest, offset, maxBytes);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), REMOTE_READ_WAIT_MS)));
+    const records = await Promise.race([reading, waited]).finally(() => clearTimeout(timer));
+    if (records === undefined) {
+      // Slow: answer empty now; the read goes on and fills the cache for the retry.
+      const pending = reading.catch(() => undefined).finally(() => {
+        if (this.remoteInFlight === pending) this.remoteInFlight = undefined;
+      });
+      this.remoteInFlight = pending;
+      return { records: Buffer.alloc(0), highWatermark: local.highWatermark, logStartOffset: archived.start };
+    }
     return { records, highWatermark: local.highWatermark, logStartOffset: archived.start };
   }
 
@@ -93,7 +114,13 @@ class TieredPartition implements PartitionStore {
     return best >= 0 ? this.offsetForTimestamp(best) : local;
   }
 
-  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  async waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const pending = this.remoteInFlight;
+    if (pending && offset < (await this.local.offsets()).logStartOffset) {
+      // A reader of archived offsets waits for its archive read to land (or the time, or the abort).
+      const timeout = this.local.waitForData(Number.MAX_SAFE_INTEGER, timeoutMs, signal);
+      return Promise.race([pending.then(() => true), timeout]);
+    }
     return this.local.waitForData(offset, timeoutMs, signal);
   }
 }

@@ -13,6 +13,7 @@ import { exportTopic, type ValueColumn } from "../archive/export.js";
 import { archivedRegistry } from "../archive/archive-reader.js";
 import { SchemaRegistry } from "../schema/schema-registry.js";
 import { CliError, collect, printJson, printTable } from "./output.js";
+import { progressBar } from "./progress.js";
 
 function withArchiveOptions(command: Command): Command {
   return command
@@ -83,7 +84,8 @@ export function registerArchive(program: Command): void {
     .description("check every archived object against its manifest and every batch's CRC; exit 1 naming what is wrong")
     .action(async (options: Record<string, unknown>) => {
       const store = openStore(options);
-      const result = await attempt(() => verifyArchive(store));
+      const bar = progressBar("verify");
+      const result = await attempt(() => verifyArchive(store, bar)).finally(() => bar.stop());
       for (const problem of result.problems) process.stdout.write(`PROBLEM ${problem}\n`);
       process.stdout.write(`${result.segments} segments, ${result.bytes} bytes checked; ${result.problems.length} problems\n`);
       if (result.problems.length > 0) process.exitCode = 1;
@@ -126,11 +128,18 @@ export function registerArchive(program: Command): void {
         toTimeMs = Date.parse(String(options.toTime));
         if (Number.isNaN(toTimeMs)) throw new CliError(`--to-time '${String(options.toTime)}' is not an ISO date and time`, 2);
       }
+      const bar = progressBar("restore");
+      const lines: string[] = [];
       const report = await attempt(() => restoreDataDir(store, String(options.dataDir), {
         topics: options.topic as string[] | undefined,
         toTimeMs,
-        onPartition: (topic, partition, segments, nextOffset) => process.stderr.write(`restored ${topic}-${partition}: ${segments} segments, up to offset ${nextOffset}\n`),
-      }));
+        onStart: (partitions) => bar.start(partitions),
+        onPartition: (topic, partition, segments, nextOffset) => {
+          lines.push(`restored ${topic}-${partition}: ${segments} segments, up to offset ${nextOffset}`);
+          bar.tick();
+        },
+      })).finally(() => bar.stop());
+      for (const line of lines) process.stderr.write(`${line}\n`);
       process.stdout.write(`restored ${report.topics} topics, ${report.partitions} partitions, ${report.segments} segments, ${report.bytes} bytes into ${String(options.dataDir)}\n`);
     });
 }

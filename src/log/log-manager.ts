@@ -480,6 +480,17 @@ export class LogManager implements LogStore {
     this.retentionHold = hold;
   }
 
+  /**
+   * Rolls the active segment of a partition once it is older than `ms` (the
+   * archive's archive.interval.ms), in turn with maintenance.
+   */
+  async rollOlderThan(topic: string, partition: number, ms: number): Promise<boolean> {
+    const log = this.partition(topic, partition);
+    const job = log.maintenance.then(() => log.rollIfOlderThan(ms));
+    log.maintenance = job.catch(() => undefined);
+    return job;
+  }
+
   /** Every partition of the topics clients write, with its closed segments' files, oldest first (for the archive). */
   closedSegments(): ClosedSegments[] {
     const out: ClosedSegments[] = [];

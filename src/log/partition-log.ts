@@ -247,6 +247,14 @@ export class PartitionLog implements PartitionStore {
     if (full || old || offsetOverflow) this.roll();
   }
 
+  /** Rolls when the active segment holds records and was created more than `ms` ago; true when it did. */
+  rollIfOlderThan(ms: number, now = Date.now()): boolean {
+    this.checkOpen();
+    if (this.active.size === 0 || now - this.active.createdMs <= ms) return false;
+    this.roll();
+    return true;
+  }
+
   /** Closes the active segment (made durable here) and starts a new one at the log end. */
   roll(): void {
     const previous = this.active;

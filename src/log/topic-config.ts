@@ -35,6 +35,8 @@ export interface TopicConfig {
   remoteStorageEnable: boolean;
   /** Archiving of new segments is paused. */
   remoteLogCopyDisable: boolean;
+  /** With an archive, roll the active segment once it is this old (-1: off). */
+  archiveIntervalMs: number;
   /** With an archive, how long / how many bytes stay on local disk (-2: retention.ms / retention.bytes). */
   localRetentionMs: number;
   localRetentionBytes: number;
@@ -188,6 +190,8 @@ export const TOPIC_SETTINGS: readonly Setting[] = [
     doc: "delete the oldest closed segments while a partition is larger than this (-1: no limit)" },
   { key: "retention.ms", field: "retentionMs", type: "LONG", default: String(7 * DAY_MS), parse: unlimited(1),
     doc: "delete closed segments whose newest record is older than this (-1: keep forever)" },
+  { key: "archive.interval.ms", field: "archiveIntervalMs", type: "LONG", default: "-1", parse: long(-1),
+    doc: "with an archive: roll the active segment once it is this old, so the archive lags by at most about this much (-1: by segment size and segment.ms only)" },
   { key: "schema.invalid.policy", field: "schemaInvalidPolicy", type: "STRING", default: "reject", parse: oneOf("reject", "dead-letter"),
     doc: "records that fail the topic's JSON Schema: reject the request, or append them to <topic>.dlq with the reason in headers" },
   { key: "segment.bytes", field: "segmentBytes", type: "INT", default: String(1024 * 1024 * 1024), parse: integer(512, INT_MAX),

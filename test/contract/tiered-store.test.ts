@@ -8,6 +8,7 @@ import { MemoryObjectStore } from "../helpers/memory-object-store.js";
 import { logStoreContract } from "./log-store-contract.js";
 import { describe, expect, it } from "vitest";
 import { batchOf, readAll } from "../helpers/records.js";
+import { splitBatches } from "../../src/protocol/record-batch-codec.js";
 
 logStoreContract("local engine with an archive (tiered)", async () => {
   const dataDir = tempDir();
@@ -56,6 +57,42 @@ describe("tiered reads on an in-memory archive", () => {
       expect((await readAll(store.partition("t", 0))).map((r) => r.value)).toEqual(sent);
       expect(await store.partition("t", 0).offsetForTimestamp(0)).toMatchObject({ offset: 0 });
     } finally {
+      await archiver.close();
+      await logs.close();
+    }
+  });
+});
+
+describe("a slow archive read", () => {
+  it("does not hold up the other partitions of a fetch: that partition answers empty, and its data comes once the read lands", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    class GatedStore extends MemoryObjectStore {
+      override async getRange(key: string, start: number, end: number): Promise<Buffer | undefined> {
+        if (key.startsWith("t/0/")) await gate; // partition 0's archive reads hang until released
+        return super.getRange(key, start, end);
+      }
+    }
+    const logs = await LogManager.open({ dataDir: tempDir(), maintenanceIntervalMs: 0, topicDefaults: { "remote.storage.enable": "true" } });
+    const archiver = new Archiver(logs, new GatedStore(), { scanIntervalMs: 10, retryMaxMs: 100, registryEntries: () => [] });
+    await archiver.start();
+    const store = new TieredLogStore(logs, archiver);
+    try {
+      await store.createTopic("t", { partitions: 2, configs: { "segment.bytes": "1024", "local.retention.ms": "1" } });
+      for (let i = 0; i < 20; i++) for (const p of [0, 1]) await store.partition("t", p).append(await batchOf([`p${p}-${i}-${"x".repeat(100)}`]));
+      await archiver.scan();
+      await logs.runMaintenance(Date.now() + 60_000);
+      const fetchBoth = () => Promise.all([0, 1].map((p) => store.partition("t", p).read(0, 1 << 20)));
+      const [slow, fast] = await fetchBoth();
+      expect(fast!.records.length).toBeGreaterThan(0);
+      expect(slow!.records.length).toBe(0); // not yet: the read goes on
+      const woken = store.partition("t", 0).waitForData(0, 60_000);
+      release();
+      expect(await woken).toBe(true);
+      const [landed] = await fetchBoth();
+      expect(splitBatches(landed!.records)[0]!.readBigInt64BE(0)).toBe(0n);
+    } finally {
+      release();
       await archiver.close();
       await logs.close();
     }

@@ -11,6 +11,7 @@ import { startBroker, type Broker } from "../../src/server/broker.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { httpCall } from "../helpers/http-call.js";
 import { serve, tributaryAsync as tributary } from "../helpers/cli.js";
+import { TRIBUTARY_BINARY } from "../helpers/binaries.js";
 import { Kafka, logLevel } from "kafkajs";
 import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 import { parquetReadObjects } from "hyparquet";
@@ -183,6 +184,10 @@ describe("archive to S3", () => {
     const verified = await tributary(["archive", "verify", ...flags], credentials);
     expect(verified.status, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/; 0 problems/);
+    // On a terminal, a progress bar (run under script(1), which gives it one).
+    const onTerminal = await new Promise<string>((resolve, reject) => execFile("script", ["-qec", `${TRIBUTARY_BINARY} archive verify ${flags.join(" ")}`, "/dev/null"],
+      { env: { ...process.env, ...credentials } }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    expect(onTerminal).toMatch(/verify \[[^\]]*\] \d+\/\d+ 100%/);
 
     // The local copies of old segments are gone (retention, once archived): only the archive has them.
     const restoredDir = path.join(tempDir(), "restored");
@@ -220,6 +225,15 @@ describe("archive to S3", () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(new RegExp(`PROBLEM events/0/${name}\\.log: (MD5|the batch)`));
     await client().send(new PutObjectCommand({ Bucket: "archive", Key: `prod/events/0/${name}.log`, Body: original }));
+  });
+
+  it("archive.interval.ms closes an active segment that old, so the archive lags by about that, not by segment size", async () => {
+    await call("POST", "/topics", { name: "interval", configs: { "archive.interval.ms": "100" } });
+    await publish("interval", 3, "i0");
+    await until(async () => (await status("interval"))?.archived_up_to === 3, "the young segment to be closed and archived");
+    await publish("interval", 2, "i1");
+    await until(async () => (await status("interval"))?.archived_up_to === 5, "the next one too");
+    expect((await manifest("prod/interval/0/manifest.json"))?.segments.map((s: { baseOffset: number }) => s.baseOffset)).toEqual([0, 3]);
   });
 
   it("exports a topic from the archive alone as NDJSON and as Parquet with columns from its schema, read back with a Parquet reader", async () => {
@@ -380,6 +394,8 @@ describe("archive across SIGKILLs", () => {
       }, "the archive to be whole again after a torn manifest");
       expect(again.output().stderr).toMatch(/manifest of k\/0 is damaged .*using the one before it/);
       expect((await manifest("killed/k/0/manifest.json")).segments.at(-1).nextOffset).toBe(activeBase);
+      const verified = await tributary(["archive", "verify", "--archive", "s3://archive/killed", "--s3-endpoint", endpoint], credentials);
+      expect(verified.status, verified.stdout + verified.stderr).toBe(0);
     } finally {
       again.process.kill("SIGTERM");
       await again.exited;
@@ -397,6 +413,29 @@ describe("archive misconfigured", () => {
       expect((await httpCall(broker.httpUrl, "POST", "/topics", { name: "still-works" })).status).toBe(201);
     } finally {
       await broker.stop();
+    }
+  });
+
+  it("names refused credentials and an unreachable endpoint in GET /archive, and keeps serving", async () => {
+    // s3rver checks the access key (not SigV4 signatures): an unknown key is refused credentials.
+    const wrongSecret = { ...process.env };
+    process.env.AWS_ACCESS_KEY_ID = "NOBODY";
+    try {
+      const refused = await startBroker({ dataDir: tempDir(), kafkaPort: 0, httpPort: 0, archive: "s3://archive/x", s3Endpoint: endpoint, archiveScanIntervalMs: 50, archiveRetryMaxMs: 200 });
+      try {
+        expect(((await httpCall(refused.httpUrl, "GET", "/archive")).json as ArchiveAnswer).error).toMatch(/access denied|InvalidAccessKeyId|403/i);
+      } finally {
+        await refused.stop();
+      }
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = wrongSecret.AWS_ACCESS_KEY_ID;
+    }
+    const unreachable = await startBroker({ dataDir: tempDir(), kafkaPort: 0, httpPort: 0, archive: "s3://archive/x", s3Endpoint: "http://127.0.0.1:9", archiveScanIntervalMs: 50, archiveRetryMaxMs: 200 });
+    try {
+      expect(((await httpCall(unreachable.httpUrl, "GET", "/archive")).json as ArchiveAnswer).error).toMatch(/ECONNREFUSED|connect/);
+      expect((await httpCall(unreachable.httpUrl, "POST", "/topics", { name: "works" })).status).toBe(201);
+    } finally {
+      await unreachable.stop();
     }
   });
 
