@@ -100,9 +100,13 @@ export async function verifyArchive(store: ObjectStore, progress?: { start(total
   for (const { topic, partition, manifest } of partitions) {
     if (!manifest) continue;
     if (manifest.topicId !== topic.id) problems.push(`${topic.name}/${partition}: the manifest belongs to topic id ${manifest.topicId}, the catalog says ${topic.id}`);
+    // Only compaction may leave offsets out between segments; anywhere else a gap is lost data.
+    const compacted = (topic.configs["cleanup.policy"] ?? "").includes("compact");
     manifest.segments.forEach((s, i) => {
       const previous = manifest.segments[i - 1];
-      if (previous && previous.nextOffset !== s.baseOffset) problems.push(`${topic.name}/${partition}: offsets ${previous.nextOffset} to ${s.baseOffset - 1} are missing between two archived segments`);
+      if (previous && (compacted ? previous.nextOffset > s.baseOffset : previous.nextOffset !== s.baseOffset)) {
+        problems.push(`${topic.name}/${partition}: offsets ${previous.nextOffset} to ${s.baseOffset - 1} are missing between two archived segments`);
+      }
     });
     for (const entry of manifest.segments) {
       const key = segmentKey(topic.name, partition, entry.baseOffset, ".log");

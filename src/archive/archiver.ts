@@ -11,8 +11,10 @@
 // While the store fails, segments wait on disk (retention does not delete an
 // unarchived segment), each partition retries with backoff, and the backlog
 // shows in GET /archive, the metrics and the log; when the store is back the
-// backlog drains by itself. Compacted topics are not archived (their closed
-// segments are rewritten), as Kafka's tiered storage does not take them.
+// backlog drains by itself. A compacted topic's segments are archived as they
+// are when uploaded (in turn with compaction); compaction rewrites the local
+// copy later, and the archive keeps the earlier one: every record a reader of
+// the archive finds is one the log held.
 
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -113,7 +115,7 @@ export class Archiver {
   }
 
   private archives(config: ClosedSegments["config"] | undefined): boolean {
-    return config !== undefined && config.remoteStorageEnable && config.cleanupPolicy === "delete";
+    return config !== undefined && config.remoteStorageEnable;
   }
 
   /** One pass over every partition: uploads what is due, then the catalog and the registry. Scans never overlap. */
@@ -167,7 +169,13 @@ export class Archiver {
       state.pending = state.pending.filter((s) => s.baseOffset >= upTo);
       while (state.pending.length > 0 && !this.closed) {
         const segment = state.pending[0]!;
-        const entry = await this.upload(p, segment);
+        // In turn with compaction and retention: the file is uploaded as it is then, and described from it.
+        const entry = await this.logs.withClosedSegment(p.topic, p.partition, segment.baseOffset, (current) => (current && current.size > 0 ? this.upload(p, current) : Promise.resolve(undefined)));
+        if (!entry) {
+          // Gone meanwhile (retention) or emptied (compaction): nothing to archive.
+          state.pending.shift();
+          continue;
+        }
         const segments: ManifestSegment[] = [...state.manifest.segments, entry].sort((a, b) => a.baseOffset - b.baseOffset);
         const next: Manifest = { ...state.manifest, segments, archivedUpTo: Math.max(archivedUpTo(state.manifest), entry.nextOffset) };
         // After the objects: the manifest never names what is not there. And only once it is
@@ -202,10 +210,12 @@ export class Archiver {
   private expired(manifest: Manifest, config: ClosedSegments["config"], now: number): ManifestSegment[] {
     const out: ManifestSegment[] = [];
     let remaining = manifest.segments.reduce((n, s) => n + s.size, 0);
+    // A compacted topic keeps everything by time and size (as Kafka's compact policy does); compact,delete does not.
+    const deletes = config.cleanupPolicy !== "compact";
     for (const s of manifest.segments) {
       const time = s.maxTimestamp >= 0 ? s.maxTimestamp : s.uploadedMs;
-      const old = config.retentionMs >= 0 && time < now - config.retentionMs;
-      const big = config.retentionBytes >= 0 && remaining - s.size >= config.retentionBytes;
+      const old = deletes && config.retentionMs >= 0 && time < now - config.retentionMs;
+      const big = deletes && config.retentionBytes >= 0 && remaining - s.size >= config.retentionBytes;
       const deleted = s.nextOffset <= (manifest.logStartOffset ?? 0);
       if (!old && !big && !deleted) break;
       out.push(s);

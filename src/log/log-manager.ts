@@ -496,20 +496,36 @@ export class LogManager implements LogStore {
     const out: ClosedSegments[] = [];
     for (const t of this.topics.values()) {
       if (t.internal || LogManager.incomplete(t)) continue;
-      for (const log of t.partitions) {
-        out.push({
-          topic: t.record.name, topicId: t.record.id, partition: log.partition, config: log.topicConfig,
-          segments: log.closedSegments().map((segment) => {
-            segment.ensureLoaded();
-            return {
-              baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp,
-              files: { log: segment.logPath, index: path.join(log.dir, segmentFileName(segment.baseOffset, ".index")), timeindex: path.join(log.dir, segmentFileName(segment.baseOffset, ".timeindex")) },
-            };
-          }),
-        });
-      }
+      for (const log of t.partitions) out.push(LogManager.closedSegmentsOf(t, log));
     }
     return out;
+  }
+
+  private static closedSegmentsOf(t: Topic, log: PartitionLog): ClosedSegments {
+    return {
+      topic: t.record.name, topicId: t.record.id, partition: log.partition, config: log.topicConfig,
+      segments: log.closedSegments().map((segment) => {
+        segment.ensureLoaded();
+        return {
+          baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp,
+          files: { log: segment.logPath, index: path.join(log.dir, segmentFileName(segment.baseOffset, ".index")), timeindex: path.join(log.dir, segmentFileName(segment.baseOffset, ".timeindex")) },
+        };
+      }),
+    };
+  }
+
+  /**
+   * Runs `work` on a closed segment of a partition in turn with the
+   * partition's maintenance, so compaction cannot rewrite the segment's file
+   * meanwhile: `work` gets the segment as it is then (undefined when it is
+   * gone, deleted by retention or emptied by compaction).
+   */
+  async withClosedSegment<T>(topic: string, partition: number, baseOffset: number, work: (segment: ClosedSegment | undefined) => Promise<T>): Promise<T> {
+    const t = this.getTopic(topic);
+    const log = this.partition(topic, partition);
+    const job = log.maintenance.then(() => work(LogManager.closedSegmentsOf(t, log).segments.find((s) => s.baseOffset === baseOffset)));
+    log.maintenance = job.catch(() => undefined);
+    return job;
   }
 
   /** Partitions that refuse writes after a storage failure, with the reason. */

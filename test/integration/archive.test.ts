@@ -115,6 +115,10 @@ describe("archive to S3", () => {
     await call("POST", "/subjects/events-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "object" }) });
     for (let i = 0; i < 10; i++) await publish("events", 5, `a${i}`);
     for (let i = 0; i < 5; i++) await publish("private", 5, `p${i}`);
+    for (let i = 0; i < 8; i++) {
+      const res = await call("POST", "/topics/latest/records", { records: Array.from({ length: 5 }, (_, j) => ({ key: `k${j}`, value: { round: i, pad: "y".repeat(200) } })) });
+      expect(res.status).toBe(200);
+    }
     const segments = () => fs.readdirSync(path.join(dataDir, "events-0")).filter((f) => f.endsWith(".log")).sort();
     const closed = segments().slice(0, -1);
     expect(closed.length).toBeGreaterThan(3);
@@ -139,12 +143,21 @@ describe("archive to S3", () => {
     }
     expect(listed).toContain("manifest.json");
     expect(await keys("prod/private/")).toEqual([]);
-    expect(await keys("prod/latest/")).toEqual([]);
     await until(async () => (await keys("prod/_tributary/")).length === 2, "the catalog and the schemas");
     const catalog = JSON.parse((await objectBytes("prod/_tributary/topics.json")).toString()) as { topics: { name: string }[] };
     expect(catalog.topics.map((t) => t.name)).toEqual(expect.arrayContaining(["events", "private", "latest"]));
     const schemas = JSON.parse((await objectBytes("prod/_tributary/schemas.json")).toString()) as { entries: [string, unknown][] };
     expect(JSON.stringify(schemas.entries)).toContain("events-value");
+    // A compacted topic is archived as its segments were when uploaded; compaction later changes only the local copies.
+    const latestSegments = fs.readdirSync(path.join(dataDir, "latest-0")).filter((f) => f.endsWith(".log")).sort();
+    const latestActive = Number(latestSegments.at(-1)!.slice(0, 20));
+    await until(async () => (await status("latest"))?.archived_up_to === latestActive, "the compacted topic's closed segments to be archived");
+    const archivedLatest = await objectBytes(`prod/latest/0/${latestSegments[0]}`);
+    await broker.logs.alterTopicConfig("latest", { set: { "min.cleanable.dirty.ratio": "0" } });
+    await broker.logs.runMaintenance();
+    const compactedLocal = path.join(dataDir, "latest-0", latestSegments[0]!);
+    expect(fs.existsSync(compactedLocal) ? fs.readFileSync(compactedLocal).length : 0).toBeLessThan(archivedLatest.length); // compacted (or emptied) locally
+    expect((await objectBytes(`prod/latest/0/${latestSegments[0]}`)).equals(archivedLatest)).toBe(true); // the archive keeps what it took
   });
 
   it("keeps segments on disk while S3 is down, shows the backlog, and drains it when S3 is back", async () => {
