@@ -15,6 +15,7 @@ import { TRIBUTARY_BINARY } from "../helpers/binaries.js";
 import { Kafka, logLevel } from "kafkajs";
 import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 import { parquetReadObjects } from "hyparquet";
+import { LogManager } from "../../src/log/log-manager.js";
 import { seededRandom } from "../sim/simulated-disk.js";
 
 const AWS_CLI = "/usr/bin/aws";
@@ -227,6 +228,19 @@ describe("archive to S3", () => {
       await server.exited;
     }
     expect((await tributary(["archive", "restore", ...flags, "--data-dir", restoredDir], credentials)).stderr).toMatch(/is not empty/);
+
+    // Up to a time: the log as it was when the last record of the first ten publishes was written.
+    const lastOfA = (await call("GET", "/topics/events/partitions/0/records?offset=49&limit=1")).json.records[0] as { offset: number; timestamp: number };
+    expect(lastOfA.offset).toBe(49);
+    const earlierDir = path.join(tempDir(), "earlier");
+    const earlier = await tributary(["archive", "restore", ...flags, "--data-dir", earlierDir, "--topic", "events", "--to-time", new Date(lastOfA.timestamp).toISOString()], credentials);
+    expect(earlier.status, earlier.stderr).toBe(0);
+    const opened = await LogManager.open({ dataDir: earlierDir, maintenanceIntervalMs: 3_600_000 });
+    try {
+      expect((await opened.partition("events", 0).offsets()).highWatermark).toBe(50);
+    } finally {
+      await opened.close();
+    }
 
     // A damaged object: verify names it and exits 1.
     const name = String(JSON.parse((await objectBytes("prod/events/0/manifest.json")).toString()).segments[1].baseOffset).padStart(20, "0");
