@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -47,6 +47,12 @@ async function wrk(url: string, body: string, connections = 50): Promise<number>
 async function post(url: string, body: unknown): Promise<void> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+}
+
+// wrk drives the load: say how to get it rather than fail on a missing binary.
+if (spawnSync("wrk", ["--version"]).error) {
+  console.error("bench:http needs wrk (an HTTP load generator): apt-get install -y wrk");
+  process.exit(2);
 }
 
 const hello = spawn(BUN, [path.join(import.meta.dirname, "hello-hono.ts")], { stdio: ["ignore", "pipe", "inherit"] });
