@@ -5,7 +5,7 @@
 // earliest offset of a partition is then the archive's. Everything else is the
 // local store's. It sits behind the same LogStore interface the servers use.
 
-import { OffsetOutOfRangeError } from "../log/errors.js";
+import { LogError, OffsetOutOfRangeError, StorageError } from "../log/errors.js";
 import type { LogManager } from "../log/log-manager.js";
 import type {
   AppendOptions, AppendResult, LogStore, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset, TopicDescription,
@@ -65,7 +65,10 @@ class TieredPartition implements PartitionStore {
     const archived = this.archived(local.logStartOffset);
     if (!archived || offset < archived.start) throw new OffsetOutOfRangeError(offset, archived?.start ?? local.logStartOffset, local.highWatermark);
     const manifest = this.archiver.manifestOf(this.topic, this.partition)!;
-    const reading = this.remote.read(this.topic, this.partition, manifest, offset, maxBytes);
+    // The archive failing (S3 down) is a storage error the client retries: KAFKA_STORAGE_ERROR, HTTP 503.
+    const reading = this.remote.read(this.topic, this.partition, manifest, offset, maxBytes).catch((err: unknown) => {
+      throw err instanceof LogError ? err : new StorageError(`reading offset ${offset} of ${this.topic}-${this.partition} from the archive failed: ${(err as Error).message}`, err);
+    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), REMOTE_READ_WAIT_MS)));
     const records = await Promise.race([reading, waited]).finally(() => clearTimeout(timer));

@@ -9,6 +9,7 @@ import { logStoreContract } from "./log-store-contract.js";
 import { describe, expect, it } from "vitest";
 import { batchOf, readAll } from "../helpers/records.js";
 import { splitBatches } from "../../src/protocol/record-batch-codec.js";
+import { KafkaErrorCode } from "../../src/protocol/kafka-error-codes.js";
 
 logStoreContract("local engine with an archive (tiered)", async () => {
   const dataDir = tempDir();
@@ -93,6 +94,35 @@ describe("a slow archive read", () => {
       expect(splitBatches(landed!.records)[0]!.readBigInt64BE(0)).toBe(0n);
     } finally {
       release();
+      await archiver.close();
+      await logs.close();
+    }
+  });
+});
+
+describe("an archive that fails", () => {
+  it("answers reads of archived offsets with a storage error the client may retry", async () => {
+    let down = false;
+    class FailingStore extends MemoryObjectStore {
+      override async getRange(key: string, start: number, end: number): Promise<Buffer | undefined> {
+        if (down) throw new Error("connect ECONNREFUSED");
+        return super.getRange(key, start, end);
+      }
+    }
+    const logs = await LogManager.open({ dataDir: tempDir(), maintenanceIntervalMs: 0, topicDefaults: { "remote.storage.enable": "true" } });
+    const archiver = new Archiver(logs, new FailingStore(), { scanIntervalMs: 10, retryMaxMs: 100, registryEntries: () => [] });
+    await archiver.start();
+    const store = new TieredLogStore(logs, archiver);
+    try {
+      await store.createTopic("t", { configs: { "segment.bytes": "1024", "local.retention.ms": "1" } });
+      for (let i = 0; i < 20; i++) await store.partition("t", 0).append(await batchOf([`r${i}-${"x".repeat(100)}`]));
+      await archiver.scan();
+      await logs.runMaintenance(Date.now() + 60_000);
+      down = true;
+      await expect(store.partition("t", 0).read(0, 1 << 20)).rejects.toMatchObject({ kafkaErrorCode: KafkaErrorCode.KAFKA_STORAGE_ERROR, message: expect.stringMatching(/from the archive failed: connect ECONNREFUSED/) });
+      down = false;
+      expect((await store.partition("t", 0).read(0, 1 << 20)).records.length).toBeGreaterThan(0);
+    } finally {
       await archiver.close();
       await logs.close();
     }
