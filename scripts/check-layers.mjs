@@ -23,7 +23,7 @@ const allowed = {
 const LOG_INTERFACE = new Set(["log/store.ts", "log/errors.ts", "log/topic-config.ts"]);
 const ENGINE_USERS = new Set(["server/broker.ts", "cli/open-logs.ts", "cli/log-verify.ts"]);
 // The layers that see storage only through the seam. archive/ works on the engine's segment files.
-const SEAM_USERS = new Set(["server", "schema", "cli"]);
+const SEAM_USERS = new Set(["server", "schema", "cli", "warehouse"]);
 // The wire codec does no I/O.
 const forbiddenInProtocol = /from "node:(fs|net|http|https|child_process|dgram)"/;
 

@@ -33,7 +33,11 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--http-cors-origin <origin>", "let browsers on this origin call the HTTP API (repeatable; none: CORS off)").argParser(collect))
     .addOption(new Option("--ephemeral", "use a temporary data dir removed at exit, no initial rebalance delay (CI stand-in)"))
     .addOption(new Option("--archive <s3-url>", `${s.archive.doc} (env ${s.archive.env})`))
-    .addOption(new Option("--s3-endpoint <url>", `${s.s3Endpoint.doc} (env ${s.s3Endpoint.env})`));
+    .addOption(new Option("--s3-endpoint <url>", `${s.s3Endpoint.doc} (env ${s.s3Endpoint.env})`))
+    .addOption(new Option("--warehouse <file>", `${s.warehouse.doc} (env ${s.warehouse.env})`))
+    .addOption(new Option("--no-warehouse", "keep no SQLite warehouse"))
+    .addOption(new Option("--sql-timeout-ms <ms>", `${s.sqlTimeoutMs.doc} (default ${s.sqlTimeoutMs.default})`))
+    .addOption(new Option("--sql-rows-max <n>", `${s.sqlRowsMax.doc} (default ${s.sqlRowsMax.default})`));
 }
 
 export function brokerOptions(options: Record<string, unknown>): Partial<BrokerConfig> & { configFile?: string } {
@@ -58,6 +62,11 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       httpCorsOrigins: options.httpCorsOrigin,
       archive: options.archive,
       s3Endpoint: options.s3Endpoint,
+      // commander gives --no-warehouse as warehouse=false, --warehouse FILE as a string.
+      warehouse: typeof options.warehouse === "string" ? options.warehouse : undefined,
+      warehouseEnabled: options.warehouse === false ? false : undefined,
+      sqlTimeoutMs: options.sqlTimeoutMs,
+      sqlRowsMax: options.sqlRowsMax,
     },
   });
   return config;

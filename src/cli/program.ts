@@ -4,6 +4,7 @@ import { registerTopic } from "./topic.js";
 import { registerLog } from "./log-verify.js";
 import { registerGroup } from "./group.js";
 import { registerArchive } from "./archive.js";
+import { registerSql } from "./sql.js";
 import { reportError } from "./output.js";
 
 import { VERSION } from "../config/version.js";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerGroup(program);
   registerLog(program);
   registerArchive(program);
+  registerSql(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

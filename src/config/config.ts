@@ -68,6 +68,24 @@ export interface BrokerConfig {
   archiveScanIntervalMs: number;
   /** Longest wait between attempts while the archive fails. */
   archiveRetryMaxMs: number;
+  /** Keep the SQLite warehouse. */
+  warehouseEnabled: boolean;
+  /** The warehouse file; "" for DATA_DIR/warehouse.db. */
+  warehouse: string;
+  /** Rows the loader writes in one transaction at most. */
+  warehouseTransactionRowsMax: number;
+  /** Property columns one warehouse table may have. */
+  warehouseColumnsMax: number;
+  /** A statement sent to POST /sql (or `tributary sql`) is stopped after this long. */
+  sqlTimeoutMs: number;
+  /** Rows one answer holds at most (the answer says when it was cut). */
+  sqlRowsMax: number;
+  /** Bytes of rows one answer holds at most, about. */
+  sqlResponseBytesMax: number;
+  /** Memory the process running one statement may use. */
+  sqlMemoryBytesMax: number;
+  /** Statements running at once; more get 429. */
+  sqlConcurrentMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -170,6 +188,19 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     doc: "how often the archiver looks for closed segments to upload" },
   archiveRetryMaxMs: { env: "TRIBUTARY_ARCHIVE_RETRY_MAX_MS", default: 30_000, parse: integer(10, 3_600_000),
     doc: "longest wait between attempts to upload to an archive that fails" },
+  warehouseEnabled: { env: "TRIBUTARY_WAREHOUSE_ENABLED", default: true, parse: boolean, doc: "keep a SQLite warehouse of every topic (--no-warehouse: off)" },
+  warehouse: { env: "TRIBUTARY_WAREHOUSE", default: "", parse: (raw) => String(raw), doc: "the warehouse's SQLite file (default DATA_DIR/warehouse.db)" },
+  warehouseTransactionRowsMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_ROWS_MAX", default: 5000, parse: integer(1, 1_000_000),
+    doc: "rows the warehouse loader writes in one transaction at most" },
+  warehouseColumnsMax: { env: "TRIBUTARY_WAREHOUSE_COLUMNS_MAX", default: 500, parse: integer(0, 1900),
+    doc: "columns from schema properties one warehouse table may have" },
+  sqlTimeoutMs: { env: "TRIBUTARY_SQL_TIMEOUT_MS", default: 5000, parse: integer(10, 3_600_000), doc: "a warehouse statement is stopped after this long" },
+  sqlRowsMax: { env: "TRIBUTARY_SQL_ROWS_MAX", default: 10_000, parse: integer(1, 10_000_000), doc: "rows one warehouse answer holds at most (it says when it was cut)" },
+  sqlResponseBytesMax: { env: "TRIBUTARY_SQL_RESPONSE_BYTES_MAX", default: 32 * 1024 * 1024, parse: integer(1024, 2 ** 31 - 1),
+    doc: "bytes of rows one warehouse answer holds at most, about (it says when it was cut)" },
+  sqlMemoryBytesMax: { env: "TRIBUTARY_SQL_MEMORY_BYTES_MAX", default: 1024 * 1024 * 1024, parse: integer(64 * 1024 * 1024, 2 ** 40),
+    doc: "memory the process running one warehouse statement may use before it is stopped" },
+  sqlConcurrentMax: { env: "TRIBUTARY_SQL_CONCURRENT_MAX", default: 4, parse: integer(1, 1000), doc: "warehouse statements running at once (more are answered 429)" },
 };
 
 export interface ConfigSources {

@@ -40,6 +40,10 @@ export interface TopicConfig {
   /** With an archive, how long / how many bytes stay on local disk (-2: retention.ms / retention.bytes). */
   localRetentionMs: number;
   localRetentionBytes: number;
+  /** The topic is loaded into the SQLite warehouse. */
+  warehouseEnable: boolean;
+  /** Warehouse rows older than this are deleted (-1: kept whatever the log's retention). */
+  warehouseRetentionMs: number;
 }
 
 /** Kafka's ConfigType, as DescribeConfigs v3+ reports it. */
@@ -192,6 +196,10 @@ export const TOPIC_SETTINGS: readonly Setting[] = [
     doc: "delete closed segments whose newest record is older than this (-1: keep forever)" },
   { key: "archive.interval.ms", field: "archiveIntervalMs", type: "LONG", default: "-1", parse: long(-1),
     doc: "with an archive: roll the active segment once it is this old, so the archive lags by at most about this much (-1: by segment size and segment.ms only)" },
+  { key: "warehouse.enable", field: "warehouseEnable", type: "BOOLEAN", default: "true", parse: boolean,
+    doc: "load the topic into the SQLite warehouse (one table named after it)" },
+  { key: "warehouse.retention.ms", field: "warehouseRetentionMs", type: "LONG", default: "-1", parse: unlimited(1),
+    doc: "delete warehouse rows whose timestamp is older than this (-1: keep them whatever the log's retention deletes)" },
   { key: "schema.invalid.policy", field: "schemaInvalidPolicy", type: "STRING", default: "reject", parse: oneOf("reject", "dead-letter"),
     doc: "records that fail the topic's JSON Schema: reject the request, or append them to <topic>.dlq with the reason in headers" },
   { key: "segment.bytes", field: "segmentBytes", type: "INT", default: String(1024 * 1024 * 1024), parse: integer(512, INT_MAX),

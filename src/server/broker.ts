@@ -31,6 +31,8 @@ import { Archiver } from "../archive/archiver.js";
 import { S3Store } from "../archive/s3-store.js";
 import { TieredLogStore } from "../archive/tiered-store.js";
 import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
+import { Warehouse } from "../warehouse/warehouse.js";
+import { valueSubject } from "../schema/record-validation.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -38,6 +40,8 @@ export interface Broker {
   readonly logs: LogStore;
   readonly groups: GroupCoordinator;
   readonly registry: SchemaRegistry;
+  /** The SQLite warehouse, unless it is off. */
+  readonly warehouse: Warehouse | undefined;
   /** "host:port" of the Kafka listener, as clients should use it. */
   readonly brokers: string[];
   readonly kafkaPort: number;
@@ -183,6 +187,36 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     await archiver.start();
     started.push(() => archiver!.close());
   }
+  let warehouse: Warehouse | undefined;
+  if (config.warehouseEnabled) {
+    const file = config.warehouse || path.join(config.dataDir, "warehouse.db");
+    try {
+      warehouse = Warehouse.open(store, {
+        file,
+        valueSchema: (topic) => {
+          const latest = registry.latest(valueSubject(topic));
+          return latest?.schemaType === "JSON" ? { id: latest.id, text: latest.schema } : undefined;
+        },
+        decodeFramed: (framed) => {
+          const schema = registry.getSchema(framed.readInt32BE(1));
+          return schema.schemaType === "AVRO" ? registry.avroJson(framed) : JSON.parse(framed.subarray(5).toString("utf8"));
+        },
+        transactionRowsMax: config.warehouseTransactionRowsMax,
+        columnsMax: config.warehouseColumnsMax,
+        retentionIntervalMs: config.maintenanceIntervalMs,
+        log: (line) => process.stderr.write(`tributary ${line}\n`),
+        onRows: (topic, rows) => metrics?.warehouseRows(topic, rows),
+        query: {
+          timeoutMs: config.sqlTimeoutMs, memoryBytesMax: config.sqlMemoryBytesMax, rowsMax: config.sqlRowsMax,
+          bytesMax: config.sqlResponseBytesMax, concurrentMax: config.sqlConcurrentMax,
+        },
+      });
+    } catch (err) {
+      await refuse(`refusing to start: cannot open the warehouse ${file}: ${(err as Error).message} (--no-warehouse turns it off)`);
+    }
+    started.push(() => warehouse!.close());
+    metrics.watchWarehouse(() => warehouse!.status());
+  }
   const accumulator = new RecordAccumulator(store, metrics);
   const writePath = new WritePath(store, validation, accumulator);
   const shutdown = new AbortController();
@@ -227,6 +261,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
     writesRefused: () => store.partitionsRefusingWrites(),
     archive: archiver,
+    warehouse,
   });
   const http = await listenHttp(app, config.host, config.httpPort, {
     bodyBytesMax: config.httpBodyBytesMax,
@@ -242,6 +277,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     logs: store,
     groups,
     registry,
+    warehouse,
     brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
     kafkaPort: listener.port,
     httpUrl: `http://${ctx.advertisedHost}:${http.port}`,

@@ -6,6 +6,7 @@ import client from "prom-client";
 import type { LogStore } from "../log/store.js";
 import type { PartitionArchiveStatus } from "../archive/archiver.js";
 import type { RecordValidation } from "../schema/record-validation.js";
+import type { TopicLoadStatus } from "../warehouse/warehouse.js";
 
 export type Source = "http" | "kafka";
 
@@ -53,6 +54,33 @@ export class BrokerMetrics {
         },
       });
     }
+  }
+
+  private readonly warehouseRowsLoaded = new client.Counter({ name: "tributary_warehouse_rows_loaded_total", help: "rows the warehouse loader wrote", labelNames: ["topic"], registers: [this.registry] });
+
+  warehouseRows(topic: string, rows: number): void {
+    this.warehouseRowsLoaded.inc({ topic }, rows);
+  }
+
+  /** Reports the warehouse's lag and problems per topic (called once the warehouse exists). */
+  watchWarehouse(status: () => Promise<TopicLoadStatus[]>): void {
+    new client.Gauge({
+      name: "tributary_warehouse_lag_records", help: "records in the log not yet loaded into the warehouse", labelNames: ["topic", "partition"], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of await status()) for (const p of t.partitions) this.set({ topic: t.topic, partition: String(p.partition) }, Math.max(0, p.highWatermark - p.loadedUpTo));
+      },
+    });
+    new client.Gauge({
+      name: "tributary_warehouse_problems", help: "per topic: 1 while loading fails, plus the properties whose column does not hold their type", labelNames: ["topic", "kind"], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const t of await status()) {
+          this.set({ topic: t.topic, kind: "failing" }, t.lastError ? 1 : 0);
+          this.set({ topic: t.topic, kind: "column_conflicts" }, t.conflicts.length);
+        }
+      },
+    });
   }
 
   readonly fsyncLatency = new client.Histogram({

@@ -14,6 +14,7 @@ import { registerRegistryRoutes } from "./registry-routes.js";
 import { registerStreamRoutes } from "./stream-routes.js";
 import { registerGroupRoutes } from "./group-routes.js";
 import { registerV3Routes } from "./v3-routes.js";
+import { registerSqlRoutes } from "./sql-routes.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -81,6 +82,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerConsumerRoutes(app, deps);
   registerGroupRoutes(app, deps);
   registerV3Routes(app, deps);
+  registerSqlRoutes(app, deps);
   // The registry answers at the root (as Confluent's does) and under /schema-registry,
   // for clients configured with a prefixed URL behind one port.
   const registry = new Hono();

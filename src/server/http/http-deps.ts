@@ -11,6 +11,7 @@ import type { WritePath } from "../write-path.js";
 import type { Archiver } from "../../archive/archiver.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { AutoCreate } from "./auto-create.js";
+import type { Warehouse } from "../../warehouse/warehouse.js";
 
 export interface HttpDeps {
   logs: LogStore;
@@ -33,6 +34,8 @@ export interface HttpDeps {
   kafkaNode: { nodeId: number; host: string; port: number };
   /** The archive, when one is configured (GET /archive). */
   archive?: Archiver;
+  /** The SQLite warehouse, unless it is off (POST /sql, GET /warehouse). */
+  warehouse?: Warehouse;
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }
