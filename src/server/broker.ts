@@ -212,7 +212,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
         },
       });
     } catch (err) {
-      await refuse(`refusing to start: cannot open the warehouse ${file}: ${(err as Error).message} (--no-warehouse turns it off)`);
+      await refuse(`refusing to start: cannot open the warehouse ${file}: ${(err as Error).message} (the warehouse is rebuilt from the log when its file is removed; --no-warehouse turns it off)`);
     }
     started.push(() => warehouse!.close());
     metrics.watchWarehouse(() => warehouse!.status());

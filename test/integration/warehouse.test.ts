@@ -299,7 +299,18 @@ describe.each(RUNTIMES)("warehouse %s", (_name, start) => {
   });
 });
 
-describe("warehouse off", () => {
+describe("warehouse off or damaged", () => {
+  it("refuses to start on a file that is not a SQLite database, saying how to rebuild it", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-badwarehouse-"));
+    try {
+      fs.writeFileSync(path.join(dataDir, "warehouse.db"), Buffer.alloc(8192, 0x41));
+      await expect(serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"])).rejects.toThrow(/cannot open the warehouse .*warehouse\.db: .*rebuilt from the log when its file is removed/);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+
   it("answers /sql with 404 and /warehouse with why, with --no-warehouse", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-nowarehouse-"));
     const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--no-warehouse"]);

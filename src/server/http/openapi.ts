@@ -6,6 +6,8 @@ const ROUTES: [method: string, path: string, tag: string, summary: string][] = [
   ["get", "/readyz", "health", "readiness (storage open)"],
   ["get", "/metrics", "health", "Prometheus metrics"],
   ["get", "/archive", "archive", "the S3 archive per partition: archived up to, pending segments and bytes, last error"],
+  ["post", "/sql", "warehouse", "one read-only SQL statement against the warehouse: { sql, params? }; JSON, NDJSON or CSV by Accept"],
+  ["get", "/warehouse", "warehouse", "the warehouse per topic: table, columns, rows, lag, loaded up to per partition, conflicts, last error"],
   ["get", "/openapi.json", "health", "this description"],
   ["get", "/docs", "health", "human-readable API page"],
   ["get", "/brokers", "REST Proxy v2", "broker ids"],
