@@ -9,6 +9,7 @@
 // Compacted topics also get `<topic>_latest`: one row per key, its latest
 // value, a tombstone deleting it.
 
+import { isUtf8 } from "node:buffer";
 import type { LogStore, PartitionStore } from "../log/store.js";
 import { waitForAny } from "../log/store.js";
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../protocol/record-batch-codec.js";
@@ -87,10 +88,9 @@ const POSITIONS = "_tributary_positions";
 /** Bytes read from a partition at once. */
 const READ_BYTES = 1024 * 1024;
 /** How long the loader sleeps when no partition has news (it wakes on data before). */
-const IDLE_WAIT_MS = 500;
+const IDLE_WAIT_MS = 100;
 const RETRY_FIRST_MS = 200;
 const RETRY_MAX_MS = 30_000;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Topic names the warehouse cannot use as table names. */
 function unusableName(topic: string): string | undefined {
@@ -105,11 +105,17 @@ function isCompacted(policy: string): boolean {
 
 function keyValue(key: Buffer | null): SqlValue {
   if (key === null) return null;
-  try {
-    return utf8.decode(key);
-  } catch {
-    return key;
+  return isUtf8(key) ? key.toString("utf8") : key;
+}
+
+/** The headers as a JSON object (a repeated key keeps its last value, as in HTTP answers); NULL when there are none. */
+function headersJson(r: DecodedRecord): string | null {
+  if (r.headers.length === 0) return null;
+  if (r.headers.length === 1) {
+    const h = r.headers[0]!;
+    return `{${JSON.stringify(h.key)}:${h.value === null ? "null" : JSON.stringify(h.value.toString("utf8"))}}`;
   }
+  return JSON.stringify(Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])));
 }
 
 export class WarehouseLoader {
@@ -397,10 +403,9 @@ export class WarehouseLoader {
   }
 
   private rowValues(state: TableState, partition: number, r: DecodedRecord): SqlValue[] {
-    const headers = r.headers.length === 0 ? null : JSON.stringify(Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])));
     const { json, stored } = this.readValue(r.value);
     const properties = json !== null && typeof json === "object" && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
-    const values: SqlValue[] = [partition, r.offset, r.timestamp, keyValue(r.key), headers];
+    const values: SqlValue[] = [partition, r.offset, r.timestamp, keyValue(r.key), headersJson(r)];
     for (const column of state.columns) values.push(properties ? columnValue(column.type, properties[column.name]) : null);
     values.push(stored);
     return values;
@@ -417,9 +422,9 @@ export class WarehouseLoader {
         return { json: undefined, stored: value };
       }
     }
-    let text: string;
+    if (!isUtf8(value)) return { json: undefined, stored: value };
+    const text = value.toString("utf8");
     try {
-      text = utf8.decode(value);
       return { json: JSON.parse(text), stored: text };
     } catch {
       return { json: undefined, stored: value };
