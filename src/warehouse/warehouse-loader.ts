@@ -108,12 +108,21 @@ function keyValue(key: Buffer | null): SqlValue {
   return isUtf8(key) ? key.toString("utf8") : key;
 }
 
+/** A header value as a JSON string: plain printable ASCII directly, anything else through JSON.stringify. */
+function jsonString(bytes: Buffer): string {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) return JSON.stringify(bytes.toString("utf8"));
+  }
+  return `"${bytes.toString("latin1")}"`;
+}
+
 /** The headers as a JSON object (a repeated key keeps its last value, as in HTTP answers); NULL when there are none. */
 function headersJson(r: DecodedRecord): string | null {
   if (r.headers.length === 0) return null;
   if (r.headers.length === 1) {
     const h = r.headers[0]!;
-    return `{${JSON.stringify(h.key)}:${h.value === null ? "null" : JSON.stringify(h.value.toString("utf8"))}}`;
+    return `{${JSON.stringify(h.key)}:${h.value === null ? "null" : jsonString(h.value)}}`;
   }
   return JSON.stringify(Object.fromEntries(r.headers.map((h) => [h.key, h.value?.toString("utf8") ?? null])));
 }
