@@ -311,6 +311,22 @@ describe("warehouse off or damaged", () => {
   });
 
 
+  it("keeps the warehouse where --warehouse says", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-elsewhere-"));
+    const file = path.join(dataDir, "elsewhere", "pipeline.sqlite");
+    const server = await serve(["--data-dir", path.join(dataDir, "data"), "--kafka-port", "0", "--http-port", "0", "--warehouse", file]);
+    try {
+      const url = /http (http:\/\/\S+),/.exec(server.readyLine)![1]!;
+      expect((await httpCall(url, "GET", "/warehouse")).json).toMatchObject({ warehouse: file, topics: [] });
+      expect(fs.existsSync(file)).toBe(true);
+      expect(fs.existsSync(path.join(dataDir, "data", "warehouse.db"))).toBe(false);
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("answers /sql with 404 and /warehouse with why, with --no-warehouse", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-nowarehouse-"));
     const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--no-warehouse"]);
