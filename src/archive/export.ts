@@ -4,7 +4,6 @@
 // never a broker.
 
 import * as fs from "node:fs";
-import { parquetWriteFile } from "hyparquet-writer";
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../protocol/record-batch-codec.js";
 import { segmentKey } from "./archive-layout.js";
 import { archivedPartitions, readCatalog } from "./archive-reader.js";
@@ -108,6 +107,7 @@ export async function exportTopic(store: ObjectStore, options: ExportOptions): P
     if (type === "STRING") return typeof value === "string" ? value : JSON.stringify(value);
     return JSON.stringify(value);
   };
+  const { parquetWriteFile } = await import("hyparquet-writer"); // loaded for Parquet exports only
   parquetWriteFile({
     filename: options.out,
     columnData: [

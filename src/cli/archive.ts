@@ -6,7 +6,6 @@ import type { Command } from "commander";
 import { Option } from "commander";
 import { BROKER_SETTINGS, loadConfig } from "../config/config.js";
 import { parseArchiveUrl, type ObjectStore } from "../archive/object-store.js";
-import { S3Store } from "../archive/s3-store.js";
 import { archivedPartitions, readCatalog, verifyArchive } from "../archive/archive-reader.js";
 import { restoreDataDir } from "../archive/restore.js";
 import { exportTopic, type ValueColumn } from "../archive/export.js";
@@ -22,7 +21,7 @@ function withArchiveOptions(command: Command): Command {
     .addOption(new Option("--config <file>", "JSON config file (env TRIBUTARY_CONFIG)"));
 }
 
-function openStore(options: Record<string, unknown>): ObjectStore {
+async function openStore(options: Record<string, unknown>): Promise<ObjectStore> {
   const config = loadConfig({ configFile: options.config as string | undefined, flags: { archive: options.archive, s3Endpoint: options.s3Endpoint } });
   if (!config.archive) throw new CliError("no archive given: --archive s3://BUCKET/PREFIX (or TRIBUTARY_ARCHIVE)", 2);
   let location;
@@ -31,6 +30,8 @@ function openStore(options: Record<string, unknown>): ObjectStore {
   } catch (err) {
     throw new CliError((err as Error).message, 2);
   }
+  // The S3 client loads only for the commands that need it (it costs every other command's start-up).
+  const { S3Store } = await import("../archive/s3-store.js");
   return new S3Store(location, config.s3Endpoint);
 }
 
@@ -62,7 +63,7 @@ export function registerArchive(program: Command): void {
     .description("topics and partitions in the archive: offset and time ranges, segments and bytes")
     .option("--json", "print JSON")
     .action(async (options: Record<string, unknown>) => {
-      const store = openStore(options);
+      const store = await openStore(options);
       const rows = await attempt(async () => {
         const catalog = await readCatalog(store);
         return (await archivedPartitions(store, catalog)).map(({ topic, partition, manifest }) => {
@@ -83,8 +84,8 @@ export function registerArchive(program: Command): void {
   withArchiveOptions(archive.command("verify"))
     .description("check every archived object against its manifest and every batch's CRC; exit 1 naming what is wrong")
     .action(async (options: Record<string, unknown>) => {
-      const store = openStore(options);
-      const bar = progressBar("verify");
+      const store = await openStore(options);
+      const bar = await progressBar("verify");
       const result = await attempt(() => verifyArchive(store, bar)).finally(() => bar.stop());
       for (const problem of result.problems) process.stdout.write(`PROBLEM ${problem}\n`);
       process.stdout.write(`${result.segments} segments, ${result.bytes} bytes checked; ${result.problems.length} problems\n`);
@@ -99,7 +100,7 @@ export function registerArchive(program: Command): void {
     .addOption(new Option("--to <iso>", "records up to this time"))
     .addOption(new Option("--out <file>", "where to write (NDJSON: stdout when none)"))
     .action(async (options: Record<string, unknown>) => {
-      const store = openStore(options);
+      const store = await openStore(options);
       const time = (flag: string, raw: unknown): number | undefined => {
         if (raw === undefined) return undefined;
         const ms = Date.parse(String(raw));
@@ -122,13 +123,13 @@ export function registerArchive(program: Command): void {
     .addOption(new Option("--topic <name>", "restore only this topic (repeatable)").argParser(collect))
     .addOption(new Option("--to-time <iso>", "restore each partition only up to this time"))
     .action(async (options: Record<string, unknown>) => {
-      const store = openStore(options);
+      const store = await openStore(options);
       let toTimeMs: number | undefined;
       if (options.toTime !== undefined) {
         toTimeMs = Date.parse(String(options.toTime));
         if (Number.isNaN(toTimeMs)) throw new CliError(`--to-time '${String(options.toTime)}' is not an ISO date and time`, 2);
       }
-      const bar = progressBar("restore");
+      const bar = await progressBar("restore");
       const lines: string[] = [];
       const report = await attempt(() => restoreDataDir(store, String(options.dataDir), {
         topics: options.topic as string[] | undefined,

@@ -4,9 +4,6 @@
 
 import { gunzip, gzip } from "node:zlib";
 import { promisify } from "node:util";
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from "snappy";
-import { compressFrameSync as lz4Compress, decompressFrameSync as lz4Decompress } from "lz4-napi";
-import { compress as zstdCompress, decompress as zstdDecompress } from "@mongodb-js/zstd";
 import { lz4DecompressedBound, snappyDeclaredLength, zstdDecompressedBound } from "./decompressed-size.js";
 
 export enum Compression {
@@ -34,6 +31,16 @@ export class DecompressedSizeError extends CompressionError {
   }
 }
 
+// The native codecs load when first needed: most brokers never see some of
+// them, and loading them all costs the binary's start-up time.
+type Snappy = typeof import("snappy");
+let snappyModule: Promise<Snappy> | undefined;
+const snappy = () => (snappyModule ??= import("snappy"));
+let lz4Module: Promise<typeof import("lz4-napi")> | undefined;
+const lz4 = () => (lz4Module ??= import("lz4-napi"));
+let zstdModule: Promise<typeof import("@mongodb-js/zstd")> | undefined;
+const zstd = () => (zstdModule ??= import("@mongodb-js/zstd"));
+
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
@@ -48,13 +55,13 @@ function isXerial(data: Buffer): boolean {
 }
 
 /** A raw snappy block, refused before decoding when it declares more than `room` bytes of `maxBytes`. */
-function snappyBlock(data: Buffer, maxBytes: number, room = maxBytes): Buffer {
+function snappyBlock(codec: Snappy, data: Buffer, maxBytes: number, room = maxBytes): Buffer {
   if (snappyDeclaredLength(data) > room) throw new DecompressedSizeError(maxBytes);
-  return snappyUncompress(data) as Buffer;
+  return codec.uncompressSync(data) as Buffer;
 }
 
-function snappyDecode(data: Buffer, maxBytes: number): Buffer {
-  if (!isXerial(data)) return snappyBlock(data, maxBytes);
+function snappyDecode(codec: Snappy, data: Buffer, maxBytes: number): Buffer {
+  if (!isXerial(data)) return snappyBlock(codec, data, maxBytes);
   const parts: Buffer[] = [];
   let total = 0;
   let pos = XERIAL_HEADER_SIZE;
@@ -63,7 +70,7 @@ function snappyDecode(data: Buffer, maxBytes: number): Buffer {
     const length = data.readInt32BE(pos);
     pos += 4;
     if (length < 0 || pos + length > data.length) throw new CompressionError("truncated xerial snappy chunk");
-    const part = snappyBlock(data.subarray(pos, pos + length), maxBytes, maxBytes - total);
+    const part = snappyBlock(codec, data.subarray(pos, pos + length), maxBytes, maxBytes - total);
     total += part.length;
     parts.push(part);
     pos += length;
@@ -71,14 +78,14 @@ function snappyDecode(data: Buffer, maxBytes: number): Buffer {
   return Buffer.concat(parts, total);
 }
 
-function snappyEncode(data: Buffer): Buffer {
+function snappyEncode(codec: Snappy, data: Buffer): Buffer {
   const header = Buffer.alloc(XERIAL_HEADER_SIZE);
   XERIAL_MAGIC.copy(header, 0);
   header.writeInt32BE(1, 8);
   header.writeInt32BE(1, 12);
   const parts: Buffer[] = [header];
   for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
-    const block = snappyCompress(data.subarray(pos, pos + XERIAL_BLOCK_SIZE));
+    const block = codec.compressSync(data.subarray(pos, pos + XERIAL_BLOCK_SIZE));
     const length = Buffer.alloc(4);
     length.writeInt32BE(block.length, 0);
     parts.push(length, block);
@@ -93,11 +100,11 @@ export async function compress(codec: Compression, data: Buffer): Promise<Buffer
     case Compression.Gzip:
       return gzipAsync(data);
     case Compression.Snappy:
-      return snappyEncode(data);
+      return snappyEncode(await snappy(), data);
     case Compression.Lz4:
-      return lz4Compress(data);
+      return (await lz4()).compressFrameSync(data);
     case Compression.Zstd:
-      return zstdCompress(data, 3);
+      return (await zstd()).compress(data, 3);
     default:
       throw new CompressionError(`unknown compression codec ${codec as number}`);
   }
@@ -118,16 +125,16 @@ export async function decompress(codec: Compression, data: Buffer, maxBytes: num
         out = await gunzipAsync(data, { maxOutputLength: maxBytes });
         break;
       case Compression.Snappy:
-        out = snappyDecode(data, maxBytes);
+        out = snappyDecode(await snappy(), data, maxBytes);
         break;
       case Compression.Lz4:
         // The native decoders take no output limit: their frames' headers bound the output first.
         if (lz4DecompressedBound(data) > maxBytes) throw new DecompressedSizeError(maxBytes, " (bound read from the lz4 frame headers)");
-        out = lz4Decompress(data);
+        out = (await lz4()).decompressFrameSync(data);
         break;
       case Compression.Zstd:
         if (zstdDecompressedBound(data) > maxBytes) throw new DecompressedSizeError(maxBytes, " (bound read from the zstd frame headers)");
-        out = await zstdDecompress(data);
+        out = await (await zstd()).decompress(data);
         break;
       default:
         throw new CompressionError(`unknown compression codec ${codec as number}`);

@@ -28,7 +28,6 @@ import { WritePath } from "./write-path.js";
 import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 import { Archiver } from "../archive/archiver.js";
-import { S3Store } from "../archive/s3-store.js";
 import { TieredLogStore } from "../archive/tiered-store.js";
 import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
 import { Warehouse } from "../warehouse/warehouse.js";
@@ -172,6 +171,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const validation = new RecordValidation(registry, config.jsonDepthMax);
   let archiver: Archiver | undefined;
   if (location) {
+    // The S3 client loads only when there is an archive: it would cost every other start a tenth of a second.
+    const { S3Store } = await import("../archive/s3-store.js");
     archiver = new Archiver(logs, new S3Store(location, config.s3Endpoint), {
       scanIntervalMs: config.archiveScanIntervalMs,
       retryMaxMs: config.archiveRetryMaxMs,
@@ -205,7 +206,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
         columnsMax: config.warehouseColumnsMax,
         retentionIntervalMs: config.maintenanceIntervalMs,
         log: (line) => process.stderr.write(`tributary ${line}\n`),
-        onRows: (topic, rows) => metrics?.warehouseRows(topic, rows),
+        // Rows of a topic deleted meanwhile are not counted: its metrics are gone with it.
+        onRows: (topic, rows) => (store.hasTopic(topic) ? metrics?.warehouseRows(topic, rows) : undefined),
         query: {
           timeoutMs: config.sqlTimeoutMs, memoryBytesMax: config.sqlMemoryBytesMax, rowsMax: config.sqlRowsMax,
           bytesMax: config.sqlResponseBytesMax, concurrentMax: config.sqlConcurrentMax,

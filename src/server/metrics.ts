@@ -63,7 +63,9 @@ export class BrokerMetrics {
   }
 
   /** Reports the warehouse's lag and problems per topic (called once the warehouse exists). */
-  watchWarehouse(status: () => Promise<TopicLoadStatus[]>): void {
+  watchWarehouse(warehouseStatus: () => Promise<TopicLoadStatus[]>): void {
+    // A deleted topic leaves the warehouse's list at its loader's next round; the metrics forget it at once.
+    const status = async () => (await warehouseStatus()).filter((t) => this.store.hasTopic(t.topic));
     new client.Gauge({
       name: "tributary_warehouse_lag_records", help: "records in the log not yet loaded into the warehouse", labelNames: ["topic", "partition"], registers: [this.registry],
       async collect() {
@@ -88,7 +90,8 @@ export class BrokerMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1], registers: [this.registry],
   });
 
-  constructor(logs: LogStore, validation: RecordValidation) {
+  constructor(private readonly store: LogStore, validation: RecordValidation) {
+    const logs = store;
     new client.Gauge({
       name: "tributary_consumer_lag", help: "high watermark minus committed offset", labelNames: ["group", "topic", "partition"], registers: [this.registry],
       async collect() {
@@ -148,6 +151,7 @@ export class BrokerMetrics {
       this.children.delete(`${source}\u0000${topic}`);
       for (const counter of [this.recordsIn, this.bytesIn, this.bytesOut, this.recordsOut]) counter.remove({ topic, source });
     }
+    this.warehouseRowsLoaded.remove({ topic });
   }
 
   served(topic: string, source: Source, bytes: number, records = 0): void {
