@@ -6,11 +6,15 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** The options every command that opens a data directory accepts. */
-export function addBrokerOptions(command: Command): Command {
+/**
+ * The options every command that opens a data directory accepts. The JSON
+ * settings file is `--config FILE` for serve and `--config-file FILE` for the
+ * admin commands, where `--config` is a topic config as in Kafka's tools.
+ */
+export function addBrokerOptions(command: Command, settingsFlag = "--config <file>"): Command {
   return command
     .addOption(new Option("--data-dir <dir>", `${BROKER_SETTINGS.dataDir.doc} (env ${BROKER_SETTINGS.dataDir.env}; default ${BROKER_SETTINGS.dataDir.default})`))
-    .addOption(new Option("--config <file>", "JSON config file (env TRIBUTARY_CONFIG)"))
+    .addOption(new Option(settingsFlag, "JSON settings file (env TRIBUTARY_CONFIG)"))
     .addOption(new Option("--maintenance-interval-ms <ms>", BROKER_SETTINGS.maintenanceIntervalMs.doc))
     .addOption(new Option("--topic-default <key=value>", "broker-wide topic config default (repeatable)").argParser(keyValueOption));
 }
@@ -42,7 +46,7 @@ export function addServeOptions(command: Command): Command {
 
 export function brokerOptions(options: Record<string, unknown>): Partial<BrokerConfig> & { configFile?: string } {
   const config = loadConfig({
-    configFile: options.config as string | undefined,
+    configFile: (typeof options.config === "string" ? options.config : options.configFile) as string | undefined,
     flags: {
       dataDir: options.dataDir,
       maintenanceIntervalMs: options.maintenanceIntervalMs,

@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LISTENERS_FILE } from "./admin.js";
 import { startBroker } from "../server/broker.js";
 import { brokerOptions, addServeOptions } from "./broker-options.js";
 
@@ -23,6 +26,10 @@ export function registerServe(program: Command): void {
         process.once("SIGTERM", () => shutdown("SIGTERM"));
         process.once("SIGINT", () => shutdown("SIGINT"));
       });
+      // Where this broker listens, for the admin commands run on its data dir (removed at a clean stop).
+      const listeners = path.join(broker.config.dataDir, LISTENERS_FILE);
+      fs.writeFileSync(listeners, JSON.stringify({ pid: process.pid, kafka: broker.brokers[0], http: broker.httpUrl }) + "\n");
+      void stopped.then(() => fs.rmSync(listeners, { force: true }));
       const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
       process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${broker.config.archive ? `archive ${broker.config.archive}, ` : ""}` +

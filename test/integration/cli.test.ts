@@ -13,14 +13,16 @@ describe("the compiled binary", () => {
     const second = tributary(["serve", "--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0"]);
     expect(second.status).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`in use by process ${server.process.pid}`));
-    const offline = tributary(["topic", "list", "--data-dir", dataDir]);
-    expect(offline.status).toBe(1);
-    expect(offline.stderr).toMatch(/in use by process/);
+    // An admin command on the data dir of a running broker goes through that broker's listener.
+    const throughBroker = tributary(["topic", "list", "--data-dir", dataDir]);
+    expect(throughBroker).toMatchObject({ status: 0, stdout: "no topics\n" });
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, "listeners.json"), "utf8"))).toMatchObject({ pid: server.process.pid, kafka: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     server.process.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     expect(server.output().stdout).toMatch(/tributary stopped/);
     expect(fs.existsSync(path.join(dataDir, ".clean-shutdown"))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, "tributary.lock"))).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, "listeners.json"))).toBe(false);
   });
 
   it("starts again after SIGKILL, taking over the dead server's lock", async () => {
@@ -95,11 +97,11 @@ describe("the compiled binary", () => {
     const file = path.join(tempDir(), "tributary.json");
     const fromFile = tempDir();
     fs.writeFileSync(file, JSON.stringify({ dataDir: fromFile, topicDefaults: { "retention.ms": "1234" } }));
-    expect(tributary(["topic", "create", "g", "--config", file]).status).toBe(0);
-    const described = JSON.parse(tributary(["topic", "describe", "g", "--json", "--config", file]).stdout);
+    expect(tributary(["topic", "create", "g", "--config-file", file]).status).toBe(0);
+    const described = JSON.parse(tributary(["topic", "describe", "g", "--json", "--config-file", file]).stdout);
     expect(described.configs).toContainEqual({ name: "retention.ms", value: "1234", source: "broker" });
     fs.writeFileSync(file, JSON.stringify({ dataDirectory: "x" }));
-    const bad = tributary(["topic", "list", "--config", file]);
+    const bad = tributary(["topic", "list", "--config-file", file]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown setting 'dataDirectory'/);
     const badEnv = tributary(["topic", "list", "--data-dir", fromFile], { TRIBUTARY_TOPIC_DEFAULTS: "retention.ms=forever" });
@@ -202,7 +204,7 @@ describe("serve for CI and groups from the CLI", () => {
     await logs.offsets.commit("billing", [{ topic: "orders", partition: 0, offset: 2, metadata: "m" }, { topic: "orders", partition: 1, offset: 0 }]);
     await logs.close();
     const listed = JSON.parse(tributary(["group", "list", "--json", "--data-dir", dataDir]).stdout);
-    expect(listed).toEqual([{ group: "billing", partitions: 2, lag: 3 }]);
+    expect(listed).toEqual([{ group: "billing", state: "Empty", members: 0, partitions: 2, lag: 3 }]);
     const described = JSON.parse(tributary(["group", "describe", "billing", "--json", "--data-dir", dataDir]).stdout);
     expect(described).toEqual([
       { topic: "orders", partition: 0, committed: 2, logEnd: 5, lag: 3, metadata: "m" },

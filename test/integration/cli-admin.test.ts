@@ -1,0 +1,113 @@
+// The topic and group commands against a running broker (found through its
+// data dir, or named with --broker) and offline on a stopped broker's data dir.
+import { describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
+import { httpCall } from "../helpers/http-call.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+function addresses(server: RunningServer): { kafka: string; http: string } {
+  return { kafka: /kafka (\S+),/.exec(server.readyLine)![1]!, http: /http (http:\/\/\S+),/.exec(server.readyLine)![1]! };
+}
+
+async function ok(args: string[]): Promise<string> {
+  const r = await tributaryAsync(args);
+  if (r.status !== 0) throw new Error(`tributary ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
+  expect(r.stderr).toBe("");
+  return r.stdout;
+}
+
+describe("admin commands", () => {
+  it("manage topics and groups of a running broker, through its data dir or --broker", async () => {
+    const dataDir = tempDir();
+    const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const { kafka, http } = addresses(server);
+    const d = ["--data-dir", dataDir];
+    const b = ["--broker", kafka];
+    try {
+      expect(await ok(["topic", "create", "orders", "-p", "2", "--config", "retention.ms=60000", "-c", "max.message.bytes=100000", ...d])).toBe("created topic orders (2 partitions)\n");
+      expect(JSON.parse(await ok(["topic", "list", "--json", ...b]))).toEqual([{ name: "orders", id: "", partitions: 2, internal: false }]);
+      const described = JSON.parse(await ok(["topic", "describe", "orders", "--json", ...d]));
+      expect(described.configs).toContainEqual({ name: "retention.ms", value: "60000", source: "topic" });
+      expect(described.partitionStates).toEqual([
+        { partition: 0, logStartOffset: 0, highWatermark: 0, sizeBytes: null, segments: null },
+        { partition: 1, logStartOffset: 0, highWatermark: 0, sizeBytes: null, segments: null },
+      ]);
+      // Setting one config over the Kafka protocol keeps the others.
+      const configs = JSON.parse(await ok(["topic", "config", "orders", "--set", "cleanup.policy=compact,delete", "--remove", "max.message.bytes", "--json", ...b]));
+      expect(configs.filter((c: { source: string }) => c.source === "topic")).toEqual([
+        { name: "cleanup.policy", value: "compact,delete", source: "topic" }, { name: "retention.ms", value: "60000", source: "topic" },
+      ]);
+      expect(await ok(["topic", "add-partitions", "orders", "3", ...d])).toBe("topic orders has 3 partitions\n");
+      const records = Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: { i }, partition: 0 }));
+      expect((await httpCall(http, "POST", "/topics/orders/records", { records })).status).toBe(200);
+      expect(await ok(["topic", "delete-records", "orders", "--partition", "0", "--before", "2", ...d])).toBe("orders-0: log start is now 2\n");
+      expect(JSON.parse(await ok(["topic", "describe", "orders", "--json", ...b])).partitionStates[0]).toMatchObject({ logStartOffset: 2, highWatermark: 5 });
+
+      // A group that read everything: reset it back, first as a dry run.
+      const client = new Kafka({ brokers: [kafka], logLevel: logLevel.NOTHING });
+      const consumer = client.consumer({ groupId: "readers", sessionTimeout: 10_000 });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "orders", fromBeginning: true });
+      let seen = 0;
+      await consumer.run({ autoCommitInterval: 50, eachMessage: async () => void seen++ });
+      while (seen < 3) await new Promise((r) => setTimeout(r, 50));
+      const busy = await tributaryAsync(["group", "reset-offsets", "readers", "--topic", "orders", "--to-earliest", "--execute", ...d]);
+      expect(busy.status).toBe(1);
+      expect(busy.stderr).toMatch(/group 'readers' has 1 member: offsets can only be reset while it is empty/);
+      expect((await tributaryAsync(["group", "delete", "readers", ...b])).stderr).toMatch(/has 1 member/);
+      await consumer.disconnect();
+
+      expect(JSON.parse(await ok(["group", "describe", "readers", "--json", ...d]))).toContainEqual(expect.objectContaining({ topic: "orders", partition: 0, committed: 5, logEnd: 5, lag: 0 }));
+      const dry = JSON.parse(await ok(["group", "reset-offsets", "readers", "--topic", "orders", "--shift-by", "-2", "--json", ...d]));
+      expect(dry).toEqual({ group: "readers", executed: false, partitions: [
+        { topic: "orders", partition: 0, current: 5, next: 3 }, { topic: "orders", partition: 1, current: -1, next: 0 }, { topic: "orders", partition: 2, current: -1, next: 0 },
+      ] });
+      expect(JSON.parse(await ok(["group", "describe", "readers", "--json", ...b]))[0].committed).toBe(5); // nothing written
+      const earliest = await ok(["group", "reset-offsets", "readers", "--topic", "orders", "--to-earliest", "--execute", ...b]);
+      expect(earliest).toMatch(/orders\s+0\s+5\s+2\n/);
+      expect(earliest).toMatch(/offsets written/);
+      expect(JSON.parse(await ok(["group", "list", "--json", ...d]))).toEqual([{ group: "readers", state: "Empty", members: 0, partitions: 3, lag: 3 }]);
+      expect(JSON.parse(await ok(["group", "reset-offsets", "readers", "--topic", "orders", "--to-offset", "99", "--json", "--execute", ...d])).partitions[0]).toEqual({ topic: "orders", partition: 0, current: 2, next: 5 });
+      const when = new Date(Date.now() + 60_000).toISOString();
+      expect(JSON.parse(await ok(["group", "reset-offsets", "readers", "--topic", "orders", "--to-datetime", when, "--json", ...d])).partitions[0].next).toBe(5);
+      expect((await tributaryAsync(["group", "reset-offsets", "readers", "--topic", "orders", ...d])).stderr).toMatch(/give exactly one of/);
+      expect((await tributaryAsync(["group", "reset-offsets", "readers", "--topic", "orders", "--to-datetime", "yesterday", ...d])).stderr).toMatch(/not an ISO date/);
+      expect(await ok(["group", "delete", "readers", ...d])).toBe("deleted group readers\n");
+      expect(await ok(["group", "list", ...b])).toBe("no groups\n");
+
+      const missing = await tributaryAsync(["topic", "describe", "nope", ...b]);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/UNKNOWN_TOPIC_OR_PARTITION/);
+      expect(await ok(["topic", "delete", "orders", ...d])).toBe("deleted topic orders\n");
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
+  }, 60_000);
+
+  it("work offline on a stopped broker's data dir, and never create one they only read", async () => {
+    const dataDir = tempDir();
+    const d = ["--data-dir", dataDir];
+    await ok(["topic", "create", "events", "-p", "2", ...d]);
+    await ok(["topic", "add-partitions", "events", "4", ...d]);
+    expect(JSON.parse(await ok(["topic", "describe", "events", "--json", ...d])).partitions).toBe(4);
+    const offline = JSON.parse(await ok(["group", "reset-offsets", "nobody", "--topic", "events", "--to-latest", "--execute", "--json", ...d]));
+    expect(offline.partitions).toHaveLength(4);
+    expect(JSON.parse(await ok(["group", "list", "--json", ...d]))).toEqual([{ group: "nobody", state: "Empty", members: 0, partitions: 4, lag: 0 }]);
+    await ok(["group", "delete", "nobody", ...d]);
+
+    const nowhere = path.join(tempDir(), "not-here");
+    for (const args of [["topic", "list"], ["topic", "describe", "x"], ["group", "list"], ["group", "describe", "g"]]) {
+      const r = await tributaryAsync([...args, "--data-dir", nowhere]);
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`no data dir at ${nowhere}`));
+    }
+    expect(fs.existsSync(nowhere)).toBe(false);
+    const unreachable = await tributaryAsync(["topic", "list", "--broker", "127.0.0.1:1"]);
+    expect(unreachable.status).toBe(1);
+    expect(unreachable.stderr).toMatch(/cannot reach the broker at 127\.0\.0\.1:1/);
+  });
+});
