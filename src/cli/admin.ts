@@ -11,6 +11,7 @@ import type { BrokerConfig } from "../config/config.js";
 import { groupLag, type PartitionLag } from "../server/group-lag.js";
 import { withLogs } from "./open-logs.js";
 import { CliError } from "./output.js";
+import { kafkaClient, kafkaErrorLine, listenerOf } from "./kafka-client.js";
 
 export type ConfigRow = {
   name: string;
@@ -74,6 +75,17 @@ export interface Admin {
 
 function clamp(offset: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, offset));
+}
+
+/** Where `target` moves a partition's offset; `atTime` is the first offset at the target's time, if any. */
+function nextOffset(target: ResetTarget, current: number, low: number, high: number, atTime?: number): number {
+  switch (target.to) {
+    case "earliest": return low;
+    case "latest": return high;
+    case "offset": return clamp(target.offset, low, high);
+    case "shift": return clamp((current < 0 ? low : current) + target.by, low, high);
+    case "datetime": return atTime === undefined || atTime < 0 ? high : atTime;
+  }
 }
 
 class LocalAdmin implements Admin {
@@ -143,15 +155,8 @@ class LocalAdmin implements Admin {
       const log = this.logs.partition(topic, p);
       const { logStartOffset: low, highWatermark: high } = await log.offsets();
       const current = (await this.logs.offsets.get(group, topic, p))?.offset ?? -1;
-      let next: number;
-      switch (target.to) {
-        case "earliest": next = low; break;
-        case "latest": next = high; break;
-        case "offset": next = clamp(target.offset, low, high); break;
-        case "shift": next = clamp((current < 0 ? low : current) + target.by, low, high); break;
-        case "datetime": next = (await log.offsetForTimestamp(target.timestamp))?.offset ?? high; break;
-      }
-      changes.push({ topic, partition: p, current, next });
+      const atTime = target.to === "datetime" ? (await log.offsetForTimestamp(target.timestamp))?.offset : undefined;
+      changes.push({ topic, partition: p, current, next: nextOffset(target, current, low, high, atTime) });
     }
     if (execute) await this.logs.offsets.commit(group, changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.next })));
     return changes;
@@ -160,13 +165,8 @@ class LocalAdmin implements Admin {
 
 /** kafkajs' admin client, loaded only for commands that talk to a broker. */
 async function kafkaAdmin(broker: string): Promise<Admin> {
-  // kafkajs arms timers with negative delays (taken as 1 ms anyway), and the runtime warns on stderr
-  // for each; in this short-lived command process, such delays become 0 before they reach it.
-  const setTimer = globalThis.setTimeout;
-  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
-    setTimer(callback, typeof ms === "number" && ms < 0 ? 0 : ms, ...args)) as typeof globalThis.setTimeout;
-  const { Kafka, logLevel, ConfigResourceTypes } = await import("kafkajs");
-  const kafka = new Kafka({ brokers: [broker], clientId: "tributary-cli", logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+  const { kafka, kafkajs } = await kafkaClient(broker, "tributary-cli");
+  const { ConfigResourceTypes } = kafkajs;
   const admin = kafka.admin();
   try {
     await admin.connect();
@@ -252,15 +252,7 @@ async function kafkaAdmin(broker: string): Promise<Admin> {
       const byTime = target.to === "datetime" ? new Map((await admin.fetchTopicOffsetsByTimestamp(topic, target.timestamp)).map((o) => [o.partition, Number(o.offset)])) : undefined;
       const changes = offsets.sort((a, b) => a.partition - b.partition).map(({ partition, low, high }) => {
         const current = committed.get(partition) ?? -1;
-        let next: number;
-        switch (target.to) {
-          case "earliest": next = low; break;
-          case "latest": next = high; break;
-          case "offset": next = clamp(target.offset, low, high); break;
-          case "shift": next = clamp((current < 0 ? low : current) + target.by, low, high); break;
-          case "datetime": next = byTime!.get(partition) ?? high; next = next < 0 ? high : next; break;
-        }
-        return { topic, partition, current, next };
+        return { topic, partition, current, next: nextOffset(target, current, low, high, byTime?.get(partition)) };
       });
       if (execute) await admin.setOffsets({ groupId: group, topic, partitions: changes.map((c) => ({ partition: c.partition, offset: String(c.next) })) });
       return changes;
@@ -268,9 +260,6 @@ async function kafkaAdmin(broker: string): Promise<Admin> {
   };
   return result;
 }
-
-/** The file a serving broker writes into its data dir so that commands find its listener. */
-export const LISTENERS_FILE = "listeners.json";
 
 export interface AdminOptions {
   /** HOST:PORT of a broker to talk to over the Kafka protocol. */
@@ -303,21 +292,15 @@ export async function withAdmin<T>(config: Partial<BrokerConfig>, options: Admin
     return await withLogs(config, (logs) => work(new LocalAdmin(logs, `data dir ${dataDir}`)));
   } catch (err) {
     if (!(err instanceof DataDirLockedError)) throw err;
-    let listener: { kafka?: string } = {};
-    try {
-      listener = JSON.parse(fs.readFileSync(path.join(dataDir, LISTENERS_FILE), "utf8"));
-    } catch {
-      throw err; // held by something other than a serving broker (another command)
-    }
-    if (!listener.kafka) throw err;
-    return remote(listener.kafka);
+    const listener = listenerOf(dataDir);
+    if (!listener) throw err; // held by something other than a serving broker (another command)
+    return remote(listener);
   }
 }
 
 /** A Kafka client's error as a one-line CLI message. */
 function remoteError(err: unknown): unknown {
   if (err instanceof CliError) return err;
-  const e = err as { message?: string; type?: string; name?: string };
-  if (e?.name?.startsWith("KafkaJS")) return new CliError(`${e.type ? `${e.type}: ` : ""}${e.message}`);
-  return err;
+  const line = kafkaErrorLine(err);
+  return line ? new CliError(line) : err;
 }

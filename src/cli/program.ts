@@ -5,6 +5,9 @@ import { registerLog } from "./log-verify.js";
 import { registerGroup } from "./group.js";
 import { registerArchive } from "./archive.js";
 import { registerSql } from "./sql.js";
+import { registerProduce } from "./produce.js";
+import { registerConsume } from "./consume.js";
+import { registerPerf } from "./perf.js";
 import { reportError } from "./output.js";
 
 import { VERSION } from "../config/version.js";
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerLog(program);
   registerArchive(program);
   registerSql(program);
+  registerProduce(program);
+  registerConsume(program);
+  registerPerf(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LISTENERS_FILE } from "./admin.js";
+import { LISTENERS_FILE } from "./kafka-client.js";
 import { startBroker } from "../server/broker.js";
 import { brokerOptions, addServeOptions } from "./broker-options.js";
 

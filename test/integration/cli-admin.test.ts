@@ -4,12 +4,32 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { spawn } from "node:child_process";
 import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
+import { TRIBUTARY_BINARY } from "../helpers/binaries.js";
 import { httpCall } from "../helpers/http-call.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 function addresses(server: RunningServer): { kafka: string; http: string } {
   return { kafka: /kafka (\S+),/.exec(server.readyLine)![1]!, http: /http (http:\/\/\S+),/.exec(server.readyLine)![1]! };
+}
+
+/** Runs the binary with `input` on stdin. */
+function withInput(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TRIBUTARY_BINARY, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
 }
 
 async function ok(args: string[]): Promise<string> {
@@ -110,4 +130,49 @@ describe("admin commands", () => {
     expect(unreachable.status).toBe(1);
     expect(unreachable.stderr).toMatch(/cannot reach the broker at 127\.0\.0\.1:1/);
   });
+
+  it("produce from stdin, consume to stdout and measure throughput against a running broker", async () => {
+    const dataDir = tempDir();
+    const server = await serve(["--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const { kafka } = addresses(server);
+    try {
+      await ok(["topic", "create", "lines", "-p", "2", "--data-dir", dataDir]);
+      const produced = await withInput(["produce", "lines", "--broker", kafka, "--key-separator", ":", "--headers", "src=cli", "--partition", "1"], 'a:{"x":1}\nb:plain text\nno key here\n');
+      expect(produced).toMatchObject({ status: 0, stderr: "produced 3 records to lines\n" });
+      const bad = await withInput(["produce", "lines", "--data-dir", dataDir, "--format", "json"], "nope\n");
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/line 1 is not JSON/);
+
+      const consumed = await ok(["consume", "lines", "--data-dir", dataDir, "--from", "beginning", "-n", "3"]);
+      const records = consumed.trim().split("\n").map((l) => JSON.parse(l));
+      expect(records.map((r) => [r.partition, r.offset, r.key, r.value, r.headers])).toEqual([
+        [1, 0, "a", { x: 1 }, { src: "cli" }], [1, 1, "b", "plain text", { src: "cli" }], [1, 2, null, "no key here", { src: "cli" }],
+      ]);
+      expect(await ok(["consume", "lines", "--broker", kafka, "--from", "1", "-n", "2", "--format", "value"])).toBe("plain text\nno key here\n");
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const fromTime = spawn(TRIBUTARY_BINARY, ["consume", "lines", "--broker", kafka, "--from", later, "-n", "1", "--format", "value"], { stdio: ["ignore", "pipe", "pipe"] });
+      let tail = "";
+      fromTime.stdout.on("data", (d: Buffer) => (tail += d.toString()));
+      // Nothing is that new yet: it follows the topic and prints what comes next.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await withInput(["produce", "lines", "--broker", kafka, "--partition", "0"], "fresh\n")).status).toBe(0);
+      expect(await new Promise((resolve) => fromTime.on("exit", resolve))).toBe(0);
+      expect(tail).toBe("fresh\n");
+
+      const perf = JSON.parse(await ok(["perf", "produce", "--broker", kafka, "--topic", "perf", "--records", "20000", "--record-size", "100", "--partitions", "2", "--compression", "lz4"]));
+      expect(perf).toMatchObject({ test: "produce", records: 20000, record_size: 100, acks: "all", compression: "lz4" });
+      for (const key of ["records_per_sec", "mb_per_sec", "p50_ms", "p99_ms", "p999_ms", "max_ms"]) expect(perf[key], key).toBeGreaterThan(0);
+      expect(perf.p50_ms).toBeLessThanOrEqual(perf.p99_ms);
+      expect(perf.p99_ms).toBeLessThanOrEqual(perf.max_ms);
+      const described = JSON.parse(await ok(["topic", "describe", "perf", "--json", "--broker", kafka]));
+      expect(described.partitionStates.reduce((n: number, p: { highWatermark: number }) => n + p.highWatermark, 0)).toBe(20000);
+      const read = JSON.parse(await ok(["perf", "consume", "--broker", kafka, "--topic", "perf", "--records", "20000"]));
+      expect(read).toMatchObject({ test: "consume", records: 20000 });
+      expect(read.mb_per_sec).toBeGreaterThan(0);
+      expect((await tributaryAsync(["perf", "produce", "--broker", kafka, "--topic", "perf", "--records", "0"])).stderr).toMatch(/--records '0' is not a positive integer/);
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
+  }, 90_000);
 });
