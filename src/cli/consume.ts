@@ -41,7 +41,11 @@ export function registerConsume(program: Command): void {
       }
       let starts: { partition: number; offset: string }[] | undefined;
       try {
-        if (fromTime !== undefined) starts = (await admin.fetchTopicOffsetsByTimestamp(topic, fromTime)).map((o) => ({ partition: o.partition, offset: o.offset }));
+        if (fromTime !== undefined) {
+          // No record that new yet: start at the end as it is now, so what comes next is printed however long joining the group takes.
+          const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high]));
+          starts = (await admin.fetchTopicOffsetsByTimestamp(topic, fromTime)).map((o) => ({ partition: o.partition, offset: Number(o.offset) < 0 ? ends.get(o.partition) ?? "0" : o.offset }));
+        }
         else if (fromOffset !== undefined) starts = (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, offset: String(Math.min(fromOffset, Number(o.high))) }));
         else await admin.fetchTopicOffsets(topic); // the topic must exist
       } catch (err) {
