@@ -54,7 +54,14 @@ export function registerConsume(program: Command): void {
         await admin.disconnect();
       }
       const group = options.group as string | undefined;
-      const consumer = kafka.consumer({ groupId: group ?? `tributary-consume-${randomUUID()}` });
+      const groupId = group ?? `tributary-consume-${randomUUID()}`;
+      const consumer = kafka.consumer({ groupId });
+      // Said once the group has its partitions: from here on, what is produced is printed.
+      let joined = false;
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        if (!joined) process.stderr.write(`tributary: consuming ${topic} in group ${groupId}\n`);
+        joined = true;
+      });
       let printed = 0;
       let finish!: () => void;
       const done = new Promise<void>((resolve) => (finish = resolve));

@@ -35,7 +35,8 @@ function withInput(args: string[], input: string): Promise<{ status: number | nu
 async function ok(args: string[]): Promise<string> {
   const r = await tributaryAsync(args);
   if (r.status !== 0) throw new Error(`tributary ${args.join(" ")}: exit ${r.status}: ${r.stderr}`);
-  expect(r.stderr).toBe("");
+  // consume says on stderr when it has joined its group; nothing else may be there.
+  expect(r.stderr.replace(/^tributary: consuming \S+ in group \S+\n/, "")).toBe("");
   return r.stdout;
 }
 
@@ -151,12 +152,19 @@ describe("admin commands", () => {
       expect(await ok(["consume", "lines", "--broker", kafka, "--from", "1", "-n", "2", "--format", "value"])).toBe("plain text\nno key here\n");
       const later = new Date(Date.now() + 3_600_000).toISOString();
       const fromTime = spawn(TRIBUTARY_BINARY, ["consume", "lines", "--broker", kafka, "--from", later, "-n", "1", "--format", "value"], { stdio: ["ignore", "pipe", "pipe"] });
+      const fromTimeExit = new Promise((resolve) => fromTime.on("exit", resolve)); // listened for at once: it may end before the produce below returns
       let tail = "";
       fromTime.stdout.on("data", (d: Buffer) => (tail += d.toString()));
-      // Nothing is that new yet: it follows the topic and prints what comes next.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Nothing is that new yet: once it has joined, it follows the topic and prints what comes next.
+      await new Promise<void>((resolve) => {
+        let said = "";
+        fromTime.stderr.on("data", (d: Buffer) => {
+          said += d.toString();
+          if (said.includes("tributary: consuming lines in group")) resolve();
+        });
+      });
       expect((await withInput(["produce", "lines", "--broker", kafka, "--partition", "0"], "fresh\n")).status).toBe(0);
-      expect(await new Promise((resolve) => fromTime.on("exit", resolve))).toBe(0);
+      expect(await fromTimeExit).toBe(0);
       expect(tail).toBe("fresh\n");
 
       const perf = JSON.parse(await ok(["perf", "produce", "--broker", kafka, "--topic", "perf", "--records", "20000", "--record-size", "100", "--partitions", "2", "--compression", "lz4"]));
