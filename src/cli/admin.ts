@@ -9,6 +9,9 @@ import type { LogStore, TopicInfo } from "../log/store.js";
 import { DataDirLockedError } from "../log/errors.js";
 import type { BrokerConfig } from "../config/config.js";
 import { groupLag, type PartitionLag } from "../server/group-lag.js";
+import { nextOffset, resetOffsets, type OffsetChange, type ResetTarget } from "../server/offset-reset.js";
+
+export type { ResetTarget } from "../server/offset-reset.js";
 import { withLogs } from "./open-logs.js";
 import { CliError } from "./output.js";
 import { kafkaClient, kafkaErrorLine, listenerOf } from "./kafka-client.js";
@@ -42,17 +45,6 @@ export interface GroupRow {
   members: number;
 }
 
-/** Where a group's offsets move: the earliest or latest offset, one offset, a time, or a shift. */
-export type ResetTarget = { to: "earliest" } | { to: "latest" } | { to: "offset"; offset: number } | { to: "datetime"; timestamp: number } | { to: "shift"; by: number };
-
-export interface OffsetChange {
-  topic: string;
-  partition: number;
-  /** -1 when the group had committed none. */
-  current: number;
-  next: number;
-}
-
 export interface Admin {
   /** "data dir DIR" or "broker HOST:PORT": where the answers come from. */
   readonly where: string;
@@ -73,20 +65,7 @@ export interface Admin {
   resetOffsets(group: string, topic: string, target: ResetTarget, execute: boolean): Promise<OffsetChange[]>;
 }
 
-function clamp(offset: number, low: number, high: number): number {
-  return Math.max(low, Math.min(high, offset));
-}
 
-/** Where `target` moves a partition's offset; `atTime` is the first offset at the target's time, if any. */
-function nextOffset(target: ResetTarget, current: number, low: number, high: number, atTime?: number): number {
-  switch (target.to) {
-    case "earliest": return low;
-    case "latest": return high;
-    case "offset": return clamp(target.offset, low, high);
-    case "shift": return clamp((current < 0 ? low : current) + target.by, low, high);
-    case "datetime": return atTime === undefined || atTime < 0 ? high : atTime;
-  }
-}
 
 class LocalAdmin implements Admin {
   constructor(private readonly logs: LogStore, readonly where: string) {}
@@ -149,18 +128,10 @@ class LocalAdmin implements Admin {
     await this.logs.offsets.delete(group);
   }
 
-  async resetOffsets(group: string, topic: string, target: ResetTarget, execute: boolean): Promise<OffsetChange[]> {
-    const changes: OffsetChange[] = [];
-    for (let p = 0; p < this.logs.partitionCount(topic); p++) {
-      const log = this.logs.partition(topic, p);
-      const { logStartOffset: low, highWatermark: high } = await log.offsets();
-      const current = (await this.logs.offsets.get(group, topic, p))?.offset ?? -1;
-      const atTime = target.to === "datetime" ? (await log.offsetForTimestamp(target.timestamp))?.offset : undefined;
-      changes.push({ topic, partition: p, current, next: nextOffset(target, current, low, high, atTime) });
-    }
-    if (execute) await this.logs.offsets.commit(group, changes.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.next })));
-    return changes;
+  resetOffsets(group: string, topic: string, target: ResetTarget, execute: boolean): Promise<OffsetChange[]> {
+    return resetOffsets(this.logs, group, topic, target, execute);
   }
+
 }
 
 /** kafkajs' admin client, loaded only for commands that talk to a broker. */

@@ -399,3 +399,47 @@ describe("whole-topic stream", () => {
     expect((await call("GET", "/topics/nope/stream")).status).toBe(404);
   });
 });
+
+describe("admin over HTTP", () => {
+  it("changes configs, adds partitions, resets a group's offsets (dry run, then executed) and deletes the group, refusing while it has members", async () => {
+    expect((await call("POST", "/topics", { name: "admin-t", configs: { "retention.ms": 60000 } })).status).toBe(201);
+    const patched = await httpCall(broker.httpUrl, "PATCH", "/topics/admin-t/configs", { set: { "cleanup.policy": "compact,delete" }, remove: ["retention.ms"] });
+    expect(patched.status).toBe(200);
+    expect(patched.json.filter((c: { source: string }) => c.source === "topic")).toEqual([{ name: "cleanup.policy", value: "compact,delete", source: "topic" }]);
+    expect((await httpCall(broker.httpUrl, "PATCH", "/topics/admin-t/configs", { set: { colour: "blue" } })).json.message).toMatch(/unknown topic config 'colour'/);
+    expect((await httpCall(broker.httpUrl, "PATCH", "/topics/admin-t/configs", { remove: "retention.ms" })).status).toBe(422);
+    expect((await httpCall(broker.httpUrl, "PATCH", "/topics/__consumer_offsets/configs", { set: {} })).status).toBe(403);
+    expect((await call("POST", "/topics/admin-t/partitions", { count: 3 })).json).toEqual({ topic: "admin-t", partitions: 3 });
+    expect((await call("POST", "/topics/admin-t/partitions", { count: 2 })).status).toBe(422);
+    await call("POST", "/topics/admin-t/records", { records: [0, 1, 2, 3].map((i) => ({ key: `k${i}`, value: i, partition: 0 })) });
+
+    const consumer = kafka.consumer({ groupId: "admin-g", sessionTimeout: 10_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "admin-t", fromBeginning: true });
+    let seen = 0;
+    await consumer.run({ autoCommitInterval: 20, eachMessage: async () => void seen++ });
+    while (seen < 4) await new Promise((r) => setTimeout(r, 20));
+    const refused = await call("POST", "/groups/admin-g/reset-offsets", { topic: "admin-t", to: "earliest", execute: true });
+    expect(refused).toMatchObject({ status: 409, json: { error_code: 40902, message: expect.stringMatching(/has 1 member/) } });
+    expect((await call("DELETE", "/groups/admin-g")).status).toBe(409);
+    await consumer.disconnect();
+    while (((await broker.logs.offsets.get("admin-g", "admin-t", 0))?.offset ?? 0) < 4) await new Promise((r) => setTimeout(r, 20));
+
+    const dry = await call("POST", "/groups/admin-g/reset-offsets", { topic: "admin-t", to: "shift", by: -3 });
+    expect(dry.json).toEqual({ group: "admin-g", executed: false, partitions: [
+      { topic: "admin-t", partition: 0, current: 4, next: 1 }, { topic: "admin-t", partition: 1, current: -1, next: 0 }, { topic: "admin-t", partition: 2, current: -1, next: 0 },
+    ] });
+    expect((await broker.logs.offsets.get("admin-g", "admin-t", 0))?.offset).toBe(4);
+    const done = await call("POST", "/groups/admin-g/reset-offsets", { topic: "admin-t", to: "offset", offset: 2, execute: true });
+    expect(done.json.partitions[0]).toEqual({ topic: "admin-t", partition: 0, current: 4, next: 2 });
+    expect((await broker.logs.offsets.get("admin-g", "admin-t", 0))?.offset).toBe(2);
+    expect((await call("GET", "/groups/admin-g")).json.partitions).toContainEqual(expect.objectContaining({ topic: "admin-t", partition: 0, committed: 2 }));
+    for (const bad of [{ topic: "admin-t", to: "sideways" }, { topic: "admin-t", to: "offset" }, { topic: "admin-t", to: "datetime", datetime: "soon" }, { to: "latest" }]) {
+      expect((await call("POST", "/groups/admin-g/reset-offsets", bad)).status, JSON.stringify(bad)).toBe(422);
+    }
+    expect((await call("POST", "/groups/admin-g/reset-offsets", { topic: "nope", to: "latest" })).status).toBe(404);
+    expect((await call("DELETE", "/groups/admin-g")).status).toBe(204);
+    expect((await call("DELETE", "/groups/admin-g")).status).toBe(404);
+    expect(await broker.logs.offsets.list("admin-g")).toEqual([]);
+  });
+});

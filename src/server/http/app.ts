@@ -15,6 +15,7 @@ import { registerStreamRoutes } from "./stream-routes.js";
 import { registerGroupRoutes } from "./group-routes.js";
 import { registerV3Routes } from "./v3-routes.js";
 import { registerSqlRoutes } from "./sql-routes.js";
+import { registerAdminRoutes } from "./admin-routes.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -83,6 +84,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerGroupRoutes(app, deps);
   registerV3Routes(app, deps);
   registerSqlRoutes(app, deps);
+  registerAdminRoutes(app, deps);
   // The registry answers at the root (as Confluent's does) and under /schema-registry,
   // for clients configured with a prefixed URL behind one port.
   const registry = new Hono();
