@@ -1,20 +1,21 @@
 // Keeps the architecture in README.md true: layers only import downward.
 //   cli -> server -> schema | archive | warehouse -> log -> protocol
-// config is a leaf every layer may read. Within a layer, no file imports itself
+// config and ops (the operations log) are leaves every layer may use. Within a layer, no file imports itself
 // back through others (an import circle, type-only imports included). Exits 1
 // naming each import that breaks a rule.
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 const allowed = {
-  cli: ["server", "schema", "archive", "warehouse", "log", "protocol", "config", "cli"],
-  server: ["server", "schema", "archive", "warehouse", "log", "protocol", "config"],
-  schema: ["schema", "log", "protocol", "config"],
-  archive: ["archive", "log", "protocol", "config"],
-  warehouse: ["warehouse", "log", "protocol", "config"],
-  log: ["log", "protocol", "config"],
+  cli: ["server", "schema", "archive", "warehouse", "log", "protocol", "config", "ops", "cli"],
+  server: ["server", "schema", "archive", "warehouse", "log", "protocol", "config", "ops"],
+  schema: ["schema", "log", "protocol", "config", "ops"],
+  archive: ["archive", "log", "protocol", "config", "ops"],
+  warehouse: ["warehouse", "log", "protocol", "config", "ops"],
+  log: ["log", "protocol", "config", "ops"],
   protocol: ["protocol"],
   config: ["config"],
+  ops: ["ops"],
 };
 // The servers, the registry and the CLI see log/ through its interface only:
 // the store (store.ts), its errors and the topic configs. The composition roots that

@@ -2,6 +2,7 @@
 // manifest, and a check of every object against its manifest entry and of
 // every batch's CRC (`tributary archive list` and `archive verify`).
 
+import { opsLog } from "../ops/ops-log.js";
 import { createHash } from "node:crypto";
 import { BATCH_LENGTH, HEADER_SIZE, LOG_OVERHEAD, BASE_OFFSET, LAST_OFFSET_DELTA, batchCrcMatches, readInt64 } from "../protocol/record-batch-header.js";
 import type { KeyValueStore, TopicInfo } from "../log/store.js";
@@ -54,7 +55,7 @@ export async function readManifest(store: ObjectStore, topic: string, partition:
   const previous = await store.getBytes(previousManifestKey(topic, partition));
   const fallback = previous && parseManifest(previous);
   if (!fallback) throw new Error(`the manifest of ${topic}/${partition} is damaged and no whole earlier one is left; the archive of this partition needs repair`);
-  console.error(`tributary archive: the manifest of ${topic}/${partition} is damaged (an upload torn by a crash?); using the one before it`);
+  opsLog("archive").warn(`the manifest of ${topic}/${partition} is damaged (an upload torn by a crash?); using the one before it`);
   return fallback;
 }
 

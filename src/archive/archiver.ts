@@ -16,6 +16,7 @@
 // copy later, and the archive keeps the earlier one: every record a reader of
 // the archive finds is one the log held.
 
+import { opsLog } from "../ops/ops-log.js";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ClosedSegment, ClosedSegments, LogManager } from "../log/log-manager.js";
@@ -94,7 +95,7 @@ export class Archiver {
       await this.store.check();
     } catch (err) {
       this.storeError = (err as Error).message;
-      console.error(`tributary archive: WARNING: ${this.storeError}; segments wait on disk until it works`);
+      opsLog("archive").warn(`WARNING: ${this.storeError}; segments wait on disk until it works`);
     }
     this.timer = setInterval(() => void this.scan(), this.options.scanIntervalMs);
     this.timer.unref();
@@ -186,7 +187,7 @@ export class Archiver {
         state.lastUploadMs = Date.now();
       }
       await this.expire(p, state);
-      if (state.failures > 0) console.error(`tributary archive: ${p.topic}-${p.partition} archives again after ${state.failures} failed attempt${state.failures === 1 ? "" : "s"}`);
+      if (state.failures > 0) opsLog("archive").info(`${p.topic}-${p.partition} archives again after ${state.failures} failed attempt${state.failures === 1 ? "" : "s"}`);
       state.failures = 0;
       state.lastError = null;
       this.storeError = null;
@@ -197,7 +198,7 @@ export class Archiver {
       state.nextAttemptMs = Date.now() + wait;
       // Loud on the first failure and then now and again, not on every retry.
       if (state.failures === 1 || state.failures % 20 === 0) {
-        console.error(`tributary archive: ${p.topic}-${p.partition}: ${state.lastError}; ${state.pending.length} segment${state.pending.length === 1 ? "" : "s"} wait on disk, retrying in ${wait} ms`);
+        opsLog("archive").warn(`${p.topic}-${p.partition}: ${state.lastError}; ${state.pending.length} segment${state.pending.length === 1 ? "" : "s"} wait on disk, retrying in ${wait} ms`);
       }
     }
   }
@@ -316,7 +317,7 @@ export class Archiver {
   }
 
   private reportStoreError(err: Error): void {
-    if (this.storeError !== err.message) console.error(`tributary archive: ${err.message}`);
+    if (this.storeError !== err.message) opsLog("archive").warn(err.message);
     this.storeError = err.message;
   }
 

@@ -41,7 +41,9 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--warehouse <file>", `${s.warehouse.doc} (env ${s.warehouse.env})`))
     .addOption(new Option("--no-warehouse", "keep no SQLite warehouse"))
     .addOption(new Option("--sql-timeout-ms <ms>", `${s.sqlTimeoutMs.doc} (default ${s.sqlTimeoutMs.default})`))
-    .addOption(new Option("--sql-rows-max <n>", `${s.sqlRowsMax.doc} (default ${s.sqlRowsMax.default})`));
+    .addOption(new Option("--sql-rows-max <n>", `${s.sqlRowsMax.doc} (default ${s.sqlRowsMax.default})`))
+    .addOption(new Option("--log-level <level>", `${s.logLevel.doc} (env ${s.logLevel.env}; default ${s.logLevel.default})`))
+    .addOption(new Option("--log-format <format>", `${s.logFormat.doc}: text or json (env ${s.logFormat.env}; default ${s.logFormat.default})`));
 }
 
 export function brokerOptions(options: Record<string, unknown>): Partial<BrokerConfig> & { configFile?: string } {
@@ -71,6 +73,8 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       warehouseEnabled: options.warehouse === false ? false : undefined,
       sqlTimeoutMs: options.sqlTimeoutMs,
       sqlRowsMax: options.sqlRowsMax,
+      logLevel: options.logLevel,
+      logFormat: options.logFormat,
     },
   });
   return config;

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LISTENERS_FILE } from "./kafka-client.js";
+import { opsLog } from "../ops/ops-log.js";
 import { startBroker } from "../server/broker.js";
 import { brokerOptions, addServeOptions } from "./broker-options.js";
 
@@ -16,9 +17,9 @@ export function registerServe(program: Command): void {
       // Handlers go in before the ready line: a signal sent right after it must stop us cleanly.
       const stopped = new Promise<void>((resolve) => {
         const shutdown = (signal: string) => {
-          process.stderr.write(`tributary: ${signal}: stopping\n`);
+          opsLog("broker").info(`${signal}: stopping`);
           void broker.stop().then(resolve, (err: Error) => {
-            process.stderr.write(`tributary: clean stop failed: ${err.message}\n`);
+            opsLog("broker").error(`clean stop failed: ${err.message}`);
             process.exitCode = 1;
             resolve();
           });

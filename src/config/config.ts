@@ -86,6 +86,10 @@ export interface BrokerConfig {
   sqlMemoryBytesMax: number;
   /** Statements running at once; more get 429. */
   sqlConcurrentMax: number;
+  /** Least severe operations-log level written. */
+  logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Operations log as readable lines or as JSON lines. */
+  logFormat: "text" | "json";
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +120,13 @@ function boolean(raw: unknown, source: string): boolean {
   if (raw === "true" || raw === "1") return true;
   if (raw === "false" || raw === "0") return false;
   throw new ConfigError(`${source}: '${String(raw)}' is not true or false`);
+}
+
+function oneOf<T extends string>(...choices: T[]) {
+  return (raw: unknown, source: string): T => {
+    if (typeof raw === "string" && (choices as string[]).includes(raw)) return raw as T;
+    throw new ConfigError(`${source}: '${String(raw)}' is not one of ${choices.join(", ")}`);
+  };
 }
 
 function keyValues(raw: unknown, source: string): Record<string, string> {
@@ -201,6 +212,9 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   sqlMemoryBytesMax: { env: "TRIBUTARY_SQL_MEMORY_BYTES_MAX", default: 1024 * 1024 * 1024, parse: integer(64 * 1024 * 1024, 2 ** 40),
     doc: "memory the process running one warehouse statement may use before it is stopped" },
   sqlConcurrentMax: { env: "TRIBUTARY_SQL_CONCURRENT_MAX", default: 4, parse: integer(1, 1000), doc: "warehouse statements running at once (more are answered 429)" },
+  logLevel: { env: "TRIBUTARY_LOG_LEVEL", default: "info", parse: oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent"),
+    doc: "least severe operations-log level written: trace, debug, info, warn, error, fatal or silent" },
+  logFormat: { env: "TRIBUTARY_LOG_FORMAT", default: "text", parse: oneOf("text", "json"), doc: "operations log as readable text or JSON lines" },
 };
 
 export interface ConfigSources {

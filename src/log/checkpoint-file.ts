@@ -7,6 +7,7 @@ import { io } from "./file-io.js";
 import * as path from "node:path";
 import type { PartitionCheckpoint } from "./partition-recovery.js";
 import { writeFileDurably } from "./fs-util.js";
+import { opsLog } from "../ops/ops-log.js";
 
 export const CHECKPOINT_FILE = "checkpoint.json";
 export const CLEAN_SHUTDOWN_FILE = ".clean-shutdown";
@@ -21,7 +22,7 @@ export function readCheckpoints(dataDir: string): Checkpoints {
     return parsed.version === 1 ? parsed.partitions : {};
   } catch {
     // A damaged checkpoint only costs a longer recovery: every segment is then verified.
-    console.error(`tributary: ${file} is unreadable; recovering every partition from its first segment`);
+    opsLog("log").warn({ file }, `${file} is unreadable; recovering every partition from its first segment`);
     return {};
   }
 }

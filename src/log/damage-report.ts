@@ -3,6 +3,8 @@
 // counted for the metrics, so an operator learns of them before a consumer
 // does.
 
+import { opsLog } from "../ops/ops-log.js";
+
 const reported = new Set<string>();
 let damagedBatches = 0;
 
@@ -13,7 +15,7 @@ export function reportDamage(file: string, position: number, reason: string): st
   if (!reported.has(place)) {
     reported.add(place);
     damagedBatches++;
-    console.error(`tributary: DAMAGE: ${message}`);
+    opsLog("log").error({ file, position }, `DAMAGE: ${message}`);
   }
   return message;
 }

@@ -27,6 +27,7 @@ import { checkNoCollision, checkPartitionCount, validateTopicName, type Committe
 import { PartitionLog } from "./partition-log.js";
 import type { OpenReport } from "./partition-recovery.js";
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
+import { opsLog } from "../ops/ops-log.js";
 
 export const METADATA_TOPIC = "__tributary_metadata";
 export const OFFSETS_TOPIC = "__consumer_offsets";
@@ -193,7 +194,7 @@ export class LogManager implements LogStore {
     const interval = this.options.maintenanceIntervalMs ?? 10_000;
     if (interval > 0) {
       this.timer = setInterval(() => void this.runMaintenance().catch((err: Error) => {
-        console.error(`tributary: maintenance failed: ${err.message}`);
+        opsLog("log").error(`maintenance failed: ${err.message}`);
       }), interval);
       this.timer.unref();
     }
@@ -216,7 +217,8 @@ export class LogManager implements LogStore {
       this.resolveConfig(overrides), this.checkpoints[name], this.cleanStart, this.options.onFlush);
     if (report.truncatedBytes > 0) {
       this.recoveries.push({ partition: name, report });
-      console.error(`tributary: recovered ${name}: cut ${report.truncatedBytes} bytes at ${report.damage?.file}:${report.damage?.position} (${report.damage?.reason})`);
+      opsLog("log").warn({ partition: name, bytes_cut: report.truncatedBytes, file: report.damage?.file, position: report.damage?.position },
+        `recovered ${name}: cut ${report.truncatedBytes} bytes at ${report.damage?.file}:${report.damage?.position} (${report.damage?.reason})`);
     }
     return log;
   }
@@ -273,7 +275,7 @@ export class LogManager implements LogStore {
     const lostAndFound = path.join(this.dataDir, LOST_AND_FOUND);
     io.mkdirSync(lostAndFound);
     const target = path.join(lostAndFound, `${name}.${Date.now()}`);
-    console.error(`tributary: WARNING: moving ${name} to ${target}: ${why}; nothing in it was deleted`);
+    opsLog("log").warn({ directory: name, target }, `WARNING: moving ${name} to ${target}: ${why}; nothing in it was deleted`);
     io.renameSync(path.join(this.dataDir, name), target);
     fsyncDirectory(this.dataDir);
   }
@@ -548,10 +550,16 @@ export class LogManager implements LogStore {
           const tiered = this.retentionHold !== undefined && config.remoteStorageEnable && config.cleanupPolicy === "delete";
           const retentionMs = tiered && config.localRetentionMs !== -2 ? config.localRetentionMs : config.retentionMs;
           const retentionBytes = tiered && config.localRetentionBytes !== -2 ? config.localRetentionBytes : config.retentionBytes;
-          report.segmentsDeleted += log.deleteSegments((segment, remaining) =>
+          const bytesBefore = log.sizeBytes;
+          const deleted = log.deleteSegments((segment, remaining) =>
             ((retentionMs >= 0 && segment.retentionTimestamp < now - retentionMs) ||
             (retentionBytes >= 0 && remaining - segment.size >= retentionBytes)) &&
             !(this.retentionHold?.(log.topic, log.partition, segment.baseOffset) ?? false));
+          report.segmentsDeleted += deleted;
+          if (deleted > 0) {
+            opsLog("log").info({ partition: log.name, segments: deleted, bytes: bytesBefore - log.sizeBytes, log_start_offset: log.logStartOffset },
+              `retention deleted ${deleted} segment${deleted === 1 ? "" : "s"} of ${log.name}`);
+          }
         }
         if (config.cleanupPolicy !== "delete") {
           const tombstonesDue = (this.tombstoneExpiry.get(log) ?? Infinity) <= now;
@@ -560,6 +568,8 @@ export class LogManager implements LogStore {
             const result = await compactPartition(log, now);
             this.tombstoneExpiry.set(log, result.nextTombstoneExpiry);
             report.compacted.push({ partition: log.name, result });
+            opsLog("log").info({ partition: log.name, segments: result.segmentsRewritten, records_removed: result.recordsRemoved, bytes: result.bytesBefore - result.bytesAfter },
+              `compacted ${log.name}: ${result.segmentsRewritten} segment${result.segmentsRewritten === 1 ? "" : "s"} rewritten, ${result.recordsRemoved} records removed`);
           }
         }
       });

@@ -19,6 +19,7 @@ import { DataWaiters } from "./data-waiters.js";
 import { ProducerStateTable } from "./producer-state.js";
 import { recoverSegments, type OpenReport, type PartitionCheckpoint } from "./partition-recovery.js";
 import type { AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "./store.js";
+import { opsLog } from "../ops/ops-log.js";
 
 /** Idempotent-producer state is forgotten after this long without a write (Kafka's producer.id.expiration.ms). */
 const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
@@ -279,7 +280,7 @@ export class PartitionLog implements PartitionStore {
   /** Refuses every write from now on (until a restart): the disk failed in a way that does not pass. */
   private fence(err: Error): void {
     this.failure = err;
-    console.error(`tributary: write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
+    opsLog("log").error({ partition: this.name, err }, `write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
     this.commits.refuseWaiting(new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`, err));
   }
 
@@ -294,7 +295,7 @@ export class PartitionLog implements PartitionStore {
   private async rollBack(err: StorageError): Promise<void> {
     this.writeError = err;
     const point = this.recoveryPoint!;
-    console.error(`tributary: write failed on ${this.name}: ${err.message}; refusing what was not yet durable and going back to offset ${point.offset}`);
+    opsLog("log").error({ partition: this.name, offset: point.offset }, `write failed on ${this.name}: ${err.message}; refusing what was not yet durable and going back to offset ${point.offset}`);
     const refused = new StorageError(`write failed on ${this.name}: ${err.message}; not written, retry`, err);
     this.commits.reset(refused);
     // Appends wait until the log is back at `point`; the ones before them have finished writing.
@@ -339,7 +340,7 @@ export class PartitionLog implements PartitionStore {
         return fresh;
       } catch (err) {
         if (!isTransientSystemError(err) || this.closed) throw err;
-        if (attempt === 0) console.error(`tributary: reopening ${this.name} failed: ${(err as Error).message}; retrying until it succeeds`);
+        if (attempt === 0) opsLog("log").error({ partition: this.name }, `reopening ${this.name} failed: ${(err as Error).message}; retrying until it succeeds`);
         await new Promise((resolve) => setTimeout(resolve, REOPEN_RETRY_MS));
       }
     }

@@ -9,6 +9,7 @@ import { TopicPartition } from "../log/store.js";
 import { avroFailures } from "./avro.js";
 import { failures, type ValidationFailure } from "./validators.js";
 import { parseBoundedJson } from "./bounded-json.js";
+import { opsLog } from "../ops/ops-log.js";
 
 export interface RecordVerdict {
   index: number;
@@ -76,7 +77,7 @@ export class RecordValidation {
     if (verdicts.length) {
       this.rejections.set(topic, (this.rejections.get(topic) ?? 0) + verdicts.length);
       const first = verdicts[0]!.errors[0]!;
-      process.stderr.write(`tributary schema: ${verdicts.length} record(s) for ${topic} from ${source} fail its schema; first: record ${verdicts[0]!.index} ${first.instancePath} ${first.message}\n`);
+      opsLog("schema").warn({ topic, from: source, records: verdicts.length }, `${verdicts.length} record(s) for ${topic} from ${source} fail its schema; first: record ${verdicts[0]!.index} ${first.instancePath} ${first.message}`);
     }
     return verdicts;
   }

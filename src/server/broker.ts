@@ -6,6 +6,7 @@
 //   ... run Kafka clients against broker.brokers ...
 //   await broker.stop();
 
+import { configureOpsLog, opsLog } from "../ops/ops-log.js";
 import { apiVersionsList } from "./kafka/api-table.js";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -91,7 +92,7 @@ function fitDescriptorBudget(config: BrokerConfig): void {
   };
   const lowered = (Object.entries(fitted) as [keyof typeof fitted, number][]).filter(([key, value]) => value < config[key]);
   if (lowered.length === 0) return;
-  process.stderr.write(`tributary: fitted to the limit of ${limit} open files (ulimit -n): ${lowered.map(([key, value]) => `${key} ${config[key]} -> ${value}`).join(", ")}\n`);
+  opsLog("broker").warn(`fitted to the limit of ${limit} open files (ulimit -n): ${lowered.map(([key, value]) => `${key} ${config[key]} -> ${value}`).join(", ")}`);
   for (const [key, value] of lowered) config[key] = value;
 }
 
@@ -111,11 +112,12 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     settings.dataDir = tempDir;
   }
   const config = loadConfig({ flags: settings });
+  configureOpsLog({ level: config.logLevel, format: config.logFormat });
   // A CI stand-in is for this machine only, whatever the settings say.
   if (ephemeral) config.host = "127.0.0.1";
   fitDescriptorBudget(config);
   if (!isLoopback(config.host)) {
-    process.stderr.write(`tributary: WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic\n`);
+    opsLog("broker").warn(`WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic`);
   }
   let location: ArchiveLocation | undefined;
   if (config.archive) {
@@ -162,7 +164,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   if (config.schemasDir) {
     try {
       for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
-        process.stderr.write(`tributary schema: ${s.file} is ${s.subject} version ${s.version} (id ${s.id})\n`);
+        opsLog("schema").info({ file: s.file, subject: s.subject, version: s.version, id: s.id }, `${s.file} is ${s.subject} version ${s.version} (id ${s.id})`);
       }
     } catch (err) {
       await refuse(`refusing to start: ${(err as Error).message}`);
@@ -205,7 +207,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
         transactionRowsMax: config.warehouseTransactionRowsMax,
         columnsMax: config.warehouseColumnsMax,
         retentionIntervalMs: config.maintenanceIntervalMs,
-        log: (line) => process.stderr.write(`tributary ${line}\n`),
+        log: (level, line) => opsLog("warehouse")[level](line),
         // Rows of a topic deleted meanwhile are not counted: its metrics are gone with it.
         onRows: (topic, rows) => (store.hasTopic(topic) ? metrics?.warehouseRows(topic, rows) : undefined),
         query: {
@@ -272,6 +274,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   })
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());
+  metrics.watchConnections(() => listener.connectionCount, () => http.requestsInFlight());
   started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
   let stopping: Promise<void> | undefined;
   return {

@@ -1,9 +1,12 @@
 // Prometheus metrics of one broker (its own registry, so several brokers can
-// share a process): records and bytes in and out per topic, produce and fetch
-// latency, fdatasync latency, consumer lag, schema rejections.
+// share a process): the process itself, records and bytes in and out per
+// topic, each partition's size and offsets, Kafka requests and the error codes
+// answered per API and version, open connections, produce and fetch latency,
+// fdatasync latency, consumer lag, schema rejections, archive and warehouse.
 
 import client from "prom-client";
-import type { LogStore } from "../log/store.js";
+import { kafkaErrorName } from "../protocol/kafka-error-codes.js";
+import type { LogStore, PartitionState } from "../log/store.js";
 import type { PartitionArchiveStatus } from "../archive/archiver.js";
 import type { RecordValidation } from "../schema/record-validation.js";
 import type { TopicLoadStatus } from "../warehouse/warehouse.js";
@@ -90,8 +93,66 @@ export class BrokerMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 1], registers: [this.registry],
   });
 
+  private readonly kafkaRequests = new client.Counter({
+    name: "tributary_kafka_requests_total", help: "Kafka requests answered, per API and version", labelNames: ["api", "version"], registers: [this.registry],
+  });
+  private readonly kafkaErrors = new client.Counter({
+    name: "tributary_kafka_errors_total", help: "error codes in Kafka responses (one per partition, topic or group that failed), per API, version and error",
+    labelNames: ["api", "version", "error"], registers: [this.registry],
+  });
+  private readonly kafkaRequestChildren = new Map<string, client.Counter.Internal>();
+
+  /** Counts one answered Kafka request and the error codes its response carries. */
+  kafkaRequest(api: string, version: number, response: unknown): void {
+    const key = `${api}\u0000${version}`;
+    let child = this.kafkaRequestChildren.get(key);
+    if (!child) {
+      child = this.kafkaRequests.labels(api, String(version));
+      this.kafkaRequestChildren.set(key, child);
+    }
+    child.inc();
+    for (const code of errorCodesIn(response)) this.kafkaErrors.inc({ api, version: String(version), error: kafkaErrorName(code) });
+  }
+
+  /** Reports open connections (called once the listeners exist). */
+  watchConnections(kafka: () => number, httpRequestsInFlight: () => number): void {
+    new client.Gauge({ name: "tributary_kafka_connections", help: "open Kafka connections", registers: [this.registry], collect() { this.set(kafka()); } });
+    new client.Gauge({ name: "tributary_http_requests_in_flight", help: "HTTP requests being answered (event streams and long polls included)", registers: [this.registry],
+      collect() { this.set(httpRequestsInFlight()); } });
+  }
+
   constructor(private readonly store: LogStore, validation: RecordValidation) {
     const logs = store;
+    client.collectDefaultMetrics({ register: this.registry, prefix: "tributary_" });
+    const partitionGauges = [
+      ["tributary_partition_size_bytes", "bytes of a partition's segments on local disk", (p: PartitionState) => p.sizeBytes],
+      ["tributary_partition_segments", "segments of a partition on local disk", (p: PartitionState) => p.segments],
+      ["tributary_partition_high_watermark", "the offset after the last record readers may see", (p: PartitionState) => p.highWatermark],
+      ["tributary_partition_log_start_offset", "the first offset a reader can read", (p: PartitionState) => p.logStartOffset],
+    ] as const;
+    // One walk over the topics serves the four gauges of a scrape.
+    let states: Promise<{ topic: string; partitions: PartitionState[] }[]> | undefined;
+    const partitionStates = () => (states ??= (async () => {
+      const topics = [];
+      for (const t of logs.listTopics()) {
+        try {
+          topics.push({ topic: t.name, partitions: (await logs.describeTopic(t.name)).partitionStates });
+        } catch {
+          // Deleted meanwhile.
+        }
+      }
+      setImmediate(() => (states = undefined));
+      return topics;
+    })());
+    for (const [name, help, value] of partitionGauges) {
+      new client.Gauge({
+        name, help, labelNames: ["topic", "partition"], registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const t of await partitionStates()) for (const p of t.partitions) this.set({ topic: t.topic, partition: String(p.partition) }, value(p));
+        },
+      });
+    }
     new client.Gauge({
       name: "tributary_consumer_lag", help: "high watermark minus committed offset", labelNames: ["group", "topic", "partition"], registers: [this.registry],
       async collect() {
@@ -158,4 +219,18 @@ export class BrokerMetrics {
     if (bytes > 0) this.bytesOut.inc({ topic, source }, bytes);
     if (records > 0) this.recordsOut.inc({ topic, source }, records);
   }
+}
+
+/** The non-zero `errorCode` fields anywhere in a decoded response (record bytes are not walked). */
+function errorCodesIn(value: unknown, found: number[] = []): number[] {
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === "object") errorCodesIn(item, found);
+  } else if (value !== null && typeof value === "object" && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
+    for (const [key, field] of Object.entries(value)) {
+      if (key === "errorCode") {
+        if (typeof field === "number" && field !== 0) found.push(field);
+      } else if (field !== null && typeof field === "object") errorCodesIn(field, found);
+    }
+  }
+  return found;
 }

@@ -33,7 +33,8 @@ export interface WarehouseLoaderOptions {
   columnsMax: number;
   /** How often rows past `warehouse.retention.ms` are deleted. */
   retentionIntervalMs: number;
-  log(line: string): void;
+  /** An operations-log line: what the loader did (info), a problem with a topic's data (warn), a failure (error). */
+  log(level: "info" | "warn" | "error", line: string): void;
   /** Told of rows loaded, for metrics. */
   onRows?(topic: string, rows: number): void;
 }
@@ -156,7 +157,7 @@ export class WarehouseLoader {
   }
 
   start(): void {
-    this.running ??= this.run().catch((err: Error) => this.options.log(`warehouse: loader stopped: ${err.stack ?? err.message}`));
+    this.running ??= this.run().catch((err: Error) => this.options.log("error", `loader stopped: ${err.stack ?? err.message}`));
   }
 
   async close(): Promise<void> {
@@ -240,13 +241,13 @@ export class WarehouseLoader {
         const unusable = unusableName(topic.name) ??
           ([...this.tables.values()].some((t) => t.latestTable?.toLowerCase() === topic.name.toLowerCase()) ? "a compacted topic's latest table has that name" : undefined);
         if (unusable) {
-          this.once(`name:${topic.name}`, `warehouse: topic '${topic.name}' is not loaded: ${unusable}`);
+          this.once(`name:${topic.name}`, `topic '${topic.name}' is not loaded: ${unusable}`);
           continue;
         }
         try {
           state = this.createTables(topic.name, topic.id);
         } catch (err) {
-          this.once(`create:${topic.name}`, `warehouse: cannot create the table of topic '${topic.name}': ${(err as Error).message}`);
+          this.once(`create:${topic.name}`, `cannot create the table of topic '${topic.name}': ${(err as Error).message}`);
           continue;
         }
       }
@@ -268,7 +269,7 @@ export class WarehouseLoader {
     });
     for (const key of [...this.positions.keys()]) if (key.startsWith(`${topic}\u0000`)) this.positions.delete(key);
     this.tables.set(topic, state);
-    this.options.log(`warehouse: loading topic '${topic}' into table ${quoteIdentifier(topic)}`);
+    this.options.log("info", `loading topic '${topic}' into table ${quoteIdentifier(topic)}`);
     return state;
   }
 
@@ -281,7 +282,7 @@ export class WarehouseLoader {
     });
     this.tables.delete(state.topic);
     for (const key of [...this.positions.keys()]) if (key.startsWith(`${state.topic}\u0000`)) this.positions.delete(key);
-    this.options.log(`warehouse: topic '${state.topic}' is gone: dropped its table${state.latestTable ? "s" : ""}`);
+    this.options.log("info", `topic '${state.topic}' is gone: dropped its table${state.latestTable ? "s" : ""}`);
   }
 
   /** Adds a column for each new property of the value schema; reports types the old columns do not hold. */
@@ -317,9 +318,9 @@ export class WarehouseLoader {
     state.columns = [...state.columns, ...added];
     state.schemaId = schema.id;
     state.skipped = skipped;
-    for (const conflict of conflicts) this.once(`conflict:${state.topic}:${conflict}`, `warehouse: topic '${state.topic}': ${conflict}`);
+    for (const conflict of conflicts) this.once(`conflict:${state.topic}:${conflict}`, `topic '${state.topic}': ${conflict}`);
     state.conflicts = conflicts;
-    if (added.length) this.options.log(`warehouse: table ${quoteIdentifier(state.table)} gained column${added.length > 1 ? "s" : ""} ${added.map((c) => `${c.name} ${c.type}`).join(", ")}`);
+    if (added.length) this.options.log("info", `table ${quoteIdentifier(state.table)} gained column${added.length > 1 ? "s" : ""} ${added.map((c) => `${c.name} ${c.type}`).join(", ")}`);
     this.prepareStatements(state);
   }
 
@@ -331,7 +332,7 @@ export class WarehouseLoader {
     }
     const latest = `${state.topic}_latest`;
     if (this.store.hasTopic(latest) || this.tables.has(latest)) {
-      this.once(`latest:${state.topic}`, `warehouse: no table ${quoteIdentifier(latest)} for compacted topic '${state.topic}': a topic has that name`);
+      this.once(`latest:${state.topic}`, `no table ${quoteIdentifier(latest)} for compacted topic '${state.topic}': a topic has that name`);
       if (!state.insert) this.prepareStatements(state);
       return;
     }
@@ -343,7 +344,7 @@ export class WarehouseLoader {
       this.db.prepare(`UPDATE ${META} SET latest_table = ? WHERE topic = ?`).run(latest, state.topic);
     });
     state.latestTable = latest;
-    this.options.log(`warehouse: compacted topic '${state.topic}' has its latest values in table ${quoteIdentifier(latest)}`);
+    this.options.log("info", `compacted topic '${state.topic}' has its latest values in table ${quoteIdentifier(latest)}`);
     this.prepareStatements(state);
   }
 
@@ -371,7 +372,7 @@ export class WarehouseLoader {
     const offsets = await log.offsets();
     this.highWatermarks.set(`${state.topic}\u0000${log.partition}`, offsets.highWatermark);
     if (position.nextOffset < offsets.logStartOffset) {
-      this.once(`gap:${state.topic}:${log.partition}:${position.nextOffset}`, `warehouse: ${state.topic}-${log.partition}: offsets ${position.nextOffset} to ${offsets.logStartOffset - 1} were deleted from the log before they were loaded`);
+      this.once(`gap:${state.topic}:${log.partition}:${position.nextOffset}`, `${state.topic}-${log.partition}: offsets ${position.nextOffset} to ${offsets.logStartOffset - 1} were deleted from the log before they were loaded`);
       position.nextOffset = offsets.logStartOffset;
     }
     if (position.nextOffset >= offsets.highWatermark) return 0;
@@ -471,7 +472,7 @@ export class WarehouseLoader {
     state.failures++;
     state.lastError = err.message;
     state.retryAtMs = Date.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(state.failures - 1, 20));
-    this.once(`error:${state.topic}:${err.message}`, `warehouse: topic '${state.topic}': ${err.message} (retrying)`);
+    this.once(`error:${state.topic}:${err.message}`, `topic '${state.topic}': ${err.message} (retrying)`);
     // Statements may refer to a table that changed under them: prepare anew on the next try.
     state.insert = undefined;
     state.schemaId = null;
@@ -480,7 +481,7 @@ export class WarehouseLoader {
   private recovered(state: TableState): void {
     state.failures = 0;
     state.lastError = null;
-    this.options.log(`warehouse: topic '${state.topic}' loads again`);
+    this.options.log("info", `topic '${state.topic}' loads again`);
   }
 
   /** Logs a line once per distinct problem, not once per round. */
@@ -488,7 +489,7 @@ export class WarehouseLoader {
     if (this.reported.has(key)) return;
     if (this.reported.size > 10_000) this.reported.clear();
     this.reported.add(key);
-    this.options.log(line);
+    this.options.log("warn", line);
   }
 
   /** Where each topic's loading stands. */

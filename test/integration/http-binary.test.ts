@@ -105,9 +105,13 @@ describe("HTTP on the compiled binary (Bun.serve)", () => {
     expect(answers.map((a) => a.error_code)).toEqual([200, 200]);
   });
 
-  it("counts HTTP bytes in and out in its metrics", async () => {
+  it("counts HTTP bytes in and out in its metrics, with the process's own and each partition's under Bun", async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/tributary_records_in_total\{topic="orders",source="http"\} 4/);
     expect(text).toMatch(/tributary_bytes_out_total\{topic="orders",source="http"\} [1-9]/);
+    expect(Number(/^tributary_process_resident_memory_bytes (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^tributary_process_open_fds (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^tributary_http_requests_in_flight (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/^tributary_partition_high_watermark\{topic="orders",partition="0"\} \d+$/m);
   });
 });

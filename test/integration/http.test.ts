@@ -272,6 +272,33 @@ describe("metrics", () => {
     expect(again).toMatch(/tributary_records_in_total\{topic="measured",source="http"\} 1\n/);
     expect(again).not.toMatch(/group="lagging",topic="measured"/);
   });
+  it("exposes process metrics, open connections, Kafka requests and error codes per API and version, and each partition's size and offsets", async () => {
+    await call("POST", "/topics", { name: "gauged", partitions: 2 });
+    await call("POST", "/topics/gauged/records", { records: [{ value: 1, partition: 1 }, { value: 2, partition: 1 }] });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Creating a topic that exists answers TOPIC_ALREADY_EXISTS (kafkajs takes it as "already there").
+      expect(await admin.createTopics({ topics: [{ topic: "gauged" }] })).toBe(false);
+      const text = await (await fetch(`${broker.httpUrl}/metrics`)).text();
+      expect(text).toMatch(/^tributary_process_cpu_seconds_total \d/m);
+      expect(text).toMatch(/^tributary_process_resident_memory_bytes \d+/m);
+      expect(text).toMatch(/^tributary_nodejs_eventloop_lag_p99_seconds \d/m);
+      expect(Number(/^tributary_kafka_connections (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(Number(/^tributary_http_requests_in_flight (\d+)/m.exec(text)?.[1])).toBeGreaterThanOrEqual(1); // this scrape
+      expect(text).toMatch(/^tributary_kafka_requests_total\{api="CreateTopics",version="\d+"\} 1$/m);
+      expect(text).toMatch(/^tributary_kafka_requests_total\{api="Metadata",version="\d+"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^tributary_kafka_errors_total\{api="CreateTopics",version="\d+",error="TOPIC_ALREADY_EXISTS"\} 1$/m);
+      expect(text).toMatch(/^tributary_partition_high_watermark\{topic="gauged",partition="0"\} 0$/m);
+      expect(text).toMatch(/^tributary_partition_high_watermark\{topic="gauged",partition="1"\} 2$/m);
+      expect(text).toMatch(/^tributary_partition_log_start_offset\{topic="gauged",partition="1"\} 0$/m);
+      expect(text).toMatch(/^tributary_partition_segments\{topic="gauged",partition="1"\} 1$/m);
+      expect(Number(/^tributary_partition_size_bytes\{topic="gauged",partition="1"\} (\d+)/m.exec(text)?.[1])).toBeGreaterThan(0);
+      expect(text).not.toMatch(/tributary_partition_\w+\{topic="__consumer_offsets"/);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
 
 describe("REST Proxy v2 consumers", () => {

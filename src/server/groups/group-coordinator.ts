@@ -8,6 +8,7 @@
 
 import { randomUUID } from "node:crypto";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
+import { opsLog } from "../../ops/ops-log.js";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -378,7 +379,7 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
 
   constructor(readonly options: GroupCoordinatorOptions = DEFAULT_GROUP_OPTIONS,
-    private readonly log: (m: string) => void = (m) => process.stderr.write(`tributary groups: ${m}\n`)) {}
+    private readonly log: (m: string) => void = (m) => opsLog("groups").info(m)) {}
 
   group(groupId: string): Group {
     let group = this.groups.get(groupId);

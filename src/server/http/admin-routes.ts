@@ -7,6 +7,8 @@ import type { HttpDeps } from "./http-deps.js";
 import { HttpError } from "./http-error.js";
 import { bodyJson } from "./request-body.js";
 import { resetOffsets, type ResetTarget } from "../offset-reset.js";
+import { logAdminChange } from "../../ops/ops-log.js";
+import { httpActor } from "./actor.js";
 
 function object(body: unknown, shape: string): Record<string, unknown> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(422, 42201, `body must be ${shape}`);
@@ -50,7 +52,9 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     const set = body.set === undefined ? {} : object(body.set, '{ "set": { name: value } }');
     const remove = body.remove ?? [];
     if (!Array.isArray(remove) || remove.some((k) => typeof k !== "string")) throw new HttpError(422, 42201, "'remove' must be an array of config names");
-    await deps.logs.alterTopicConfig(topic, { set: Object.fromEntries(Object.entries(set).map(([k, v]) => [k, String(v)])), remove: remove as string[] });
+    const changes = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, String(v)]));
+    await deps.logs.alterTopicConfig(topic, { set: changes, remove: remove as string[] });
+    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { ...changes, ...Object.fromEntries((remove as string[]).map((k) => [k, null])) } });
     return c.json(deps.logs.effectiveConfig(topic).map((s) => ({ name: s.name, value: s.value, source: s.source })));
   });
 
@@ -58,7 +62,9 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     const topic = c.req.param("topic");
     const body = object(await bodyJson(c, deps), '{ "count": total partitions }');
     if (typeof body.count !== "number") throw new HttpError(422, 42201, "'count' must be the topic's new total of partitions");
+    const before = deps.logs.partitionCount(topic);
     const info = await deps.logs.createPartitions(topic, body.count);
+    logAdminChange(httpActor(c), "topic.add_partitions", `topic ${topic} grew from ${before} to ${info.partitions} partitions`, { topic, partitions: info.partitions, before });
     return c.json({ topic: info.name, partitions: info.partitions });
   });
 
@@ -68,6 +74,7 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     if (!deps.groups.existing(group) && (await deps.logs.offsets.list(group)).length === 0) throw new HttpError(404, 40404, `consumer group '${group}' not found`);
     await deps.logs.offsets.delete(group);
     deps.groups.delete(group);
+    logAdminChange(httpActor(c), "group.delete", `deleted group ${group}`, { group });
     return c.body(null, 204);
   });
 
@@ -80,6 +87,10 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     refuseIfActive(deps, group, "offsets can be reset");
     if (!deps.logs.hasTopic(body.topic)) throw new HttpError(404, 40401, `topic '${body.topic}' not found`);
     const changes = await resetOffsets(deps.logs, group, body.topic, target, execute);
+    if (execute) {
+      logAdminChange(httpActor(c), "group.reset_offsets", `reset the offsets of group ${group} on ${body.topic}`,
+        { group, topic: body.topic, partitions: changes.map((p) => ({ partition: p.partition, from: p.current, to: p.next })) });
+    }
     return c.json({ group, executed: execute, partitions: changes });
   });
 }

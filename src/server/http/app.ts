@@ -16,6 +16,7 @@ import { registerGroupRoutes } from "./group-routes.js";
 import { registerV3Routes } from "./v3-routes.js";
 import { registerSqlRoutes } from "./sql-routes.js";
 import { registerAdminRoutes } from "./admin-routes.js";
+import { opsLog } from "../../ops/ops-log.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -36,7 +37,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   app.onError((err, c) => {
     const http = toHttpError(err);
     if (http) return c.json({ error_code: http.errorCode, message: http.message, ...http.extra }, http.status as 400);
-    process.stderr.write(`tributary http: ${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    opsLog("http").error(`${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
     return c.json({ error_code: 50001, message: "internal error; the broker logged it" }, 500);
   });
   app.notFound((c) => c.json({ error_code: 40400, message: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -5,16 +5,18 @@
 
 import type { LogStore } from "../../log/store.js";
 import { TopicExistsError } from "../../log/errors.js";
+import { logAdminChange, type Actor } from "../../ops/ops-log.js";
 
 /** Partitions of a topic created on first use; undefined when auto-creation is off. */
 export type AutoCreate = { partitions: number } | undefined;
 
-export async function ensureTopics(logs: LogStore, autoCreate: AutoCreate, topics: string[]): Promise<void> {
+export async function ensureTopics(logs: LogStore, autoCreate: AutoCreate, topics: string[], actor: Actor): Promise<void> {
   if (!autoCreate) return;
   for (const topic of topics) {
     if (logs.hasTopic(topic) || logs.isInternalTopic(topic)) continue;
     try {
       await logs.createTopic(topic, { partitions: autoCreate.partitions });
+      logAdminChange(actor, "topic.auto_create", `auto-created topic ${topic} (first use over HTTP)`, { topic, partitions: autoCreate.partitions });
     } catch (err) {
       if (!(err instanceof TopicExistsError)) throw err; // created meanwhile by another request: fine
     }

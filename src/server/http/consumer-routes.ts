@@ -8,6 +8,7 @@ import { bodyJson, optionalBodyJson } from "./request-body.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 import type { ConsumerSettings } from "./http-consumer.js";
+import { httpActor } from "./actor.js";
 
 const V2 = "application/vnd.kafka.v2+json";
 
@@ -62,12 +63,12 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     } else throw new HttpError(422, 42204, "body must be { \"topics\": [...] } or { \"topic_pattern\": \"...\" }");
     // Unknown topics are created by the subscription when auto-creation is on, as for a Kafka consumer.
     if (!deps.autoCreate) for (const t of topics) if (!deps.logs.hasTopic(t)) throw new HttpError(404, 40401, `topic '${t}' not found`);
-    await instance(c).subscribe(topics);
+    await instance(c).subscribe(topics, httpActor(c));
     return c.body(null, 204);
   });
   app.get("/consumers/:group/instances/:instance/subscription", (c) => c.json({ topics: instance(c).topics }, 200, { "content-type": V2 }));
   app.delete("/consumers/:group/instances/:instance/subscription", async (c) => {
-    await instance(c).subscribe([]);
+    await instance(c).subscribe([], httpActor(c));
     return c.body(null, 204);
   });
 

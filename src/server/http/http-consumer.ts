@@ -13,6 +13,8 @@ import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
 import { readRecordsFrom, recordToJson, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
+import { opsLog } from "../../ops/ops-log.js";
+import type { Actor } from "../../ops/ops-log.js";
 
 export interface ConsumerSettings {
   format: RecordFormat;
@@ -40,9 +42,9 @@ export class HttpConsumer {
     private readonly logs: LogStore, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined,
     private readonly avro?: AvroDecoder) {}
 
-  async subscribe(topics: string[]): Promise<void> {
+  async subscribe(topics: string[], actor: Actor): Promise<void> {
     this.refuseInternal(topics);
-    await ensureTopics(this.logs, this.autoCreate, topics);
+    await ensureTopics(this.logs, this.autoCreate, topics, actor);
     this.topics = topics;
     this.manual = false;
     await this.rejoin();
@@ -239,7 +241,7 @@ export class HttpConsumers {
   expire(now = Date.now()): void {
     for (const [k, c] of this.instances) {
       if (now - c.lastUsed > this.idleTimeoutMs) {
-        process.stderr.write(`tributary http: consumer instance ${c.name} of group ${c.group} expired after ${this.idleTimeoutMs} ms idle\n`);
+        opsLog("http").info({ group: c.group, instance: c.name }, `consumer instance ${c.name} of group ${c.group} expired after ${this.idleTimeoutMs} ms idle`);
         c.close();
         this.instances.delete(k);
       }

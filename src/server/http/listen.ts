@@ -7,6 +7,8 @@ import type { Hono } from "hono";
 
 export interface HttpServerHandle {
   port: number;
+  /** Requests being answered now, long-lived responses included. */
+  requestsInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -46,11 +48,17 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
       hostname: host, port, maxRequestBodySize: 2 ** 40, idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
       fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req, srv)),
     });
-    return { port: server.port, close: async () => void (await server.stop(true)) };
+    return { port: server.port, requestsInFlight: () => server.pendingRequests, close: async () => void (await server.stop(true)) };
   }
   const { createAdaptorServer } = await import("@hono/node-server");
   const server = createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server;
   server.maxConnections = limits.connectionsMax;
+  let inFlight = 0;
+  // Counted before the app sees the request: a handler may run to its end within the event.
+  server.prependListener("request", (_req, res: import("node:http").ServerResponse) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   server.headersTimeout = limits.requestTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
@@ -60,6 +68,7 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
   const address = server.address() as { port: number };
   return {
     port: address.port,
+    requestsInFlight: () => inFlight,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -74,4 +83,16 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
  */
 export function keepOpen(env: unknown, request: Request): void {
   (env as Partial<BunServer> | undefined)?.timeout?.(request, 0);
+}
+
+interface NodeEnv {
+  incoming?: { socket?: { remoteAddress?: string; remotePort?: number } };
+}
+
+/** "ip:port" of the client that sent `request`, under Bun.serve or the Node adapter. */
+export function peerAddress(env: unknown, request: Request): string {
+  const bunPeer = (env as { requestIP?: (r: Request) => { address: string; port: number } | null } | undefined)?.requestIP?.(request);
+  if (bunPeer) return `${bunPeer.address}:${bunPeer.port}`;
+  const socket = (env as NodeEnv | undefined)?.incoming?.socket;
+  return socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unknown";
 }

@@ -5,6 +5,8 @@ import type { HttpDeps } from "./http-deps.js";
 import { bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { schemaTypeOf, type SchemaReference, type SchemaType } from "../../schema/schema-registry.js";
+import { logAdminChange } from "../../ops/ops-log.js";
+import { httpActor } from "./actor.js";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
 
@@ -48,7 +50,10 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/subjects/:subject/versions", (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
   app.post("/subjects/:subject/versions", async (c) => {
     const { schema, schemaType, id, version, references } = await schemaBody(c, deps);
-    return reply(c, { id: (await r.register(c.req.param("subject"), schema, schemaType, { id, version }, references)).id });
+    const registered = await r.register(c.req.param("subject"), schema, schemaType, { id, version }, references);
+    logAdminChange(httpActor(c), "schema.register", `registered a ${schemaType ?? "JSON"} schema under ${c.req.param("subject")} (id ${registered.id})`,
+      { subject: c.req.param("subject"), id: registered.id });
+    return reply(c, { id: registered.id });
   });
   app.post("/subjects/:subject", async (c) => {
     const { schema, schemaType, references } = await schemaBody(c, deps);
@@ -57,8 +62,19 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/subjects/:subject/versions/:version", (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
   app.get("/subjects/:subject/versions/:version/referencedby", (c) => reply(c, r.referencedBy(c.req.param("subject"), c.req.param("version"))));
   app.get("/subjects/:subject/versions/:version/schema", (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
-  app.delete("/subjects/:subject", async (c) => reply(c, await r.deleteSubject(c.req.param("subject"), c.req.query("permanent") === "true")));
-  app.delete("/subjects/:subject/versions/:version", async (c) => reply(c, await r.deleteVersion(c.req.param("subject"), c.req.param("version"), c.req.query("permanent") === "true")));
+  app.delete("/subjects/:subject", async (c) => {
+    const permanent = c.req.query("permanent") === "true";
+    const versions = await r.deleteSubject(c.req.param("subject"), permanent);
+    logAdminChange(httpActor(c), "schema.delete_subject", `deleted subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`, { subject: c.req.param("subject"), versions, permanent });
+    return reply(c, versions);
+  });
+  app.delete("/subjects/:subject/versions/:version", async (c) => {
+    const permanent = c.req.query("permanent") === "true";
+    const version = await r.deleteVersion(c.req.param("subject"), c.req.param("version"), permanent);
+    logAdminChange(httpActor(c), "schema.delete_version", `deleted version ${version} of subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`,
+      { subject: c.req.param("subject"), version, permanent });
+    return reply(c, version);
+  });
   const compatibility = async (c: Context, version?: string) => {
     const { schema, schemaType, references } = await schemaBody(c, deps);
     const messages = r.checkCompatibility(c.req.param("subject")!, schema, version, schemaType, references);
@@ -69,22 +85,35 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   const level = async (c: Context) => {
     const body = await bodyJson(c, deps) as { compatibility?: unknown };
     if (typeof body?.compatibility !== "string") throw new HttpError(422, 42203, "body must be { \"compatibility\": LEVEL }");
-    return reply(c, { compatibility: await r.setCompatibilityLevel(body.compatibility, c.req.param("subject")) });
+    const compatibility = await r.setCompatibilityLevel(body.compatibility, c.req.param("subject"));
+    logAdminChange(httpActor(c), "schema.set_compatibility", `compatibility of ${c.req.param("subject") ?? "the registry"} set to ${compatibility}`,
+      { subject: c.req.param("subject") ?? null, compatibility });
+    return reply(c, { compatibility });
   };
   app.get("/config", (c) => reply(c, { compatibilityLevel: r.compatibilityLevel() }));
   app.put("/config", level);
-  app.delete("/config", async (c) => reply(c, { compatibilityLevel: await r.deleteCompatibilityLevel() }));
+  app.delete("/config", async (c) => {
+    const compatibilityLevel = await r.deleteCompatibilityLevel();
+    logAdminChange(httpActor(c), "schema.delete_compatibility", "the registry's compatibility level went back to its default", { subject: null });
+    return reply(c, { compatibilityLevel });
+  });
   app.get("/config/:subject", (c) => {
     const found = r.compatibilityLevel(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
     if (!found) throw new HttpError(404, 40408, `subject '${c.req.param("subject")}' has no compatibility level of its own`);
     return reply(c, { compatibilityLevel: found });
   });
   app.put("/config/:subject", level);
-  app.delete("/config/:subject", async (c) => reply(c, { compatibilityLevel: await r.deleteCompatibilityLevel(c.req.param("subject")) }));
+  app.delete("/config/:subject", async (c) => {
+    const compatibilityLevel = await r.deleteCompatibilityLevel(c.req.param("subject"));
+    logAdminChange(httpActor(c), "schema.delete_compatibility", `subject ${c.req.param("subject")} follows the registry's compatibility level again`, { subject: c.req.param("subject") });
+    return reply(c, { compatibilityLevel });
+  });
   const mode = async (c: Context) => {
     const body = await bodyJson(c, deps) as { mode?: unknown };
     if (typeof body?.mode !== "string") throw new HttpError(422, 42204, "body must be { \"mode\": \"READWRITE\" | \"READONLY\" | \"IMPORT\" }");
-    return reply(c, { mode: await r.setMode(body.mode, c.req.param("subject"), c.req.query("force") === "true") });
+    const mode = await r.setMode(body.mode, c.req.param("subject"), c.req.query("force") === "true");
+    logAdminChange(httpActor(c), "schema.set_mode", `mode of ${c.req.param("subject") ?? "the registry"} set to ${mode}`, { subject: c.req.param("subject") ?? null, mode });
+    return reply(c, { mode });
   };
   app.get("/mode", (c) => reply(c, { mode: r.mode() }));
   app.put("/mode", mode);
@@ -94,5 +123,9 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     return reply(c, { mode: found });
   });
   app.put("/mode/:subject", mode);
-  app.delete("/mode/:subject", async (c) => reply(c, { mode: await r.deleteMode(c.req.param("subject")) }));
+  app.delete("/mode/:subject", async (c) => {
+    const mode = await r.deleteMode(c.req.param("subject"));
+    logAdminChange(httpActor(c), "schema.delete_mode", `subject ${c.req.param("subject")} follows the registry's mode again`, { subject: c.req.param("subject") });
+    return reply(c, { mode });
+  });
 }

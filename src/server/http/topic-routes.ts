@@ -12,6 +12,8 @@ import type { SchemaType } from "../../schema/schema-registry.js";
 import { avroFromJson } from "../../schema/avro.js";
 import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
+import { logAdminChange } from "../../ops/ops-log.js";
+import { httpActor } from "./actor.js";
 
 const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
 const READ_LIMIT_MAX = 10_000;
@@ -63,7 +65,7 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   const body = await bodyJson(c, deps) as Record<string, unknown>;
   if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
   // REST Proxy clients, like Kafka's, create a topic by producing to it (when auto-creation is on).
-  await ensureTopics(deps.logs, deps.autoCreate, [topic]);
+  await ensureTopics(deps.logs, deps.autoCreate, [topic], httpActor(c));
   const schemaType: SchemaType | undefined = embedded === "avro" ? "AVRO" : embedded === "jsonschema" ? "JSON" : undefined;
   const valueSchemaId = schemaType ? await requestSchemaId(deps, topic, body, schemaType) : null;
   const avroType = schemaType === "AVRO" ? deps.registry.avroType(valueSchemaId!) : undefined;
@@ -94,6 +96,7 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     if (typeof body?.name !== "string") throw new HttpError(422, 42201, "body must be { \"name\": string, \"partitions\"?: number, \"configs\"?: {…} }");
     const configs = Object.fromEntries(Object.entries((body.configs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
     const info = await deps.logs.createTopic(body.name, { partitions: body.partitions === undefined ? 1 : Number(body.partitions), configs });
+    logAdminChange(httpActor(c), "topic.create", `created topic ${info.name}`, { topic: info.name, partitions: info.partitions, configs });
     return c.json(await describe(deps, info.name), 201);
   });
 
@@ -101,6 +104,7 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
 
   app.delete("/topics/:topic", async (c) => {
     await deps.logs.deleteTopic(c.req.param("topic"));
+    logAdminChange(httpActor(c), "topic.delete", `deleted topic ${c.req.param("topic")}`, { topic: c.req.param("topic") });
     return c.body(null, 204);
   });
 

@@ -15,6 +15,8 @@ import { framed, isBase64 } from "./wire-values.js";
 import { parseBoundedJson } from "../../schema/bounded-json.js";
 import { avroFromJson } from "../../schema/avro.js";
 import type { RecordHeader } from "../../protocol/record-batch-codec.js";
+import { opsLog } from "../../ops/ops-log.js";
+import { httpActor } from "./actor.js";
 
 type DataType = "BINARY" | "JSON" | "STRING" | "AVRO" | "JSONSCHEMA";
 /** Records of one stream in flight at once (httpStreamedRecordsInFlightMax): the reader waits for the oldest beyond this. */
@@ -115,7 +117,7 @@ function failure(err: unknown): ProduceResult {
     const message = first ? `${http.message}: ${first.instancePath} ${first.message}` : http.message;
     return { status: http.status, body: { error_code: http.errorCode, message } };
   }
-  process.stderr.write(`tributary http: v3 produce failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  opsLog("http").error(`v3 produce failed: ${(err as Error)?.stack ?? String(err)}`);
   return { status: 500, body: { error_code: 500, message: "internal error; the broker logged it" } };
 }
 
@@ -145,7 +147,7 @@ function produceOne(deps: HttpDeps, topic: string, text: Buffer, source: string)
 
 export async function produceV3(c: Context, deps: HttpDeps): Promise<Response> {
   const topic = c.req.param("topic")!;
-  await ensureTopics(deps.logs, deps.autoCreate, [topic]);
+  await ensureTopics(deps.logs, deps.autoCreate, [topic], httpActor(c));
   if (!deps.logs.hasTopic(topic)) throw new HttpError(404, 40403, "This server does not host this topic-partition.");
   const source = `REST v3 client ${c.req.header("user-agent") ?? ""}`;
   const body = c.req.raw.body;

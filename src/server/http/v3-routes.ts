@@ -13,6 +13,8 @@ import { groupLag } from "../group-lag.js";
 import { decodeAssignment } from "../groups/consumer-protocol.js";
 import { TopicExistsError } from "../../log/errors.js";
 import { produceV3 } from "./v3-records.js";
+import { logAdminChange } from "../../ops/ops-log.js";
+import { httpActor } from "./actor.js";
 
 /** The URL prefix of this cluster's resources, as the client reached it. */
 export function clusterBase(c: Context, clusterId: string): string {
@@ -179,6 +181,7 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     }
     try {
       await deps.logs.createTopic(body.topic_name, { partitions, configs });
+      logAdminChange(httpActor(c), "topic.create", `created topic ${body.topic_name}`, { topic: body.topic_name, partitions, configs });
     } catch (err) {
       if (err instanceof TopicExistsError) throw new HttpError(400, 40002, `Topic '${body.topic_name}' already exists.`);
       throw err;
@@ -191,7 +194,9 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
   });
   app.delete("/v3/clusters/:cluster/topics/:topic", async (c) => {
     checkCluster(c, deps);
-    await deps.logs.deleteTopic(topicName(c, deps));
+    const doomed = topicName(c, deps);
+    await deps.logs.deleteTopic(doomed);
+    logAdminChange(httpActor(c), "topic.delete", `deleted topic ${doomed}`, { topic: doomed });
     return c.body(null, 204);
   });
 
@@ -231,12 +236,14 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     const body = await bodyJson(c, deps) as { value?: unknown };
     if (typeof body?.value !== "string") throw new HttpError(400, 400, "body must be { \"value\": string }");
     await deps.logs.alterTopicConfig(topic, { set: { [setting.name]: body.value } });
+    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { [setting.name]: body.value } });
     return c.body(null, 204);
   });
   app.delete("/v3/clusters/:cluster/topics/:topic/configs/:name", async (c) => {
     checkCluster(c, deps);
     const { topic, setting } = oneConfig(c);
     await deps.logs.alterTopicConfig(topic, { remove: [setting.name] });
+    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { [setting.name]: null } });
     return c.body(null, 204);
   });
   // POST …/topics/{t}/configs:alter and …/topics/{t}/records share one route: a
@@ -259,6 +266,7 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
       else throw new HttpError(400, 400, `config ${entry.name}: operation ${operation} needs a string value (SET) or none (DELETE)`);
     }
     await deps.logs.alterTopicConfig(topic, { set, remove });
+    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { ...set, ...Object.fromEntries(remove.map((k) => [k, null])) } });
     return c.body(null, 204);
   });
 

@@ -2,6 +2,7 @@
 // it) and what it answers, typed per API from the generated message types.
 // One file per API in handlers/; the API table wires each to its key.
 
+import type { Actor } from "../../ops/ops-log.js";
 import type { LogStore } from "../../log/store.js";
 import type { Message } from "../../protocol/message-codec.js";
 import type { ApiMessages } from "../../protocol/generated/message-types.js";
@@ -39,6 +40,11 @@ export interface RequestInfo {
   header: RequestHeader;
   /** "ip:port" of the client, for log lines. */
   client: string;
+}
+
+/** Who sent a request, for the admin lines of the operations log (no authentication yet: every principal is anonymous). */
+export function kafkaActor(info: RequestInfo): Actor {
+  return { principal: "anonymous", from: info.client, clientId: info.header.clientId ?? undefined, via: "kafka" };
 }
 
 export type ApiName = keyof ApiMessages;

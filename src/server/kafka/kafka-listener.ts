@@ -12,6 +12,7 @@ import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE, apiVersionsList } from "./api-table.js";
 import type { KafkaContext } from "./kafka-context.js";
+import { opsLog } from "../../ops/ops-log.js";
 
 const FETCH_KEY = 1;
 
@@ -38,8 +39,9 @@ export const DEFAULT_LIMITS: KafkaListenerLimits = {
   connectionResponseBytesMax: 16 * 1024 * 1024,
 };
 
+/** A client's mistake or a refusal: one line, no stack. */
 function log(message: string): void {
-  process.stderr.write(`tributary kafka: ${message}\n`);
+  opsLog("kafka").warn(message);
 }
 
 /** Requests served, by "ApiName vN": the seed of the broker's metrics. */
@@ -253,10 +255,11 @@ class Connection {
     if (decoded.trailingBytes > 0) this.ctx.metrics.trailingBytes(counted, decoded.trailingBytes);
     try {
       const body = await entry.handle(this.ctx, decoded.body, { header: decoded.header, client: this.client });
+      this.ctx.metrics.kafkaRequest(entry.name, peek.apiVersion, body);
       if (body === null) return null;
       return encodeResponseChunks(peek.apiKey, peek.apiVersion, peek.correlationId, body);
     } catch (err) {
-      log(`${entry.name} v${peek.apiVersion} from ${this.client} failed: ${(err as Error).stack ?? String(err)}`);
+      opsLog("kafka").error(`${entry.name} v${peek.apiVersion} from ${this.client} failed: ${(err as Error).stack ?? String(err)}`);
       this.close("the request could not be answered");
       return null;
     }

@@ -11,7 +11,7 @@ describe("REST consumer instances", () => {
     const groups = new GroupCoordinator({ sessionTimeoutMinMs: 10, sessionTimeoutMaxMs: 600_000, initialRebalanceDelayMs: 0, requireMemberId: true }, () => undefined);
     const consumers = new HttpConsumers(logs, groups, 60_000);
     const consumer = consumers.create("g", "idle", { format: "json", autoOffsetReset: "earliest", autoCommit: false });
-    await consumer.subscribe(["t"]);
+    await consumer.subscribe(["t"], { principal: "anonymous", from: "127.0.0.1:1", via: "http" });
     expect(groups.existing("g")!.members.size).toBe(1);
     consumers.expire(Date.now() + 30_000);
     expect(consumers.get("g", "idle")).toBe(consumer); // still within its timeout

@@ -1,11 +1,12 @@
 // CreatePartitions, versions 0-3: the count only grows; explicit assignments
 // for the new partitions must name this broker.
 
-import type { Handler } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { InvalidReplicaAssignmentError, checkReplicas } from "./replica-assignments.js";
 
-export const createPartitions: Handler<"CreatePartitions"> = async (ctx, request) => {
+export const createPartitions: Handler<"CreatePartitions"> = async (ctx, request, info) => {
   const results = [];
   for (const t of request.topics) {
     try {
@@ -16,7 +17,11 @@ export const createPartitions: Handler<"CreatePartitions"> = async (ctx, request
         }
         t.assignments.forEach((a, i) => checkReplicas(ctx, a.brokerIds, `new partition ${i} of ${t.name}`));
       }
-      if (!request.validateOnly) await ctx.logs.createPartitions(t.name, t.count);
+      if (!request.validateOnly) {
+        const before = ctx.logs.partitionCount(t.name);
+        await ctx.logs.createPartitions(t.name, t.count);
+        logAdminChange(kafkaActor(info), "topic.add_partitions", `topic ${t.name} grew from ${before} to ${t.count} partitions`, { topic: t.name, partitions: t.count, before });
+      }
       results.push({ name: t.name, errorCode: 0, errorMessage: null });
     } catch (err) {
       results.push({ name: t.name, errorCode: errorCodeOf(err, `create partitions of ${t.name}`), errorMessage: errorMessageOf(err) });

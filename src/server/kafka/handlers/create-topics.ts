@@ -4,7 +4,8 @@
 // replicationFactor -1, as Kafka requires). v5+ answers carry the topic's
 // configs; numPartitions -1 takes the broker's default.
 
-import type { Handler } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { ZERO_UUID } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { InvalidConfigError, LogError } from "../../../log/errors.js";
@@ -21,7 +22,7 @@ class ReplicationFactorError extends LogError {
   }
 }
 
-export const createTopics: Handler<"CreateTopics"> = async (ctx, request) => {
+export const createTopics: Handler<"CreateTopics"> = async (ctx, request, info) => {
   const topics: CreateTopicsResponse.CreatableTopicResult[] = [];
   for (const t of request.topics) {
     const name = t.name;
@@ -41,7 +42,10 @@ export const createTopics: Handler<"CreateTopics"> = async (ctx, request) => {
       validateTopicName(name);
       validateOverrides(configs);
       let id = ZERO_UUID;
-      if (!request.validateOnly) id = (await ctx.logs.createTopic(name, { partitions, configs })).id;
+      if (!request.validateOnly) {
+        id = (await ctx.logs.createTopic(name, { partitions, configs })).id;
+        logAdminChange(kafkaActor(info), "topic.create", `created topic ${name}`, { topic: name, partitions, configs });
+      }
       else if (ctx.logs.hasTopic(name)) throw new LogError("topic_already_exists", KafkaErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
       topics.push({
         name, topicId: id, errorCode: 0, errorMessage: null, numPartitions: partitions, replicationFactor: 1,

@@ -1,12 +1,13 @@
 // DeleteGroups, versions 0-2: a group with members is NON_EMPTY_GROUP; its
 // committed offsets go with it.
 
-import type { Handler } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf } from "./errors.js";
 import { hasOffsets } from "./group-ids.js";
 
-export const deleteGroups: Handler<"DeleteGroups"> = async (ctx, request) => {
+export const deleteGroups: Handler<"DeleteGroups"> = async (ctx, request, info) => {
   const results = [];
   for (const groupId of request.groupsNames) {
     const group = ctx.groups.existing(groupId);
@@ -16,6 +17,7 @@ export const deleteGroups: Handler<"DeleteGroups"> = async (ctx, request) => {
       else {
         await ctx.logs.offsets.delete(groupId);
         ctx.groups.delete(groupId);
+        logAdminChange(kafkaActor(info), "group.delete", `deleted group ${groupId}`, { group: groupId });
         results.push({ groupId, errorCode: 0 });
       }
     } catch (err) {

@@ -1,7 +1,8 @@
 // DeleteTopics, versions 0-6: by name, or from v6 by topic id (an unknown id
 // is UNKNOWN_TOPIC_ID). Committed offsets of a deleted topic go too.
 
-import type { Handler } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { ZERO_UUID } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { DeleteTopicsResponse } from "../../../protocol/generated/message-types.js";
@@ -20,6 +21,7 @@ export const deleteTopics: Handler<"DeleteTopics"> = async (ctx, request, info) 
     try {
       const id = ctx.logs.hasTopic(t.name) ? ctx.logs.describeTopicId(t.name) : t.topicId;
       await ctx.logs.deleteTopic(t.name);
+      logAdminChange(kafkaActor(info), "topic.delete", `deleted topic ${t.name}`, { topic: t.name });
       responses.push({ name: t.name, topicId: id, errorCode: 0, errorMessage: null });
     } catch (err) {
       responses.push({ name: t.name, topicId: t.topicId, errorCode: errorCodeOf(err, `delete topic ${t.name}`), errorMessage: errorMessageOf(err) });

@@ -2,10 +2,10 @@
 // time; APPEND and SUBTRACT are INVALID_CONFIG (no topic config is a list).
 // Broker configs are read-only here (INVALID_REQUEST).
 
-import type { Handler } from "../kafka-context.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { alterEach } from "./topic-configs.js";
 
-export const incrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (ctx, request) => ({
+export const incrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
-  responses: await alterEach(ctx, request.resources, request.validateOnly, true),
+  responses: await alterEach(ctx, request.resources, request.validateOnly, true, kafkaActor(info)),
 });

@@ -6,12 +6,13 @@
 import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf } from "./errors.js";
+import { opsLog } from "../../../ops/ops-log.js";
 
 const EPOCH_MAX = 32767;
 
 export const initProducerId: Handler<"InitProducerId"> = async (ctx, request, info) => {
   if (request.transactionalId !== null) {
-    process.stderr.write(`tributary kafka: ${info.client} asked for transactional id ${request.transactionalId}: transactions are not supported\n`);
+    opsLog("kafka").warn({ client: info.client }, `${info.client} asked for transactional id ${request.transactionalId}: transactions are not supported`);
     return { throttleTimeMs: 0, errorCode: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
   }
   try {

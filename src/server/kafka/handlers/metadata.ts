@@ -4,7 +4,8 @@
 // looks topics up by id too. Authorized operations are not computed (no ACLs
 // yet): always "not requested" (-2^31).
 
-import type { Handler, KafkaContext } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler, type KafkaContext } from "../kafka-context.js";
 import type { MetadataResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { ZERO_UUID } from "../../../protocol/message-codec.js";
@@ -62,7 +63,7 @@ export const metadata: Handler<"Metadata"> = async (ctx, request, info) => {
       try {
         if (!ctx.logs.hasTopic(name) && allowCreate) {
           await ctx.logs.createTopic(name, { partitions: ctx.defaultPartitions });
-          process.stderr.write(`tributary kafka: auto-created topic ${name} for ${info.client}\n`);
+          logAdminChange(kafkaActor(info), "topic.auto_create", `auto-created topic ${name} (Metadata)`, { topic: name, partitions: ctx.defaultPartitions });
         }
         topics.push(topicMetadataOrError(ctx, name));
       } catch (err) {

@@ -1,7 +1,8 @@
 // OffsetDelete, version 0: offsets of topics the group's live members
 // subscribe to are kept (GROUP_SUBSCRIBED_TO_TOPIC), the others deleted.
 
-import type { Handler } from "../kafka-context.js";
+import { logAdminChange } from "../../../ops/ops-log.js";
+import { kafkaActor, type Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { Group } from "../../groups/group-coordinator.js";
 import { decodeSubscription } from "../../groups/consumer-protocol.js";
@@ -24,7 +25,7 @@ function subscribedTopics(group: Group): Set<string> {
   return topics;
 }
 
-export const offsetDelete: Handler<"OffsetDelete"> = async (ctx, request) => {
+export const offsetDelete: Handler<"OffsetDelete"> = async (ctx, request, info) => {
   const { groupId, topics } = request;
   const group = ctx.groups.existing(groupId);
   if (!group && !await hasOffsets(ctx, groupId)) return { errorCode: E.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] };
@@ -34,6 +35,10 @@ export const offsetDelete: Handler<"OffsetDelete"> = async (ctx, request) => {
     await ctx.logs.offsets.deletePartitions(groupId, doomed.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))));
   } catch (err) {
     return { errorCode: errorCodeOf(err, "offset delete"), throttleTimeMs: 0, topics: [] };
+  }
+  if (doomed.length) {
+    logAdminChange(kafkaActor(info), "group.delete_offsets", `deleted the offsets of group ${groupId} on ${doomed.map((t) => t.name).join(", ")}`,
+      { group: groupId, topics: doomed.map((t) => t.name) });
   }
   return {
     errorCode: 0,

@@ -17,6 +17,7 @@ import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
 import { CorruptBatchError, InvalidRecordError, LogError, decompressionRefusal } from "../../../log/errors.js";
 import { SchemaViolationError } from "../../write-path.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
+import { opsLog } from "../../../ops/ops-log.js";
 
 /** Produce v3 is the first to carry record batches. */
 const FIRST_BATCH_VERSION = 3;
@@ -95,7 +96,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: ProduceRequest.Pa
   return append.catch((err: unknown) => {
     const code = errorCodeOf(err, `produce to ${topic}-${index}`);
     if (err instanceof LogError && code !== KafkaErrorCode.KAFKA_STORAGE_ERROR) {
-      process.stderr.write(`tributary kafka: refused produce to ${topic}-${index} from ${info.client}: ${err.message}\n`);
+      opsLog("kafka").warn({ client: info.client, partition: `${topic}-${index}` }, `refused produce to ${topic}-${index} from ${info.client}: ${err.message}`);
     }
     const recordIndex = err instanceof InvalidRecordError ? err.batchIndex : 0;
     const recordErrors = err instanceof SchemaViolationError

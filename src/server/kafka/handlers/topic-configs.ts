@@ -4,6 +4,7 @@
 // IncrementalAlterConfigs (set and delete one at a time) both make.
 
 import type { KafkaContext } from "../kafka-context.js";
+import { logAdminChange, type Actor } from "../../../ops/ops-log.js";
 import { validateOverrides, type ConfigType } from "../../../log/topic-config.js";
 import { InvalidConfigError, InvalidTopicError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
@@ -55,12 +56,16 @@ export async function alterTopicConfigs(ctx: KafkaContext, r: ConfigResource, va
 }
 
 /** Alters each resource in turn, answering each with its own error code. */
-export async function alterEach(ctx: KafkaContext, resources: ConfigResource[], validateOnly: boolean, incremental: boolean):
+export async function alterEach(ctx: KafkaContext, resources: ConfigResource[], validateOnly: boolean, incremental: boolean, actor: Actor):
   Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[]> {
   const responses = [];
   for (const r of resources) {
     try {
       await alterTopicConfigs(ctx, r, validateOnly, incremental);
+      if (!validateOnly) {
+        logAdminChange(actor, "topic.alter_configs", `changed the configs of topic ${r.resourceName}`,
+          { topic: r.resourceName, configs: Object.fromEntries(r.configs.map((c) => [c.name, c.configOperation === 1 ? null : c.value])), replace_all: !incremental });
+      }
       responses.push({ errorCode: 0, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName });
     } catch (err) {
       responses.push({ errorCode: errorCodeOf(err, "alter configs"), errorMessage: errorMessageOf(err), resourceType: r.resourceType, resourceName: r.resourceName });
