@@ -7,22 +7,24 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /**
- * The options every command that opens a data directory accepts. The JSON
- * settings file is `--config FILE` for serve and `--config-file FILE` for the
- * admin commands, where `--config` is a topic config as in Kafka's tools.
+ * The options every command that opens a data directory accepts: the
+ * directory and the JSON settings file (whose topic defaults the admin
+ * commands show). The file is `--config FILE` for serve and `--config-file
+ * FILE` for the admin commands, where `--config` is a topic config as in
+ * Kafka's tools.
  */
 export function addBrokerOptions(command: Command, settingsFlag = "--config <file>"): Command {
   return command
     .addOption(new Option("--data-dir <dir>", `${BROKER_SETTINGS.dataDir.doc} (env ${BROKER_SETTINGS.dataDir.env}; default ${BROKER_SETTINGS.dataDir.default})`))
-    .addOption(new Option(settingsFlag, "JSON settings file (env TRIBUTARY_CONFIG)"))
-    .addOption(new Option("--maintenance-interval-ms <ms>", BROKER_SETTINGS.maintenanceIntervalMs.doc))
-    .addOption(new Option("--topic-default <key=value>", "broker-wide topic config default (repeatable)").argParser(keyValueOption));
+    .addOption(new Option(settingsFlag, "JSON settings file (env TRIBUTARY_CONFIG)"));
 }
 
-/** The options of `serve`: listeners and group coordination. */
+/** The options of `serve`: maintenance, listeners, group coordination, archive, warehouse, logs. */
 export function addServeOptions(command: Command): Command {
   const s = BROKER_SETTINGS;
   return addBrokerOptions(command)
+    .addOption(new Option("--maintenance-interval-ms <ms>", BROKER_SETTINGS.maintenanceIntervalMs.doc))
+    .addOption(new Option("--topic-default <key=value>", "broker-wide topic config default (repeatable)").argParser(keyValueOption))
     .addOption(new Option("--host <address>", `${s.host.doc} (default ${s.host.default})`))
     .addOption(new Option("--kafka-port <port>", `${s.kafkaPort.doc} (default ${s.kafkaPort.default})`))
     .addOption(new Option("--schemas <dir>", "register <topic>.json schemas from this directory at start; refuse to start on an incompatible change"))

@@ -87,6 +87,15 @@ describe("the compiled binary", () => {
     expect(tributary(["topic", "create", "--help"]).stdout).toMatch(/--partitions <n>/);
   });
 
+  it("lists for each subcommand only the options it takes", () => {
+    const flags = (args: string[]) => [...tributary([...args, "--help"]).stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]);
+    const serveFlags = flags(["serve"]);
+    for (const own of ["--maintenance-interval-ms", "--topic-default", "--kafka-port", "--log-level", "--log-format", "--sql-timeout-ms"]) expect(serveFlags).toContain(own);
+    expect(flags(["topic", "list"])).toEqual(["--data-dir", "--config-file", "--broker", "--all", "--json", "--help"]);
+    expect(flags(["topic", "create"])).toEqual(["--data-dir", "--config-file", "--broker", "--partitions", "--config", "--json", "--help"]);
+    expect(flags(["group", "describe"])).toEqual(["--data-dir", "--config-file", "--broker", "--json", "--help"]);
+  });
+
   it("takes settings from a config file and the environment, flags winning", () => {
     const fromEnv = tempDir();
     const fromFlag = tempDir();
