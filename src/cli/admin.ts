@@ -22,12 +22,13 @@ export type ConfigRow = {
   source: string;
 };
 
+/** A partition as `topic describe --json` and GET /topics/{topic} show it (snake_case, as all of Tributary's own JSON). */
 export interface PartitionRow {
   partition: number;
-  logStartOffset: number;
-  highWatermark: number;
+  log_start_offset: number;
+  high_watermark: number;
   /** Unknown over the Kafka protocol. */
-  sizeBytes: number | null;
+  size_bytes: number | null;
   segments: number | null;
 }
 
@@ -86,7 +87,7 @@ class LocalAdmin implements Admin {
     const d = await this.logs.describeTopic(name);
     return {
       topic: this.row(d),
-      partitions: d.partitionStates.map((p) => ({ partition: p.partition, logStartOffset: p.logStartOffset, highWatermark: p.highWatermark, sizeBytes: p.sizeBytes, segments: p.segments })),
+      partitions: d.partitionStates.map((p) => ({ partition: p.partition, log_start_offset: p.logStartOffset, high_watermark: p.highWatermark, size_bytes: p.sizeBytes, segments: p.segments })),
     };
   }
 
@@ -166,7 +167,7 @@ async function kafkaAdmin(broker: string): Promise<Admin> {
     async describeTopic(name) {
       const topic = await topicRow(name);
       const partitions = (await offsetsOf(name)).sort((a, b) => a.partition - b.partition)
-        .map((o) => ({ partition: o.partition, logStartOffset: o.low, highWatermark: o.high, sizeBytes: null, segments: null }));
+        .map((o) => ({ partition: o.partition, log_start_offset: o.low, high_watermark: o.high, size_bytes: null, segments: null }));
       return { topic, partitions };
     },
     async configs(name) {
@@ -205,8 +206,8 @@ async function kafkaAdmin(broker: string): Promise<Admin> {
         for (const p of t.partitions) {
           const committed = Number(p.offset);
           if (committed < 0) continue;
-          const logEnd = highs.get(p.partition) ?? -1;
-          out.push({ topic: t.topic, partition: p.partition, committed, logEnd, lag: logEnd < 0 ? -1 : Math.max(0, logEnd - committed), metadata: p.metadata ?? null });
+          const high = highs.get(p.partition) ?? -1;
+          out.push({ topic: t.topic, partition: p.partition, committed, high_watermark: high, lag: high < 0 ? -1 : Math.max(0, high - committed), metadata: p.metadata ?? null });
         }
       }
       return out;

@@ -56,7 +56,7 @@ export function registerGroup(program: Command): void {
       const lags = await run(options, (admin) => admin.groupLag(name));
       if (lags.length === 0) throw new CliError(`group '${name}' has no committed offsets`);
       if (options.json) printJson(lags);
-      else printTable(lags.map((l) => ({ ...l, logEnd: l.logEnd < 0 ? "(topic deleted)" : l.logEnd, lag: l.lag < 0 ? "" : l.lag, metadata: l.metadata ?? "" })));
+      else printTable(lags.map((l) => ({ ...l, high_watermark: l.high_watermark < 0 ? "(topic deleted)" : l.high_watermark, lag: l.lag < 0 ? "" : l.lag, metadata: l.metadata ?? "" })));
     });
 
   groupCommand(group, "delete <name>")

@@ -51,12 +51,12 @@ export function registerTopic(program: Command): void {
       const { described, configs } = await run(options, false, async (admin) => ({ described: await admin.describeTopic(name), configs: await admin.configs(name) }));
       const { topic: info, partitions } = described;
       if (options.json) {
-        printJson({ name: info.name, id: info.id, partitions: info.partitions, internal: info.internal, configs, partitionStates: partitions });
+        printJson({ name: info.name, id: info.id, internal: info.internal, configs, partitions });
         return;
       }
       process.stdout.write(`topic ${info.name}${info.id ? `  id ${info.id}` : ""}  partitions ${info.partitions}${info.internal ? "  (internal)" : ""}\n\n`);
       printTable(partitions.map((p) => ({
-        partition: p.partition, logStartOffset: p.logStartOffset, highWatermark: p.highWatermark, bytes: p.sizeBytes ?? "", segments: p.segments ?? "",
+        partition: p.partition, log_start_offset: p.log_start_offset, high_watermark: p.high_watermark, size_bytes: p.size_bytes ?? "", segments: p.segments ?? "",
       })));
       process.stdout.write("\n");
       printTable(configs.filter((c) => c.source !== "default"));

@@ -48,7 +48,7 @@ describe("the compiled binary", () => {
     expect(JSON.parse(tributary(["topic", "list", "--json", ...d]).stdout).map((t: { name: string }) => t.name)).toEqual(["events", "orders"]);
     expect(tributary(["topic", "list", "--all", ...d]).stdout).toMatch(/__consumer_offsets/);
     const described = JSON.parse(tributary(["topic", "describe", "orders", "--json", ...d]).stdout);
-    expect(described.partitionStates).toHaveLength(3);
+    expect(described.partitions).toHaveLength(3);
     expect(described.configs).toContainEqual({ name: "retention.ms", value: "60000", source: "topic" });
     const changed = tributary(["topic", "config", "orders", "--set", "cleanup.policy=compact", "--remove", "retention.ms", "--json", ...d]);
     expect(changed.status).toBe(0);
@@ -216,8 +216,8 @@ describe("serve for CI and groups from the CLI", () => {
     expect(listed).toEqual([{ group: "billing", state: "Empty", members: 0, partitions: 2, lag: 3 }]);
     const described = JSON.parse(tributary(["group", "describe", "billing", "--json", "--data-dir", dataDir]).stdout);
     expect(described).toEqual([
-      { topic: "orders", partition: 0, committed: 2, logEnd: 5, lag: 3, metadata: "m" },
-      { topic: "orders", partition: 1, committed: 0, logEnd: 0, lag: 0, metadata: null },
+      { topic: "orders", partition: 0, committed: 2, high_watermark: 5, lag: 3, metadata: "m" },
+      { topic: "orders", partition: 1, committed: 0, high_watermark: 0, lag: 0, metadata: null },
     ]);
     const missing = tributary(["group", "describe", "nobody", "--data-dir", dataDir]);
     expect(missing.status).toBe(1);

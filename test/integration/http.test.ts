@@ -382,7 +382,7 @@ describe("groups over HTTP and the registry under a prefix", () => {
     await call("POST", "/topics/lagged/records", { records: [{ value: 1, partition: 0 }, { value: 2, partition: 0 }, { value: 3, partition: 1 }] });
     await broker.logs.offsets.commit("reporting", [{ topic: "lagged", partition: 0, offset: 1 }]);
     expect((await call("GET", "/groups")).json).toContainEqual({ group: "reporting", state: "Empty", members: 0, lag: 1 });
-    expect((await call("GET", "/groups/reporting")).json.partitions).toEqual([{ topic: "lagged", partition: 0, committed: 1, logEnd: 2, lag: 1, metadata: null }]);
+    expect((await call("GET", "/groups/reporting")).json.partitions).toEqual([{ topic: "lagged", partition: 0, committed: 1, high_watermark: 2, lag: 1, metadata: null }]);
     expect(await call("GET", "/groups/nobody")).toMatchObject({ status: 404, json: { error_code: 40404 } });
     const viaPrefix = await call("POST", "/schema-registry/subjects/prefixed-value/versions", { schemaType: "JSON", schema: JSON.stringify({ type: "string" }) });
     expect(viaPrefix.status).toBe(200);

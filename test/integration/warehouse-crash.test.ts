@@ -54,7 +54,7 @@ describe("warehouse through SIGKILL", () => {
       const cli = await tributaryAsync(["sql", "SELECT count(*) FROM events", "--data-dir", dataDir, "--format", "json"]);
       const rowsAtKill = cli.status === 0 ? (JSON.parse(cli.stdout).rows[0][0] as number) : 0;
       const described = await tributaryAsync(["topic", "describe", "events", "--data-dir", dataDir, "--json"]);
-      const inLog = (JSON.parse(described.stdout).partitionStates as { highWatermark: number }[]).reduce((sum, p) => sum + p.highWatermark, 0);
+      const inLog = (JSON.parse(described.stdout).partitions as { high_watermark: number }[]).reduce((sum, p) => sum + p.high_watermark, 0);
       if (rowsAtKill < inLog) killedWhileBehind++;
       process.stderr.write(`warehouse crash round ${round}: ${inLog} records in the log, ${rowsAtKill} rows in the file at the kill\n`);
     }

@@ -33,7 +33,7 @@ async function describe(deps: HttpDeps, topic: string) {
     configs: Object.fromEntries(Object.entries(t.configs)),
     partitions: t.partitionStates.map((p) => ({
       partition: p.partition, leader: 0, replicas: [{ broker: 0, leader: true, in_sync: true }],
-      log_start_offset: p.logStartOffset, high_watermark: p.highWatermark,
+      log_start_offset: p.logStartOffset, high_watermark: p.highWatermark, size_bytes: p.sizeBytes, segments: p.segments,
     })),
   };
 }

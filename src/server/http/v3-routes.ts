@@ -130,12 +130,12 @@ function owners(deps: HttpDeps, name: string): Map<string, { consumerId: string;
 async function lagsOf(c: Context, deps: HttpDeps, name: string) {
   const id = deps.logs.clusterId;
   const holders = owners(deps, name);
-  return (await groupLag(deps.logs, name)).filter((l) => l.logEnd >= 0).map((l) => {
+  return (await groupLag(deps.logs, name)).filter((l) => l.high_watermark >= 0).map((l) => {
     const holder = holders.get(`${l.topic}/${l.partition}`);
     return resource("KafkaConsumerLag", `${clusterBase(c, id)}/consumer-groups/${name}/lags/${l.topic}/partitions/${l.partition}`,
       `crn:///kafka=${id}/consumer-group=${name}/lag=${l.topic}/partition=${l.partition}`, {
         cluster_id: id, consumer_group_id: name, topic_name: l.topic, partition_id: l.partition,
-        current_offset: l.committed, log_end_offset: l.logEnd, lag: l.lag,
+        current_offset: l.committed, log_end_offset: l.high_watermark, lag: l.lag,
         consumer_id: holder?.consumerId ?? "", instance_id: holder?.instanceId ?? null, client_id: holder?.clientId ?? "",
       });
   });
