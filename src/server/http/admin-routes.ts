@@ -9,15 +9,13 @@ import { bodyJson } from "./request-body.js";
 import { resetOffsets, type ResetTarget } from "../offset-reset.js";
 import { logAdminChange } from "../../ops/ops-log.js";
 import { httpActor } from "./actor.js";
+import { checked, doc, Done } from "./api-doc.js";
+import * as api from "./api-schemas.js";
+import type * as v from "valibot";
 
-function object(body: unknown, shape: string): Record<string, unknown> {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(422, 42201, `body must be ${shape}`);
-  return body as Record<string, unknown>;
-}
-
-function resetTarget(body: Record<string, unknown>): ResetTarget {
+function resetTarget(body: v.InferOutput<typeof api.ResetOffsets>): ResetTarget {
   const number = (key: string) => {
-    const n = body[key];
+    const n = body[key as "offset" | "by"];
     if (typeof n !== "number" || !Number.isInteger(n)) throw new HttpError(422, 42201, `'${key}' must be an integer with "to": "${String(body.to)}"`);
     return n;
   };
@@ -46,29 +44,28 @@ function refuseIfActive(deps: HttpDeps, group: string, what: string): void {
 }
 
 export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
-  app.patch("/topics/:topic/configs", async (c) => {
+  app.patch("/topics/:topic/configs", doc({
+    tags: ["topics"], summary: "change a topic's configs; answers every config with its source", body: api.TopicConfigPatch, responses: { 200: api.ConfigList },
+  }), async (c) => {
     const topic = c.req.param("topic");
-    const body = object(await bodyJson(c, deps), '{ "set"?: { name: value }, "remove"?: [name] }');
-    const set = body.set === undefined ? {} : object(body.set, '{ "set": { name: value } }');
+    const body = checked(api.TopicConfigPatch, await bodyJson(c, deps));
     const remove = body.remove ?? [];
-    if (!Array.isArray(remove) || remove.some((k) => typeof k !== "string")) throw new HttpError(422, 42201, "'remove' must be an array of config names");
-    const changes = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, String(v)]));
-    await deps.logs.alterTopicConfig(topic, { set: changes, remove: remove as string[] });
-    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { ...changes, ...Object.fromEntries((remove as string[]).map((k) => [k, null])) } });
+    const changes = Object.fromEntries(Object.entries(body.set ?? {}).map(([k, value]) => [k, String(value)]));
+    await deps.logs.alterTopicConfig(topic, { set: changes, remove });
+    logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { ...changes, ...Object.fromEntries(remove.map((k) => [k, null])) } });
     return c.json(deps.logs.effectiveConfig(topic).map((s) => ({ name: s.name, value: s.value, source: s.source })));
   });
 
-  app.post("/topics/:topic/partitions", async (c) => {
+  app.post("/topics/:topic/partitions", doc({ tags: ["topics"], summary: "add partitions", body: api.PartitionsAdd, responses: { 200: api.PartitionsAdded } }), async (c) => {
     const topic = c.req.param("topic");
-    const body = object(await bodyJson(c, deps), '{ "count": total partitions }');
-    if (typeof body.count !== "number") throw new HttpError(422, 42201, "'count' must be the topic's new total of partitions");
+    const body = checked(api.PartitionsAdd, await bodyJson(c, deps));
     const before = deps.logs.partitionCount(topic);
     const info = await deps.logs.createPartitions(topic, body.count);
     logAdminChange(httpActor(c), "topic.add_partitions", `topic ${topic} grew from ${before} to ${info.partitions} partitions`, { topic, partitions: info.partitions, before });
     return c.json({ topic: info.name, partitions: info.partitions });
   });
 
-  app.delete("/groups/:group", async (c) => {
+  app.delete("/groups/:group", doc({ tags: ["groups"], summary: "delete a group and its committed offsets (409 while it has members)", responses: Done }), async (c) => {
     const group = c.req.param("group");
     refuseIfActive(deps, group, "it can be deleted");
     if (!deps.groups.existing(group) && (await deps.logs.offsets.list(group)).length === 0) throw new HttpError(404, 40404, `consumer group '${group}' not found`);
@@ -78,10 +75,11 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     return c.body(null, 204);
   });
 
-  app.post("/groups/:group/reset-offsets", async (c) => {
+  app.post("/groups/:group/reset-offsets", doc({
+    tags: ["groups"], summary: "move a group's offsets of a topic; a dry run unless execute (409 while it has members)", body: api.ResetOffsets, responses: { 200: api.ResetAnswer },
+  }), async (c) => {
     const group = c.req.param("group");
-    const body = object(await bodyJson(c, deps), '{ "topic": name, "to": earliest|latest|offset|datetime|shift, "offset"?, "datetime"?, "by"?, "execute"?: boolean }');
-    if (typeof body.topic !== "string") throw new HttpError(422, 42201, "'topic' must be the topic whose offsets move");
+    const body = checked(api.ResetOffsets, await bodyJson(c, deps));
     const target = resetTarget(body);
     const execute = body.execute === true;
     refuseIfActive(deps, group, "offsets can be reset");

@@ -17,6 +17,8 @@ import { registerV3Routes } from "./v3-routes.js";
 import { registerSqlRoutes } from "./sql-routes.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { opsLog } from "../../ops/ops-log.js";
+import { doc } from "./api-doc.js";
+import * as api from "./api-schemas.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -56,14 +58,14 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     if (topic !== undefined && deps.logs.isInternalTopic(safeDecode(topic))) throw new HttpError(403, 40301, `'${safeDecode(topic)}' is an internal topic`);
     await next();
   });
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", (c) => {
+  app.get("/healthz", doc({ tags: ["health"], summary: "liveness", responses: { 200: api.Health } }), (c) => c.json({ status: "ok" }));
+  app.get("/readyz", doc({ tags: ["health"], summary: "readiness: 503 while any partition refuses writes", responses: { 200: api.Ready } }), (c) => {
     const refusing = deps.writesRefused?.() ?? [];
     if (refusing.length) return c.json({ status: "not ready", partitions_refusing_writes: refusing }, 503);
     return c.json({ status: "ready", topics: deps.logs.listTopics().length });
   });
-  app.get("/brokers", (c) => c.json({ brokers: [0] }));
-  app.get("/archive", (c) => {
+  app.get("/brokers", doc({ tags: ["REST Proxy v2"], summary: "broker ids", responses: { 200: api.Brokers } }), (c) => c.json({ brokers: [0] }));
+  app.get("/archive", doc({ tags: ["archive"], summary: "the S3 archive per partition: archived up to, pending segments and bytes, last error", responses: { 200: api.ArchiveStatus } }), (c) => {
     const archive = deps.archive;
     if (!archive) return c.json({ archive: null, message: "no archive is configured (serve --archive s3://BUCKET/PREFIX)" });
     return c.json({
@@ -76,9 +78,14 @@ export function buildHttpApp(deps: HttpDeps): Hono {
       })),
     });
   });
-  app.get("/openapi.json", (c) => c.json(openApiDocument(VERSION)));
-  app.get("/docs", (c) => c.html(docsPage()));
-  app.get("/metrics", async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
+  // Generated once, on first use: every route is registered by then.
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  const described = () => (document ??= openApiDocument(app, VERSION, deps));
+  app.get("/openapi.json", doc({ tags: ["health"], summary: "this API as an OpenAPI 3.1 document", responses: { 200: { description: "the document", media: "application/json" } } }),
+    async (c) => c.json(await described()));
+  app.get("/docs", doc({ tags: ["health"], summary: "this API as a page to read", responses: { 200: { description: "HTML", media: "text/html" } } }),
+    async (c) => c.html(docsPage(await described())));
+  app.get("/metrics", doc({ tags: ["health"], summary: "Prometheus metrics", responses: { 200: { description: "the text exposition format", media: "text/plain" } } }), async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerConsumerRoutes(app, deps);

@@ -9,26 +9,18 @@ import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 import type { ConsumerSettings } from "./http-consumer.js";
 import { httpActor } from "./actor.js";
+import { checked, doc, queryOf, Done } from "./api-doc.js";
+import * as api from "./api-schemas.js";
 
 const V2 = "application/vnd.kafka.v2+json";
-
-function partitionsOf(body: unknown, field = "partitions"): { topic: string; partition: number }[] {
-  const list = (body as Record<string, unknown> | null)?.[field];
-  if (!Array.isArray(list)) throw new HttpError(422, 42204, `body must have "${field}": [{ "topic", "partition" }]`);
-  return list.map((p, i) => {
-    const { topic, partition } = (p ?? {}) as { topic?: unknown; partition?: unknown };
-    if (typeof topic !== "string" || !Number.isInteger(partition)) throw new HttpError(422, 42204, `${field}[${i}] needs a string topic and an integer partition`);
-    return { topic, partition: partition as number };
-  });
-}
 
 export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   const consumers = deps.consumers;
   const instance = (c: Context) => consumers.get(c.req.param("group")!, c.req.param("instance")!);
 
-  app.post("/consumers/:group", async (c) => {
-    const body = ((await optionalBodyJson(c, deps)) ?? {}) as Record<string, unknown>;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, 42204, "body must be a JSON object of consumer settings");
+  app.post("/consumers/:group", doc({ tags: ["REST Proxy v2"], summary: "create a consumer instance in a group", body: api.V2ConsumerCreate, bodyRequired: false,
+    bodyMedia: [V2, "application/json"], responses: { 200: api.V2ConsumerCreated } }), async (c) => {
+    const body = checked(api.V2ConsumerCreate, (await optionalBodyJson(c, deps)) ?? {}, 422, 42204) as Record<string, unknown>;
     const format = (body.format ?? "json") as ConsumerSettings["format"];
     if (!["json", "binary", "jsonschema", "avro"].includes(format)) throw new HttpError(422, 42204, `format '${format}' is not supported (json, binary, jsonschema, avro)`);
     const reset = (body["auto.offset.reset"] ?? "latest") as string;
@@ -42,13 +34,13 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     return c.json({ instance_id: consumer.name, base_uri: `${base.origin}/consumers/${consumer.group}/instances/${consumer.name}` }, 200, { "content-type": V2 });
   });
 
-  app.delete("/consumers/:group/instances/:instance", (c) => {
+  app.delete("/consumers/:group/instances/:instance", doc({ tags: ["REST Proxy v2"], summary: "delete a consumer instance (it leaves its group)", responses: Done }), (c) => {
     consumers.delete(c.req.param("group"), c.req.param("instance"));
     return c.body(null, 204);
   });
 
-  app.post("/consumers/:group/instances/:instance/subscription", async (c) => {
-    const body = (await bodyJson(c, deps)) as { topics?: unknown; topic_pattern?: unknown };
+  app.post("/consumers/:group/instances/:instance/subscription", doc({ tags: ["REST Proxy v2"], summary: "subscribe to topics or a topic_pattern", body: api.V2Subscription, bodyMedia: [V2, "application/json"], responses: Done }), async (c) => {
+    const body = checked(api.V2Subscription, await bodyJson(c, deps), 422, 42204);
     let topics: string[];
     if (Array.isArray(body?.topics) && body.topics.every((t) => typeof t === "string")) topics = body.topics as string[];
     else if (typeof body?.topic_pattern === "string") {
@@ -66,54 +58,56 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
     await instance(c).subscribe(topics, httpActor(c));
     return c.body(null, 204);
   });
-  app.get("/consumers/:group/instances/:instance/subscription", (c) => c.json({ topics: instance(c).topics }, 200, { "content-type": V2 }));
-  app.delete("/consumers/:group/instances/:instance/subscription", async (c) => {
+  app.get("/consumers/:group/instances/:instance/subscription", doc({ tags: ["REST Proxy v2"], summary: "the current subscription", responses: { 200: api.V2SubscriptionAnswer } }), (c) => c.json({ topics: instance(c).topics }, 200, { "content-type": V2 }));
+  app.delete("/consumers/:group/instances/:instance/subscription", doc({ tags: ["REST Proxy v2"], summary: "unsubscribe", responses: Done }), async (c) => {
     await instance(c).subscribe([], httpActor(c));
     return c.body(null, 204);
   });
 
-  app.post("/consumers/:group/instances/:instance/assignments", async (c) => {
-    await instance(c).assign(partitionsOf(await bodyJson(c, deps)));
+  app.post("/consumers/:group/instances/:instance/assignments", doc({ tags: ["REST Proxy v2"], summary: "assign partitions manually", body: api.V2Partitions, bodyMedia: [V2, "application/json"], responses: Done }), async (c) => {
+    await instance(c).assign(checked(api.V2Partitions, await bodyJson(c, deps), 422, 42204).partitions);
     return c.body(null, 204);
   });
-  app.get("/consumers/:group/instances/:instance/assignments", (c) => c.json({ partitions: instance(c).assignedPartitions() }, 200, { "content-type": V2 }));
+  app.get("/consumers/:group/instances/:instance/assignments", doc({ tags: ["REST Proxy v2"], summary: "assigned partitions", responses: { 200: api.V2Partitions } }), (c) => c.json({ partitions: instance(c).assignedPartitions() }, 200, { "content-type": V2 }));
 
-  app.post("/consumers/:group/instances/:instance/positions", async (c) => {
-    const body = (await bodyJson(c, deps)) as { offsets?: unknown };
-    if (!Array.isArray(body?.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [{ \"topic\", \"partition\", \"offset\" }] }");
-    for (const o of body.offsets as { topic: string; partition: number; offset: number }[]) {
-      if (!Number.isInteger(o?.offset) || o.offset < 0) throw new HttpError(422, 42204, "each offset must be a non-negative integer");
+  app.post("/consumers/:group/instances/:instance/positions", doc({ tags: ["REST Proxy v2"], summary: "seek to offsets", body: api.V2Offsets, bodyMedia: [V2, "application/json"], responses: Done }), async (c) => {
+    for (const o of checked(api.V2Offsets, await bodyJson(c, deps), 422, 42204).offsets) {
       await instance(c).seek(o.topic, o.partition, o.offset);
     }
     return c.body(null, 204);
   });
   for (const where of ["beginning", "end"] as const) {
-    app.post(`/consumers/:group/instances/:instance/positions/${where}`, async (c) => {
-      for (const p of partitionsOf(await bodyJson(c, deps))) await instance(c).seek(p.topic, p.partition, where);
+    app.post(`/consumers/:group/instances/:instance/positions/${where}`, doc({ tags: ["REST Proxy v2"], summary: `seek to the ${where}`, body: api.V2Partitions, bodyMedia: [V2, "application/json"], responses: Done }), async (c) => {
+      for (const p of checked(api.V2Partitions, await bodyJson(c, deps), 422, 42204).partitions) await instance(c).seek(p.topic, p.partition, where);
       return c.body(null, 204);
     });
   }
 
-  app.post("/consumers/:group/instances/:instance/offsets", async (c) => {
-    const body = await optionalBodyJson(c, deps) as { offsets?: unknown } | undefined;
-    let offsets: { topic: string; partition: number; offset: number }[] | undefined;
-    if (body !== undefined) {
-      if (!Array.isArray(body?.offsets)) throw new HttpError(422, 42204, "body must be { \"offsets\": [...] } or empty (commit everything fetched)");
-      offsets = body.offsets as { topic: string; partition: number; offset: number }[];
-    }
+  app.post("/consumers/:group/instances/:instance/offsets", doc({
+    tags: ["REST Proxy v2"], summary: "commit offsets (no body: everything fetched so far)", body: api.V2Offsets, bodyRequired: false, bodyMedia: [V2, "application/json"],
+    responses: { 200: { description: "committed" } },
+  }), async (c) => {
+    const body = await optionalBodyJson(c, deps);
+    const offsets = body === undefined ? undefined : checked(api.V2Offsets, body, 422, 42204).offsets;
     await instance(c).commit(offsets);
     return c.body(null, 200);
   });
-  app.get("/consumers/:group/instances/:instance/offsets", async (c) => {
+  app.get("/consumers/:group/instances/:instance/offsets", doc({
+    tags: ["REST Proxy v2"], summary: "committed offsets of the given partitions (a body, as Confluent's) or of the assigned ones", body: api.V2Partitions, bodyRequired: false,
+    responses: { 200: api.V2TopicOffsets },
+  }), async (c) => {
     const body = await optionalBodyJson(c, deps);
-    const partitions = body !== undefined ? partitionsOf(body) : instance(c).assignedPartitions();
+    const partitions = body !== undefined ? checked(api.V2Partitions, body, 422, 42204).partitions : instance(c).assignedPartitions();
     return c.json({ offsets: await instance(c).committed(partitions) }, 200, { "content-type": V2 });
   });
 
-  app.get("/consumers/:group/instances/:instance/records", async (c) => {
-    const timeout = Math.min(Number(c.req.query("timeout") ?? 1000), 60_000);
-    const maxBytes = Number(c.req.query("max_bytes") ?? 1024 * 1024);
-    if (!Number.isFinite(timeout) || timeout < 0 || !Number.isFinite(maxBytes) || maxBytes < 1) throw new HttpError(400, 40003, "timeout and max_bytes must be non-negative numbers");
+  app.get("/consumers/:group/instances/:instance/records", doc({
+    tags: ["REST Proxy v2"], summary: "fetch records, waiting up to ?timeout= ms (at most 60000) for some", query: api.V2RecordsQuery,
+    responses: { 200: { description: "records in the consumer's format", media: ["application/vnd.kafka.json.v2+json", "application/vnd.kafka.binary.v2+json", "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafka.avro.v2+json"], schema: api.V2RecordsAnswer } },
+  }), async (c) => {
+    const query = queryOf(c, api.V2RecordsQuery, 40003);
+    const timeout = Math.min(query.timeout ?? 1000, 60_000);
+    const maxBytes = query.max_bytes ?? 1024 * 1024;
     const format = instance(c).settings.format;
     const accept = c.req.header("accept");
     // Confluent answers 406 when the Accept names another embedded format than the consumer's.

@@ -5,9 +5,11 @@ import type { Hono } from "hono";
 import { groupLag } from "../group-lag.js";
 import type { HttpDeps } from "./http-deps.js";
 import { HttpError } from "./http-error.js";
+import { doc } from "./api-doc.js";
+import * as api from "./api-schemas.js";
 
 export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
-  app.get("/groups", async (c) => {
+  app.get("/groups", doc({ tags: ["groups"], summary: "consumer groups with state, members and total lag", responses: { 200: api.GroupSummary } }), async (c) => {
     const names = new Set([...deps.groups.list().map((g) => g.groupId), ...await deps.logs.offsets.groups()]);
     return c.json(await Promise.all([...names].sort().map(async (group) => ({
       group,
@@ -16,7 +18,7 @@ export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
       lag: (await groupLag(deps.logs, group)).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
     }))));
   });
-  app.get("/groups/:group", async (c) => {
+  app.get("/groups/:group", doc({ tags: ["groups"], summary: "a group's members, committed offsets and lag per partition", responses: { 200: api.GroupDescription } }), async (c) => {
     const name = c.req.param("group");
     const group = deps.groups.existing(name);
     const partitions = await groupLag(deps.logs, name);

@@ -7,6 +7,9 @@ import { HttpError } from "./http-error.js";
 import { schemaTypeOf, type SchemaReference, type SchemaType } from "../../schema/schema-registry.js";
 import { logAdminChange } from "../../ops/ops-log.js";
 import { httpActor } from "./actor.js";
+import { checked, doc } from "./api-doc.js";
+import * as api from "./api-schemas.js";
+import * as v from "valibot";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
 
@@ -22,53 +25,47 @@ function shown<T extends { schemaType: SchemaType }>(value: T): Omit<T, "schemaT
 }
 
 async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string; schemaType: SchemaType; id?: number; version?: number; references: SchemaReference[] }> {
-  const body = await bodyJson(c, deps) as { schema?: unknown; schemaType?: unknown; references?: unknown; id?: unknown; version?: unknown };
-  if (typeof body?.schema !== "string") throw new HttpError(422, 42201, "body must be { \"schema\": \"<schema as a string>\", \"schemaType\": \"AVRO\" (default) | \"JSON\" }");
-  if (body.references !== undefined && body.references !== null && !Array.isArray(body.references)) throw new HttpError(422, 42201, "references must be a list of { name, subject, version }");
-  const optionalInteger = (value: unknown, name: string) => {
-    if (value === undefined || value === null || value === -1 || value === 0) return undefined;
-    if (typeof value !== "number" || !Number.isInteger(value)) throw new HttpError(422, 42201, `${name} must be an integer`);
-    return value;
-  };
+  const body = checked(api.RegistrySchema, await bodyJson(c, deps));
+  const optionalInteger = (value: number | null | undefined) => (value === undefined || value === null || value === -1 || value === 0 ? undefined : value);
   return {
-    schema: body.schema, schemaType: schemaTypeOf(body.schemaType),
-    id: optionalInteger(body.id, "id"), version: optionalInteger(body.version, "version"),
+    schema: body.schema, schemaType: schemaTypeOf(body.schemaType ?? undefined),
+    id: optionalInteger(body.id), version: optionalInteger(body.version),
     references: (body.references ?? []) as SchemaReference[],
   };
 }
 
 export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   const r = deps.registry;
-  app.get("/schemas/types", (c) => reply(c, ["JSON", "AVRO"]));
-  app.get("/schemas/ids/:id", (c) => {
+  app.get("/schemas/types", doc({ tags: ["schema registry"], summary: "supported schema types", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, ["JSON", "AVRO"]));
+  app.get("/schemas/ids/:id", doc({ tags: ["schema registry"], summary: "a schema by its global id", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistrySchemaById } } }), (c) => {
     const s = r.getSchema(Number(c.req.param("id")));
     return reply(c, shown({ schema: s.schema, schemaType: s.schemaType, ...(s.references?.length ? { references: s.references } : {}) }));
   });
-  app.get("/schemas/ids/:id/schema", (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
-  app.get("/schemas/ids/:id/versions", (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
-  app.get("/subjects", (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
-  app.get("/subjects/:subject/versions", (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
-  app.post("/subjects/:subject/versions", async (c) => {
+  app.get("/schemas/ids/:id/schema", doc({ tags: ["schema registry"], summary: "the raw schema by id", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryAnySchema } } }), (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
+  app.get("/schemas/ids/:id/versions", doc({ tags: ["schema registry"], summary: "subjects and versions using a schema", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.SubjectVersions } } }), (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
+  app.get("/subjects", doc({ tags: ["schema registry"], summary: "subjects", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
+  app.get("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "versions of a subject", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
+  app.post("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "register a schema under a subject (in IMPORT mode with its id and version)", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryId } } }), async (c) => {
     const { schema, schemaType, id, version, references } = await schemaBody(c, deps);
     const registered = await r.register(c.req.param("subject"), schema, schemaType, { id, version }, references);
     logAdminChange(httpActor(c), "schema.register", `registered a ${schemaType ?? "JSON"} schema under ${c.req.param("subject")} (id ${registered.id})`,
       { subject: c.req.param("subject"), id: registered.id });
     return reply(c, { id: registered.id });
   });
-  app.post("/subjects/:subject", async (c) => {
+  app.post("/subjects/:subject", doc({ tags: ["schema registry"], summary: "is this schema registered under the subject? (its version)", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryVersion } } }), async (c) => {
     const { schema, schemaType, references } = await schemaBody(c, deps);
     return reply(c, shown(r.lookup(c.req.param("subject"), schema, schemaType, references)));
   });
-  app.get("/subjects/:subject/versions/:version", (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
-  app.get("/subjects/:subject/versions/:version/referencedby", (c) => reply(c, r.referencedBy(c.req.param("subject"), c.req.param("version"))));
-  app.get("/subjects/:subject/versions/:version/schema", (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
-  app.delete("/subjects/:subject", async (c) => {
+  app.get("/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "a version (a number or latest)", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryVersion } } }), (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
+  app.get("/subjects/:subject/versions/:version/referencedby", doc({ tags: ["schema registry"], summary: "ids of the schemas that refer to this version", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), (c) => reply(c, r.referencedBy(c.req.param("subject"), c.req.param("version"))));
+  app.get("/subjects/:subject/versions/:version/schema", doc({ tags: ["schema registry"], summary: "a version's raw schema", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryAnySchema } } }), (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
+  app.delete("/subjects/:subject", doc({ tags: ["schema registry"], summary: "delete a subject (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), async (c) => {
     const permanent = c.req.query("permanent") === "true";
     const versions = await r.deleteSubject(c.req.param("subject"), permanent);
     logAdminChange(httpActor(c), "schema.delete_subject", `deleted subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`, { subject: c.req.param("subject"), versions, permanent });
     return reply(c, versions);
   });
-  app.delete("/subjects/:subject/versions/:version", async (c) => {
+  app.delete("/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "delete a version (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.number() } } }), async (c) => {
     const permanent = c.req.query("permanent") === "true";
     const version = await r.deleteVersion(c.req.param("subject"), c.req.param("version"), permanent);
     logAdminChange(httpActor(c), "schema.delete_version", `deleted version ${version} of subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`,
@@ -80,50 +77,48 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     const messages = r.checkCompatibility(c.req.param("subject")!, schema, version, schemaType, references);
     return reply(c, c.req.query("verbose") === "true" ? { is_compatible: messages.length === 0, messages } : { is_compatible: messages.length === 0 });
   };
-  app.post("/compatibility/subjects/:subject/versions/:version", (c) => compatibility(c, c.req.param("version")));
-  app.post("/compatibility/subjects/:subject/versions", (c) => compatibility(c));
+  app.post("/compatibility/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "is this schema compatible with a version?", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.VerboseQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswer } } }), (c) => compatibility(c, c.req.param("version")));
+  app.post("/compatibility/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "is this schema compatible with the subject's versions, per its level?", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.VerboseQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswer } } }), (c) => compatibility(c));
   const level = async (c: Context) => {
-    const body = await bodyJson(c, deps) as { compatibility?: unknown };
-    if (typeof body?.compatibility !== "string") throw new HttpError(422, 42203, "body must be { \"compatibility\": LEVEL }");
+    const body = checked(api.RegistryCompatibility, await bodyJson(c, deps), 422, 42203);
     const compatibility = await r.setCompatibilityLevel(body.compatibility, c.req.param("subject"));
     logAdminChange(httpActor(c), "schema.set_compatibility", `compatibility of ${c.req.param("subject") ?? "the registry"} set to ${compatibility}`,
       { subject: c.req.param("subject") ?? null, compatibility });
     return reply(c, { compatibility });
   };
-  app.get("/config", (c) => reply(c, { compatibilityLevel: r.compatibilityLevel() }));
-  app.put("/config", level);
-  app.delete("/config", async (c) => {
+  app.get("/config", doc({ tags: ["schema registry"], summary: "the global compatibility level", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), (c) => reply(c, { compatibilityLevel: r.compatibilityLevel() }));
+  app.put("/config", doc({ tags: ["schema registry"], summary: "set the global compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), level);
+  app.delete("/config", doc({ tags: ["schema registry"], summary: "return the global level to its default", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), async (c) => {
     const compatibilityLevel = await r.deleteCompatibilityLevel();
     logAdminChange(httpActor(c), "schema.delete_compatibility", "the registry's compatibility level went back to its default", { subject: null });
     return reply(c, { compatibilityLevel });
   });
-  app.get("/config/:subject", (c) => {
+  app.get("/config/:subject", doc({ tags: ["schema registry"], summary: "a subject's compatibility level", query: api.DefaultToGlobalQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), (c) => {
     const found = r.compatibilityLevel(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
     if (!found) throw new HttpError(404, 40408, `subject '${c.req.param("subject")}' has no compatibility level of its own`);
     return reply(c, { compatibilityLevel: found });
   });
-  app.put("/config/:subject", level);
-  app.delete("/config/:subject", async (c) => {
+  app.put("/config/:subject", doc({ tags: ["schema registry"], summary: "set a subject's compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), level);
+  app.delete("/config/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's level (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), async (c) => {
     const compatibilityLevel = await r.deleteCompatibilityLevel(c.req.param("subject"));
     logAdminChange(httpActor(c), "schema.delete_compatibility", `subject ${c.req.param("subject")} follows the registry's compatibility level again`, { subject: c.req.param("subject") });
     return reply(c, { compatibilityLevel });
   });
   const mode = async (c: Context) => {
-    const body = await bodyJson(c, deps) as { mode?: unknown };
-    if (typeof body?.mode !== "string") throw new HttpError(422, 42204, "body must be { \"mode\": \"READWRITE\" | \"READONLY\" | \"IMPORT\" }");
+    const body = checked(api.RegistryMode, await bodyJson(c, deps), 422, 42204);
     const mode = await r.setMode(body.mode, c.req.param("subject"), c.req.query("force") === "true");
     logAdminChange(httpActor(c), "schema.set_mode", `mode of ${c.req.param("subject") ?? "the registry"} set to ${mode}`, { subject: c.req.param("subject") ?? null, mode });
     return reply(c, { mode });
   };
-  app.get("/mode", (c) => reply(c, { mode: r.mode() }));
-  app.put("/mode", mode);
-  app.get("/mode/:subject", (c) => {
+  app.get("/mode", doc({ tags: ["schema registry"], summary: "the global mode", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), (c) => reply(c, { mode: r.mode() }));
+  app.put("/mode", doc({ tags: ["schema registry"], summary: "set the global mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), mode);
+  app.get("/mode/:subject", doc({ tags: ["schema registry"], summary: "a subject's mode (subjects from --schemas files are READONLY)", query: api.DefaultToGlobalQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), (c) => {
     const found = r.mode(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
     if (!found) throw new HttpError(404, 40409, `Subject '${c.req.param("subject")}' does not have subject-level mode configured`);
     return reply(c, { mode: found });
   });
-  app.put("/mode/:subject", mode);
-  app.delete("/mode/:subject", async (c) => {
+  app.put("/mode/:subject", doc({ tags: ["schema registry"], summary: "set a subject's mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), mode);
+  app.delete("/mode/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's mode (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), async (c) => {
     const mode = await r.deleteMode(c.req.param("subject"));
     logAdminChange(httpActor(c), "schema.delete_mode", `subject ${c.req.param("subject")} follows the registry's mode again`, { subject: c.req.param("subject") });
     return reply(c, { mode });

@@ -8,6 +8,8 @@ import { HttpError } from "./http-error.js";
 import { bodyJson } from "./request-body.js";
 import { QueryBusyError, QueryError, QueryStoppedError, SqlRefusedError, type QueryAnswer } from "../../warehouse/warehouse.js";
 import { toCsv, toNdjson } from "../../warehouse/answer-format.js";
+import { checked, doc } from "./api-doc.js";
+import * as api from "./api-schemas.js";
 
 const NO_WAREHOUSE = "the warehouse is off (serve without --no-warehouse to keep one)";
 
@@ -36,11 +38,17 @@ async function answer(deps: HttpDeps, sql: unknown, params: (string | number | n
 }
 
 export function registerSqlRoutes(app: Hono, deps: HttpDeps): void {
-  app.post("/sql", async (c) => {
-    const body = await bodyJson(c, deps);
-    if (body === null || typeof body !== "object" || Array.isArray(body)) throw new HttpError(400, 40002, 'expected {"sql": "SELECT ...", "params": [...]}');
-    const { sql, params } = body as { sql?: unknown; params?: unknown };
-    if (typeof sql !== "string") throw new HttpError(400, 40002, "'sql' must be a string holding one statement");
+  app.post("/sql", doc({
+    tags: ["warehouse"], summary: "one read-only SQL statement against the warehouse; JSON, NDJSON or CSV by Accept",
+    description: "Limits: sqlTimeoutMs (default 5000 ms; 400 40012 past it), sqlRowsMax (default 10000 rows) and sqlResponseBytesMax (default 32 MiB) " +
+      "cut the answer and say so, sqlMemoryBytesMax (default 1 GiB) stops the statement, sqlConcurrentMax (default 4) statements at once (429 beyond).",
+    body: api.SqlQuery,
+    responses: {
+      200: { description: "columns and rows (JSON), a row object per line (NDJSON) or CSV with a header row; header tributary-truncated says whether it was cut",
+        media: ["application/json", "application/x-ndjson", "text/csv"], schema: api.SqlAnswer },
+    },
+  }), async (c) => {
+    const { sql, params } = checked(api.SqlQuery, await bodyJson(c, deps), 400, 40002);
     const result = await answer(deps, sql, parseParams(params));
     const headers = { "tributary-truncated": String(result.truncated) };
     const accept = c.req.header("accept") ?? "";
@@ -49,7 +57,7 @@ export function registerSqlRoutes(app: Hono, deps: HttpDeps): void {
     const note = result.truncated ? { message: `the answer was cut at ${result.rows.length} rows (sqlRowsMax or sqlResponseBytesMax)` } : {};
     return c.json({ columns: result.columns, rows: result.rows, truncated: result.truncated, ...note }, 200, headers);
   });
-  app.get("/warehouse", async (c) => {
+  app.get("/warehouse", doc({ tags: ["warehouse"], summary: "the warehouse per topic: table, columns, rows, lag, loaded up to per partition, conflicts, last error", responses: { 200: api.WarehouseStatus } }), async (c) => {
     const warehouse = deps.warehouse;
     if (!warehouse) return c.json({ warehouse: null, message: NO_WAREHOUSE });
     const topics = await warehouse.status();

@@ -10,6 +10,9 @@ import { readRecordsFrom, recordToJson } from "./record-json.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 import { waitForAny } from "../../log/store.js";
+import { doc, queryOf } from "./api-doc.js";
+import * as api from "./api-schemas.js";
+import * as v from "valibot";
 
 const KEEPALIVE_MS = 15_000;
 const READ_BYTES = 1024 * 1024;
@@ -126,7 +129,14 @@ async function topicPositions(c: Context, deps: HttpDeps, topic: string): Promis
 }
 
 export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
-  app.get("/topics/:topic/partitions/:partition/stream", async (c) => {
+  const streamed = {
+    description: "SSE (Accept: text/event-stream; each event's id is its offset) or NDJSON (Accept: application/x-ndjson): records as they arrive, until the client leaves",
+    media: ["text/event-stream", "application/x-ndjson"], schema: api.RecordOut,
+  };
+  app.get("/topics/:topic/partitions/:partition/stream", doc({
+    tags: ["records"], summary: "push a partition's records as they arrive; resume with Last-Event-ID, offset, group or from", query: api.StreamQuery, responses: { 200: streamed },
+  }), async (c) => {
+    queryOf(c, api.StreamQuery);
     const topic = c.req.param("topic");
     const partition = Number(c.req.param("partition"));
     if (!Number.isInteger(partition)) throw new HttpError(400, 40002, "partition must be an integer");
@@ -136,7 +146,10 @@ export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
     return streamResponse(c, deps, topic, new Map([[partition, next]]), (_, offset) => String(offset));
   });
 
-  app.get("/topics/:topic/stream", async (c) => {
+  app.get("/topics/:topic/stream", doc({
+    tags: ["records"], summary: "push every partition's records as they arrive; Last-Event-ID is a map of next offsets", query: v.omit(api.StreamQuery, ["offset"]), responses: { 200: streamed },
+  }), async (c) => {
+    queryOf(c, v.omit(api.StreamQuery, ["offset"]));
     const topic = c.req.param("topic");
     if (!deps.logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
     const positions = await topicPositions(c, deps, topic);

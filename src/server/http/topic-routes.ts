@@ -10,13 +10,15 @@ import { ensureTopics } from "./auto-create.js";
 import { framed } from "./wire-values.js";
 import type { SchemaType } from "../../schema/schema-registry.js";
 import { avroFromJson } from "../../schema/avro.js";
-import { parseRecord, publish, type IncomingRecord, type ValueFormat } from "./publish.js";
+import { parseRecord, publish, RECORDS_PER_REQUEST_MAX, type IncomingRecord, type ValueFormat } from "./publish.js";
 import { readRecordsFrom, recordToJson, type RecordJson } from "./record-json.js";
 import { logAdminChange } from "../../ops/ops-log.js";
 import { httpActor } from "./actor.js";
+import { checked, doc, queryOf, Done } from "./api-doc.js";
+import * as api from "./api-schemas.js";
+import * as v from "valibot";
 
 const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
-const READ_LIMIT_MAX = 10_000;
 
 function integerParam(c: Context, name: string, fallback?: number): number | undefined {
   const raw = c.req.query(name) ?? c.req.param(name);
@@ -63,7 +65,7 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
   }
   const format: ValueFormat = embedded === "binary" ? "binary" : "json";
   const body = await bodyJson(c, deps) as Record<string, unknown>;
-  if (!body || !Array.isArray(body.records)) throw new HttpError(422, 42201, "body must be { \"records\": [...] }");
+  checked(api.V2Produce, body);
   // REST Proxy clients, like Kafka's, create a topic by producing to it (when auto-creation is on).
   await ensureTopics(deps.logs, deps.autoCreate, [topic], httpActor(c));
   const schemaType: SchemaType | undefined = embedded === "avro" ? "AVRO" : embedded === "jsonschema" ? "JSON" : undefined;
@@ -89,37 +91,53 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
 }
 
 export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
-  app.get("/topics", (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
+  app.get("/topics", doc({ tags: ["topics"], summary: "topic names", responses: { 200: v.array(v.string()) } }),
+    (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
 
-  app.post("/topics", async (c) => {
-    const body = await bodyJson(c, deps) as { name?: unknown; partitions?: unknown; configs?: unknown };
-    if (typeof body?.name !== "string") throw new HttpError(422, 42201, "body must be { \"name\": string, \"partitions\"?: number, \"configs\"?: {…} }");
-    const configs = Object.fromEntries(Object.entries((body.configs ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-    const info = await deps.logs.createTopic(body.name, { partitions: body.partitions === undefined ? 1 : Number(body.partitions), configs });
+  app.post("/topics", doc({ tags: ["topics"], summary: "create a topic", body: api.TopicCreate, responses: { 201: api.TopicDescription } }), async (c) => {
+    const body = checked(api.TopicCreate, await bodyJson(c, deps));
+    const configs = Object.fromEntries(Object.entries(body.configs ?? {}).map(([k, value]) => [k, String(value)]));
+    const info = await deps.logs.createTopic(body.name, { partitions: body.partitions ?? 1, configs });
     logAdminChange(httpActor(c), "topic.create", `created topic ${info.name}`, { topic: info.name, partitions: info.partitions, configs });
     return c.json(await describe(deps, info.name), 201);
   });
 
-  app.get("/topics/:topic", async (c) => c.json(await describe(deps, c.req.param("topic"))));
+  app.get("/topics/:topic", doc({ tags: ["topics"], summary: "describe a topic: configs, partitions with offsets and sizes", responses: { 200: api.TopicDescription } }), async (c) => c.json(await describe(deps, c.req.param("topic"))));
 
-  app.delete("/topics/:topic", async (c) => {
+  app.delete("/topics/:topic", doc({ tags: ["topics"], summary: "delete a topic and its data", responses: Done }), async (c) => {
     await deps.logs.deleteTopic(c.req.param("topic"));
     logAdminChange(httpActor(c), "topic.delete", `deleted topic ${c.req.param("topic")}`, { topic: c.req.param("topic") });
     return c.body(null, 204);
   });
 
-  app.post("/topics/:topic", (c) => restProxyProduce(c, deps, c.req.param("topic")));
-  app.post("/topics/:topic/partitions/:partition", (c) => restProxyProduce(c, deps, c.req.param("topic"), integerParam(c, "partition")));
+  const v2Produce = (summary: string) => doc({
+    tags: ["REST Proxy v2"], summary, body: api.V2Produce, responses: { 200: api.V2ProduceAnswer },
+    bodyMedia: ["application/vnd.kafka.json.v2+json", "application/vnd.kafka.binary.v2+json", "application/vnd.kafka.jsonschema.v2+json", "application/vnd.kafka.avro.v2+json"],
+  });
+  app.post("/topics/:topic", v2Produce("produce (REST Proxy v2): answered once durable, per record"), (c) => restProxyProduce(c, deps, c.req.param("topic")));
+  app.post("/topics/:topic/partitions/:partition", v2Produce("produce to one partition (REST Proxy v2)"),
+    (c) => restProxyProduce(c, deps, c.req.param("topic"), integerParam(c, "partition")));
 
-  app.post("/topics/:topic/records", async (c) => {
+  app.post("/topics/:topic/records", doc({
+    tags: ["records"], summary: "publish: one record, { records: [...] }, or NDJSON (a record per line); answered once durable",
+    description: `At most ${RECORDS_PER_REQUEST_MAX} records a request. Every record is checked against the topic's schema first: one that fails ` +
+      "refuses the request (422, nothing written) unless the topic's schema.invalid.policy dead-letters it.",
+    body: api.PublishBody, bodyMedia: ["application/json", "application/x-ndjson"], responses: { 200: api.PublishAnswer },
+  }), async (c) => {
     const topic = c.req.param("topic");
     const contentType = c.req.header("content-type") ?? "";
     let records: IncomingRecord[];
     if (/ndjson|jsonl/.test(contentType)) {
       const lines = (await bodyText(c, deps)).split("\n").filter((l) => l.trim() !== "");
-      records = lines.map((line, i) => parseRecord(parseJsonInput(line, deps, `line ${i + 1}`), i));
+      records = lines.map((line, i) => {
+        const record = parseJsonInput(line, deps, `line ${i + 1}`);
+        checked(api.RecordIn, record);
+        return parseRecord(record, i);
+      });
     } else {
       const body = await bodyJson(c, deps);
+      // Checked against the one of PublishBody's two shapes it means to be, so that a mistake is named.
+      checked(body !== null && typeof body === "object" && "records" in body ? api.RecordBatch : api.RecordIn, body);
       const list = body && typeof body === "object" && Array.isArray((body as { records?: unknown }).records) ? (body as { records: unknown[] }).records : [body];
       records = list.map((r, i) => parseRecord(r, i));
     }
@@ -130,31 +148,31 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
     });
   });
 
-  app.get("/topics/:topic/partitions", async (c) => c.json((await describe(deps, c.req.param("topic"))).partitions));
+  app.get("/topics/:topic/partitions", doc({ tags: ["topics"], summary: "partitions with offsets and sizes", responses: { 200: v.array(api.PartitionState) } }), async (c) => c.json((await describe(deps, c.req.param("topic"))).partitions));
 
-  app.get("/topics/:topic/partitions/:partition", async (c) => {
+  app.get("/topics/:topic/partitions/:partition", doc({ tags: ["topics"], summary: "one partition", responses: { 200: api.PartitionState } }), async (c) => {
     const p = (await describe(deps, c.req.param("topic"))).partitions.find((x) => x.partition === integerParam(c, "partition"));
     if (!p) throw new HttpError(404, 40402, `partition ${c.req.param("partition")} not found`);
     return c.json(p);
   });
 
-  app.get("/topics/:topic/partitions/:partition/offsets", async (c) => {
+  app.get("/topics/:topic/partitions/:partition/offsets", doc({ tags: ["REST Proxy v2"], summary: "beginning and end offsets", responses: { 200: api.PartitionOffsets } }), async (c) => {
     const log = await deps.logs.partition(c.req.param("topic"), integerParam(c, "partition")!).offsets();
     return c.json({ beginning_offset: log.logStartOffset, end_offset: log.highWatermark });
   });
 
-  app.get("/topics/:topic/partitions/:partition/records", async (c) => {
+  app.get("/topics/:topic/partitions/:partition/records", doc({
+    tags: ["records"], summary: "read records from an offset or a time", query: api.ReadQuery, responses: { 200: api.RecordsRead },
+  }), async (c) => {
     const topic = c.req.param("topic");
     const partition = integerParam(c, "partition")!;
     const log = deps.logs.partition(topic, partition);
-    const limit = integerParam(c, "limit", 100)!;
-    const maxBytes = integerParam(c, "max_bytes", 1024 * 1024)!;
-    if (limit < 1 || limit > READ_LIMIT_MAX) throw new HttpError(400, 40003, `limit must be in [1, ${READ_LIMIT_MAX}]`);
-    if (maxBytes < 1) throw new HttpError(400, 40003, "max_bytes must be positive");
-    const format = c.req.query("format") ?? "json";
-    if (format !== "json" && format !== "binary") throw new HttpError(400, 40004, `format must be json or binary, not '${format}'`);
-    let offset = integerParam(c, "offset");
-    const timestamp = integerParam(c, "timestamp");
+    const query = queryOf(c, api.ReadQuery, 40003);
+    const limit = query.limit ?? 100;
+    const maxBytes = query.max_bytes ?? 1024 * 1024;
+    const format = query.format ?? "json";
+    let offset = query.offset;
+    const timestamp = query.timestamp;
     if (offset === undefined && timestamp !== undefined) offset = (await log.offsetForTimestamp(timestamp))?.offset ?? (await log.offsets()).highWatermark;
     offset ??= (await log.offsets()).logStartOffset;
     const out: RecordJson[] = [];

@@ -15,6 +15,8 @@ import { TopicExistsError } from "../../log/errors.js";
 import { produceV3 } from "./v3-records.js";
 import { logAdminChange } from "../../ops/ops-log.js";
 import { httpActor } from "./actor.js";
+import { checked, doc, Done } from "./api-doc.js";
+import * as api from "./api-schemas.js";
 
 /** The URL prefix of this cluster's resources, as the client reached it. */
 export function clusterBase(c: Context, clusterId: string): string {
@@ -146,39 +148,32 @@ async function knownGroup(deps: HttpDeps, name: string): Promise<void> {
 }
 
 export function registerV3Routes(app: Hono, deps: HttpDeps): void {
-  app.get("/v3/clusters", (c) => c.json(list("KafkaClusterList", `${new URL(c.req.url).origin}/v3/clusters`, [clusterJson(c, deps)])));
-  app.get("/v3/clusters/:cluster", (c) => {
+  app.get("/v3/clusters", doc({ tags: ["REST Proxy v3"], summary: "the cluster (one: this broker)", responses: { 200: api.V3List } }), (c) => c.json(list("KafkaClusterList", `${new URL(c.req.url).origin}/v3/clusters`, [clusterJson(c, deps)])));
+  app.get("/v3/clusters/:cluster", doc({ tags: ["REST Proxy v3"], summary: "the cluster with links to its resources", responses: { 200: api.V3Resource } }), (c) => {
     checkCluster(c, deps);
     return c.json(clusterJson(c, deps));
   });
 
-  app.get("/v3/clusters/:cluster/brokers", (c) => c.json(list("KafkaBrokerList", `${clusterBase(c, checkCluster(c, deps))}/brokers`, [brokerJson(c, deps)])));
-  app.get("/v3/clusters/:cluster/brokers/:broker", (c) => {
+  app.get("/v3/clusters/:cluster/brokers", doc({ tags: ["REST Proxy v3"], summary: "brokers", responses: { 200: api.V3List } }), (c) => c.json(list("KafkaBrokerList", `${clusterBase(c, checkCluster(c, deps))}/brokers`, [brokerJson(c, deps)])));
+  app.get("/v3/clusters/:cluster/brokers/:broker", doc({ tags: ["REST Proxy v3"], summary: "a broker", responses: { 200: api.V3Resource } }), (c) => {
     checkCluster(c, deps);
     if (c.req.param("broker") !== String(deps.kafkaNode.nodeId)) throw new HttpError(404, 404, `Broker ${c.req.param("broker")} cannot be found.`);
     return c.json(brokerJson(c, deps));
   });
 
-  app.get("/v3/clusters/:cluster/topics", (c) => {
+  app.get("/v3/clusters/:cluster/topics", doc({ tags: ["REST Proxy v3"], summary: "topics", responses: { 200: api.V3List } }), (c) => {
     const id = checkCluster(c, deps);
     return c.json(list("KafkaTopicList", `${clusterBase(c, id)}/topics`, deps.logs.listTopics().map((t) => topicJson(c, deps, t.name))));
   });
-  app.post("/v3/clusters/:cluster/topics", async (c) => {
+  app.post("/v3/clusters/:cluster/topics", doc({ tags: ["REST Proxy v3"], summary: "create a topic", body: api.V3TopicCreate, responses: { 201: api.V3Resource } }), async (c) => {
     checkCluster(c, deps);
-    const body = await bodyJson(c, deps) as { topic_name?: unknown; partitions_count?: unknown; replication_factor?: unknown; configs?: unknown };
-    if (typeof body?.topic_name !== "string") throw new HttpError(400, 400, "topic_name is required");
+    const body = checked(api.V3TopicCreate, await bodyJson(c, deps), 400, 400);
     const partitions = body.partitions_count === undefined ? undefined : Number(body.partitions_count);
     if (body.replication_factor !== undefined && body.replication_factor !== 1 && body.replication_factor !== -1) {
       throw new HttpError(400, 40002, `Replication factor: ${String(body.replication_factor)} larger than available brokers: 1.`);
     }
     const configs: Record<string, string> = {};
-    if (body.configs !== undefined) {
-      if (!Array.isArray(body.configs)) throw new HttpError(400, 400, "configs must be a list of { name, value }");
-      for (const entry of body.configs as { name?: unknown; value?: unknown }[]) {
-        if (typeof entry?.name !== "string" || typeof entry.value !== "string") throw new HttpError(400, 400, "each config needs a string name and value");
-        configs[entry.name] = entry.value;
-      }
-    }
+    for (const entry of body.configs ?? []) configs[entry.name] = entry.value;
     try {
       await deps.logs.createTopic(body.topic_name, { partitions, configs });
       logAdminChange(httpActor(c), "topic.create", `created topic ${body.topic_name}`, { topic: body.topic_name, partitions, configs });
@@ -188,11 +183,11 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     }
     return c.json(topicJson(c, deps, body.topic_name), 201);
   });
-  app.get("/v3/clusters/:cluster/topics/:topic", (c) => {
+  app.get("/v3/clusters/:cluster/topics/:topic", doc({ tags: ["REST Proxy v3"], summary: "a topic", responses: { 200: api.V3Resource } }), (c) => {
     checkCluster(c, deps);
     return c.json(topicJson(c, deps, topicName(c, deps)));
   });
-  app.delete("/v3/clusters/:cluster/topics/:topic", async (c) => {
+  app.delete("/v3/clusters/:cluster/topics/:topic", doc({ tags: ["REST Proxy v3"], summary: "delete a topic", responses: Done }), async (c) => {
     checkCluster(c, deps);
     const doomed = topicName(c, deps);
     await deps.logs.deleteTopic(doomed);
@@ -200,13 +195,13 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     return c.body(null, 204);
   });
 
-  app.get("/v3/clusters/:cluster/topics/:topic/partitions", (c) => {
+  app.get("/v3/clusters/:cluster/topics/:topic/partitions", doc({ tags: ["REST Proxy v3"], summary: "a topic's partitions", responses: { 200: api.V3List } }), (c) => {
     const id = checkCluster(c, deps);
     const topic = topicName(c, deps);
     const count = deps.logs.partitionCount(topic);
     return c.json(list("KafkaPartitionList", `${clusterBase(c, id)}/topics/${topic}/partitions`, Array.from({ length: count }, (_, p) => partitionJson(c, deps, topic, p))));
   });
-  app.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition", (c) => {
+  app.get("/v3/clusters/:cluster/topics/:topic/partitions/:partition", doc({ tags: ["REST Proxy v3"], summary: "a partition", responses: { 200: api.V3Resource } }), (c) => {
     checkCluster(c, deps);
     const topic = topicName(c, deps);
     const partition = Number(c.req.param("partition"));
@@ -214,7 +209,7 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     return c.json(partitionJson(c, deps, topic, partition));
   });
 
-  app.get("/v3/clusters/:cluster/topics/:topic/configs", (c) => {
+  app.get("/v3/clusters/:cluster/topics/:topic/configs", doc({ tags: ["REST Proxy v3"], summary: "a topic's configs with sources and synonyms", responses: { 200: api.V3List } }), (c) => {
     const id = checkCluster(c, deps);
     const topic = topicName(c, deps);
     return c.json(list("KafkaTopicConfigList", `${clusterBase(c, id)}/topics/${topic}/configs`, deps.logs.effectiveConfig(topic).map((s) => configJson(c, deps, topic, s))));
@@ -225,21 +220,20 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     if (!setting) throw new HttpError(404, 404, `Config ${c.req.param("name")} cannot be found for topic ${topic}.`);
     return { topic, setting };
   };
-  app.get("/v3/clusters/:cluster/topics/:topic/configs/:name", (c) => {
+  app.get("/v3/clusters/:cluster/topics/:topic/configs/:name", doc({ tags: ["REST Proxy v3"], summary: "one config", responses: { 200: api.V3Resource } }), (c) => {
     checkCluster(c, deps);
     const { topic, setting } = oneConfig(c);
     return c.json(configJson(c, deps, topic, setting));
   });
-  app.put("/v3/clusters/:cluster/topics/:topic/configs/:name", async (c) => {
+  app.put("/v3/clusters/:cluster/topics/:topic/configs/:name", doc({ tags: ["REST Proxy v3"], summary: "set one config", body: api.V3ConfigSet, responses: Done }), async (c) => {
     checkCluster(c, deps);
     const { topic, setting } = oneConfig(c);
-    const body = await bodyJson(c, deps) as { value?: unknown };
-    if (typeof body?.value !== "string") throw new HttpError(400, 400, "body must be { \"value\": string }");
+    const body = checked(api.V3ConfigSet, await bodyJson(c, deps), 400, 400);
     await deps.logs.alterTopicConfig(topic, { set: { [setting.name]: body.value } });
     logAdminChange(httpActor(c), "topic.alter_configs", `changed the configs of topic ${topic}`, { topic, configs: { [setting.name]: body.value } });
     return c.body(null, 204);
   });
-  app.delete("/v3/clusters/:cluster/topics/:topic/configs/:name", async (c) => {
+  app.delete("/v3/clusters/:cluster/topics/:topic/configs/:name", doc({ tags: ["REST Proxy v3"], summary: "reset one config to its default", responses: Done }), async (c) => {
     checkCluster(c, deps);
     const { topic, setting } = oneConfig(c);
     await deps.logs.alterTopicConfig(topic, { remove: [setting.name] });
@@ -248,14 +242,16 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
   });
   // POST …/topics/{t}/configs:alter and …/topics/{t}/records share one route: a
   // path segment with a colon in it cannot be spelled as a route of its own.
-  app.post("/v3/clusters/:cluster/topics/:topic/:action", async (c) => {
+  app.post("/v3/clusters/:cluster/topics/:topic/:action", doc({
+    tags: ["REST Proxy v3"], summary: "action 'records': produce one record, or many streamed (one answer line each); action 'configs:alter': set and delete configs at once",
+    body: api.V3ActionBody, responses: { 200: api.V3ProduceAnswer, 204: { description: "configs altered" } },
+  }), async (c) => {
     checkCluster(c, deps);
     const action = c.req.param("action");
     if (action === "records") return produceV3(c, deps);
     if (action !== "configs:alter") throw new HttpError(404, 404, `no route for POST ${c.req.path}`);
     const topic = topicName(c, deps);
-    const body = await bodyJson(c, deps) as { data?: unknown };
-    if (!Array.isArray(body?.data)) throw new HttpError(400, 400, "body must be { \"data\": [{ \"name\", \"value\", \"operation\"? }] }");
+    const body = checked(api.V3ConfigsAlter, await bodyJson(c, deps), 400, 400);
     const set: Record<string, string> = {};
     const remove: string[] = [];
     for (const entry of body.data as { name?: unknown; value?: unknown; operation?: unknown }[]) {
@@ -270,16 +266,16 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
     return c.body(null, 204);
   });
 
-  app.get("/v3/clusters/:cluster/consumer-groups", async (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups", doc({ tags: ["REST Proxy v3"], summary: "consumer groups", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
     return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, (await groupNames(deps)).map((g) => groupJson(c, deps, g))));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group", async (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group", doc({ tags: ["REST Proxy v3"], summary: "a consumer group", responses: { 200: api.V3Resource } }), async (c) => {
     checkCluster(c, deps);
     await knownGroup(deps, c.req.param("group"));
     return c.json(groupJson(c, deps, c.req.param("group")));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/consumers", async (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/consumers", doc({ tags: ["REST Proxy v3"], summary: "a group's consumers", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
     await knownGroup(deps, name);
@@ -290,13 +286,13 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
       assignments: related(`${base}/${m.memberId}/assignments`),
     }))));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/lags", async (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/lags", doc({ tags: ["REST Proxy v3"], summary: "lag per partition, with the consumer holding it", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
     await knownGroup(deps, name);
     return c.json(list("KafkaConsumerLagList", `${clusterBase(c, id)}/consumer-groups/${name}/lags`, await lagsOf(c, deps, name)));
   });
-  app.get("/v3/clusters/:cluster/consumer-groups/:group/lag-summary", async (c) => {
+  app.get("/v3/clusters/:cluster/consumer-groups/:group/lag-summary", doc({ tags: ["REST Proxy v3"], summary: "total and largest lag", responses: { 200: api.V3Resource } }), async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
     await knownGroup(deps, name);

@@ -1,0 +1,138 @@
+// The HTTP API described from the schemas that check its requests. Each route
+// carries a `doc({...})` middleware (hono-openapi's describeRoute) naming its
+// request body, query parameters and responses as valibot schemas; the
+// handlers check bodies and query parameters with the same schemas
+// (`checked`, `queryOf`), so /openapi.json cannot drift from what is
+// accepted. A route without `doc` is missing from the document, which the
+// test of the document catches.
+
+import type { Context } from "hono";
+import { describeRoute, resolver, type DescribeRouteOptions } from "hono-openapi";
+import * as v from "valibot";
+import { toJsonSchema } from "@valibot/to-json-schema";
+import { HttpError } from "./http-error.js";
+
+type AnySchema = v.GenericSchema;
+
+export const ErrorBody = v.object({
+  error_code: v.pipe(v.number(), v.integer(), v.description("HTTP status and a digit or two more, as Confluent's APIs number their errors (e.g. 40401: topic not found)")),
+  message: v.pipe(v.string(), v.description("what was wrong, naming the field, limit or resource")),
+});
+
+export interface ResponseDoc {
+  description: string;
+  media?: string | string[];
+  schema?: AnySchema;
+}
+
+export interface RouteDoc {
+  tags: string[];
+  summary: string;
+  description?: string;
+  /** The JSON body and the media types it is taken as (default application/json). */
+  body?: AnySchema;
+  bodyMedia?: string[];
+  bodyRequired?: boolean;
+  /** Query parameters: an object schema, one entry per parameter. */
+  query?: v.ObjectSchema<v.ObjectEntries, undefined>;
+  /** Success responses by status: a JSON schema, or a description with media types (the schema applies to the JSON ones). */
+  responses: Record<number, AnySchema | ResponseDoc>;
+}
+
+function queryParameters(query: RouteDoc["query"]): DescribeRouteOptions["parameters"] {
+  if (!query) return [];
+  return Object.entries(query.entries).map(([name, schema]) => {
+    const optional = schema.type === "optional";
+    const inner = (optional ? (schema as unknown as { wrapped: AnySchema }).wrapped : schema) as AnySchema;
+    const json = toJsonSchema(inner, { errorMode: "ignore" }) as Record<string, unknown>;
+    const { description, ...rest } = json;
+    delete rest.$schema;
+    return { name, in: "query" as const, required: !optional, ...(description ? { description: String(description) } : {}), schema: rest };
+  });
+}
+
+/** The describeRoute middleware of one route. */
+export function doc(spec: RouteDoc) {
+  const responses: NonNullable<DescribeRouteOptions["responses"]> = {};
+  for (const [status, answer] of Object.entries(spec.responses)) {
+    if (!("~standard" in answer)) {
+      const a = answer as ResponseDoc;
+      const media = a.media === undefined ? [] : Array.isArray(a.media) ? a.media : [a.media];
+      const content = Object.fromEntries(media.map((m) => [m, a.schema && /json/.test(m) ? { schema: resolver(a.schema) } : {}]));
+      responses[status] = { description: a.description, ...(media.length ? { content } : {}) };
+    } else {
+      responses[status] = { description: Number(status) === 204 ? "done" : "success", content: { "application/json": { schema: resolver(answer as AnySchema) } } };
+    }
+  }
+  responses["4XX"] = { description: "the request was refused: { error_code, message } naming the problem", content: { "application/json": { schema: resolver(ErrorBody) } } };
+  responses["5XX"] = { description: "the broker could not serve it now (storage refusing writes, overloaded): { error_code, message }", content: { "application/json": { schema: resolver(ErrorBody) } } };
+  return describeRoute({
+    tags: spec.tags,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    parameters: queryParameters(spec.query),
+    ...(spec.body ? {
+      requestBody: {
+        required: spec.bodyRequired ?? true,
+        content: Object.fromEntries((spec.bodyMedia ?? ["application/json"]).map((media) => [media, { schema: resolver(spec.body!) }])),
+      },
+    } : {}),
+    responses,
+  });
+}
+
+/** Where a failed check points: `$.records[2].value` style. */
+function pathOf(issue: v.BaseIssue<unknown>): string {
+  const keys = (issue.path ?? []).map((p) => (typeof p.key === "number" ? `[${p.key}]` : `.${String(p.key)}`));
+  return keys.length ? `'${keys.join("").replace(/^\./, "")}'` : "the body";
+}
+
+/**
+ * `value` checked against `schema`; otherwise an HttpError with `status` and
+ * `errorCode`, naming the field and what it must be.
+ */
+export function checked<S extends AnySchema>(schema: S, value: unknown, status = 422, errorCode = 42201): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  throw new HttpError(status, errorCode, `${pathOf(issue)}: ${issue.message}`);
+}
+
+/** The query parameters of a request checked against the route's query schema (400 naming the parameter). */
+export function queryOf<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(c: Context, schema: S, errorCode = 40002): v.InferOutput<S> {
+  const raw: Record<string, string> = {};
+  for (const name of Object.keys(schema.entries)) {
+    const value = c.req.query(name);
+    if (value !== undefined) raw[name] = value;
+  }
+  const result = v.safeParse(schema, raw);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const name = issue.path?.[0]?.key;
+  throw new HttpError(400, errorCode, `${name === undefined ? "query" : `${String(name)}`}: ${issue.message}`);
+}
+
+// Pieces the route schemas share.
+
+/** An integer query parameter (its text) within [min, max]. */
+export function integerQuery(description: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
+  return v.pipe(
+    v.string(),
+    v.regex(/^-?\d+$/, (i) => `must be an integer, not '${String(i.input)}'`),
+    v.transform(Number),
+    v.number(),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+    v.description(description),
+  );
+}
+
+export const booleanQuery = (description: string) => v.pipe(v.picklist(["true", "false"], "must be true or false"), v.transform((s) => s === "true"), v.description(description));
+
+export const Offset = v.pipe(v.number(), v.integer(), v.minValue(0));
+export const PartitionNumber = v.pipe(v.number(), v.integer(), v.minValue(0));
+export const TopicName = v.pipe(v.string(), v.minLength(1), v.maxLength(249), v.regex(/^[a-zA-Z0-9._-]+$/, "must be ASCII letters, digits, '.', '_' and '-'"),
+  v.description("Kafka's topic name rules: 1 to 249 of ASCII letters, digits, '.', '_', '-'"));
+export const ConfigValues = v.record(v.string(), v.union([v.string(), v.number(), v.boolean()]), "must be an object of config names to values");
+export const Json = v.pipe(v.unknown(), v.description("any JSON value"));
+export const Done = { 204: { description: "done" } } as const;
