@@ -121,9 +121,24 @@ export class BrokerMetrics {
       collect() { this.set(httpRequestsInFlight()); } });
   }
 
+  private processMetrics = false;
+
+  /**
+   * The exposition text. The process's own metrics (CPU, memory, open files,
+   * event-loop lag) are set up at the first scrape: setting them up costs a
+   * start-up a few milliseconds that a CI stand-in, started again and again,
+   * would pay for nothing.
+   */
+  async text(): Promise<string> {
+    if (!this.processMetrics) {
+      this.processMetrics = true;
+      client.collectDefaultMetrics({ register: this.registry, prefix: "tributary_" });
+    }
+    return this.registry.metrics();
+  }
+
   constructor(private readonly store: LogStore, validation: RecordValidation) {
     const logs = store;
-    client.collectDefaultMetrics({ register: this.registry, prefix: "tributary_" });
     const partitionGauges = [
       ["tributary_partition_size_bytes", "bytes of a partition's segments on local disk", (p: PartitionState) => p.sizeBytes],
       ["tributary_partition_segments", "segments of a partition on local disk", (p: PartitionState) => p.segments],

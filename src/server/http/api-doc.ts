@@ -1,15 +1,16 @@
 // The HTTP API described from the schemas that check its requests. Each route
-// carries a `doc({...})` middleware (hono-openapi's describeRoute) naming its
-// request body, query parameters and responses as valibot schemas; the
-// handlers check bodies and query parameters with the same schemas
-// (`checked`, `queryOf`), so /openapi.json cannot drift from what is
-// accepted. A route without `doc` is missing from the document, which the
-// test of the document catches.
+// carries a `doc({...})` middleware naming its request body, query parameters
+// and responses as valibot schemas; the handlers check bodies and query
+// parameters with the same schemas (`checked`, `queryOf`), so /openapi.json
+// cannot drift from what is accepted. The description stays data until the
+// document is first asked for: then `describedRoutes` turns each into
+// hono-openapi's describeRoute (openapi.ts), which is loaded only then, as is
+// the JSON Schema converter. A route without `doc` is missing from the
+// document, which the test of the document catches.
 
-import type { Context } from "hono";
-import { describeRoute, resolver, type DescribeRouteOptions } from "hono-openapi";
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { DescribeRouteOptions, resolver as Resolver } from "hono-openapi";
 import * as v from "valibot";
-import { toJsonSchema } from "@valibot/to-json-schema";
 import { HttpError } from "./http-error.js";
 
 type AnySchema = v.GenericSchema;
@@ -39,7 +40,9 @@ export interface RouteDoc {
   responses: Record<number, AnySchema | ResponseDoc>;
 }
 
-function queryParameters(query: RouteDoc["query"]): DescribeRouteOptions["parameters"] {
+type ToJsonSchema = typeof import("@valibot/to-json-schema").toJsonSchema;
+
+function queryParameters(query: RouteDoc["query"], toJsonSchema: ToJsonSchema): DescribeRouteOptions["parameters"] {
   if (!query) return [];
   return Object.entries(query.entries).map(([name, schema]) => {
     const optional = schema.type === "optional";
@@ -51,8 +54,30 @@ function queryParameters(query: RouteDoc["query"]): DescribeRouteOptions["parame
   });
 }
 
-/** The describeRoute middleware of one route. */
-export function doc(spec: RouteDoc) {
+const ROUTE_DOC = Symbol("route doc");
+
+/** The description of one route: a middleware that does nothing but carry it. */
+export function doc(spec: RouteDoc): MiddlewareHandler {
+  const carrier: MiddlewareHandler = (_c, next) => next();
+  return Object.assign(carrier, { [ROUTE_DOC]: spec });
+}
+
+/** Each described route of `app` (as hono registered it, ":param") with its description, once. */
+export function describedRoutes(app: Hono): { method: string; path: string; spec: RouteDoc }[] {
+  const seen = new Set<string>();
+  const out = [];
+  for (const route of app.routes) {
+    const spec = (route.handler as { [ROUTE_DOC]?: RouteDoc })[ROUTE_DOC];
+    const key = `${route.method} ${route.path}`;
+    if (!spec || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ method: route.method, path: route.path, spec });
+  }
+  return out;
+}
+
+/** A route's description in hono-openapi's terms (`resolver` and `toJsonSchema` passed in: they load with the document). */
+export function describeOptions(spec: RouteDoc, resolver: typeof Resolver, toJsonSchema: ToJsonSchema): DescribeRouteOptions {
   const responses: NonNullable<DescribeRouteOptions["responses"]> = {};
   for (const [status, answer] of Object.entries(spec.responses)) {
     if (!("~standard" in answer)) {
@@ -66,11 +91,11 @@ export function doc(spec: RouteDoc) {
   }
   responses["4XX"] = { description: "the request was refused: { error_code, message } naming the problem", content: { "application/json": { schema: resolver(ErrorBody) } } };
   responses["5XX"] = { description: "the broker could not serve it now (storage refusing writes, overloaded): { error_code, message }", content: { "application/json": { schema: resolver(ErrorBody) } } };
-  return describeRoute({
+  return {
     tags: spec.tags,
     summary: spec.summary,
     ...(spec.description ? { description: spec.description } : {}),
-    parameters: queryParameters(spec.query),
+    parameters: queryParameters(spec.query, toJsonSchema),
     ...(spec.body ? {
       requestBody: {
         required: spec.bodyRequired ?? true,
@@ -78,7 +103,7 @@ export function doc(spec: RouteDoc) {
       },
     } : {}),
     responses,
-  });
+  };
 }
 
 /** Where a failed check points: `$.records[2].value` style. */

@@ -85,7 +85,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     async (c) => c.json(await described()));
   app.get("/docs", doc({ tags: ["health"], summary: "this API as a page to read", responses: { 200: { description: "HTML", media: "text/html" } } }),
     async (c) => c.html(docsPage(await described())));
-  app.get("/metrics", doc({ tags: ["health"], summary: "Prometheus metrics", responses: { 200: { description: "the text exposition format", media: "text/plain" } } }), async (c) => c.text(await deps.metrics.registry.metrics(), 200, { "content-type": deps.metrics.registry.contentType }));
+  app.get("/metrics", doc({ tags: ["health"], summary: "Prometheus metrics", responses: { 200: { description: "the text exposition format", media: "text/plain" } } }), async (c) => c.text(await deps.metrics.text(), 200, { "content-type": deps.metrics.registry.contentType }));
   registerTopicRoutes(app, deps);
   registerStreamRoutes(app, deps);
   registerConsumerRoutes(app, deps);

@@ -4,8 +4,9 @@
 // api-schemas.ts). /docs renders the same document as one HTML page, with no
 // script and nothing fetched from elsewhere.
 
-import type { Hono } from "hono";
-import { generateSpecs } from "hono-openapi";
+import { Hono } from "hono";
+import type { generateSpecs } from "hono-openapi";
+import { describedRoutes, describeOptions } from "./api-doc.js";
 
 export interface ApiLimits {
   bodyBytesMax: number;
@@ -16,8 +17,13 @@ export interface ApiLimits {
 type Document = Awaited<ReturnType<typeof generateSpecs>>;
 
 /** The OpenAPI 3.1 document of `app` (routes mounted again under /schema-registry are described once, at the root). */
-export function openApiDocument(app: Hono, version: string, limits: ApiLimits): Promise<Document> {
-  return generateSpecs(app, {
+export async function openApiDocument(app: Hono, version: string, limits: ApiLimits): Promise<Document> {
+  const { describeRoute, resolver, generateSpecs } = await import("hono-openapi");
+  const { toJsonSchema } = await import("@valibot/to-json-schema");
+  // A twin of the app holding only the descriptions, as hono-openapi reads them.
+  const described = new Hono();
+  for (const { method, path, spec } of describedRoutes(app)) described.on(method, path, describeRoute(describeOptions(spec, resolver, toJsonSchema)), (c) => c.body(null));
+  return generateSpecs(described, {
     documentation: {
       openapi: "3.1.0",
       info: {
