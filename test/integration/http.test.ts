@@ -388,7 +388,7 @@ describe("API description", () => {
     expect(create.responses["4XX"].content["application/json"].schema.required).toEqual(["error_code", "message"]);
     const read = doc.paths["/topics/{topic}/partitions/{partition}/records"].get;
     expect(read.parameters).toContainEqual(expect.objectContaining({ name: "partition", in: "path", required: true }));
-    expect(read.parameters).toContainEqual(expect.objectContaining({ name: "limit", in: "query", required: false }));
+    expect(read.parameters).toContainEqual(expect.objectContaining({ name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 10000 } }));
     expect(doc.paths["/sql"].post.responses["200"].content).toHaveProperty(["text/csv"]);
     expect(doc.info.description).toContain(`at most ${broker.config.httpBodyBytesMax} bytes`);
 

@@ -50,6 +50,15 @@ function queryParameters(query: RouteDoc["query"], toJsonSchema: ToJsonSchema): 
     const json = toJsonSchema(inner, { errorMode: "ignore" }) as Record<string, unknown>;
     const { description, ...rest } = json;
     delete rest.$schema;
+    // On the wire every query parameter is text; described as the value it stands for.
+    if (rest.pattern === INTEGER_TEXT.source) {
+      delete rest.pattern;
+      rest.type = "integer";
+    }
+    if (JSON.stringify(rest.enum) === '["true","false"]') {
+      delete rest.enum;
+      rest.type = "boolean";
+    }
     return { name, in: "query" as const, required: !optional, ...(description ? { description: String(description) } : {}), schema: rest };
   });
 }
@@ -139,11 +148,13 @@ export function queryOf<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(c:
 
 // Pieces the route schemas share.
 
+const INTEGER_TEXT = /^-?\d+$/;
+
 /** An integer query parameter (its text) within [min, max]. */
 export function integerQuery(description: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
   return v.pipe(
     v.string(),
-    v.regex(/^-?\d+$/, (i) => `must be an integer, not '${String(i.input)}'`),
+    v.regex(INTEGER_TEXT, (i) => `must be an integer, not '${String(i.input)}'`),
     v.transform(Number),
     v.number(),
     v.minValue(min, `must be at least ${min}`),
