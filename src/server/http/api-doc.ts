@@ -115,6 +115,11 @@ export function describeOptions(spec: RouteDoc, resolver: typeof Resolver, toJso
   };
 }
 
+/** What a failed check says: valibot's words, but "is required" for a missing field. */
+function messageOf(issue: v.BaseIssue<unknown>): string {
+  return issue.kind === "schema" && issue.input === undefined && issue.expected?.startsWith('"') ? "is required" : issue.message;
+}
+
 /** Where a failed check points: `$.records[2].value` style. */
 function pathOf(issue: v.BaseIssue<unknown>): string {
   const keys = (issue.path ?? []).map((p) => (typeof p.key === "number" ? `[${p.key}]` : `.${String(p.key)}`));
@@ -129,11 +134,14 @@ export function checked<S extends AnySchema>(schema: S, value: unknown, status =
   const result = v.safeParse(schema, value);
   if (result.success) return result.output;
   const issue = result.issues[0];
-  throw new HttpError(status, errorCode, `${pathOf(issue)}: ${issue.message}`);
+  throw new HttpError(status, errorCode, `${pathOf(issue)}: ${messageOf(issue)}`);
 }
 
-/** The query parameters of a request checked against the route's query schema (400 naming the parameter). */
-export function queryOf<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(c: Context, schema: S, errorCode = 40002): v.InferOutput<S> {
+/**
+ * The query parameters of a request checked against the route's query schema
+ * (400 naming the parameter; `errorCodes` by parameter, `errorCode` for the rest).
+ */
+export function queryOf<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(c: Context, schema: S, errorCode = 40002, errorCodes: Record<string, number> = {}): v.InferOutput<S> {
   const raw: Record<string, string> = {};
   for (const name of Object.keys(schema.entries)) {
     const value = c.req.query(name);
@@ -143,7 +151,7 @@ export function queryOf<S extends v.ObjectSchema<v.ObjectEntries, undefined>>(c:
   if (result.success) return result.output;
   const issue = result.issues[0];
   const name = issue.path?.[0]?.key;
-  throw new HttpError(400, errorCode, `${name === undefined ? "query" : `${String(name)}`}: ${issue.message}`);
+  throw new HttpError(400, errorCodes[String(name)] ?? errorCode, `${name === undefined ? "query" : String(name)}: ${messageOf(issue)}`);
 }
 
 // Pieces the route schemas share.
@@ -165,8 +173,9 @@ export function integerQuery(description: string, min = Number.MIN_SAFE_INTEGER,
 
 export const booleanQuery = (description: string) => v.pipe(v.picklist(["true", "false"], "must be true or false"), v.transform((s) => s === "true"), v.description(description));
 
-export const Offset = v.pipe(v.number(), v.integer(), v.minValue(0));
-export const PartitionNumber = v.pipe(v.number(), v.integer(), v.minValue(0));
+const NON_NEGATIVE = "must be a non-negative integer";
+export const Offset = v.pipe(v.number(NON_NEGATIVE), v.integer(NON_NEGATIVE), v.minValue(0, NON_NEGATIVE));
+export const PartitionNumber = v.pipe(v.number(NON_NEGATIVE), v.integer(NON_NEGATIVE), v.minValue(0, NON_NEGATIVE));
 export const TopicName = v.pipe(v.string(), v.minLength(1), v.maxLength(249), v.regex(/^[a-zA-Z0-9._-]+$/, "must be ASCII letters, digits, '.', '_' and '-'"),
   v.description("Kafka's topic name rules: 1 to 249 of ASCII letters, digits, '.', '_', '-'"));
 export const ConfigValues = v.record(v.string(), v.union([v.string(), v.number(), v.boolean()]), "must be an object of config names to values");

@@ -8,7 +8,7 @@ import { ConfigValues, Json, Offset, PartitionNumber, TopicName, booleanQuery, i
 import { RECORDS_PER_REQUEST_MAX } from "./publish.js";
 
 const int = v.pipe(v.number(), v.integer());
-const nonNegative = v.pipe(v.number(), v.integer(), v.minValue(0));
+const nonNegative = v.pipe(v.number("must be a non-negative integer"), v.integer("must be a non-negative integer"), v.minValue(0, "must be a non-negative integer"));
 const str = v.string();
 const described = <S extends v.GenericSchema>(schema: S, text: string) => v.pipe(schema, v.description(text));
 
@@ -184,7 +184,7 @@ export const V3ActionBody = v.union([V3Produce, V3ConfigsAlter]);
 const Reference = v.object({ name: str, subject: str, version: int });
 export const RegistrySchema = v.object({
   schema: described(str, "the schema's text"),
-  schemaType: v.optional(v.nullable(described(v.picklist(["JSON", "AVRO"], "must be JSON or AVRO (PROTOBUF is not supported)"), "default AVRO"))),
+  schemaType: v.optional(v.nullable(described(v.picklist(["JSON", "AVRO"], (i) => `${String(i.input)} schemas are not supported (JSON or AVRO)`), "default AVRO"))),
   references: v.optional(v.nullable(v.array(Reference))),
   id: v.optional(v.nullable(described(int, "IMPORT mode: the id to register under"))),
   version: v.optional(v.nullable(described(int, "IMPORT mode: the version to register as"))),

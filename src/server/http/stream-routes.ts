@@ -136,7 +136,7 @@ export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/topics/:topic/partitions/:partition/stream", doc({
     tags: ["records"], summary: "push a partition's records as they arrive; resume with Last-Event-ID, offset, group or from", query: api.StreamQuery, responses: { 200: streamed },
   }), async (c) => {
-    queryOf(c, api.StreamQuery);
+    queryOf(c, api.StreamQuery, 40002, { from: 40006 });
     const topic = c.req.param("topic");
     const partition = Number(c.req.param("partition"));
     if (!Number.isInteger(partition)) throw new HttpError(400, 40002, "partition must be an integer");
@@ -149,7 +149,7 @@ export function registerStreamRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/topics/:topic/stream", doc({
     tags: ["records"], summary: "push every partition's records as they arrive; Last-Event-ID is a map of next offsets", query: v.omit(api.StreamQuery, ["offset"]), responses: { 200: streamed },
   }), async (c) => {
-    queryOf(c, v.omit(api.StreamQuery, ["offset"]));
+    queryOf(c, v.omit(api.StreamQuery, ["offset"]), 40002, { from: 40006 });
     const topic = c.req.param("topic");
     if (!deps.logs.hasTopic(topic)) throw new HttpError(404, 40401, `topic '${topic}' not found`);
     const positions = await topicPositions(c, deps, topic);
