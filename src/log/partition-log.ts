@@ -280,7 +280,7 @@ export class PartitionLog implements PartitionStore {
   /** Refuses every write from now on (until a restart): the disk failed in a way that does not pass. */
   private fence(err: Error): void {
     this.failure = err;
-    opsLog("log").error({ partition: this.name, err }, `write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
+    opsLog("log").error({ partition: this.name }, `write or fdatasync failed on ${this.name}: ${err.message}; partition refuses writes`);
     this.commits.refuseWaiting(new StorageError(`write or fdatasync failed on ${this.name}: ${err.message}`, err));
   }
 

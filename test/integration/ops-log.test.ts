@@ -88,6 +88,9 @@ describe("operations log", () => {
       expect(httpLines[1]).toMatchObject({ topic: "h-orders", configs: { "retention.ms": "900000" } });
       expect(httpLines[3]).toMatchObject({ subject: "h-orders-value", id: 1 });
       expect(httpLines[4]).toMatchObject({ subject: "h-orders-value", compatibility: "FULL" });
+      const refusal = jsonLines(server).find((l) => l.component === "http" && String(l.msg).startsWith("refused DELETE /topics/h-orders"));
+      expect(refusal).toMatchObject({ level: "info", status: 404, error_code: 40401, msg: "refused DELETE /topics/h-orders: topic 'h-orders' does not exist" });
+      expect(refusal!.from).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(server.output().stderr).not.toMatch(/\n\s+at /);
     } finally {
       await admin.disconnect();

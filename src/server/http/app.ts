@@ -18,6 +18,7 @@ import { registerSqlRoutes } from "./sql-routes.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { opsLog } from "../../ops/ops-log.js";
 import { doc } from "./api-doc.js";
+import { peerAddress } from "./listen.js";
 import * as api from "./api-schemas.js";
 
 export type { HttpDeps } from "./http-deps.js";
@@ -38,7 +39,11 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.onError((err, c) => {
     const http = toHttpError(err);
-    if (http) return c.json({ error_code: http.errorCode, message: http.message, ...http.extra }, http.status as 400);
+    if (http) {
+      // A client's mistake or a refusal: one line, no stack.
+      opsLog("http")[http.status >= 500 ? "warn" : "info"]({ status: http.status, error_code: http.errorCode, from: peerAddress(c.env, c.req.raw) }, `refused ${c.req.method} ${c.req.path}: ${http.message}`);
+      return c.json({ error_code: http.errorCode, message: http.message, ...http.extra }, http.status as 400);
+    }
     opsLog("http").error(`${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
     return c.json({ error_code: 50001, message: "internal error; the broker logged it" }, 500);
   });
