@@ -1,8 +1,9 @@
 // A Confluent-compatible schema registry for Avro and JSON Schema: global ids, subjects
 // with versions, soft and hard deletes, compatibility levels and modes (global
-// and per subject). State lives in the compacted `_schemas` topic: every change
-// is one durable batch, and the registry is rebuilt from it at start. Changes
-// run one at a time, so concurrent registrations each get their own id.
+// and per subject). State lives in the compacted `_schemas` topic, in Confluent
+// Schema Registry's own record format: every change is one durable batch, and
+// the registry is rebuilt from it at start. Changes run one at a time, so
+// concurrent registrations each get their own id.
 
 import type { KeyValueStore } from "../log/store.js";
 import { COMPATIBILITY_LEVELS, COMPATIBILITY_STEPS_MAX, CompatibilityBudgetError, compatibilityProblems, type CompatibilityLevel } from "./json-schema-compatibility.js";
@@ -22,33 +23,8 @@ export { SCHEMA_TYPES, schemaTypeOf, type SchemaReference, type SchemaType } fro
 export const MODES = ["READWRITE", "READONLY", "IMPORT"] as const;
 export type Mode = (typeof MODES)[number];
 
-interface SchemaRecord {
-  kind: "schema";
-  id: number;
-  schema: string;
-  schemaType: SchemaType;
-  references?: SchemaReference[];
-}
-
-interface VersionRecord {
-  kind: "version";
-  subject: string;
-  version: number;
-  id: number;
-  deleted: boolean;
-}
-
-interface ConfigRecord {
-  kind: "config";
-  compatibility: CompatibilityLevel;
-}
-
-interface ModeRecord {
-  kind: "mode";
-  mode: Mode;
-}
-
-type RegistryRecord = SchemaRecord | VersionRecord | ConfigRecord | ModeRecord;
+import type { ConfigRecord, ModeRecord, RegistryRecord, SchemaRecord, VersionRecord } from "./registry-records.js";
+import { ConfluentSchemaRecords } from "./confluent-records.js";
 
 const subjectNotFound = (subject: string) => new RegistryError(404, SUBJECT_NOT_FOUND, `Subject '${subject}' not found.`);
 
@@ -95,7 +71,24 @@ export class SchemaRegistry {
   /** Subjects whose schema comes from a file (schemas as code): read-only over the API. */
   private readonly pinned = new Map<string, string>();
 
-  constructor(private readonly store: KeyValueStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {}
+  /** The registry's records over the stored ones, which are in Confluent's format (confluent-records.ts). */
+  private readonly store: ConfluentSchemaRecords;
+
+  constructor(stored: KeyValueStore<unknown>, private readonly limits: RegistryLimits = DEFAULT_LIMITS) {
+    this.store = new ConfluentSchemaRecords(stored);
+  }
+
+  /** Rewrites stored records of Tributary's earlier format in Confluent's (once, at start); returns how many. */
+  migrateStoredRecords(): Promise<number> {
+    return this.exclusive(async () => {
+      try {
+        return await this.store.migrate();
+      } finally {
+        this.latestCache.clear();
+        this.idsCache.clear();
+      }
+    });
+  }
 
   /** Runs a change after every earlier one: decisions are made on the state the change will be written over. */
   private exclusive<T>(change: () => Promise<T>): Promise<T> {

@@ -161,6 +161,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     jsonDepthMax: config.jsonDepthMax, compatibilityStepsMax: config.schemaCompatibilityStepsMax, schemaNodesMax: config.schemaNodesMax,
     referencesMax: config.schemaReferencesMax, avroItemsPerByteMax: config.avroItemsPerByteMax,
   });
+  const migrated = await registry.migrateStoredRecords();
+  if (migrated > 0) opsLog("schema").info({ records: migrated }, `rewrote ${migrated} registry records of _schemas in Confluent Schema Registry's format`);
   if (config.schemasDir) {
     try {
       for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
