@@ -1,0 +1,688 @@
+// The store interface (log/store.ts) over a real Kafka cluster: topics,
+// partitions, records, group offsets and the registry's records live in the
+// cluster, reached over the Kafka protocol with Tributary's own codec. Appends
+// are Produce requests with acks=all carrying the batch as it is; reads are
+// Fetch answers cut to whole batches, so what the servers above serve is
+// what the cluster stores, byte for byte. What the interface asks
+// synchronously (does a topic exist, its partitions, its configs) comes from
+// a metadata cache refreshed after every change made here and every
+// `metadataRefreshMs`.
+//
+// Waiting readers poll the partition's high watermark (one poller per
+// partition, every `waitPollMs`) rather than hold a long-poll Fetch open: a
+// broker answers a connection's requests in order, and a parked Fetch would
+// hold up every other request on it.
+
+import { randomUUID } from "node:crypto";
+import type {
+  AppendOptions, AppendResult, CommittedOffset, GroupOffsetStore, KeyValueStore, LogStore, OffsetCommit, PartitionOffsets, PartitionStore,
+  ReadResult, TimestampedOffset, TopicDescription, TopicInfo,
+} from "../log/store.js";
+import { validateTopicName } from "../log/store.js";
+import {
+  CorruptBatchError, InvalidConfigError, InvalidPartitionsError, InvalidProducerEpochError, InvalidRecordError, InvalidTopicError, LogError,
+  MessageTooLargeError, OffsetOutOfRangeError, OutOfOrderSequenceError, TopicExistsError, UnknownTopicError,
+} from "../log/errors.js";
+import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, type EffectiveSetting, type TopicConfig } from "../log/topic-config.js";
+import { KafkaErrorCode as E, kafkaErrorName } from "../protocol/kafka-error-codes.js";
+import type { Message } from "../protocol/message-codec.js";
+import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../protocol/record-batch-codec.js";
+import { BATCH_LENGTH, CRC, ATTRIBUTES, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from "../protocol/record-batch-header.js";
+import { crc32c } from "../protocol/crc32c.js";
+import { ClusterUnavailableError, KafkaConnection } from "./kafka-connection.js";
+
+const API = {
+  Produce: [0, 9], Fetch: [1, 12], ListOffsets: [2, 7], Metadata: [3, 12], OffsetCommit: [8, 8], OffsetFetch: [9, 8], FindCoordinator: [10, 4],
+  ListGroups: [16, 4], CreateTopics: [19, 7], DeleteTopics: [20, 6], DeleteRecords: [21, 2], InitProducerId: [22, 4], DescribeConfigs: [32, 4],
+  CreatePartitions: [37, 3], DeleteGroups: [42, 2], IncrementalAlterConfigs: [44, 1], OffsetDelete: [47, 0],
+} as const;
+type ApiName = keyof typeof API;
+
+const TOPIC_RESOURCE = 2;
+const EARLIEST = -2;
+const LATEST = -1;
+const MAX_TIMESTAMP = -3;
+const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+const CONFIG_SOURCE_TOPIC = 1;
+
+export interface KafkaClusterOptions {
+  /** host:port of one or more brokers. */
+  bootstrap: string[];
+  clientId?: string;
+  /** The topic holding the registry's records (Confluent's kafkastore.topic). */
+  registryTopic?: string;
+  requestTimeoutMs?: number;
+  metadataRefreshMs?: number;
+  waitPollMs?: number;
+}
+
+/** The LogError a Kafka error code stands for, so that the servers above answer it as the cluster did. */
+export function clusterError(code: number, message: string): LogError {
+  switch (code) {
+    case E.TOPIC_ALREADY_EXISTS: return Object.assign(new TopicExistsError(""), { message });
+    case E.INVALID_TOPIC_EXCEPTION: return new InvalidTopicError(message);
+    case E.INVALID_PARTITIONS: return new InvalidPartitionsError(message);
+    case E.INVALID_CONFIG: return new InvalidConfigError(message);
+    case E.CORRUPT_MESSAGE: return new CorruptBatchError(message);
+    case E.INVALID_RECORD: return new InvalidRecordError(message);
+    case E.MESSAGE_TOO_LARGE: case E.RECORD_LIST_TOO_LARGE: return new MessageTooLargeError(message);
+    case E.OUT_OF_ORDER_SEQUENCE_NUMBER: return new OutOfOrderSequenceError(message);
+    case E.INVALID_PRODUCER_EPOCH: case E.PRODUCER_FENCED: return new InvalidProducerEpochError(message);
+    case E.UNKNOWN_TOPIC_OR_PARTITION: return Object.assign(new UnknownTopicError(""), { message });
+    default: return new LogError(kafkaErrorName(code).toLowerCase(), code, message);
+  }
+}
+
+function check(code: number, what: string, message?: string | null): void {
+  if (code !== 0) throw clusterError(code, `${what}: ${message || kafkaErrorName(code)}`);
+}
+
+interface TopicMeta {
+  name: string;
+  id: string;
+  internal: boolean;
+  /** Leader node per partition. */
+  leaders: number[];
+  overrides: Record<string, string>;
+  defaults: Record<string, string>;
+}
+
+/** A group coordinator's and a leader's address, by node id. */
+interface Broker {
+  nodeId: number;
+  address: string;
+}
+
+export class KafkaClusterStore implements LogStore {
+  clusterId = "";
+  readonly offsets: GroupOffsetStore;
+  readonly schemaStore: ClusterKeyValueStore;
+  private readonly registryTopic: string;
+  private readonly clientId: string;
+  private readonly requestTimeoutMs: number;
+  private readonly waitPollMs: number;
+  private brokers = new Map<number, Broker>();
+  private topics = new Map<string, TopicMeta>();
+  private readonly connections = new Map<string, Promise<KafkaConnection>>();
+  private readonly partitions = new Map<string, ClusterPartition>();
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: KafkaClusterOptions) {
+    this.registryTopic = options.registryTopic ?? "_schemas";
+    this.clientId = options.clientId ?? "tributary";
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.waitPollMs = options.waitPollMs ?? 50;
+    this.offsets = new ClusterOffsets(this);
+    this.schemaStore = new ClusterKeyValueStore(this, this.registryTopic);
+  }
+
+  /** Connects, learns the cluster's topics, and loads the registry's topic (created compacted if missing). */
+  static async open(options: KafkaClusterOptions): Promise<KafkaClusterStore> {
+    const store = new KafkaClusterStore(options);
+    await store.refresh();
+    if (!store.topics.has(store.registryTopic)) {
+      await store.createTopicRaw(store.registryTopic, 1, { "cleanup.policy": "compact" }).catch((err: unknown) => {
+        if (!(err instanceof TopicExistsError)) throw err;
+      });
+      await store.refresh();
+    }
+    await store.schemaStore.load();
+    const every = options.metadataRefreshMs ?? 5000;
+    store.refreshTimer = setInterval(() => void store.refresh().catch(() => undefined), every);
+    store.refreshTimer.unref();
+    return store;
+  }
+
+  // Requests
+
+  private connection(address: string): Promise<KafkaConnection> {
+    let c = this.connections.get(address);
+    if (!c) {
+      c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs);
+      this.connections.set(address, c);
+      c.catch(() => this.connections.delete(address));
+    }
+    return c.then((conn) => {
+      if (!conn.closed) return conn;
+      this.connections.delete(address);
+      return this.connection(address);
+    });
+  }
+
+  /** One request to `node` (a broker id), or to any broker. */
+  async request(api: ApiName, body: Message, node?: number, extraTimeoutMs = 0): Promise<Message> {
+    if (this.closed) throw new ClusterUnavailableError("the cluster store is closed");
+    const addresses = node !== undefined && this.brokers.has(node) ? [this.brokers.get(node)!.address]
+      : [...new Set([...[...this.brokers.values()].map((b) => b.address), ...this.options.bootstrap])];
+    let last: Error | undefined;
+    for (const address of addresses) {
+      try {
+        const conn = await this.connection(address);
+        return await conn.request(API[api][0], API[api][1], body, this.requestTimeoutMs + extraTimeoutMs);
+      } catch (err) {
+        if (!(err instanceof ClusterUnavailableError)) throw err;
+        last = err;
+      }
+    }
+    throw last ?? new ClusterUnavailableError("no broker to ask");
+  }
+
+  /** Refreshes brokers, topics, leaders and topic configs. */
+  async refresh(): Promise<void> {
+    const meta = await this.request("Metadata", { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }) as MetadataAnswer;
+    this.clusterId = meta.clusterId ?? this.clusterId;
+    this.brokers = new Map(meta.brokers.map((b) => [b.nodeId, { nodeId: b.nodeId, address: `${b.host.includes(":") ? `[${b.host}]` : b.host}:${b.port}` }]));
+    const names = meta.topics.filter((t) => t.errorCode === 0 && t.name !== null).map((t) => t.name!);
+    const configs = names.length ? await this.describeConfigs(names) : new Map<string, { overrides: Record<string, string>; defaults: Record<string, string> }>();
+    const topics = new Map<string, TopicMeta>();
+    for (const t of meta.topics) {
+      if (t.errorCode !== 0 || t.name === null) continue;
+      const leaders: number[] = [];
+      for (const p of t.partitions) leaders[p.partitionIndex] = p.leaderId;
+      const c = configs.get(t.name) ?? { overrides: {}, defaults: {} };
+      topics.set(t.name, { name: t.name, id: t.topicId === ZERO_UUID ? this.topics.get(t.name)?.id ?? randomUUID() : t.topicId, internal: t.isInternal, leaders, ...c });
+    }
+    this.topics = topics;
+  }
+
+  private async describeConfigs(names: string[]): Promise<Map<string, { overrides: Record<string, string>; defaults: Record<string, string> }>> {
+    const answer = await this.request("DescribeConfigs", {
+      resources: names.map((n) => ({ resourceType: TOPIC_RESOURCE, resourceName: n, configurationKeys: null })), includeSynonyms: false, includeDocumentation: false,
+    }) as { results: { errorCode: number; resourceName: string; configs: { name: string; value: string | null; configSource: number }[] }[] };
+    const out = new Map<string, { overrides: Record<string, string>; defaults: Record<string, string> }>();
+    for (const r of answer.results) {
+      if (r.errorCode !== 0) continue;
+      const overrides: Record<string, string> = {};
+      const defaults: Record<string, string> = {};
+      for (const c of r.configs) {
+        if (c.value === null || !isTopicSetting(c.name)) continue;
+        if (c.configSource === CONFIG_SOURCE_TOPIC) overrides[c.name] = c.value;
+        else defaults[c.name] = c.value;
+      }
+      out.set(r.resourceName, { overrides, defaults });
+    }
+    return out;
+  }
+
+  leaderOf(topic: string, partition: number): number | undefined {
+    return this.topics.get(topic)?.leaders[partition];
+  }
+
+  // Topics
+
+  private meta(name: string): TopicMeta {
+    const t = this.topics.get(name);
+    if (!t) throw new UnknownTopicError(name);
+    return t;
+  }
+
+  private info(t: TopicMeta): TopicInfo {
+    return { name: t.name, id: t.id, partitions: t.leaders.length, configs: { ...t.overrides }, internal: this.isInternalTopic(t.name) };
+  }
+
+  private async createTopicRaw(name: string, partitions: number, configs: Record<string, string>): Promise<string> {
+    const answer = await this.request("CreateTopics", {
+      topics: [{ name, numPartitions: partitions, replicationFactor: -1, assignments: [], configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })) }],
+      timeoutMs: this.requestTimeoutMs, validateOnly: false,
+    }) as { topics: { name: string; topicId: string; errorCode: number; errorMessage: string | null }[] };
+    const r = answer.topics[0]!;
+    check(r.errorCode, `create topic ${name}`, r.errorMessage);
+    return r.topicId;
+  }
+
+  async createTopic(name: string, options: { partitions?: number; configs?: Record<string, string> } = {}): Promise<TopicInfo> {
+    validateTopicName(name);
+    const partitions = options.partitions ?? 1;
+    if (!Number.isInteger(partitions) || partitions < 1) throw new InvalidPartitionsError(`partition count ${partitions} must be a positive integer`);
+    await this.createTopicRaw(name, partitions, options.configs ?? {});
+    await this.refreshUntil(() => (this.topics.get(name)?.leaders.length ?? 0) >= partitions);
+    return this.info(this.meta(name));
+  }
+
+  /** Refreshes until `done` (a created topic can take a moment to show in every broker's metadata). */
+  private async refreshUntil(done: () => boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await this.refresh();
+      if (done() || attempt >= 50) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private refuseInternal(name: string, what: string): void {
+    if (this.isInternalTopic(name)) throw new InvalidTopicError(`'${name}' is an internal topic; ${what}`);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.refuseInternal(name, "it cannot be deleted");
+    const answer = await this.request("DeleteTopics", { topics: [{ name, topicId: ZERO_UUID }], timeoutMs: this.requestTimeoutMs }) as
+      { responses: { errorCode: number; errorMessage: string | null }[] };
+    const r = answer.responses[0]!;
+    if (r.errorCode === E.UNKNOWN_TOPIC_OR_PARTITION) throw new UnknownTopicError(name);
+    check(r.errorCode, `delete topic ${name}`, r.errorMessage);
+    this.partitions.forEach((p, key) => (p.topic === name ? this.partitions.delete(key) : undefined));
+    await this.refreshUntil(() => !this.topics.has(name));
+  }
+
+  async createPartitions(name: string, total: number): Promise<TopicInfo> {
+    const answer = await this.request("CreatePartitions", { topics: [{ name, count: total, assignments: null }], timeoutMs: this.requestTimeoutMs, validateOnly: false }) as
+      { results: { errorCode: number; errorMessage: string | null }[] };
+    check(answer.results[0]!.errorCode, `add partitions to ${name}`, answer.results[0]!.errorMessage);
+    await this.refreshUntil(() => (this.topics.get(name)?.leaders.length ?? 0) >= total);
+    return this.info(this.meta(name));
+  }
+
+  async alterTopicConfig(name: string, changes: { set?: Record<string, string>; remove?: string[] }): Promise<TopicInfo> {
+    this.refuseInternal(name, "its configs are fixed");
+    const configs = [
+      ...Object.entries(changes.set ?? {}).map(([k, v]) => ({ name: k, configOperation: 0, value: v })),
+      ...(changes.remove ?? []).map((k) => ({ name: k, configOperation: 1, value: null })),
+    ];
+    const answer = await this.request("IncrementalAlterConfigs", { resources: [{ resourceType: TOPIC_RESOURCE, resourceName: name, configs }], validateOnly: false }) as
+      { responses: { errorCode: number; errorMessage: string | null }[] };
+    check(answer.responses[0]!.errorCode, `alter configs of ${name}`, answer.responses[0]!.errorMessage);
+    await this.refresh();
+    return this.info(this.meta(name));
+  }
+
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    this.refuseInternal(topic, "its records cannot be deleted");
+    this.partition(topic, partition);
+    const answer = await this.request("DeleteRecords", { topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }], timeoutMs: this.requestTimeoutMs },
+      this.leaderOf(topic, partition)) as { topics: { partitions: { lowWatermark: bigint; errorCode: number }[] }[] };
+    const r = answer.topics[0]!.partitions[0]!;
+    if (r.errorCode === E.OFFSET_OUT_OF_RANGE) {
+      const o = await this.partition(topic, partition).offsets();
+      throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
+    }
+    check(r.errorCode, `delete records of ${topic}-${partition}`);
+    return Number(r.lowWatermark);
+  }
+
+  hasTopic(name: string): boolean {
+    return this.topics.has(name);
+  }
+
+  isInternalTopic(name: string): boolean {
+    return name.startsWith("__") || name === "_schemas" || name === this.registryTopic || this.topics.get(name)?.internal === true;
+  }
+
+  listTopics(options: { includeInternal?: boolean } = {}): TopicInfo[] {
+    return [...this.topics.values()].filter((t) => options.includeInternal || !this.isInternalTopic(t.name)).sort((a, b) => (a.name < b.name ? -1 : 1)).map((t) => this.info(t));
+  }
+
+  topicConfig(name: string): TopicConfig {
+    const t = this.meta(name);
+    return resolveSafely(t.overrides, t.defaults);
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const t = this.meta(name);
+    const partitionStates = await Promise.all(t.leaders.map(async (_, p) => ({ partition: p, ...(await this.partition(name, p).offsets()), sizeBytes: -1, segments: -1 })));
+    return { ...this.info(t), config: this.topicConfig(name), partitionStates };
+  }
+
+  effectiveConfig(name: string): EffectiveSetting[] {
+    const t = this.meta(name);
+    return effectiveTopicConfig(t.overrides, t.defaults);
+  }
+
+  partitionCount(name: string): number {
+    return this.meta(name).leaders.length;
+  }
+
+  describeTopicId(name: string): string {
+    return this.meta(name).id;
+  }
+
+  topicNameById(id: string): string | undefined {
+    return [...this.topics.values()].find((t) => t.id === id)?.name;
+  }
+
+  partition(topic: string, partition: number): PartitionStore {
+    const t = this.meta(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= t.leaders.length) throw new UnknownTopicError(topic, partition);
+    const key = `${topic}\u0000${partition}`;
+    let p = this.partitions.get(key);
+    if (!p) {
+      p = new ClusterPartition(this, topic, partition, this.waitPollMs);
+      this.partitions.set(key, p);
+    }
+    return p;
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    // The cluster hands out one producer id per InitProducerId; a block of `count` is `count` of them, the first returned.
+    let first: number | undefined;
+    for (let i = 0; i < count; i++) {
+      const answer = await this.request("InitProducerId", { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }) as
+        { errorCode: number; producerId: bigint };
+      check(answer.errorCode, "allocate a producer id");
+      const id = Number(answer.producerId);
+      first = first === undefined ? id : Math.min(first, id);
+    }
+    return first ?? 0;
+  }
+
+  partitionsRefusingWrites(): string[] {
+    return [];
+  }
+
+  damagedBatches(): number {
+    return 0;
+  }
+
+  async runMaintenance(): Promise<unknown> {
+    return undefined; // retention and compaction are the cluster's
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    for (const p of this.partitions.values()) p.stopWaiting();
+    for (const c of this.connections.values()) void c.then((conn) => conn.close(), () => undefined);
+    this.connections.clear();
+  }
+}
+
+function resolveSafely(overrides: Record<string, string>, defaults: Record<string, string>): TopicConfig {
+  try {
+    return resolveTopicConfig(overrides, defaults);
+  } catch {
+    // A cluster's default in a form Tributary does not parse: Tributary's default stands in for it.
+    return resolveTopicConfig(overrides);
+  }
+}
+
+interface MetadataAnswer {
+  clusterId: string | null;
+  brokers: { nodeId: number; host: string; port: number }[];
+  topics: { errorCode: number; name: string | null; topicId: string; isInternal: boolean; partitions: { partitionIndex: number; leaderId: number }[] }[];
+}
+
+/** Whole batches of a Fetch answer: a broker may cut the last one short at the size limit. */
+function wholeBatches(records: Buffer | null): Buffer {
+  if (!records || records.length === 0) return Buffer.alloc(0);
+  let end = 0;
+  while (end + 12 <= records.length) {
+    const size = 12 + records.readInt32BE(end + 8);
+    if (end + size > records.length) break;
+    end += size;
+  }
+  return records.subarray(0, end);
+}
+
+/**
+ * CorruptBatchError unless `batch` is exactly one whole RecordBatch v2 with a
+ * good CRC: checked here, before it is sent, so that damage is named the same
+ * whatever the cluster would answer.
+ */
+function checkWholeBatch(batch: Buffer): void {
+  if (batch.length < HEADER_SIZE) throw new CorruptBatchError(`a record batch of ${batch.length} bytes is shorter than its header`);
+  if (LOG_OVERHEAD + batch.readInt32BE(BATCH_LENGTH) !== batch.length) throw new CorruptBatchError("the batch's length field does not match its bytes");
+  if (batch.readInt8(MAGIC) !== CURRENT_MAGIC) throw new CorruptBatchError(`record batch magic ${batch.readInt8(MAGIC)}; only v2 is written`);
+  if (crc32c(batch.subarray(ATTRIBUTES)) !== batch.readUInt32BE(CRC)) throw new CorruptBatchError("the batch fails its CRC");
+}
+
+class ClusterPartition implements PartitionStore {
+  private waiters: { offset: number; resolve(ok: boolean): void }[] = [];
+  private polling = false;
+  /** The highest high watermark seen (appends, reads, offsets, polls): records below it are readable without asking. */
+  private knownHighWatermark = 0;
+
+  constructor(private readonly cluster: KafkaClusterStore, readonly topic: string, readonly partition: number, private readonly pollMs: number) {}
+
+  get topicConfig(): TopicConfig {
+    return this.cluster.topicConfig(this.topic);
+  }
+
+  get writeRefusal(): string | undefined {
+    return undefined;
+  }
+
+  private leader(): number | undefined {
+    return this.cluster.leaderOf(this.topic, this.partition);
+  }
+
+  private async listOffset(timestamp: number): Promise<{ offset: number; timestamp: number }> {
+    const answer = await this.cluster.request("ListOffsets", {
+      replicaId: -1, isolationLevel: 0, topics: [{ name: this.topic, partitions: [{ partitionIndex: this.partition, currentLeaderEpoch: -1, timestamp }] }],
+    }, this.leader()) as { topics: { partitions: { errorCode: number; timestamp: bigint; offset: bigint }[] }[] };
+    const r = answer.topics[0]!.partitions[0]!;
+    check(r.errorCode, `list offsets of ${this.topic}-${this.partition}`);
+    return { offset: Number(r.offset), timestamp: Number(r.timestamp) };
+  }
+
+  async offsets(): Promise<PartitionOffsets> {
+    const [start, end] = await Promise.all([this.listOffset(EARLIEST), this.listOffset(LATEST)]);
+    this.wake(end.offset);
+    return { logStartOffset: start.offset, highWatermark: end.offset, logEndOffset: end.offset };
+  }
+
+  async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
+    if (options.allowControl || options.sparse) throw new InvalidRecordError("control and sparse batches are written by the cluster's own coordinators and cleaner, not over Produce");
+    checkWholeBatch(batch);
+    const answer = await this.cluster.request("Produce", {
+      transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: this.topic, partitionData: [{ index: this.partition, records: batch }] }],
+    }, this.leader()) as { responses: { partitionResponses: { errorCode: number; baseOffset: bigint; logAppendTimeMs: bigint; logStartOffset: bigint; errorMessage: string | null }[] }[] };
+    const r = answer.responses[0]!.partitionResponses[0]!;
+    check(r.errorCode, `append to ${this.topic}-${this.partition}`, r.errorMessage);
+    const baseOffset = Number(r.baseOffset);
+    this.wake(baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA) + 1);
+    return { baseOffset, lastOffset: baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA), logAppendTime: Number(r.logAppendTimeMs), logStartOffset: Number(r.logStartOffset) };
+  }
+
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    if (offset < 0) {
+      const o = await this.offsets();
+      throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
+    }
+    const answer = await this.cluster.request("Fetch", {
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: Math.max(1, maxBytes), isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: this.topic, partitions: [{ partition: this.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: Math.max(1, maxBytes) }] }],
+      forgottenTopicsData: [], rackId: "",
+    }, this.leader()) as { errorCode: number; responses: { partitions: { errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }[] }[] };
+    check(answer.errorCode, `fetch ${this.topic}-${this.partition}`);
+    const r = answer.responses[0]!.partitions[0]!;
+    if (r.errorCode === E.OFFSET_OUT_OF_RANGE) {
+      const o = await this.offsets();
+      throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
+    }
+    check(r.errorCode, `fetch ${this.topic}-${this.partition}`);
+    this.wake(Number(r.highWatermark));
+    return { records: wholeBatches(r.records), highWatermark: Number(r.highWatermark), logStartOffset: Number(r.logStartOffset) };
+  }
+
+  async offsetForTimestamp(timestamp: number): Promise<TimestampedOffset | undefined> {
+    const r = await this.listOffset(timestamp);
+    return r.offset < 0 ? undefined : r;
+  }
+
+  async maxTimestampOffset(): Promise<TimestampedOffset | undefined> {
+    const r = await this.listOffset(MAX_TIMESTAMP);
+    return r.offset < 0 ? undefined : r;
+  }
+
+  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (offset < this.knownHighWatermark) return Promise.resolve(true);
+    if (signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const waiter = {
+        offset,
+        resolve: (ok: boolean) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", abort);
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(ok);
+        },
+      };
+      const abort = () => waiter.resolve(false);
+      const timer = setTimeout(abort, timeoutMs);
+      signal?.addEventListener("abort", abort);
+      this.waiters.push(waiter);
+      void this.poll();
+    });
+  }
+
+  /** Resolves the waiters whose offset is now readable. */
+  private wake(highWatermark: number): void {
+    this.knownHighWatermark = Math.max(this.knownHighWatermark, highWatermark);
+    for (const w of [...this.waiters]) if (w.offset < highWatermark) w.resolve(true);
+  }
+
+  /** One poller per partition, while anyone waits. */
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      while (this.waiters.length > 0) {
+        try {
+          this.wake((await this.listOffset(LATEST)).offset);
+        } catch {
+          // The cluster is away: waiters time out unless it comes back.
+        }
+        if (this.waiters.length > 0) await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  stopWaiting(): void {
+    for (const w of [...this.waiters]) w.resolve(false);
+  }
+}
+
+class ClusterOffsets implements GroupOffsetStore {
+  constructor(private readonly cluster: KafkaClusterStore) {}
+
+  private async coordinator(group: string): Promise<number> {
+    const answer = await this.cluster.request("FindCoordinator", { keyType: 0, coordinatorKeys: [group] }) as
+      { coordinators: { nodeId: number; errorCode: number; errorMessage: string | null }[] };
+    const c = answer.coordinators[0]!;
+    check(c.errorCode, `find the coordinator of group ${group}`, c.errorMessage);
+    return c.nodeId;
+  }
+
+  async commit(group: string, commits: OffsetCommit[]): Promise<void> {
+    const byTopic = new Map<string, OffsetCommit[]>();
+    for (const c of commits) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), c]);
+    const answer = await this.cluster.request("OffsetCommit", {
+      groupId: group, generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null,
+      topics: [...byTopic].map(([name, list]) => ({
+        name, partitions: list.map((c) => ({ partitionIndex: c.partition, committedOffset: c.offset, committedLeaderEpoch: c.leaderEpoch ?? -1, committedMetadata: c.metadata ?? null })),
+      })),
+    }, await this.coordinator(group)) as { topics: { partitions: { errorCode: number }[] }[] };
+    for (const t of answer.topics) for (const p of t.partitions) check(p.errorCode, `commit offsets of group ${group}`);
+  }
+
+  async list(group: string, topic?: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
+    const answer = await this.cluster.request("OffsetFetch", { groups: [{ groupId: group, topics: null }], requireStable: false }, await this.coordinator(group)) as
+      { groups: { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[] }[] }[] };
+    const g = answer.groups[0]!;
+    check(g.errorCode, `fetch offsets of group ${group}`);
+    const out = [];
+    for (const t of g.topics) {
+      if (topic !== undefined && t.name !== topic) continue;
+      for (const p of t.partitions) {
+        if (p.errorCode !== 0 || p.committedOffset < 0n) continue;
+        out.push({
+          topic: t.name, partition: p.partitionIndex,
+          // The protocol does not carry a commit's time since OffsetFetch v0: -1 says it is unknown.
+          committed: { offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.metadata, commitTimestamp: -1 },
+        });
+      }
+    }
+    return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  async get(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
+    return (await this.list(group, topic)).find((e) => e.partition === partition)?.committed;
+  }
+
+  async groups(): Promise<string[]> {
+    const answer = await this.cluster.request("ListGroups", { statesFilter: [] }) as { errorCode: number; groups: { groupId: string }[] };
+    check(answer.errorCode, "list groups");
+    return answer.groups.map((g) => g.groupId).sort();
+  }
+
+  async deletePartitions(group: string, partitions: { topic: string; partition: number }[]): Promise<void> {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    const answer = await this.cluster.request("OffsetDelete", {
+      groupId: group, topics: [...byTopic].map(([name, list]) => ({ name, partitions: list.map((partitionIndex) => ({ partitionIndex })) })),
+    }, await this.coordinator(group)) as { errorCode: number; topics: { partitions: { errorCode: number }[] }[] };
+    check(answer.errorCode, `delete offsets of group ${group}`);
+    for (const t of answer.topics) for (const p of t.partitions) check(p.errorCode, `delete offsets of group ${group}`);
+  }
+
+  async delete(group: string, topics?: string[]): Promise<void> {
+    if (topics !== undefined) {
+      const doomed = (await this.list(group)).filter((e) => topics.includes(e.topic));
+      if (doomed.length) await this.deletePartitions(group, doomed);
+      return;
+    }
+    const answer = await this.cluster.request("DeleteGroups", { groupsNames: [group] }, await this.coordinator(group)) as { results: { errorCode: number }[] };
+    const code = answer.results[0]!.errorCode;
+    if (code !== E.GROUP_ID_NOT_FOUND) check(code, `delete group ${group}`);
+  }
+}
+
+/**
+ * The registry's records in a single-partition compacted topic of the
+ * cluster: loaded whole at start, the latest value per key winning, each
+ * change one batch produced with acks=all.
+ */
+export class ClusterKeyValueStore implements KeyValueStore<unknown> {
+  private readonly values = new Map<string, unknown>();
+  private loadedUpTo = 0;
+
+  constructor(private readonly cluster: KafkaClusterStore, readonly topic: string) {}
+
+  /** Reads the topic from where it was last read up to its end. */
+  async load(): Promise<void> {
+    const log = this.cluster.partition(this.topic, 0);
+    const { logStartOffset, highWatermark } = await log.offsets();
+    let offset = Math.max(this.loadedUpTo, logStartOffset);
+    while (offset < highWatermark) {
+      const { records } = await log.read(offset, 4 * 1024 * 1024);
+      if (records.length === 0) break;
+      for (const batch of splitBatches(records)) {
+        const decoded = await decodeRecordBatch(batch);
+        if (!decoded.isControl) {
+          for (const r of decoded.records) {
+            if (r.offset < offset || !r.key) continue;
+            const key = r.key.toString("utf8");
+            if (r.value === null) this.values.delete(key);
+            else this.values.set(key, JSON.parse(r.value.toString("utf8")));
+          }
+        }
+        offset = decoded.header.baseOffset + decoded.header.lastOffsetDelta + 1;
+      }
+    }
+    this.loadedUpTo = offset;
+  }
+
+  get(key: string): unknown {
+    return this.values.get(key);
+  }
+
+  entries(): IterableIterator<[string, unknown]> {
+    return this.values.entries();
+  }
+
+  async put(changes: [string, unknown][]): Promise<void> {
+    if (changes.length === 0) return;
+    const batch = await encodeRecordBatch(changes.map(([key, value]) => ({
+      key: Buffer.from(key, "utf8"), value: value === null ? null : Buffer.from(JSON.stringify(value), "utf8"),
+    })));
+    await this.cluster.partition(this.topic, 0).append(batch);
+    for (const [key, value] of changes) {
+      if (value === null) this.values.delete(key);
+      else this.values.set(key, value);
+    }
+  }
+}
