@@ -45,6 +45,8 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--sql-timeout-ms <ms>", `${s.sqlTimeoutMs.doc} (default ${s.sqlTimeoutMs.default})`))
     .addOption(new Option("--sql-rows-max <n>", `${s.sqlRowsMax.doc} (default ${s.sqlRowsMax.default})`))
     .addOption(new Option("--log-level <level>", `${s.logLevel.doc} (env ${s.logLevel.env}; default ${s.logLevel.default})`))
+    .addOption(new Option("--kafka-cluster <brokers>", `${s.kafkaCluster.doc} (env ${s.kafkaCluster.env})`))
+    .addOption(new Option("--registry-topic <topic>", `${s.registryTopic.doc} (env ${s.registryTopic.env}; default ${s.registryTopic.default})`))
     .addOption(new Option("--log-format <format>", `${s.logFormat.doc}: text or json (env ${s.logFormat.env}; default ${s.logFormat.default})`));
 }
 
@@ -77,6 +79,8 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       sqlRowsMax: options.sqlRowsMax,
       logLevel: options.logLevel,
       logFormat: options.logFormat,
+      kafkaCluster: options.kafkaCluster,
+      registryTopic: options.registryTopic,
     },
   });
   return config;

@@ -32,7 +32,9 @@ export function registerServe(program: Command): void {
       fs.writeFileSync(listeners, JSON.stringify({ pid: process.pid, kafka: broker.brokers[0], http: broker.httpUrl }) + "\n");
       void stopped.then(() => fs.rmSync(listeners, { force: true }));
       const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
-      process.stdout.write(`tributary ready: kafka ${broker.kafkaAddress}${advertised}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+      // In cluster mode the records are the cluster's and Kafka clients talk to it: there is no listener here.
+      const kafka = broker.kafkaAddress ? `kafka ${broker.kafkaAddress}${advertised}` : `cluster ${broker.brokers.join(",")} (no Kafka listener here)`;
+      process.stdout.write(`tributary ready: ${kafka}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${broker.config.archive ? `archive ${broker.config.archive}, ` : ""}` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;

@@ -52,6 +52,7 @@ export interface KafkaClusterOptions {
   /** The topic holding the registry's records (Confluent's kafkastore.topic). */
   registryTopic?: string;
   requestTimeoutMs?: number;
+  /** How often topics, partitions, leaders and configs are read again (what other clients changed shows up within it). */
   metadataRefreshMs?: number;
   waitPollMs?: number;
 }
@@ -128,7 +129,7 @@ export class KafkaClusterStore implements LogStore {
       await store.refresh();
     }
     await store.schemaStore.load();
-    const every = options.metadataRefreshMs ?? 5000;
+    const every = options.metadataRefreshMs ?? 1000;
     store.refreshTimer = setInterval(() => void store.refresh().catch(() => undefined), every);
     store.refreshTimer.unref();
     return store;
@@ -235,7 +236,13 @@ export class KafkaClusterStore implements LogStore {
     validateTopicName(name);
     const partitions = options.partitions ?? 1;
     if (!Number.isInteger(partitions) || partitions < 1) throw new InvalidPartitionsError(`partition count ${partitions} must be a positive integer`);
-    await this.createTopicRaw(name, partitions, options.configs ?? {});
+    try {
+      await this.createTopicRaw(name, partitions, options.configs ?? {});
+    } catch (err) {
+      // Created meanwhile by someone else (another instance): learn of it before saying so.
+      if (err instanceof TopicExistsError) await this.refresh().catch(() => undefined);
+      throw err;
+    }
     await this.refreshUntil(() => (this.topics.get(name)?.leaders.length ?? 0) >= partitions);
     return this.info(this.meta(name));
   }
@@ -642,11 +649,12 @@ export class ClusterKeyValueStore implements KeyValueStore<unknown> {
 
   constructor(private readonly cluster: KafkaClusterStore, readonly topic: string) {}
 
-  /** Reads the topic from where it was last read up to its end. */
-  async load(): Promise<void> {
+  /** Reads the topic from where it was last read up to its end; true when anything new was read. */
+  async load(): Promise<boolean> {
     const log = this.cluster.partition(this.topic, 0);
     const { logStartOffset, highWatermark } = await log.offsets();
     let offset = Math.max(this.loadedUpTo, logStartOffset);
+    const from = offset;
     while (offset < highWatermark) {
       const { records } = await log.read(offset, 4 * 1024 * 1024);
       if (records.length === 0) break;
@@ -664,6 +672,7 @@ export class ClusterKeyValueStore implements KeyValueStore<unknown> {
       }
     }
     this.loadedUpTo = offset;
+    return offset > from;
   }
 
   get(key: string): unknown {
@@ -679,7 +688,9 @@ export class ClusterKeyValueStore implements KeyValueStore<unknown> {
     const batch = await encodeRecordBatch(changes.map(([key, value]) => ({
       key: Buffer.from(key, "utf8"), value: value === null ? null : Buffer.from(JSON.stringify(value), "utf8"),
     })));
-    await this.cluster.partition(this.topic, 0).append(batch);
+    const { lastOffset } = await this.cluster.partition(this.topic, 0).append(batch);
+    // Read up to this batch first: what others wrote before it comes before it (the log's order is the registry's).
+    if (lastOffset > this.loadedUpTo) await this.load();
     for (const [key, value] of changes) {
       if (value === null) this.values.delete(key);
       else this.values.set(key, value);

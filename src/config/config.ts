@@ -90,6 +90,10 @@ export interface BrokerConfig {
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /** Operations log as readable lines or as JSON lines. */
   logFormat: "text" | "json";
+  /** host:port of a Kafka cluster's brokers (comma-separated) that keeps the records instead of the embedded log; "" for none. */
+  kafkaCluster: string;
+  /** The topic holding the schema registry's records (Confluent's kafkastore.topic). */
+  registryTopic: string;
 }
 
 export class ConfigError extends Error {}
@@ -215,6 +219,10 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   logLevel: { env: "TRIBUTARY_LOG_LEVEL", default: "info", parse: oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent"),
     doc: "least severe operations-log level written: trace, debug, info, warn, error, fatal or silent" },
   logFormat: { env: "TRIBUTARY_LOG_FORMAT", default: "text", parse: oneOf("text", "json"), doc: "operations log as readable text or JSON lines" },
+  kafkaCluster: { env: "TRIBUTARY_KAFKA_CLUSTER", default: "", parse: (raw) => String(raw),
+    doc: "HOST:PORT[,HOST:PORT...] of a Kafka cluster that keeps topics, records, group offsets and schemas instead of the embedded log" },
+  registryTopic: { env: "TRIBUTARY_REGISTRY_TOPIC", default: "_schemas", parse: text,
+    doc: "with --kafka-cluster: the topic of the schema registry's records (Confluent's kafkastore.topic)" },
 };
 
 export interface ConfigSources {

@@ -124,6 +124,11 @@ export class ConfluentSchemaRecords implements KeyValueStore<unknown> {
     return view;
   }
 
+  /** The stored records changed underneath (another writer): rebuilt on next use. */
+  forgetView(): void {
+    this.view = undefined;
+  }
+
   get(key: string): unknown {
     return this.records().get(key);
   }

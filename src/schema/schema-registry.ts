@@ -78,6 +78,13 @@ export class SchemaRegistry {
     this.store = new ConfluentSchemaRecords(stored);
   }
 
+  /** Records were written by someone else (another instance on the same cluster): nothing cached may be trusted. */
+  storedRecordsChanged(): void {
+    this.store.forgetView();
+    this.latestCache.clear();
+    this.idsCache.clear();
+  }
+
   /** Rewrites stored records of Tributary's earlier format in Confluent's (once, at start); returns how many. */
   migrateStoredRecords(): Promise<number> {
     return this.exclusive(async () => {

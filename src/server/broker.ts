@@ -33,6 +33,7 @@ import { TieredLogStore } from "../archive/tiered-store.js";
 import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
 import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
+import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -130,15 +131,29 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     config.topicDefaults = { "remote.storage.enable": "true", ...config.topicDefaults };
   }
   let metrics: BrokerMetrics | undefined;
-  const logs = await LogManager.open({
-    dataDir: config.dataDir,
-    topicDefaults: config.topicDefaults,
-    maintenanceIntervalMs: config.maintenanceIntervalMs,
-    partitionsPerTopicMax: config.partitionsPerTopicMax,
-    segmentFilesOpenMax: config.segmentFilesOpenMax,
-    onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
-    onTopicDeleted: (name) => metrics?.forgetTopic(name),
-  });
+  // The records live in the embedded log, or in a Kafka cluster (cluster mode: no Kafka listener here, the data dir holds only the warehouse).
+  const clusterBrokers = config.kafkaCluster.split(",").map((b) => b.trim()).filter(Boolean);
+  if (clusterBrokers.length && location) throw new ConfigError("--archive works on the embedded log's segment files; with --kafka-cluster the cluster keeps the records (use its own tiered storage)");
+  let engine: LogManager | undefined;
+  let cluster: KafkaClusterStore | undefined;
+  if (clusterBrokers.length) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}` })
+      .catch((err: Error) => {
+        throw new ConfigError(`cannot use the Kafka cluster at ${clusterBrokers.join(",")}: ${err.message}`);
+      });
+  } else {
+    engine = await LogManager.open({
+      dataDir: config.dataDir,
+      topicDefaults: config.topicDefaults,
+      maintenanceIntervalMs: config.maintenanceIntervalMs,
+      partitionsPerTopicMax: config.partitionsPerTopicMax,
+      segmentFilesOpenMax: config.segmentFilesOpenMax,
+      onFlush: (seconds) => metrics?.fsyncLatency.observe(seconds),
+      onTopicDeleted: (name) => metrics?.forgetTopic(name),
+    });
+  }
+  const logs: LogStore = engine ?? cluster!;
   // What has started so far, stopped in reverse order by stop() or by a failed start.
   const started: (() => Promise<void> | void)[] = [
     () => (tempDir ? fs.rmSync(tempDir, { recursive: true, force: true }) : undefined),
@@ -174,10 +189,10 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   }
   const validation = new RecordValidation(registry, config.jsonDepthMax);
   let archiver: Archiver | undefined;
-  if (location) {
+  if (location && engine) {
     // The S3 client loads only when there is an archive: it would cost every other start a tenth of a second.
     const { S3Store } = await import("../archive/s3-store.js");
-    archiver = new Archiver(logs, new S3Store(location, config.s3Endpoint), {
+    archiver = new Archiver(engine, new S3Store(location, config.s3Endpoint), {
       scanIntervalMs: config.archiveScanIntervalMs,
       retryMaxMs: config.archiveRetryMaxMs,
       registryEntries: () => logs.schemaStore.entries(),
@@ -185,7 +200,13 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     });
   }
   // What the servers see: the local engine, with the archive behind it when there is one (tiered reads).
-  const store: LogStore = archiver ? new TieredLogStore(logs, archiver) : logs;
+  const store: LogStore = archiver ? new TieredLogStore(engine!, archiver) : logs;
+  if (cluster) {
+    // Other instances on the cluster register schemas too: their records are read as they come.
+    const tail = setInterval(() => void cluster!.schemaStore.load().then((changed) => (changed ? registry.storedRecordsChanged() : undefined), () => undefined), 500);
+    tail.unref();
+    started.push(() => clearInterval(tail));
+  }
   metrics = new BrokerMetrics(store, validation);
   if (archiver) {
     metrics.watchArchive(() => archiver!.status());
@@ -243,7 +264,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     defaultPartitions: config.defaultPartitions,
     shutdown: shutdown.signal,
   };
-  const listener = await KafkaListener.start(ctx, config.host, config.kafkaPort, {
+  const listener = cluster ? undefined : await KafkaListener.start(ctx, config.host, config.kafkaPort, {
     ...DEFAULT_LIMITS,
     frameBytesMax: config.kafkaFrameBytesMax,
     queuedRequestBytesMax: config.kafkaQueuedRequestBytesMax,
@@ -251,8 +272,14 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
     connectionsMax: config.kafkaConnectionsMax,
   }).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
-  started.push(() => listener.close());
-  if (ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
+  if (listener) started.push(() => listener.close());
+  if (listener && ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
+  if (cluster) {
+    // REST v3 names the cluster's first broker as its node.
+    const first = clusterBrokers[0]!;
+    ctx.advertisedHost = first.slice(0, first.lastIndexOf(":"));
+    ctx.advertisedPort = Number(first.slice(first.lastIndexOf(":") + 1));
+  }
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
   const consumers = new HttpConsumers(store, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
@@ -276,7 +303,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   })
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());
-  metrics.watchConnections(() => listener.connectionCount, () => http.requestsInFlight());
+  metrics.watchConnections(() => listener?.connectionCount ?? 0, () => http.requestsInFlight());
   started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
   let stopping: Promise<void> | undefined;
   return {
@@ -285,12 +312,12 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     groups,
     registry,
     warehouse,
-    brokers: [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
-    kafkaPort: listener.port,
-    httpUrl: `http://${ctx.advertisedHost}:${http.port}`,
-    kafkaAddress: `${hostForUrl(config.host)}:${listener.port}`,
+    brokers: cluster ? clusterBrokers : [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
+    kafkaPort: listener?.port ?? 0,
+    httpUrl: `http://${cluster ? hostForUrl(config.advertisedHost) : ctx.advertisedHost}:${http.port}`,
+    kafkaAddress: listener ? `${hostForUrl(config.host)}:${listener.port}` : "",
     httpAddress: `${hostForUrl(config.host)}:${http.port}`,
-    kafkaRequestCounts: () => new Map(listener.requestCounts),
+    kafkaRequestCounts: () => new Map(listener?.requestCounts ?? []),
     stop: () => (stopping ??= stopAll()),
   };
 }

@@ -13,6 +13,11 @@ export class HttpError extends Error {
   }
 }
 
+const UNAVAILABLE = new Set<number>([
+  KafkaErrorCode.LEADER_NOT_AVAILABLE, KafkaErrorCode.NOT_LEADER_OR_FOLLOWER, KafkaErrorCode.REQUEST_TIMED_OUT,
+  KafkaErrorCode.COORDINATOR_LOAD_IN_PROGRESS, KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, KafkaErrorCode.NOT_COORDINATOR, KafkaErrorCode.NOT_ENOUGH_REPLICAS,
+]);
+
 /** Maps a storage error to the HTTP status and Confluent-style code a REST client expects. */
 export function fromLogError(err: LogError): HttpError {
   switch (err.kafkaErrorCode) {
@@ -27,6 +32,8 @@ export function fromLogError(err: LogError): HttpError {
     case KafkaErrorCode.KAFKA_STORAGE_ERROR:
       return new HttpError(503, 50301, err.message);
     default:
+      // The storage (a Kafka cluster) is away or electing a leader: nothing was written, try again.
+      if (UNAVAILABLE.has(err.kafkaErrorCode)) return new HttpError(503, 50303, err.message);
       return new HttpError(422, 42200 + Math.max(0, Math.min(99, err.kafkaErrorCode)), err.message);
   }
 }

@@ -1,0 +1,153 @@
+// Tributary in front of a Kafka cluster (`serve --kafka-cluster`). The only
+// Kafka-protocol broker here is Tributary itself, so "the cluster" is a
+// Tributary binary reached through its Kafka port only, and the frontends are
+// Tributary binaries in cluster mode.
+import { describe, expect, it } from "vitest";
+import { Kafka, logLevel } from "kafkajs";
+import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
+import { httpCall } from "../helpers/http-call.js";
+import { readEvents } from "../helpers/sse.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const REGISTRY = { "content-type": "application/vnd.schemaregistry.v1+json" };
+const orderSchema = JSON.stringify({ type: "object", properties: { id: { type: "integer" }, total: { type: "number" } }, required: ["id"] });
+
+function kafkaOf(server: RunningServer): string {
+  return /kafka (\S+),/.exec(server.readyLine)![1]!;
+}
+function httpOf(server: RunningServer): string {
+  return /http (http:\/\/\S+),/.exec(server.readyLine)![1]!;
+}
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const found = await probe().catch(() => undefined);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+const stop = async (s: RunningServer) => {
+  s.process.kill("SIGTERM");
+  await s.exited;
+};
+
+describe("cluster mode", () => {
+  it("publishes, validates, reads, streams and loads the warehouse through the cluster; Kafka clients on the cluster see the same records", async () => {
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const brokers = kafkaOf(cluster);
+    const frontend = await serve(["--data-dir", tempDir(), "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0"]);
+    const http = httpOf(frontend);
+    const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+    try {
+      expect(frontend.readyLine).toContain(`cluster ${brokers} (no Kafka listener here)`);
+      expect((await httpCall(http, "POST", "/topics", { name: "orders", partitions: 2 })).status).toBe(201);
+      expect((await httpCall(http, "POST", "/subjects/orders-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY)).json).toEqual({ id: 1 });
+
+      // HTTP publish on the frontend: validated against the registry, answered once the cluster has it.
+      const published = await httpCall(http, "POST", "/topics/orders/records", { records: [{ key: "a", value: { id: 1, total: 9.5 } }, { key: "b", value: { id: 2 } }] });
+      expect(published.status).toBe(200);
+      expect(await httpCall(http, "POST", "/topics/orders/records", { value: { total: 1 } })).toMatchObject({ status: 422, json: { error_code: 42208 } });
+
+      // The cluster has the topic and the records: a kafkajs consumer of the cluster reads them.
+      const consumer = kafka.consumer({ groupId: "cluster-readers" });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "orders", fromBeginning: true });
+      const seen: unknown[] = [];
+      await new Promise<void>((resolve) => void consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.push(JSON.parse(message.value!.toString()));
+          if (seen.length === 2) resolve();
+        },
+      }));
+      await consumer.disconnect();
+      expect(seen).toEqual(expect.arrayContaining([{ id: 1, total: 9.5 }, { id: 2 }]));
+
+      // A Kafka producer on the cluster: the frontend reads it over HTTP and streams it over SSE.
+      const stream = await fetch(`${http}/topics/orders/stream?from=beginning`, { headers: { accept: "text/event-stream" } });
+      const streamed = readEvents(stream, 3, true);
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: "orders", messages: [{ key: "c", value: JSON.stringify({ id: 3 }), partition: 1 }] });
+      await producer.disconnect();
+      const events = await streamed;
+      expect(events.map((e) => (e.data as { value: { id: number } }).value.id).sort()).toEqual([1, 2, 3]);
+      const partition1 = await httpCall(http, "GET", "/topics/orders/partitions/1/records?offset=0");
+      expect(partition1.json.records.map((r: { value: unknown }) => r.value)).toContainEqual({ id: 3 });
+
+      // The warehouse of the frontend loads from the cluster.
+      const rows = await until("the warehouse to load 3 rows", async () => {
+        const answer = await httpCall(http, "POST", "/sql", { sql: "SELECT id FROM orders ORDER BY id" });
+        return answer.json.rows?.length === 3 ? answer.json.rows : undefined;
+      });
+      expect(rows).toEqual([[1], [2], [3]]);
+
+      // The registry's records, read raw from the cluster, are Confluent's.
+      const registryReader = kafka.consumer({ groupId: "registry-readers" });
+      await registryReader.connect();
+      await registryReader.subscribe({ topic: "_frontend_schemas", fromBeginning: true });
+      const record = await new Promise<{ key: string; value: unknown }>((resolve) => void registryReader.run({
+        eachMessage: async ({ message }) => resolve({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) }),
+      }));
+      await registryReader.disconnect();
+      expect(record).toEqual({
+        key: '{"keytype":"SCHEMA","subject":"orders-value","version":1,"magic":1}',
+        value: { subject: "orders-value", version: 1, id: 1, schemaType: "JSON", schema: orderSchema, deleted: false },
+      });
+    } finally {
+      await stop(frontend);
+      await stop(cluster);
+    }
+  });
+
+  it("shares one registry between two frontends, survives a cluster restart, and answers 503 while the cluster is away", async () => {
+    const clusterDir = tempDir();
+    let cluster = await serve(["--data-dir", clusterDir, "--kafka-port", "0", "--http-port", "0"]);
+    const brokers = kafkaOf(cluster);
+    const port = brokers.slice(brokers.lastIndexOf(":") + 1);
+    const args = (dir: string) => ["--data-dir", dir, "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0"];
+    const one = await serve(args(tempDir()));
+    const two = await serve(args(tempDir()));
+    try {
+      expect((await httpCall(httpOf(one), "POST", "/subjects/shared-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY)).json).toEqual({ id: 1 });
+      // The other frontend reads the registry's topic as it grows.
+      const seen = await until("the second frontend to see the schema", async () => {
+        const r = await httpCall(httpOf(two), "GET", "/subjects/shared-value/versions/latest");
+        return r.status === 200 ? r.json : undefined;
+      });
+      expect(seen).toMatchObject({ subject: "shared-value", version: 1, id: 1 });
+      expect((await httpCall(httpOf(two), "POST", "/topics", { name: "kept", partitions: 1 })).status).toBe(201);
+      expect((await httpCall(httpOf(two), "POST", "/topics/kept/records", { value: { id: 1 } })).status).toBe(200);
+      // A topic one frontend created shows up in the other's metadata within a refresh (a second).
+      await until("the first frontend to see the topic", async () => ((await httpCall(httpOf(one), "GET", "/topics/kept")).status === 200 ? true : undefined));
+
+      // The cluster goes away: a publish is refused with a 503 that says so, nothing is written.
+      cluster.process.kill("SIGKILL");
+      await cluster.exited;
+      const away = await httpCall(httpOf(one), "POST", "/topics/kept/records", { value: { id: 99 } });
+      expect(away.status).toBe(503);
+      expect(away.json.message).toMatch(/cannot reach|closed|connection/);
+
+      // Back on the same port and data dir: the frontends reconnect and every acknowledged record is there.
+      cluster = await serve(["--data-dir", clusterDir, "--kafka-port", port, "--http-port", "0"]);
+      await until("the frontend to publish again", async () => {
+        const r = await httpCall(httpOf(one), "POST", "/topics/kept/records", { value: { id: 2 } });
+        return r.status === 200 ? r : undefined;
+      });
+      const kept = await httpCall(httpOf(two), "GET", "/topics/kept/partitions/0/records?offset=0");
+      expect(kept.json.records.map((r: { value: { id: number } }) => r.value.id)).toEqual([1, 2]);
+    } finally {
+      await stop(one);
+      await stop(two);
+      await stop(cluster);
+    }
+  });
+
+  it("refuses what cluster mode does not do, and an unreachable cluster, with a message", async () => {
+    const archived = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", "127.0.0.1:1", "--archive", "s3://bucket/prefix", "--http-port", "0"]);
+    expect(archived.status).not.toBe(0);
+    expect(archived.stderr).toMatch(/--archive works on the embedded log's segment files/);
+    const unreachable = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", "127.0.0.1:1", "--http-port", "0"]);
+    expect(unreachable.status).not.toBe(0);
+    expect(unreachable.stderr).toMatch(/cannot use the Kafka cluster at 127\.0\.0\.1:1: cannot reach 127\.0\.0\.1:1/);
+  });
+});
