@@ -71,7 +71,7 @@ try {
   const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: "direct", numPartitions: 4 }, { topic: "through", numPartitions: 4 }] });
+  await admin.createTopics({ topics: [{ topic: "direct", numPartitions: 4 }, { topic: "through", numPartitions: 4 }, { topic: "embedded", numPartitions: 4 }] });
   await admin.disconnect();
 
   // Reference: kafkajs straight to the cluster.
@@ -83,18 +83,25 @@ try {
   await producer.disconnect();
   report("reference: kafkajs to the cluster, records/s", direct, "records/s");
 
-  // Through the frontend: the same records as HTTP batches.
-  const through = await drive(async (from, count) => {
+  // The same records as HTTP batches: to the cluster's own HTTP API (embedded mode), then through the frontend (cluster mode).
+  const publish = (base: string, topic: string) => drive(async (from, count) => {
     const body = JSON.stringify({ records: Array.from({ length: count }, (_, j) => ({ key: `c-${(from + j) % 1000}`, value: JSON.parse(value(from + j)) })) });
-    const res = await fetch(`${http}/topics/through/records`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await fetch(`${base}/topics/${topic}/records`, { method: "POST", headers: { "content-type": "application/json" }, body });
     if (res.status !== 200) throw new Error(`publish answered ${res.status}: ${await res.text()}`);
     await res.arrayBuffer();
   });
+  const embedded = await publish(/http (http:\/\/\S+),/.exec(cluster.ready)![1]!, "embedded");
+  report("reference: HTTP batches to the cluster's own HTTP API, records/s", embedded, "records/s");
+  const through = await publish(http, "through");
   report("HTTP batches through the frontend, records/s", through, "records/s");
   report("  ratio to kafkajs (target >= 0.7)", through / direct, "");
+  report("  ratio to the embedded HTTP API", through / embedded, "");
 } finally {
+  const exited = (c: ChildProcess) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once("exit", resolve)));
   frontend.child.kill("SIGTERM");
+  await exited(frontend.child);
   cluster.child.kill("SIGTERM");
+  await exited(cluster.child);
   fs.rmSync(root, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ bench: "cluster", machine: { nproc: os.cpus().length, memGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)) }, ...results }));
