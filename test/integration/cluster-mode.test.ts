@@ -4,6 +4,7 @@
 // Tributary binaries in cluster mode.
 import { describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
+import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
 import { httpCall } from "../helpers/http-call.js";
 import { readEvents } from "../helpers/sse.js";
@@ -80,6 +81,22 @@ describe("cluster mode", () => {
         return answer.json.rows?.length === 3 ? answer.json.rows : undefined;
       });
       expect(rows).toEqual([[1], [2], [3]]);
+
+      // Confluent's registry client on the frontend: a value it framed, produced to the cluster, is read over HTTP.
+      const client = new RegistryClient({ host: http });
+      const { id } = await client.register({ type: SchemaType.JSON, schema: orderSchema }, { subject: "framed-value" });
+      expect(id).toBe(1); // the same schema as orders-value: the same id
+      const framed = await client.encode(id, { id: 4, total: 2.5 });
+      expect(await client.decode(framed)).toEqual({ id: 4, total: 2.5 });
+      const framer = kafka.producer();
+      await framer.connect();
+      await framer.send({ topic: "framed", messages: [{ value: framed }] });
+      await framer.disconnect();
+      const framedRead = await until("the framed record", async () => {
+        const r = await httpCall(http, "GET", "/topics/framed/partitions/0/records?offset=0");
+        return r.json.records?.length ? r.json.records : undefined;
+      });
+      expect(framedRead[0].value).toEqual({ id: 4, total: 2.5 });
 
       // The registry's records, read raw from the cluster, are Confluent's.
       const registryReader = kafka.consumer({ groupId: "registry-readers" });

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { startBroker, type Broker } from "../../src/server/broker.js";
 import { splitBatches } from "../../src/protocol/record-batch-codec.js";
 import { REPO_ROOT } from "../helpers/binaries.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 // Real Kafka clients from Debian: kcat (librdkafka 2.0.2), confluent-kafka-python
 // (librdkafka) and kafka-python, all through /usr/bin/python3 or /usr/bin/kcat.
@@ -150,5 +151,20 @@ describe("current librdkafka (node-rdkafka)", () => {
     // librdkafka 2.x pads its Metadata v12 requests: they were answered, and the padding counted.
     const metrics = await (await fetch(`${broker.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/tributary_kafka_request_trailing_bytes_total\{request="Metadata v12"\} [1-9]/);
+  });
+});
+
+describe("cluster mode", () => {
+  it("confluent-kafka (librdkafka) reads from the cluster what was published over HTTP through a frontend", async () => {
+    const frontend = await startBroker({ dataDir: tempDir(), kafkaCluster: broker.brokers[0]!, registryTopic: "_frontend_schemas", httpPort: 0, warehouseEnabled: false });
+    try {
+      const post = (path: string, body: unknown) => fetch(`${frontend.httpUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      expect((await post("/topics", { name: "fronted", partitions: 2 })).status).toBe(201);
+      expect((await post("/topics/fronted/records", { records: [{ key: "a", value: { n: 1 } }, { key: "b", value: { n: 2 } }, { key: "c", value: { n: 3 } }] })).status).toBe(200);
+      const read = JSON.parse(await run(PYTHON, ["test/interop/confluent_kafka_consume.py", broker.brokers[0]!, "fronted", "3"])) as string[];
+      expect(read.map((v) => JSON.parse(v)).sort((x: { n: number }, y: { n: number }) => x.n - y.n)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    } finally {
+      await frontend.stop();
+    }
   });
 });
