@@ -35,8 +35,10 @@ const API = {
   Produce: [0, 9], Fetch: [1, 12], ListOffsets: [2, 7], Metadata: [3, 12], OffsetCommit: [8, 8], OffsetFetch: [9, 8], FindCoordinator: [10, 4],
   ListGroups: [16, 4], CreateTopics: [19, 7], DeleteTopics: [20, 6], DeleteRecords: [21, 2], InitProducerId: [22, 4], DescribeConfigs: [32, 4],
   CreatePartitions: [37, 3], DeleteGroups: [42, 2], IncrementalAlterConfigs: [44, 1], OffsetDelete: [47, 0],
+  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4],
 } as const;
-type ApiName = keyof typeof API;
+export type ClusterApi = keyof typeof API;
+type ApiName = ClusterApi;
 
 const TOPIC_RESOURCE = 2;
 const EARLIEST = -2;
@@ -137,29 +139,31 @@ export class KafkaClusterStore implements LogStore {
 
   // Requests
 
-  private connection(address: string): Promise<KafkaConnection> {
-    let c = this.connections.get(address);
+  /** The connection to `address` of `lane` (a request that parks, as a JoinGroup does, gets a lane of its own). */
+  private connection(address: string, lane: string): Promise<KafkaConnection> {
+    const key = `${lane}|${address}`;
+    let c = this.connections.get(key);
     if (!c) {
       c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs);
-      this.connections.set(address, c);
-      c.catch(() => this.connections.delete(address));
+      this.connections.set(key, c);
+      c.catch(() => this.connections.delete(key));
     }
     return c.then((conn) => {
       if (!conn.closed) return conn;
-      this.connections.delete(address);
-      return this.connection(address);
+      this.connections.delete(key);
+      return this.connection(address, lane);
     });
   }
 
-  /** One request to `node` (a broker id), or to any broker. */
-  async request(api: ApiName, body: Message, node?: number, extraTimeoutMs = 0): Promise<Message> {
+  /** One request to `node` (a broker id), or to any broker; on `lane`'s connections (default: the shared ones). */
+  async request(api: ApiName, body: Message, node?: number, extraTimeoutMs = 0, lane = "shared"): Promise<Message> {
     if (this.closed) throw new ClusterUnavailableError("the cluster store is closed");
     const addresses = node !== undefined && this.brokers.has(node) ? [this.brokers.get(node)!.address]
       : [...new Set([...[...this.brokers.values()].map((b) => b.address), ...this.options.bootstrap])];
     let last: Error | undefined;
     for (const address of addresses) {
       try {
-        const conn = await this.connection(address);
+        const conn = await this.connection(address, lane);
         return await conn.request(API[api][0], API[api][1], body, this.requestTimeoutMs + extraTimeoutMs);
       } catch (err) {
         if (!(err instanceof ClusterUnavailableError)) throw err;
@@ -204,6 +208,15 @@ export class KafkaClusterStore implements LogStore {
       out.set(r.resourceName, { overrides, defaults });
     }
     return out;
+  }
+
+  /** The node coordinating `group`. */
+  async groupCoordinator(group: string): Promise<number> {
+    const answer = await this.request("FindCoordinator", { keyType: 0, coordinatorKeys: [group] }) as
+      { coordinators: { nodeId: number; errorCode: number; errorMessage: string | null }[] };
+    const c = answer.coordinators[0]!;
+    check(c.errorCode, `find the coordinator of group ${group}`, c.errorMessage);
+    return c.nodeId;
   }
 
   leaderOf(topic: string, partition: number): number | undefined {
@@ -566,7 +579,7 @@ class ClusterPartition implements PartitionStore {
 class ClusterOffsets implements GroupOffsetStore {
   constructor(private readonly cluster: KafkaClusterStore) {}
 
-  private async coordinator(group: string): Promise<number> {
+  async coordinator(group: string): Promise<number> {
     const answer = await this.cluster.request("FindCoordinator", { keyType: 0, coordinatorKeys: [group] }) as
       { coordinators: { nodeId: number; errorCode: number; errorMessage: string | null }[] };
     const c = answer.coordinators[0]!;

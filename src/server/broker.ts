@@ -34,6 +34,7 @@ import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.j
 import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
 import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
+import { RegistryElection } from "../cluster/registry-election.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -283,7 +284,11 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
   const consumers = new HttpConsumers(store, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
+  // In cluster mode one instance, elected through the cluster's group protocol, writes the registry; the others forward to it.
+  let election: RegistryElection | undefined;
+  const registryWriter = cluster ? { get isWriter() { return election?.isWriter ?? false; }, get writerUrlNow() { return election?.writerUrlNow; } } : undefined;
   const app = buildHttpApp({
+    registryWriter,
     logs: store, registry, validation, metrics, consumers, groups, writePath,
     bodyBytesMax: config.httpBodyBytesMax,
     jsonDepthMax: config.jsonDepthMax,
@@ -303,6 +308,18 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   })
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());
+  if (cluster) {
+    election = new RegistryElection(cluster, {
+      url: `http://${hostForUrl(config.advertisedHost)}:${http.port}`,
+      group: `tributary-registry.${config.registryTopic}`,
+      // The writer reads everything written before it (by the writer before it) before it takes a write.
+      onElected: async () => {
+        if (await cluster!.schemaStore.load()) registry.storedRecordsChanged();
+      },
+    });
+    election.start();
+    started.push(() => election!.stop());
+  }
   metrics.watchConnections(() => listener?.connectionCount ?? 0, () => http.requestsInFlight());
   started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
   let stopping: Promise<void> | undefined;

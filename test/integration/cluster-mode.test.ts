@@ -42,7 +42,12 @@ describe("cluster mode", () => {
     try {
       expect(frontend.readyLine).toContain(`cluster ${brokers} (no Kafka listener here)`);
       expect((await httpCall(http, "POST", "/topics", { name: "orders", partitions: 2 })).status).toBe(201);
-      expect((await httpCall(http, "POST", "/subjects/orders-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY)).json).toEqual({ id: 1 });
+      // The registry takes writes once this instance is elected its writer (the cluster's group protocol).
+      const first = await until("the registry writer to be elected", async () => {
+        const r = await httpCall(http, "POST", "/subjects/orders-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY);
+        return r.status === 200 ? r.json : undefined;
+      });
+      expect(first).toEqual({ id: 1 });
 
       // HTTP publish on the frontend: validated against the registry, answered once the cluster has it.
       const published = await httpCall(http, "POST", "/topics/orders/records", { records: [{ key: "a", value: { id: 1, total: 9.5 } }, { key: "b", value: { id: 2 } }] });
@@ -118,14 +123,35 @@ describe("cluster mode", () => {
 
   it("shares one registry between two frontends, survives a cluster restart, and answers 503 while the cluster is away", async () => {
     const clusterDir = tempDir();
-    let cluster = await serve(["--data-dir", clusterDir, "--kafka-port", "0", "--http-port", "0"]);
+    let cluster = await serve(["--data-dir", clusterDir, "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
     const brokers = kafkaOf(cluster);
     const port = brokers.slice(brokers.lastIndexOf(":") + 1);
     const args = (dir: string) => ["--data-dir", dir, "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0"];
     const one = await serve(args(tempDir()));
     const two = await serve(args(tempDir()));
     try {
-      expect((await httpCall(httpOf(one), "POST", "/subjects/shared-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY)).json).toEqual({ id: 1 });
+      const first = await until("a registry writer to be elected", async () => {
+        const r = await httpCall(httpOf(one), "POST", "/subjects/shared-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY);
+        return r.status === 200 ? r.json : undefined;
+      });
+      expect(first).toEqual({ id: 1 });
+      // Both frontends register at once: one writer gives out the ids, so no id names two schemas.
+      const schemaOf = (i: number) => JSON.stringify({ type: "object", properties: { [`field${i}`]: { type: "integer" } } });
+      const registered = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+        const via = i % 2 === 0 ? one : two;
+        const r = await httpCall(httpOf(via), "POST", `/subjects/s${i}-value/versions`, { schemaType: "JSON", schema: schemaOf(i) }, REGISTRY);
+        expect(r.status).toBe(200);
+        return r.json.id as number;
+      }));
+      expect(new Set(registered).size).toBe(20);
+      expect(registered).not.toContain(1);
+      for (const via of [one, two]) {
+        await until("every schema on both frontends", async () => {
+          const subjects = (await httpCall(httpOf(via), "GET", "/subjects")).json as string[];
+          return subjects.length === 21 ? true : undefined;
+        });
+        for (let i = 0; i < 20; i++) expect((await httpCall(httpOf(via), "GET", `/schemas/ids/${registered[i]}`)).json.schema).toBe(schemaOf(i));
+      }
       // The other frontend reads the registry's topic as it grows.
       const seen = await until("the second frontend to see the schema", async () => {
         const r = await httpCall(httpOf(two), "GET", "/subjects/shared-value/versions/latest");
@@ -145,7 +171,7 @@ describe("cluster mode", () => {
       expect(away.json.message).toMatch(/cannot reach|closed|connection/);
 
       // Back on the same port and data dir: the frontends reconnect and every acknowledged record is there.
-      cluster = await serve(["--data-dir", clusterDir, "--kafka-port", port, "--http-port", "0"]);
+      cluster = await serve(["--data-dir", clusterDir, "--kafka-port", port, "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
       await until("the frontend to publish again", async () => {
         const r = await httpCall(httpOf(one), "POST", "/topics/kept/records", { value: { id: 2 } });
         return r.status === 200 ? r : undefined;

@@ -36,6 +36,8 @@ export interface HttpDeps {
   archive?: Archiver;
   /** The SQLite warehouse, unless it is off (POST /sql, GET /warehouse). */
   warehouse?: Warehouse;
+  /** In cluster mode: which instance writes the schema registry (writes are forwarded to it). */
+  registryWriter?: { readonly isWriter: boolean; readonly writerUrlNow: string | undefined };
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }

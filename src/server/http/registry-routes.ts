@@ -1,8 +1,8 @@
 // The Confluent Schema Registry REST API (Avro and JSON Schema), on the HTTP port.
 
-import type { Context, Hono } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import type { HttpDeps } from "./http-deps.js";
-import { bodyJson } from "./request-body.js";
+import { bodyBytes, bodyJson } from "./request-body.js";
 import { HttpError } from "./http-error.js";
 import { schemaTypeOf, type SchemaReference, type SchemaType } from "../../schema/schema-registry.js";
 import { logAdminChange } from "../../ops/ops-log.js";
@@ -12,6 +12,7 @@ import * as api from "./api-schemas.js";
 import * as v from "valibot";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
+const FORWARDED = "tributary-forwarded-by";
 
 function reply(c: Context, body: unknown, status = 200) {
   return c.json(body, status as 200, { "content-type": REGISTRY_JSON });
@@ -34,7 +35,40 @@ async function schemaBody(c: Context, deps: HttpDeps): Promise<{ schema: string;
   };
 }
 
+/**
+ * In cluster mode one instance writes the registry: a write reaching another
+ * is forwarded to it, and its answer is this one's. Reads are served here.
+ */
+function forwardToWriter(deps: HttpDeps): MiddlewareHandler {
+  return async (c, next) => {
+    const election = deps.registryWriter;
+    if (!election || election.isWriter) return next();
+    // An instance that has just joined learns who the writer is within a rebalance: a write waits for it (a while).
+    for (let waited = 0; election.writerUrlNow === undefined && waited < Math.min(deps.requestTimeoutMs, 10_000); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (election.isWriter) return next();
+    const writer = election.writerUrlNow;
+    if (!writer) throw new HttpError(503, 50304, "no instance has been elected to write the schema registry yet; try again");
+    if (c.req.header(FORWARDED)) throw new HttpError(503, 50304, "the schema registry's writer changed while this write was forwarded; try again");
+    const target = new URL(c.req.path + new URL(c.req.url).search, writer);
+    const body = ["GET", "DELETE", "HEAD"].includes(c.req.method) ? undefined : await bodyBytes(c, deps);
+    let answer: Response;
+    try {
+      answer = await fetch(target, {
+        method: c.req.method, body: body === undefined ? undefined : new Uint8Array(body),
+        headers: { "content-type": c.req.header("content-type") ?? "application/json", accept: c.req.header("accept") ?? REGISTRY_JSON, [FORWARDED]: "1" },
+        signal: AbortSignal.timeout(deps.requestTimeoutMs),
+      });
+    } catch (err) {
+      throw new HttpError(503, 50304, `the schema registry's writer at ${writer} did not answer: ${(err as Error).message}; try again`);
+    }
+    return new Response(await answer.arrayBuffer(), { status: answer.status, headers: { "content-type": answer.headers.get("content-type") ?? REGISTRY_JSON } });
+  };
+}
+
 export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
+  const write = forwardToWriter(deps);
   const r = deps.registry;
   app.get("/schemas/types", doc({ tags: ["schema registry"], summary: "supported schema types", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, ["JSON", "AVRO"]));
   app.get("/schemas/ids/:id", doc({ tags: ["schema registry"], summary: "a schema by its global id", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistrySchemaById } } }), (c) => {
@@ -45,7 +79,7 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/schemas/ids/:id/versions", doc({ tags: ["schema registry"], summary: "subjects and versions using a schema", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.SubjectVersions } } }), (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
   app.get("/subjects", doc({ tags: ["schema registry"], summary: "subjects", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
   app.get("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "versions of a subject", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
-  app.post("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "register a schema under a subject (in IMPORT mode with its id and version)", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryId } } }), async (c) => {
+  app.post("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "register a schema under a subject (in IMPORT mode with its id and version)", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryId } } }), write, async (c) => {
     const { schema, schemaType, id, version, references } = await schemaBody(c, deps);
     const registered = await r.register(c.req.param("subject"), schema, schemaType, { id, version }, references);
     logAdminChange(httpActor(c), "schema.register", `registered a ${schemaType ?? "JSON"} schema under ${c.req.param("subject")} (id ${registered.id})`,
@@ -59,13 +93,13 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "a version (a number or latest)", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryVersion } } }), (c) => reply(c, shown(r.getVersion(c.req.param("subject"), c.req.param("version"), c.req.query("deleted") === "true"))));
   app.get("/subjects/:subject/versions/:version/referencedby", doc({ tags: ["schema registry"], summary: "ids of the schemas that refer to this version", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), (c) => reply(c, r.referencedBy(c.req.param("subject"), c.req.param("version"))));
   app.get("/subjects/:subject/versions/:version/schema", doc({ tags: ["schema registry"], summary: "a version's raw schema", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryAnySchema } } }), (c) => reply(c, JSON.parse(r.getVersion(c.req.param("subject"), c.req.param("version")).schema)));
-  app.delete("/subjects/:subject", doc({ tags: ["schema registry"], summary: "delete a subject (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), async (c) => {
+  app.delete("/subjects/:subject", doc({ tags: ["schema registry"], summary: "delete a subject (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), write, async (c) => {
     const permanent = c.req.query("permanent") === "true";
     const versions = await r.deleteSubject(c.req.param("subject"), permanent);
     logAdminChange(httpActor(c), "schema.delete_subject", `deleted subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`, { subject: c.req.param("subject"), versions, permanent });
     return reply(c, versions);
   });
-  app.delete("/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "delete a version (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.number() } } }), async (c) => {
+  app.delete("/subjects/:subject/versions/:version", doc({ tags: ["schema registry"], summary: "delete a version (soft; ?permanent=true after that)", query: api.PermanentQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.number() } } }), write, async (c) => {
     const permanent = c.req.query("permanent") === "true";
     const version = await r.deleteVersion(c.req.param("subject"), c.req.param("version"), permanent);
     logAdminChange(httpActor(c), "schema.delete_version", `deleted version ${version} of subject ${c.req.param("subject")}${permanent ? " permanently" : ""}`,
@@ -87,8 +121,8 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     return reply(c, { compatibility });
   };
   app.get("/config", doc({ tags: ["schema registry"], summary: "the global compatibility level", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), (c) => reply(c, { compatibilityLevel: r.compatibilityLevel() }));
-  app.put("/config", doc({ tags: ["schema registry"], summary: "set the global compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), level);
-  app.delete("/config", doc({ tags: ["schema registry"], summary: "return the global level to its default", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), async (c) => {
+  app.put("/config", doc({ tags: ["schema registry"], summary: "set the global compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), write, level);
+  app.delete("/config", doc({ tags: ["schema registry"], summary: "return the global level to its default", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), write, async (c) => {
     const compatibilityLevel = await r.deleteCompatibilityLevel();
     logAdminChange(httpActor(c), "schema.delete_compatibility", "the registry's compatibility level went back to its default", { subject: null });
     return reply(c, { compatibilityLevel });
@@ -98,8 +132,8 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     if (!found) throw new HttpError(404, 40408, `subject '${c.req.param("subject")}' has no compatibility level of its own`);
     return reply(c, { compatibilityLevel: found });
   });
-  app.put("/config/:subject", doc({ tags: ["schema registry"], summary: "set a subject's compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), level);
-  app.delete("/config/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's level (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), async (c) => {
+  app.put("/config/:subject", doc({ tags: ["schema registry"], summary: "set a subject's compatibility level", body: api.RegistryCompatibility, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityAnswerLevel } } }), write, level);
+  app.delete("/config/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's level (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryCompatibilityLevel } } }), write, async (c) => {
     const compatibilityLevel = await r.deleteCompatibilityLevel(c.req.param("subject"));
     logAdminChange(httpActor(c), "schema.delete_compatibility", `subject ${c.req.param("subject")} follows the registry's compatibility level again`, { subject: c.req.param("subject") });
     return reply(c, { compatibilityLevel });
@@ -111,14 +145,14 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
     return reply(c, { mode });
   };
   app.get("/mode", doc({ tags: ["schema registry"], summary: "the global mode", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), (c) => reply(c, { mode: r.mode() }));
-  app.put("/mode", doc({ tags: ["schema registry"], summary: "set the global mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), mode);
+  app.put("/mode", doc({ tags: ["schema registry"], summary: "set the global mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), write, mode);
   app.get("/mode/:subject", doc({ tags: ["schema registry"], summary: "a subject's mode (subjects from --schemas files are READONLY)", query: api.DefaultToGlobalQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), (c) => {
     const found = r.mode(c.req.param("subject"), c.req.query("defaultToGlobal") === "true");
     if (!found) throw new HttpError(404, 40409, `Subject '${c.req.param("subject")}' does not have subject-level mode configured`);
     return reply(c, { mode: found });
   });
-  app.put("/mode/:subject", doc({ tags: ["schema registry"], summary: "set a subject's mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), mode);
-  app.delete("/mode/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's mode (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), async (c) => {
+  app.put("/mode/:subject", doc({ tags: ["schema registry"], summary: "set a subject's mode", body: api.RegistryMode, bodyMedia: [REGISTRY_JSON, "application/json"], query: api.ForceQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), write, mode);
+  app.delete("/mode/:subject", doc({ tags: ["schema registry"], summary: "remove a subject's mode (it follows the global one)", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryMode } } }), write, async (c) => {
     const mode = await r.deleteMode(c.req.param("subject"));
     logAdminChange(httpActor(c), "schema.delete_mode", `subject ${c.req.param("subject")} follows the registry's mode again`, { subject: c.req.param("subject") });
     return reply(c, { mode });
