@@ -54,6 +54,16 @@ describe("cluster mode", () => {
       expect(published.status).toBe(200);
       expect(await httpCall(http, "POST", "/topics/orders/records", { value: { total: 1 } })).toMatchObject({ status: 422, json: { error_code: 42208 } });
 
+      // Dead-lettering: a topic that sends refused records to <topic>.dlq, in the cluster.
+      expect((await httpCall(http, "POST", "/topics", { name: "lenient", configs: { "schema.invalid.policy": "dead-letter" } })).status).toBe(201);
+      expect((await httpCall(http, "POST", "/subjects/lenient-value/versions", { schemaType: "JSON", schema: orderSchema }, REGISTRY)).status).toBe(200);
+      const split = await httpCall(http, "POST", "/topics/lenient/records", { records: [{ value: { id: 1 } }, { value: { total: 1 } }] });
+      expect(split.json).toMatchObject({ offsets: [{ partition: 0, offset: 0 }, null], dead_lettered: [{ index: 1, topic: "lenient.dlq", offset: 0 }] });
+      const admin = kafka.admin();
+      await admin.connect();
+      expect(await admin.fetchTopicOffsets("lenient.dlq")).toEqual([expect.objectContaining({ partition: 0, high: "1" })]);
+      await admin.disconnect();
+
       // The cluster has the topic and the records: a kafkajs consumer of the cluster reads them.
       const consumer = kafka.consumer({ groupId: "cluster-readers" });
       await consumer.connect();
