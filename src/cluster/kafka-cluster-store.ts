@@ -210,6 +210,20 @@ export class KafkaClusterStore implements LogStore {
     return out;
   }
 
+  /** Commits `commits` to `group` as `memberId` of `generationId` (-1, "": outside the group's protocol); the first error code, or 0. */
+  async offsetsOf(group: string, memberId: string, generationId: number, commits: OffsetCommit[]): Promise<number> {
+    const byTopic = new Map<string, OffsetCommit[]>();
+    for (const c of commits) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), c]);
+    const answer = await this.request("OffsetCommit", {
+      groupId: group, generationIdOrMemberEpoch: generationId, memberId, groupInstanceId: null,
+      topics: [...byTopic].map(([name, list]) => ({
+        name, partitions: list.map((c) => ({ partitionIndex: c.partition, committedOffset: c.offset, committedLeaderEpoch: c.leaderEpoch ?? -1, committedMetadata: c.metadata ?? null })),
+      })),
+    }, await this.groupCoordinator(group)) as { topics: { partitions: { errorCode: number }[] }[] };
+    for (const t of answer.topics) for (const p of t.partitions) if (p.errorCode !== 0) return p.errorCode;
+    return 0;
+  }
+
   /** The node coordinating `group`. */
   async groupCoordinator(group: string): Promise<number> {
     const answer = await this.request("FindCoordinator", { keyType: 0, coordinatorKeys: [group] }) as
@@ -579,24 +593,12 @@ class ClusterPartition implements PartitionStore {
 class ClusterOffsets implements GroupOffsetStore {
   constructor(private readonly cluster: KafkaClusterStore) {}
 
-  async coordinator(group: string): Promise<number> {
-    const answer = await this.cluster.request("FindCoordinator", { keyType: 0, coordinatorKeys: [group] }) as
-      { coordinators: { nodeId: number; errorCode: number; errorMessage: string | null }[] };
-    const c = answer.coordinators[0]!;
-    check(c.errorCode, `find the coordinator of group ${group}`, c.errorMessage);
-    return c.nodeId;
+  private coordinator(group: string): Promise<number> {
+    return this.cluster.groupCoordinator(group);
   }
 
   async commit(group: string, commits: OffsetCommit[]): Promise<void> {
-    const byTopic = new Map<string, OffsetCommit[]>();
-    for (const c of commits) byTopic.set(c.topic, [...(byTopic.get(c.topic) ?? []), c]);
-    const answer = await this.cluster.request("OffsetCommit", {
-      groupId: group, generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null,
-      topics: [...byTopic].map(([name, list]) => ({
-        name, partitions: list.map((c) => ({ partitionIndex: c.partition, committedOffset: c.offset, committedLeaderEpoch: c.leaderEpoch ?? -1, committedMetadata: c.metadata ?? null })),
-      })),
-    }, await this.coordinator(group)) as { topics: { partitions: { errorCode: number }[] }[] };
-    for (const t of answer.topics) for (const p of t.partitions) check(p.errorCode, `commit offsets of group ${group}`);
+    check(await this.cluster.offsetsOf(group, "", -1, commits), `commit offsets of group ${group}`);
   }
 
   async list(group: string, topic?: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {

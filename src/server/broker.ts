@@ -35,6 +35,8 @@ import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
 import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
 import { RegistryElection } from "../cluster/registry-election.js";
+import { ClusterMembership } from "../cluster/cluster-membership.js";
+import { localMembership } from "./groups/group-membership.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -282,7 +284,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     ctx.advertisedPort = Number(first.slice(first.lastIndexOf(":") + 1));
   }
   const autoCreate = config.autoCreateTopics ? { partitions: config.defaultPartitions } : undefined;
-  const consumers = new HttpConsumers(store, groups, undefined, autoCreate, (framed) => registry.avroJson(framed));
+  // REST consumers are members of this broker's groups, or in cluster mode of the cluster's.
+  const membership = cluster ? new ClusterMembership(cluster) : localMembership(groups, store);
+  const consumers = new HttpConsumers(store, membership, undefined, autoCreate, (framed) => registry.avroJson(framed));
   started.push(() => consumers.close());
   // In cluster mode one instance, elected through the cluster's group protocol, writes the registry; the others forward to it.
   let election: RegistryElection | undefined;

@@ -7,6 +7,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
 import { httpCall } from "../helpers/http-call.js";
+import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 import { readEvents } from "../helpers/sse.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -191,6 +192,49 @@ describe("cluster mode", () => {
     } finally {
       await stop(one);
       await stop(two);
+      await stop(cluster);
+    }
+  });
+
+  it("REST consumers are members of the cluster's groups: a REST instance and a kafkajs consumer split a topic's partitions", async () => {
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const brokers = kafkaOf(cluster);
+    const frontend = await serve(["--data-dir", tempDir(), "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse"]);
+    const http = httpOf(frontend);
+    const v2 = { "content-type": "application/vnd.kafka.v2+json" };
+    const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+    try {
+      expect((await httpCall(http, "POST", "/topics", { name: "split", partitions: 4 })).status).toBe(201);
+      await httpCall(http, "POST", "/topics/split/records", { records: Array.from({ length: 8 }, (_, i) => ({ value: i, partition: i % 4 })) });
+      expect((await httpCall(http, "POST", "/consumers/mixed", { name: "web-1", format: "json", "auto.offset.reset": "earliest", "auto.commit.enable": "false" }, v2)).status).toBe(200);
+      expect((await httpCall(http, "POST", "/consumers/mixed/instances/web-1/subscription", { topics: ["split"] }, v2)).status).toBe(204);
+      expect((await httpCall(http, "GET", "/consumers/mixed/instances/web-1/assignments")).json.partitions).toHaveLength(4);
+      const all = await httpCall(http, "GET", "/consumers/mixed/instances/web-1/records?timeout=2000");
+      expect(all.json.map((r: { value: number }) => r.value).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // Its commit is the cluster group's: a Kafka admin of the cluster sees it.
+      expect((await httpCall(http, "POST", "/consumers/mixed/instances/web-1/offsets", "")).status).toBe(200);
+      const admin = kafka.admin();
+      await admin.connect();
+      expect((await admin.fetchOffsets({ groupId: "mixed", topics: ["split"] }))[0]!.partitions.map((p) => p.offset)).toEqual(["2", "2", "2", "2"]);
+      await admin.disconnect();
+
+      // A kafkajs consumer of the cluster joins the same group: the partitions are split between the two.
+      const consumer = kafka.consumer({ groupId: "mixed", sessionTimeout: 30_000, maxWaitTimeInMs: 200, partitionAssigners: [RangeAssigner] });
+      await consumer.connect();
+      await consumer.subscribe({ topic: "split" });
+      let kafkaPartitions: number[] = [];
+      consumer.on(consumer.events.GROUP_JOIN, (e) => (kafkaPartitions = e.payload.memberAssignment.split ?? []));
+      void consumer.run({ eachMessage: async () => undefined });
+      const split = await until("the group to split the partitions", async () => {
+        await httpCall(http, "GET", "/consumers/mixed/instances/web-1/records?timeout=200");
+        const mine = (await httpCall(http, "GET", "/consumers/mixed/instances/web-1/assignments")).json.partitions as { partition: number }[];
+        return mine.length === 2 && kafkaPartitions.length === 2 ? [...mine.map((p) => p.partition), ...kafkaPartitions].sort() : undefined;
+      });
+      expect(split).toEqual([0, 1, 2, 3]);
+      await consumer.disconnect();
+      expect((await httpCall(http, "DELETE", "/consumers/mixed/instances/web-1")).status).toBe(204);
+    } finally {
+      await stop(frontend);
       await stop(cluster);
     }
   });

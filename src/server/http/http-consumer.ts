@@ -1,15 +1,15 @@
 // Consumer instances of the REST Proxy v2 API. Each instance is a real member
-// of its consumer group in the same coordinator the Kafka listener uses (it
-// speaks the standard "consumer" embedded protocol and can lead a rebalance),
-// commits to the same offsets store, heartbeats in the background and expires
-// after a quiet spell.
+// of its consumer group (it speaks the standard "consumer" embedded protocol
+// and can lead a rebalance) in the coordinator Kafka consumers use: this
+// broker's, or in cluster mode the cluster's. It commits as a member of its
+// generation, heartbeats in the background and expires after a quiet spell.
 
 import { ensureTopics, type AutoCreate } from "./auto-create.js";
 import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
 import { TopicPartition, waitForAny, type LogStore } from "../../log/store.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
-import type { GroupCoordinator } from "../groups/group-coordinator.js";
+import type { GroupMembership } from "../groups/group-membership.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
 import { readRecordsFrom, recordToJson, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
@@ -39,7 +39,7 @@ export class HttpConsumer {
   private closed = false;
 
   constructor(readonly group: string, readonly name: string, readonly settings: ConsumerSettings,
-    private readonly logs: LogStore, private readonly groups: GroupCoordinator, private readonly autoCreate: AutoCreate = undefined,
+    private readonly logs: LogStore, private readonly groups: GroupMembership, private readonly autoCreate: AutoCreate = undefined,
     private readonly avro?: AvroDecoder) {}
 
   async subscribe(topics: string[], actor: Actor): Promise<void> {
@@ -74,11 +74,10 @@ export class HttpConsumer {
   }
 
   private async join(): Promise<void> {
-    const group = this.groups.group(this.group);
     for (let attempt = 0; attempt < 10 && !this.closed; attempt++) {
-      const joined = await group.join({
+      const joined = await this.groups.join({
         groupId: this.group, memberId: this.memberId, groupInstanceId: null, clientId: `rest-${this.name}`, clientHost: "http",
-        sessionTimeoutMs: Math.max(SESSION_TIMEOUT_MS, this.groups.options.sessionTimeoutMinMs), rebalanceTimeoutMs: 60_000,
+        sessionTimeoutMs: Math.max(SESSION_TIMEOUT_MS, this.groups.sessionTimeoutMinMs), rebalanceTimeoutMs: 60_000,
         protocolType: "consumer", protocols: [{ name: "range", metadata: encodeSubscription({ topics: this.topics }) }], canRetryWithMemberId: true,
       });
       if (joined.errorCode === E.MEMBER_ID_REQUIRED) {
@@ -98,7 +97,7 @@ export class HttpConsumer {
           (topic) => this.logs.partitionCount(topic));
         assignments = [...plan.entries()].map(([memberId, a]) => ({ memberId, assignment: encodeAssignment(a) }));
       }
-      const synced = await group.sync(this.memberId, this.generation, null, assignments);
+      const synced = await this.groups.sync(this.group, this.memberId, this.generation, assignments);
       if (synced.errorCode === E.REBALANCE_IN_PROGRESS || synced.errorCode === E.ILLEGAL_GENERATION) continue;
       if (synced.errorCode !== 0) throw new HttpError(409, 40904, `syncing group ${this.group} failed with Kafka error ${synced.errorCode}`);
       this.assignment = decodeAssignment(synced.assignment);
@@ -110,12 +109,10 @@ export class HttpConsumer {
 
   private startHeartbeat(): void {
     clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => {
-      const group = this.groups.existing(this.group);
-      const code = group ? group.heartbeat(this.memberId, this.generation, null) : E.UNKNOWN_MEMBER_ID;
+    this.heartbeat = setInterval(() => void this.groups.heartbeat(this.group, this.memberId, this.generation).then((code) => {
       if (code === E.UNKNOWN_MEMBER_ID) this.memberId = "";
       if (code !== 0) void this.rejoin().catch(() => undefined);
-    }, HEARTBEAT_MS);
+    }, () => undefined), HEARTBEAT_MS);
     this.heartbeat.unref?.();
   }
 
@@ -181,11 +178,8 @@ export class HttpConsumer {
       const { topic, partition } = TopicPartition.fromKey(k);
       return { topic, partition, offset };
     });
-    if (!this.manual) {
-      const code = this.groups.group(this.group).validateCommit(this.memberId, this.generation, null);
-      if (code !== 0) throw new HttpError(409, 40905, `commit refused by group ${this.group}: Kafka error ${code} (the group is rebalancing; fetch again)`);
-    }
-    await this.logs.offsets.commit(this.group, commits);
+    const code = this.manual ? await this.groups.commit(this.group, "", -1, commits) : await this.groups.commit(this.group, this.memberId, this.generation, commits);
+    if (code !== 0) throw new HttpError(409, 40905, `commit refused by group ${this.group}: Kafka error ${code} (the group is rebalancing; fetch again)`);
   }
 
   async committed(partitions: { topic: string; partition: number }[]): Promise<{ topic: string; partition: number; offset: number; metadata: string }[]> {
@@ -202,7 +196,7 @@ export class HttpConsumer {
   close(): void {
     this.closed = true;
     clearInterval(this.heartbeat);
-    if (this.memberId) this.groups.existing(this.group)?.leave(this.memberId, null);
+    if (this.memberId) void this.groups.leave(this.group, this.memberId).catch(() => undefined);
   }
 }
 
@@ -210,7 +204,7 @@ export class HttpConsumers {
   private readonly instances = new Map<string, HttpConsumer>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly logs: LogStore, private readonly groups: GroupCoordinator, private readonly idleTimeoutMs = 300_000,
+  constructor(private readonly logs: LogStore, private readonly groups: GroupMembership, private readonly idleTimeoutMs = 300_000,
     private readonly autoCreate: AutoCreate = undefined, private readonly avro?: AvroDecoder) {
     this.sweeper = setInterval(() => this.expire(), Math.min(10_000, idleTimeoutMs));
     this.sweeper.unref?.();
