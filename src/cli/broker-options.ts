@@ -46,6 +46,8 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--sql-rows-max <n>", `${s.sqlRowsMax.doc} (default ${s.sqlRowsMax.default})`))
     .addOption(new Option("--log-level <level>", `${s.logLevel.doc} (env ${s.logLevel.env}; default ${s.logLevel.default})`))
     .addOption(new Option("--kafka-cluster <brokers>", `${s.kafkaCluster.doc} (env ${s.kafkaCluster.env})`))
+    .addOption(new Option("--kafka-cluster-tls", `${s.kafkaClusterTls.doc} (env ${s.kafkaClusterTls.env})`))
+    .addOption(new Option("--kafka-cluster-ca <file>", `${s.kafkaClusterCa.doc} (env ${s.kafkaClusterCa.env})`))
     .addOption(new Option("--registry-topic <topic>", `${s.registryTopic.doc} (env ${s.registryTopic.env}; default ${s.registryTopic.default})`))
     .addOption(new Option("--log-format <format>", `${s.logFormat.doc}: text or json (env ${s.logFormat.env}; default ${s.logFormat.default})`));
 }
@@ -81,6 +83,8 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       logFormat: options.logFormat,
       kafkaCluster: options.kafkaCluster,
       registryTopic: options.registryTopic,
+      kafkaClusterTls: options.kafkaClusterTls === true ? true : undefined,
+      kafkaClusterCa: options.kafkaClusterCa,
     },
   });
   return config;

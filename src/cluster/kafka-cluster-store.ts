@@ -54,6 +54,8 @@ export interface KafkaClusterOptions {
   /** The topic holding the registry's records (Confluent's kafkastore.topic). */
   registryTopic?: string;
   requestTimeoutMs?: number;
+  /** Connect over TLS; `ca` (PEM) is trusted besides the system's CAs when given. */
+  tls?: { ca?: string };
   /** How often topics, partitions, leaders and configs are read again (what other clients changed shows up within it). */
   metadataRefreshMs?: number;
   waitPollMs?: number;
@@ -144,7 +146,7 @@ export class KafkaClusterStore implements LogStore {
     const key = `${lane}|${address}`;
     let c = this.connections.get(key);
     if (!c) {
-      c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs);
+      c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs, this.options.tls);
       this.connections.set(key, c);
       c.catch(() => this.connections.delete(key));
     }

@@ -5,6 +5,7 @@
 // with ClusterUnavailableError (retriable), and the next request connects again.
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { decodeResponse, encodeRequest } from "../protocol/kafka-frame.js";
 import type { Message } from "../protocol/message-codec.js";
 import { KafkaErrorCode } from "../protocol/kafka-error-codes.js";
@@ -42,17 +43,21 @@ export class KafkaConnection {
     socket.on("close", () => this.fail(new ClusterUnavailableError(`connection to ${address} closed`)));
   }
 
-  static connect(address: string, clientId: string, timeoutMs: number): Promise<KafkaConnection> {
+  /** `tlsOptions`: connect over TLS (the cluster's certificate checked against `ca`, or the system's CAs). */
+  static connect(address: string, clientId: string, timeoutMs: number, tlsOptions?: { ca?: string }): Promise<KafkaConnection> {
     const cut = address.lastIndexOf(":");
     const host = address.slice(0, cut).replace(/^\[|\]$/g, "");
     const port = Number(address.slice(cut + 1));
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = tlsOptions
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca: tlsOptions.ca })
+        : net.connect({ host, port });
+      const ready = tlsOptions ? "secureConnect" : "connect";
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ClusterUnavailableError(`cannot reach ${address} within ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once("connect", () => {
+      socket.once(ready, () => {
         clearTimeout(timer);
         resolve(new KafkaConnection(socket, address, clientId));
       });

@@ -94,6 +94,10 @@ export interface BrokerConfig {
   kafkaCluster: string;
   /** The topic holding the schema registry's records (Confluent's kafkastore.topic). */
   registryTopic: string;
+  /** Reach the Kafka cluster over TLS. */
+  kafkaClusterTls: boolean;
+  /** PEM file of the CA(s) that signed the cluster's certificates; "" for the system's. */
+  kafkaClusterCa: string;
 }
 
 export class ConfigError extends Error {}
@@ -221,6 +225,8 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   logFormat: { env: "TRIBUTARY_LOG_FORMAT", default: "text", parse: oneOf("text", "json"), doc: "operations log as readable text or JSON lines" },
   kafkaCluster: { env: "TRIBUTARY_KAFKA_CLUSTER", default: "", parse: (raw) => String(raw),
     doc: "HOST:PORT[,HOST:PORT...] of a Kafka cluster that keeps topics, records, group offsets and schemas instead of the embedded log" },
+  kafkaClusterTls: { env: "TRIBUTARY_KAFKA_CLUSTER_TLS", default: false, parse: boolean, doc: "with --kafka-cluster: connect to its brokers over TLS" },
+  kafkaClusterCa: { env: "TRIBUTARY_KAFKA_CLUSTER_CA", default: "", parse: (raw) => String(raw), doc: "with --kafka-cluster-tls: PEM file of the CA that signed the brokers' certificates (default: the system's CAs)" },
   registryTopic: { env: "TRIBUTARY_REGISTRY_TOPIC", default: "_schemas", parse: text,
     doc: "with --kafka-cluster: the topic of the schema registry's records (Confluent's kafkastore.topic)" },
 };

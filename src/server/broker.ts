@@ -141,7 +141,16 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   let cluster: KafkaClusterStore | undefined;
   if (clusterBrokers.length) {
     fs.mkdirSync(config.dataDir, { recursive: true });
-    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}` })
+    let ca: string | undefined;
+    if (config.kafkaClusterCa) {
+      try {
+        ca = fs.readFileSync(config.kafkaClusterCa, "utf8");
+      } catch (err) {
+        throw new ConfigError(`--kafka-cluster-ca ${config.kafkaClusterCa}: ${(err as Error).message}`);
+      }
+    }
+    const tlsOptions = config.kafkaClusterTls || ca ? { ca } : undefined;
+    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}`, tls: tlsOptions })
       .catch((err: Error) => {
         throw new ConfigError(`cannot use the Kafka cluster at ${clusterBrokers.join(",")}: ${err.message}`);
       });

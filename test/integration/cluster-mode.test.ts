@@ -4,6 +4,11 @@
 // Tributary binaries in cluster mode.
 import { describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import * as tls from "node:tls";
+import { generate } from "selfsigned";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
 import { httpCall } from "../helpers/http-call.js";
@@ -236,6 +241,48 @@ describe("cluster mode", () => {
     } finally {
       await stop(frontend);
       await stop(cluster);
+    }
+  });
+
+  it("reaches the cluster over TLS, checking its certificate against --kafka-cluster-ca", async () => {
+    // The cluster behind a TLS proxy with a certificate made for this test; Metadata sends clients to the proxy.
+    const pems = await generate([{ name: "commonName", value: "cluster.test" }], {
+      keySize: 2048, extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] }],
+    });
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "ca.pem"), pems.cert);
+    const other = await generate([{ name: "commonName", value: "someone.else" }], { keySize: 2048 });
+    fs.writeFileSync(path.join(dir, "wrong-ca.pem"), other.cert);
+    let upstream = 0;
+    const proxy = tls.createServer({ key: pems.private, cert: pems.cert }, (client) => {
+      const server = net.connect(upstream, "127.0.0.1");
+      client.pipe(server).pipe(client);
+      client.on("error", () => server.destroy());
+      server.on("error", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxyPort = (proxy.address() as net.AddressInfo).port;
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--advertised-port", String(proxyPort)]);
+    upstream = Number(/kafka \S+:(\d+)/.exec(cluster.readyLine)![1]);
+    const args = ["--data-dir", tempDir(), "--kafka-cluster", `127.0.0.1:${proxyPort}`, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse"];
+    try {
+      const refused = await tributaryAsync(["serve", ...args, "--kafka-cluster-tls"]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/cannot use the Kafka cluster .*(self-signed|certificate)/i);
+      const wrong = await tributaryAsync(["serve", ...args, "--kafka-cluster-tls", "--kafka-cluster-ca", path.join(dir, "wrong-ca.pem")]);
+      expect(wrong.stderr).toMatch(/cannot use the Kafka cluster .*(self-signed|certificate|signature)/i);
+      const frontend = await serve([...args, "--kafka-cluster-tls", "--kafka-cluster-ca", path.join(dir, "ca.pem")]);
+      try {
+        const http = httpOf(frontend);
+        expect((await httpCall(http, "POST", "/topics", { name: "secured" })).status).toBe(201);
+        expect((await httpCall(http, "POST", "/topics/secured/records", { value: { over: "tls" } })).status).toBe(200);
+        expect((await httpCall(http, "GET", "/topics/secured/partitions/0/records?offset=0")).json.records[0].value).toEqual({ over: "tls" });
+      } finally {
+        await stop(frontend);
+      }
+    } finally {
+      await stop(cluster);
+      proxy.close();
     }
   });
 
