@@ -68,3 +68,24 @@ export class ClusterMembership {
     return this.cluster.offsetsOf(groupId, memberId, generationId, commits);
   }
 }
+
+/** The cluster's consumer groups as the HTTP API shows them (server/groups/group-view.ts). */
+export class ClusterGroupView {
+  constructor(private readonly cluster: KafkaClusterStore) {}
+
+  async names(): Promise<string[]> {
+    return this.cluster.offsets.groups();
+  }
+
+  async describe(group: string): Promise<{ state: string; generation: number; protocolName: string | null; members: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; assignment: Buffer }[] } | undefined> {
+    const node = await this.cluster.groupCoordinator(group);
+    const answer = await this.cluster.request("DescribeGroups", { groups: [group], includeAuthorizedOperations: false }, node) as
+      { groups: { errorCode: number; groupState: string; protocolData: string; members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; memberAssignment: Buffer }[] }[] };
+    const g = answer.groups[0];
+    if (!g || g.errorCode !== 0 || g.groupState === "Dead") return undefined;
+    return {
+      state: g.groupState, generation: -1, protocolName: g.protocolData || null,
+      members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost, groupInstanceId: m.groupInstanceId, assignment: m.memberAssignment })),
+    };
+  }
+}

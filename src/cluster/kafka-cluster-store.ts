@@ -35,7 +35,7 @@ const API = {
   Produce: [0, 9], Fetch: [1, 12], ListOffsets: [2, 7], Metadata: [3, 12], OffsetCommit: [8, 8], OffsetFetch: [9, 8], FindCoordinator: [10, 4],
   ListGroups: [16, 4], CreateTopics: [19, 7], DeleteTopics: [20, 6], DeleteRecords: [21, 2], InitProducerId: [22, 4], DescribeConfigs: [32, 4],
   CreatePartitions: [37, 3], DeleteGroups: [42, 2], IncrementalAlterConfigs: [44, 1], OffsetDelete: [47, 0],
-  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4],
+  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4], DescribeGroups: [15, 5],
 } as const;
 export type ClusterApi = keyof typeof API;
 type ApiName = ClusterApi;

@@ -35,7 +35,8 @@ import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
 import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
 import { RegistryElection } from "../cluster/registry-election.js";
-import { ClusterMembership } from "../cluster/cluster-membership.js";
+import { ClusterGroupView, ClusterMembership } from "../cluster/cluster-membership.js";
+import { localGroupView } from "./groups/group-view.js";
 import { localMembership } from "./groups/group-membership.js";
 
 export interface Broker {
@@ -302,6 +303,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const registryWriter = cluster ? { get isWriter() { return election?.isWriter ?? false; }, get writerUrlNow() { return election?.writerUrlNow; } } : undefined;
   const app = buildHttpApp({
     registryWriter,
+    groupView: cluster ? new ClusterGroupView(cluster) : localGroupView(groups),
     logs: store, registry, validation, metrics, consumers, groups, writePath,
     bodyBytesMax: config.httpBodyBytesMax,
     jsonDepthMax: config.jsonDepthMax,

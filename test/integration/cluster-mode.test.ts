@@ -236,6 +236,11 @@ describe("cluster mode", () => {
         return mine.length === 2 && kafkaPartitions.length === 2 ? [...mine.map((p) => p.partition), ...kafkaPartitions].sort() : undefined;
       });
       expect(split).toEqual([0, 1, 2, 3]);
+      // The frontend shows the cluster's group: its two members, and refuses to reset it while they are there.
+      const shown = (await httpCall(http, "GET", "/groups/mixed")).json;
+      expect(shown).toMatchObject({ group: "mixed", state: "Stable" });
+      expect(shown.members.map((m: { client_id: string }) => m.client_id).sort()).toEqual(["kafkajs", "rest-web-1"]);
+      expect((await httpCall(http, "POST", "/groups/mixed/reset-offsets", { topic: "split", to: "earliest", execute: true })).status).toBe(409);
       await consumer.disconnect();
       expect((await httpCall(http, "DELETE", "/consumers/mixed/instances/web-1")).status).toBe(204);
     } finally {

@@ -38,8 +38,8 @@ function resetTarget(body: v.InferOutput<typeof api.ResetOffsets>): ResetTarget 
 }
 
 /** 409 while the group has members: its offsets are its consumers' to move. */
-function refuseIfActive(deps: HttpDeps, group: string, what: string): void {
-  const members = deps.groups.existing(group)?.members.size ?? 0;
+async function refuseIfActive(deps: HttpDeps, group: string, what: string): Promise<void> {
+  const members = (await deps.groupView.describe(group))?.members.length ?? 0;
   if (members > 0) throw new HttpError(409, 40902, `group '${group}' has ${members} member${members > 1 ? "s" : ""}: ${what} only while it is empty`);
 }
 
@@ -67,8 +67,8 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
 
   app.delete("/groups/:group", doc({ tags: ["groups"], summary: "delete a group and its committed offsets (409 while it has members)", responses: Done }), async (c) => {
     const group = c.req.param("group");
-    refuseIfActive(deps, group, "it can be deleted");
-    if (!deps.groups.existing(group) && (await deps.logs.offsets.list(group)).length === 0) throw new HttpError(404, 40404, `consumer group '${group}' not found`);
+    await refuseIfActive(deps, group, "it can be deleted");
+    if (!(await deps.groupView.describe(group)) && (await deps.logs.offsets.list(group)).length === 0) throw new HttpError(404, 40404, `consumer group '${group}' not found`);
     await deps.logs.offsets.delete(group);
     deps.groups.delete(group);
     logAdminChange(httpActor(c), "group.delete", `deleted group ${group}`, { group });
@@ -82,7 +82,7 @@ export function registerAdminRoutes(app: Hono, deps: HttpDeps): void {
     const body = checked(api.ResetOffsets, await bodyJson(c, deps));
     const target = resetTarget(body);
     const execute = body.execute === true;
-    refuseIfActive(deps, group, "offsets can be reset");
+    await refuseIfActive(deps, group, "offsets can be reset");
     if (!deps.logs.hasTopic(body.topic)) throw new HttpError(404, 40401, `topic '${body.topic}' not found`);
     const changes = await resetOffsets(deps.logs, group, body.topic, target, execute);
     if (execute) {

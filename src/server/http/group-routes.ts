@@ -10,25 +10,28 @@ import * as api from "./api-schemas.js";
 
 export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/groups", doc({ tags: ["groups"], summary: "consumer groups with state, members and total lag", responses: { 200: api.GroupSummary } }), async (c) => {
-    const names = new Set([...deps.groups.list().map((g) => g.groupId), ...await deps.logs.offsets.groups()]);
-    return c.json(await Promise.all([...names].sort().map(async (group) => ({
-      group,
-      state: deps.groups.existing(group)?.state ?? "Empty",
-      members: deps.groups.existing(group)?.members.size ?? 0,
-      lag: (await groupLag(deps.logs, group)).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
-    }))));
+    const names = new Set([...await deps.groupView.names(), ...await deps.logs.offsets.groups()]);
+    return c.json(await Promise.all([...names].sort().map(async (group) => {
+      const snapshot = await deps.groupView.describe(group);
+      return {
+        group,
+        state: snapshot?.state ?? "Empty",
+        members: snapshot?.members.length ?? 0,
+        lag: (await groupLag(deps.logs, group)).reduce((sum, l) => sum + Math.max(0, l.lag), 0),
+      };
+    })));
   });
   app.get("/groups/:group", doc({ tags: ["groups"], summary: "a group's members, committed offsets and lag per partition", responses: { 200: api.GroupDescription } }), async (c) => {
     const name = c.req.param("group");
-    const group = deps.groups.existing(name);
+    const group = await deps.groupView.describe(name);
     const partitions = await groupLag(deps.logs, name);
     if (!group && partitions.length === 0) throw new HttpError(404, 40404, `consumer group '${name}' not found`);
     return c.json({
       group: name,
       state: group?.state ?? "Empty",
-      generation: group?.generationId ?? 0,
+      generation: group?.generation ?? 0,
       protocol: group?.protocolName ?? null,
-      members: group ? [...group.members.values()].map((m) => ({ member_id: m.memberId, client_id: m.clientId, host: m.clientHost, group_instance_id: m.groupInstanceId })) : [],
+      members: (group?.members ?? []).map((m) => ({ member_id: m.memberId, client_id: m.clientId, host: m.clientHost, group_instance_id: m.groupInstanceId })),
       partitions,
     });
   });

@@ -10,6 +10,7 @@ import type { HttpConsumers } from "./http-consumer.js";
 import type { WritePath } from "../write-path.js";
 import type { Archiver } from "../../archive/archiver.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
+import type { GroupView } from "../groups/group-view.js";
 import type { AutoCreate } from "./auto-create.js";
 import type { Warehouse } from "../../warehouse/warehouse.js";
 
@@ -20,6 +21,8 @@ export interface HttpDeps {
   metrics: BrokerMetrics;
   consumers: HttpConsumers;
   groups: GroupCoordinator;
+  /** Consumer groups as shown and checked: this broker's coordinator, or the cluster's. */
+  groupView: GroupView;
   writePath: WritePath;
   bodyBytesMax: number;
   jsonDepthMax: number;

@@ -102,15 +102,15 @@ function topicName(c: Context, deps: HttpDeps): string {
 }
 
 async function groupNames(deps: HttpDeps): Promise<string[]> {
-  return [...new Set([...deps.groups.list().map((g) => g.groupId), ...await deps.logs.offsets.groups()])].sort();
+  return [...new Set([...await deps.groupView.names(), ...await deps.logs.offsets.groups()])].sort();
 }
 
-function groupJson(c: Context, deps: HttpDeps, name: string) {
+async function groupJson(c: Context, deps: HttpDeps, name: string) {
   const id = deps.logs.clusterId;
   const base = `${clusterBase(c, id)}/consumer-groups/${name}`;
-  const group = deps.groups.existing(name);
+  const group = await deps.groupView.describe(name);
   return resource("KafkaConsumerGroup", base, `crn:///kafka=${id}/consumer-group=${name}`, {
-    cluster_id: id, consumer_group_id: name, is_simple: !group || group.members.size === 0 && !group.protocolName,
+    cluster_id: id, consumer_group_id: name, is_simple: !group || group.members.length === 0 && !group.protocolName,
     partition_assignor: group?.protocolName ?? "", state: (group?.state ?? "Empty").toUpperCase().replace("PREPARINGREBALANCE", "PREPARING_REBALANCE").replace("COMPLETINGREBALANCE", "COMPLETING_REBALANCE"),
     coordinator: related(`${clusterBase(c, id)}/brokers/${deps.kafkaNode.nodeId}`),
     consumers: related(`${base}/consumers`), lag_summary: related(`${base}/lag-summary`),
@@ -118,10 +118,10 @@ function groupJson(c: Context, deps: HttpDeps, name: string) {
 }
 
 /** Which member holds each partition, from the assignments the group's leader handed out. */
-function owners(deps: HttpDeps, name: string): Map<string, { consumerId: string; instanceId: string | null; clientId: string }> {
+async function owners(deps: HttpDeps, name: string): Promise<Map<string, { consumerId: string; instanceId: string | null; clientId: string }>> {
   const out = new Map<string, { consumerId: string; instanceId: string | null; clientId: string }>();
-  const group = deps.groups.existing(name);
-  for (const m of group?.members.values() ?? []) {
+  const group = await deps.groupView.describe(name);
+  for (const m of group?.members ?? []) {
     for (const [topic, partitions] of decodeAssignment(m.assignment)) {
       for (const p of partitions) out.set(`${topic}/${p}`, { consumerId: m.memberId, instanceId: m.groupInstanceId, clientId: m.clientId });
     }
@@ -131,7 +131,7 @@ function owners(deps: HttpDeps, name: string): Map<string, { consumerId: string;
 
 async function lagsOf(c: Context, deps: HttpDeps, name: string) {
   const id = deps.logs.clusterId;
-  const holders = owners(deps, name);
+  const holders = await owners(deps, name);
   return (await groupLag(deps.logs, name)).filter((l) => l.high_watermark >= 0).map((l) => {
     const holder = holders.get(`${l.topic}/${l.partition}`);
     return resource("KafkaConsumerLag", `${clusterBase(c, id)}/consumer-groups/${name}/lags/${l.topic}/partitions/${l.partition}`,
@@ -268,19 +268,19 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
 
   app.get("/v3/clusters/:cluster/consumer-groups", doc({ tags: ["REST Proxy v3"], summary: "consumer groups", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
-    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, (await groupNames(deps)).map((g) => groupJson(c, deps, g))));
+    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, await Promise.all((await groupNames(deps)).map((g) => groupJson(c, deps, g)))));
   });
   app.get("/v3/clusters/:cluster/consumer-groups/:group", doc({ tags: ["REST Proxy v3"], summary: "a consumer group", responses: { 200: api.V3Resource } }), async (c) => {
     checkCluster(c, deps);
     await knownGroup(deps, c.req.param("group"));
-    return c.json(groupJson(c, deps, c.req.param("group")));
+    return c.json(await groupJson(c, deps, c.req.param("group")));
   });
   app.get("/v3/clusters/:cluster/consumer-groups/:group/consumers", doc({ tags: ["REST Proxy v3"], summary: "a group's consumers", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
     const name = c.req.param("group");
     await knownGroup(deps, name);
     const base = `${clusterBase(c, id)}/consumer-groups/${name}/consumers`;
-    const members = [...(deps.groups.existing(name)?.members.values() ?? [])];
+    const members = (await deps.groupView.describe(name))?.members ?? [];
     return c.json(list("KafkaConsumerList", base, members.map((m) => resource("KafkaConsumer", `${base}/${m.memberId}`, `crn:///kafka=${id}/consumer-group=${name}/consumer=${m.memberId}`, {
       cluster_id: id, consumer_group_id: name, consumer_id: m.memberId, instance_id: m.groupInstanceId, client_id: m.clientId,
       assignments: related(`${base}/${m.memberId}/assignments`),
