@@ -16,6 +16,7 @@ import { opsLog } from "../ops/ops-log.js";
 import type { KafkaClusterStore } from "./kafka-cluster-store.js";
 
 const LANE = "registry-election";
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref?.());
 const PROTOCOL_TYPE = "tributary-registry";
 const PROTOCOL = "v1";
 
@@ -59,7 +60,13 @@ export class RegistryElection {
     this.stopped = true;
     this.writer = false;
     if (this.memberId) {
-      await this.request("LeaveGroup", { groupId: this.options.group, members: [{ memberId: this.memberId, groupInstanceId: null }] }).catch(() => undefined);
+      // On a lane of its own (a JoinGroup may be parked on the group's) and briefly: leaving is a courtesy, the session timeout does it anyway.
+      const node = await Promise.race([this.cluster.groupCoordinator(this.options.group).catch(() => undefined), delay(2000)]);
+      if (node === undefined) return;
+      await Promise.race([
+        this.cluster.request("LeaveGroup", { groupId: this.options.group, members: [{ memberId: this.memberId, groupInstanceId: null }] }, node, 0, `${LANE}-leave`).catch(() => undefined),
+        delay(2000),
+      ]);
     }
   }
 
