@@ -7,6 +7,7 @@
 
 import type { OffsetCommit } from "../log/store.js";
 import type { KafkaClusterStore } from "./kafka-cluster-store.js";
+import type { JoinGroupResponse } from "../protocol/generated/message-types.js";
 
 interface JoinRequest {
   groupId: string;
@@ -18,15 +19,8 @@ interface JoinRequest {
   protocols: { name: string; metadata: Buffer }[];
 }
 
-interface JoinResult {
-  errorCode: number;
-  generationId: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  leader: string;
-  memberId: string;
-  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[];
-}
+/** What a JoinGroup answers, as the coordinator of this broker answers it too. */
+type JoinResult = Omit<JoinGroupResponse, "throttleTimeMs">;
 
 export class ClusterMembership {
   /** Kafka's default group.min.session.timeout.ms. */
