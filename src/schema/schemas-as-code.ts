@@ -27,7 +27,13 @@ const FILE_KINDS: { suffix: string; key: boolean; schemaType: SchemaType }[] = [
   { suffix: ".avsc", key: false, schemaType: "AVRO" },
 ];
 
-export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry, logs: LogStore): Promise<LoadedSchema[]> {
+/**
+ * Registers each schema file as its subject's latest version (creating its
+ * topic), or with `checkOnly` only checks that it could be (names, and
+ * compatibility with what the registry holds): in cluster mode the elected
+ * writer registers and the other instances check.
+ */
+export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry, logs: LogStore, checkOnly = false): Promise<LoadedSchema[]> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new SchemaFileError(`schemas directory ${dir} does not exist`);
   const loaded: LoadedSchema[] = [];
   const seen = new Map<string, string>();
@@ -41,8 +47,15 @@ export async function loadSchemaDirectory(dir: string, registry: SchemaRegistry,
       if (seen.has(subject)) throw new SchemaFileError(`${subject} is already defined by ${seen.get(subject)}`);
       seen.set(subject, file);
       validateTopicName(topic);
+      const text = fs.readFileSync(file, "utf8");
+      if (checkOnly) {
+        const problems = registry.checkCompatibility(subject, text, undefined, kind.schemaType);
+        if (problems.length) throw new RegistryError(409, 409, `${subject} is incompatible with its registered versions`, problems);
+        registry.pin(subject, file);
+        continue;
+      }
       if (!logs.hasTopic(topic)) await logs.createTopic(topic);
-      const { id, version } = await registry.registerLatest(subject, fs.readFileSync(file, "utf8"), kind.schemaType);
+      const { id, version } = await registry.registerLatest(subject, text, kind.schemaType);
       registry.pin(subject, file);
       loaded.push({ file, subject, id, version });
     } catch (err) {

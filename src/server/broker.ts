@@ -193,7 +193,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   if (migrated > 0) opsLog("schema").info({ records: migrated }, `rewrote ${migrated} registry records of _schemas in Confluent Schema Registry's format`);
   if (config.schemasDir) {
     try {
-      for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs)) {
+      // In cluster mode only the elected writer registers (when elected, below); every instance checks at start.
+      for (const s of await loadSchemaDirectory(config.schemasDir, registry, logs, cluster !== undefined)) {
         opsLog("schema").info({ file: s.file, subject: s.subject, version: s.version, id: s.id }, `${s.file} is ${s.subject} version ${s.version} (id ${s.id})`);
       }
     } catch (err) {
@@ -330,6 +331,14 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
       // The writer reads everything written before it (by the writer before it) before it takes a write.
       onElected: async () => {
         if (await cluster!.schemaStore.load()) registry.storedRecordsChanged();
+        if (!config.schemasDir) return;
+        try {
+          for (const s of await loadSchemaDirectory(config.schemasDir, registry, store)) {
+            opsLog("schema").info({ file: s.file, subject: s.subject, version: s.version, id: s.id }, `${s.file} is ${s.subject} version ${s.version} (id ${s.id})`);
+          }
+        } catch (err) {
+          opsLog("schema").error(`registering ${config.schemasDir} as the registry's writer failed: ${(err as Error).message}`);
+        }
       },
     });
     election.start();

@@ -263,6 +263,31 @@ describe("cluster mode", () => {
     }
   });
 
+  it("registers schemas as code through the elected writer, and refuses to start a frontend whose file is incompatible", async () => {
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const brokers = kafkaOf(cluster);
+    const schemas = tempDir();
+    fs.writeFileSync(path.join(schemas, "coded.json"), orderSchema);
+    const frontend = await serve(["--data-dir", tempDir(), "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse", "--schemas", schemas]);
+    try {
+      const latest = await until("the writer to register coded.json", async () => {
+        const r = await httpCall(httpOf(frontend), "GET", "/subjects/coded-value/versions/latest");
+        return r.status === 200 ? r.json : undefined;
+      });
+      expect(latest).toMatchObject({ subject: "coded-value", version: 1, schemaType: "JSON", schema: orderSchema });
+      expect((await httpCall(httpOf(frontend), "GET", "/topics/coded")).status).toBe(200);
+      // Another frontend with a file that breaks the registered version does not start.
+      const breaking = tempDir();
+      fs.writeFileSync(path.join(breaking, "coded.json"), JSON.stringify({ type: "object", properties: { id: { type: "integer" } }, required: ["id", "owner"] }));
+      const refused = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse", "--schemas", breaking]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toMatch(/refusing to start: .*coded\.json: .*incompatible/);
+    } finally {
+      await stop(frontend);
+      await stop(cluster);
+    }
+  });
+
   it("reaches the cluster over TLS, checking its certificate against --kafka-cluster-ca", async () => {
     // The cluster behind a TLS proxy with a certificate made for this test; Metadata sends clients to the proxy.
     const pems = await generate([{ name: "commonName", value: "cluster.test" }], {
