@@ -19,7 +19,7 @@ const APIS = [
   "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "ApiVersions", "CreateTopics",
   "DeleteTopics", "DeleteRecords", "InitProducerId", "OffsetForLeaderEpoch", "DescribeConfigs", "AlterConfigs",
   "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete", "DescribeCluster",
-  "AlterPartitionReassignments", "ListPartitionReassignments",
+  "AlterPartitionReassignments", "ListPartitionReassignments", "DescribeLogDirs",
 ];
 
 const MAX_VERSION = 0x7fff;

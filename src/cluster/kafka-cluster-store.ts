@@ -35,7 +35,7 @@ const API = {
   Produce: [0, 9], Fetch: [1, 12], ListOffsets: [2, 7], Metadata: [3, 12], OffsetCommit: [8, 8], OffsetFetch: [9, 8], FindCoordinator: [10, 4],
   ListGroups: [16, 4], CreateTopics: [19, 7], DeleteTopics: [20, 6], DeleteRecords: [21, 2], InitProducerId: [22, 4], DescribeConfigs: [32, 4],
   CreatePartitions: [37, 3], DeleteGroups: [42, 2], IncrementalAlterConfigs: [44, 1], OffsetDelete: [47, 0],
-  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4], DescribeGroups: [15, 5],
+  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4], DescribeGroups: [15, 5], DescribeLogDirs: [35, 1],
 } as const;
 export type ClusterApi = keyof typeof API;
 type ApiName = ClusterApi;
@@ -352,9 +352,30 @@ export class KafkaClusterStore implements LogStore {
     return resolveSafely(t.overrides, t.defaults);
   }
 
+  /** Each partition's size on its leader's disk (DescribeLogDirs); -1 where a broker does not say. */
+  private async partitionSizes(t: TopicMeta): Promise<number[]> {
+    const sizes = t.leaders.map(() => -1);
+    const byLeader = new Map<number, number[]>();
+    t.leaders.forEach((leader, p) => byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]));
+    await Promise.all([...byLeader].map(async ([leader, partitions]) => {
+      try {
+        const answer = await this.request("DescribeLogDirs", { topics: [{ topic: t.name, partitions }] }, leader, 0, "log-dirs") as
+          { results: { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; partitionSize: bigint; isFutureKey: boolean }[] }[] }[] };
+        for (const dir of answer.results) {
+          if (dir.errorCode !== 0) continue;
+          for (const p of dir.topics.find((x) => x.name === t.name)?.partitions ?? []) if (!p.isFutureKey) sizes[p.partitionIndex] = Math.max(0, sizes[p.partitionIndex]!) + Number(p.partitionSize);
+        }
+      } catch {
+        // A broker that does not serve DescribeLogDirs: the sizes stay unknown.
+      }
+    }));
+    return sizes;
+  }
+
   async describeTopic(name: string): Promise<TopicDescription> {
     const t = this.meta(name);
-    const partitionStates = await Promise.all(t.leaders.map(async (_, p) => ({ partition: p, ...(await this.partition(name, p).offsets()), sizeBytes: -1, segments: -1 })));
+    const sizes = await this.partitionSizes(t);
+    const partitionStates = await Promise.all(t.leaders.map(async (_, p) => ({ partition: p, ...(await this.partition(name, p).offsets()), sizeBytes: sizes[p]!, segments: -1 })));
     return { ...this.info(t), config: this.topicConfig(name), partitionStates };
   }
 

@@ -277,6 +277,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     autoCreateTopics: config.autoCreateTopics,
     defaultPartitions: config.defaultPartitions,
     shutdown: shutdown.signal,
+    logDir: path.resolve(config.dataDir),
   };
   const listener = cluster ? undefined : await KafkaListener.start(ctx, config.host, config.kafkaPort, {
     ...DEFAULT_LIMITS,

@@ -106,6 +106,9 @@ describe("cluster mode", () => {
       await producer.disconnect();
       const events = await streamed;
       expect(events.map((e) => (e.data as { value: { id: number } }).value.id).sort()).toEqual([1, 2, 3]);
+      // Partition sizes come from the cluster's DescribeLogDirs.
+      const described = (await httpCall(http, "GET", "/topics/orders")).json as { partitions: { size_bytes: number }[] };
+      expect(described.partitions.reduce((sum, p) => sum + p.size_bytes, 0)).toBeGreaterThan(0);
       const partition1 = await httpCall(http, "GET", "/topics/orders/partitions/1/records?offset=0");
       expect(partition1.json.records.map((r: { value: unknown }) => r.value)).toContainEqual({ id: 3 });
 

@@ -1442,6 +1442,58 @@ export namespace ListPartitionReassignmentsResponse {
   }
 }
 
+// DescribeLogDirs (API key 35, versions 0-4)
+export interface DescribeLogDirsRequest {
+  /** v0+ */
+  topics: DescribeLogDirsRequest.DescribableLogDirTopic[] | null;
+}
+export namespace DescribeLogDirsRequest {
+  export interface DescribableLogDirTopic {
+    /** v0+ */
+    topic: string;
+    /** v0+ */
+    partitions: number[];
+  }
+}
+export interface DescribeLogDirsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v3+ */
+  errorCode: number;
+  /** v0+ */
+  results: DescribeLogDirsResponse.DescribeLogDirsResult[];
+}
+export namespace DescribeLogDirsResponse {
+  export interface DescribeLogDirsResult {
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    logDir: string;
+    /** v0+ */
+    topics: DescribeLogDirsResponse.DescribeLogDirsTopic[];
+    /** v4+ */
+    totalBytes: bigint;
+    /** v4+ */
+    usableBytes: bigint;
+  }
+  export interface DescribeLogDirsTopic {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    partitions: DescribeLogDirsResponse.DescribeLogDirsPartition[];
+  }
+  export interface DescribeLogDirsPartition {
+    /** v0+ */
+    partitionIndex: number;
+    /** v0+ */
+    partitionSize: bigint;
+    /** v0+ */
+    offsetLag: bigint;
+    /** v0+ */
+    isFutureKey: boolean;
+  }
+}
+
 /** Each API's request and response types, by name. */
 export interface ApiMessages {
   Produce: { request: ProduceRequest; response: ProduceResponse };
@@ -1472,4 +1524,5 @@ export interface ApiMessages {
   DescribeCluster: { request: DescribeClusterRequest; response: DescribeClusterResponse };
   AlterPartitionReassignments: { request: AlterPartitionReassignmentsRequest; response: AlterPartitionReassignmentsResponse };
   ListPartitionReassignments: { request: ListPartitionReassignmentsRequest; response: ListPartitionReassignmentsResponse };
+  DescribeLogDirs: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
 }

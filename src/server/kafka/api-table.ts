@@ -32,6 +32,7 @@ import { initProducerId } from "./handlers/init-producer-id.js";
 import { describeCluster } from "./handlers/describe-cluster.js";
 import { alterPartitionReassignments } from "./handlers/alter-partition-reassignments.js";
 import { listPartitionReassignments } from "./handlers/list-partition-reassignments.js";
+import { describeLogDirs } from "./handlers/describe-log-dirs.js";
 
 /** An entry of the table: `handler` must take and answer the message types of `name`. */
 function api<A extends ApiName>(name: A, minVersion: number, maxVersion: number, handler: Handler<A>): ApiEntry {
@@ -67,6 +68,7 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [44, api("IncrementalAlterConfigs", 0, 1, incrementalAlterConfigs)],
   [45, api("AlterPartitionReassignments", 0, 0, alterPartitionReassignments)],
   [46, api("ListPartitionReassignments", 0, 0, listPartitionReassignments)],
+  [35, api("DescribeLogDirs", 0, 4, describeLogDirs)],
   [47, api("OffsetDelete", 0, 0, offsetDelete)],
   [60, api("DescribeCluster", 0, 1, describeCluster)],
 ]);

@@ -32,6 +32,8 @@ export interface KafkaContext {
   defaultPartitions: number;
   /** What ApiVersions advertises (from the API table, which names the handlers: passed in, so no handler imports the table). */
   apiVersions: ApiVersionRange[];
+  /** The directory DescribeLogDirs names (the data dir). */
+  logDir: string;
   /** Aborted when the listener stops: long polls end early. */
   shutdown: AbortSignal;
 }

@@ -27,6 +27,7 @@ function context(): KafkaContext {
     apiVersions: apiVersionsList(), logs, groups: new GroupCoordinator(undefined, () => undefined), producerIds: new ProducerIds(logs),
     fetchSessions: new FetchSessions(), validation, writePath: new WritePath(logs, validation, new RecordAccumulator(logs, metrics)), metrics,
     nodeId: 1, advertisedHost: "broker.test", advertisedPort: 9092, autoCreateTopics: true, defaultPartitions: 2, shutdown: new AbortController().signal,
+    logDir: "/data/tributary",
   };
 }
 
@@ -38,6 +39,15 @@ async function call<A extends ApiName>(ctx: KafkaContext, api: A, version: numbe
 }
 
 describe("Kafka handlers on the memory store", () => {
+  it("DescribeLogDirs names the data dir and each asked partition's size, leaving out unknown ones", async () => {
+    const ctx = context();
+    await ctx.logs.createTopic("sized", { partitions: 2 });
+    const answer = await call(ctx, "DescribeLogDirs", 4, { topics: [{ topic: "sized", partitions: [1, 7] }, { topic: "missing", partitions: [0] }] });
+    expect(answer?.results).toHaveLength(1);
+    expect(answer?.results[0]).toMatchObject({ errorCode: 0, logDir: "/data/tributary" });
+    expect(answer?.results[0]!.topics).toEqual([{ name: "sized", partitions: [{ partitionIndex: 1, partitionSize: expect.any(BigInt), offsetLag: 0n, isFutureKey: false }] }]);
+  });
+
   it("Metadata creates an unknown topic and names this broker its leader", async () => {
     const ctx = context();
     const answer = await call(ctx, "Metadata", 12, { topics: [{ name: "orders", topicId: "00000000-0000-0000-0000-000000000000" }], allowAutoTopicCreation: true });
