@@ -55,7 +55,9 @@ export class ClusterMembership {
 
   async leave(groupId: string, memberId: string): Promise<void> {
     const node = await this.cluster.groupCoordinator(groupId);
-    await this.cluster.request("LeaveGroup", { groupId, members: [{ memberId, groupInstanceId: null }] }, node, 0, this.lane(groupId, memberId)).catch(() => undefined);
+    // On the shared lane, after closing the member's own (a JoinGroup of it may be parked there).
+    this.cluster.closeLane(this.lane(groupId, memberId));
+    await this.cluster.request("LeaveGroup", { groupId, members: [{ memberId, groupInstanceId: null }] }, node).catch(() => undefined);
   }
 
   async commit(groupId: string, memberId: string, generationId: number, commits: OffsetCommit[]): Promise<number> {

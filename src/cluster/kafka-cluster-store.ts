@@ -157,6 +157,15 @@ export class KafkaClusterStore implements LogStore {
     });
   }
 
+  /** Closes `lane`'s connections (a member that left its group). */
+  closeLane(lane: string): void {
+    for (const [key, c] of this.connections) {
+      if (!key.startsWith(`${lane}|`)) continue;
+      this.connections.delete(key);
+      void c.then((conn) => conn.close(), () => undefined);
+    }
+  }
+
   /** One request to `node` (a broker id), or to any broker; on `lane`'s connections (default: the shared ones). */
   async request(api: ApiName, body: Message, node?: number, extraTimeoutMs = 0, lane = "shared"): Promise<Message> {
     if (this.closed) throw new ClusterUnavailableError("the cluster store is closed");
