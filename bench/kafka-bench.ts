@@ -101,7 +101,9 @@ async function requestLoopGBps(): Promise<number> {
 }
 
 async function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
-  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--http-port", "0", "--host", "127.0.0.1"],
+  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--http-port", "0", "--host", "127.0.0.1",
+    // BENCH_NO_WAREHOUSE=1: the same broker without its SQLite warehouse, to see what loading it costs the produce path.
+    ...(process.env.BENCH_NO_WAREHOUSE ? ["--no-warehouse"] : [])],
     { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

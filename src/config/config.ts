@@ -74,6 +74,10 @@ export interface BrokerConfig {
   warehouse: string;
   /** Rows the loader writes in one transaction at most. */
   warehouseTransactionRowsMax: number;
+  /** Stored bytes of records the loader writes in one transaction, about. */
+  warehouseTransactionBytesMax: number;
+  /** Share of the broker's thread the warehouse loader may take while it catches up. */
+  warehouseLoadShareMax: number;
   /** Property columns one warehouse table may have. */
   warehouseColumnsMax: number;
   /** A statement sent to POST /sql (or `tributary sql`) is stopped after this long. */
@@ -121,6 +125,12 @@ function integer(min: number, max: number) {
     if (n < min || n > max) throw new ConfigError(`${source}: ${n} is outside [${min}, ${max}]`);
     return n;
   };
+}
+
+function fraction(raw: unknown, source: string): number {
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new ConfigError(`${source}: '${String(raw)}' is not a number in (0, 1]`);
+  return n;
 }
 
 function boolean(raw: unknown, source: string): boolean {
@@ -211,6 +221,10 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   warehouse: { env: "TRIBUTARY_WAREHOUSE", default: "", parse: (raw) => String(raw), doc: "the warehouse's SQLite file (default DATA_DIR/warehouse.db)" },
   warehouseTransactionRowsMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_ROWS_MAX", default: 5000, parse: integer(1, 1_000_000),
     doc: "rows the warehouse loader writes in one transaction at most" },
+  warehouseTransactionBytesMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_BYTES_MAX", default: 1024 * 1024, parse: integer(1024, 1024 ** 3),
+    doc: "stored bytes of records the warehouse loader writes in one transaction, about (a transaction holds the broker's thread while it runs)" },
+  warehouseLoadShareMax: { env: "TRIBUTARY_WAREHOUSE_LOAD_SHARE_MAX", default: 0.25, parse: fraction,
+    doc: "share of the broker's thread the warehouse loader may take while it catches up (1: as much as it can)" },
   warehouseColumnsMax: { env: "TRIBUTARY_WAREHOUSE_COLUMNS_MAX", default: 500, parse: integer(0, 1900),
     doc: "columns from schema properties one warehouse table may have" },
   sqlTimeoutMs: { env: "TRIBUTARY_SQL_TIMEOUT_MS", default: 5000, parse: integer(10, 3_600_000), doc: "a warehouse statement is stopped after this long" },

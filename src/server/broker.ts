@@ -242,6 +242,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
           return schema.schemaType === "AVRO" ? registry.avroJson(framed) : JSON.parse(framed.subarray(5).toString("utf8"));
         },
         transactionRowsMax: config.warehouseTransactionRowsMax,
+        loadShareMax: config.warehouseLoadShareMax,
+        clientsActive: () => Date.now() - (metrics?.lastClientActivityMs ?? 0) < 1000,
+        transactionBytesMax: config.warehouseTransactionBytesMax,
         columnsMax: config.warehouseColumnsMax,
         retentionIntervalMs: config.maintenanceIntervalMs,
         log: (level, line) => opsLog("warehouse")[level](line),

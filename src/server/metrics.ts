@@ -102,8 +102,12 @@ export class BrokerMetrics {
   });
   private readonly kafkaRequestChildren = new Map<string, client.Counter.Internal>();
 
+  /** When a client last produced, fetched or asked anything (for work that should yield to clients). */
+  lastClientActivityMs = 0;
+
   /** Counts one answered Kafka request and the error codes its response carries. */
   kafkaRequest(api: string, version: number, response: unknown): void {
+    this.lastClientActivityMs = Date.now();
     const key = `${api}\u0000${version}`;
     let child = this.kafkaRequestChildren.get(key);
     if (!child) {
@@ -216,6 +220,7 @@ export class BrokerMetrics {
   }
 
   appended(topic: string, source: Source, records: number, bytes: number): void {
+    this.lastClientActivityMs = Date.now();
     const c = this.inChildren(topic, source);
     c.records.inc(records);
     c.bytes.inc(bytes);
@@ -231,6 +236,7 @@ export class BrokerMetrics {
   }
 
   served(topic: string, source: Source, bytes: number, records = 0): void {
+    this.lastClientActivityMs = Date.now();
     if (bytes > 0) this.bytesOut.inc({ topic, source }, bytes);
     if (records > 0) this.recordsOut.inc({ topic, source }, records);
   }

@@ -29,6 +29,17 @@ export interface WarehouseLoaderOptions {
   decodeFramed(value: Buffer): unknown;
   /** Rows written in one transaction at most. */
   transactionRowsMax: number;
+  /** Stored bytes of records written in one transaction, about (a transaction holds the thread while it runs). */
+  transactionBytesMax?: number;
+  /**
+   * Share of the process's time the loader may take while it works through a
+   * backlog and clients are being served (it runs on the thread that serves
+   * them): after a transaction that took T ms it rests T x (1/share - 1) ms.
+   * 1: no rest.
+   */
+  loadShareMax?: number;
+  /** True while clients are being served: the loader rests only then (when idle it loads at full speed). */
+  clientsActive?: () => boolean;
   /** Property columns one table may have. */
   columnsMax: number;
   /** How often rows past `warehouse.retention.ms` are deleted. */
@@ -184,7 +195,10 @@ export class WarehouseLoader {
         for (let p = 0; p < this.partitionCount(state.topic); p++) {
           const position = this.position(state.topic, p);
           try {
-            loaded += await this.loadPartition(state, this.store.partition(state.topic, p), position);
+            const started = performance.now();
+            const rows = await this.loadPartition(state, this.store.partition(state.topic, p), position);
+            loaded += rows;
+            if (rows > 0) await this.rest(performance.now() - started);
             if (state.failures) this.recovered(state);
           } catch (err) {
             this.failed(state, err as Error);
@@ -378,9 +392,12 @@ export class WarehouseLoader {
     if (position.nextOffset >= offsets.highWatermark) return 0;
     const rows: DecodedRecord[] = [];
     let next = position.nextOffset;
-    while (next < offsets.highWatermark && rows.length < this.options.transactionRowsMax) {
-      const read = await log.read(next, READ_BYTES);
+    let bytes = 0;
+    const bytesMax = this.options.transactionBytesMax ?? Infinity;
+    while (next < offsets.highWatermark && rows.length < this.options.transactionRowsMax && bytes < bytesMax) {
+      const read = await log.read(next, Math.min(READ_BYTES, Math.max(1, bytesMax - bytes)));
       if (read.records.length === 0) break;
+      bytes += read.records.length;
       for (const bytes of splitBatches(read.records)) {
         const batch = await decodeRecordBatch(bytes);
         const end = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
@@ -482,6 +499,21 @@ export class WarehouseLoader {
     state.failures = 0;
     state.lastError = null;
     this.options.log("info", `topic '${state.topic}' loads again`);
+  }
+
+  /** Rests after `busyMs` of loading, so that producers keep their share of the thread (loadShareMax). */
+  private async rest(busyMs: number): Promise<void> {
+    const share = this.options.loadShareMax ?? 1;
+    if (share >= 1 || this.stop.signal.aborted || this.options.clientsActive?.() === false) return;
+    const ms = Math.min(1000, busyMs * (1 / share - 1));
+    if (ms < 1) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.stop.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
   }
 
   /** Logs a line once per distinct problem, not once per round. */
