@@ -221,7 +221,7 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
   warehouse: { env: "TRIBUTARY_WAREHOUSE", default: "", parse: (raw) => String(raw), doc: "the warehouse's SQLite file (default DATA_DIR/warehouse.db)" },
   warehouseTransactionRowsMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_ROWS_MAX", default: 5000, parse: integer(1, 1_000_000),
     doc: "rows the warehouse loader writes in one transaction at most" },
-  warehouseTransactionBytesMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_BYTES_MAX", default: 1024 * 1024, parse: integer(1024, 1024 ** 3),
+  warehouseTransactionBytesMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_BYTES_MAX", default: 256 * 1024, parse: integer(1024, 1024 ** 3),
     doc: "stored bytes of records the warehouse loader writes in one transaction, about (a transaction holds the broker's thread while it runs)" },
   warehouseLoadShareMax: { env: "TRIBUTARY_WAREHOUSE_LOAD_SHARE_MAX", default: 0.25, parse: fraction,
     doc: "share of the broker's thread the warehouse loader may take while it catches up (1: as much as it can)" },
