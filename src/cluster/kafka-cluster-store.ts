@@ -14,36 +14,23 @@
 // hold up every other request on it.
 
 import { randomUUID } from "node:crypto";
-import type {
-  AppendOptions, AppendResult, CommittedOffset, GroupOffsetStore, KeyValueStore, LogStore, OffsetCommit, PartitionOffsets, PartitionStore,
-  ReadResult, TimestampedOffset, TopicDescription, TopicInfo,
-} from "../log/store.js";
+import type { GroupOffsetStore, LogStore, OffsetCommit, PartitionStore, TopicDescription, TopicInfo } from "../log/store.js";
 import { validateTopicName } from "../log/store.js";
-import {
-  CorruptBatchError, InvalidConfigError, InvalidPartitionsError, InvalidProducerEpochError, InvalidRecordError, InvalidTopicError, LogError,
-  MessageTooLargeError, OffsetOutOfRangeError, OutOfOrderSequenceError, TopicExistsError, UnknownTopicError,
-} from "../log/errors.js";
+import { InvalidPartitionsError, InvalidTopicError, OffsetOutOfRangeError, TopicExistsError, UnknownTopicError } from "../log/errors.js";
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, type EffectiveSetting, type TopicConfig } from "../log/topic-config.js";
-import { KafkaErrorCode as E, kafkaErrorName } from "../protocol/kafka-error-codes.js";
+import { KafkaErrorCode as E } from "../protocol/kafka-error-codes.js";
 import type { Message } from "../protocol/message-codec.js";
-import { decodeRecordBatch, encodeRecordBatch, splitBatches } from "../protocol/record-batch-codec.js";
-import { BATCH_LENGTH, CRC, ATTRIBUTES, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from "../protocol/record-batch-header.js";
-import { crc32c } from "../protocol/crc32c.js";
 import { ClusterUnavailableError, KafkaConnection } from "./kafka-connection.js";
+import { CLUSTER_API, check, type ClusterApi, type ClusterRequests } from "./cluster-protocol.js";
+import { ClusterPartition } from "./cluster-partition.js";
+import { ClusterOffsets } from "./cluster-offsets.js";
+import { ClusterKeyValueStore } from "./cluster-registry-topic.js";
 
-const API = {
-  Produce: [0, 9], Fetch: [1, 12], ListOffsets: [2, 7], Metadata: [3, 12], OffsetCommit: [8, 8], OffsetFetch: [9, 8], FindCoordinator: [10, 4],
-  ListGroups: [16, 4], CreateTopics: [19, 7], DeleteTopics: [20, 6], DeleteRecords: [21, 2], InitProducerId: [22, 4], DescribeConfigs: [32, 4],
-  CreatePartitions: [37, 3], DeleteGroups: [42, 2], IncrementalAlterConfigs: [44, 1], OffsetDelete: [47, 0],
-  JoinGroup: [11, 7], SyncGroup: [14, 5], Heartbeat: [12, 4], LeaveGroup: [13, 4], DescribeGroups: [15, 5], DescribeLogDirs: [35, 1],
-} as const;
-export type ClusterApi = keyof typeof API;
+export { clusterError } from "./cluster-protocol.js";
+export type { ClusterApi } from "./cluster-protocol.js";
+
 type ApiName = ClusterApi;
-
 const TOPIC_RESOURCE = 2;
-const EARLIEST = -2;
-const LATEST = -1;
-const MAX_TIMESTAMP = -3;
 const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
 const CONFIG_SOURCE_TOPIC = 1;
 
@@ -59,27 +46,6 @@ export interface KafkaClusterOptions {
   /** How often topics, partitions, leaders and configs are read again (what other clients changed shows up within it). */
   metadataRefreshMs?: number;
   waitPollMs?: number;
-}
-
-/** The LogError a Kafka error code stands for, so that the servers above answer it as the cluster did. */
-export function clusterError(code: number, message: string): LogError {
-  switch (code) {
-    case E.TOPIC_ALREADY_EXISTS: return Object.assign(new TopicExistsError(""), { message });
-    case E.INVALID_TOPIC_EXCEPTION: return new InvalidTopicError(message);
-    case E.INVALID_PARTITIONS: return new InvalidPartitionsError(message);
-    case E.INVALID_CONFIG: return new InvalidConfigError(message);
-    case E.CORRUPT_MESSAGE: return new CorruptBatchError(message);
-    case E.INVALID_RECORD: return new InvalidRecordError(message);
-    case E.MESSAGE_TOO_LARGE: case E.RECORD_LIST_TOO_LARGE: return new MessageTooLargeError(message);
-    case E.OUT_OF_ORDER_SEQUENCE_NUMBER: return new OutOfOrderSequenceError(message);
-    case E.INVALID_PRODUCER_EPOCH: case E.PRODUCER_FENCED: return new InvalidProducerEpochError(message);
-    case E.UNKNOWN_TOPIC_OR_PARTITION: return Object.assign(new UnknownTopicError(""), { message });
-    default: return new LogError(kafkaErrorName(code).toLowerCase(), code, message);
-  }
-}
-
-function check(code: number, what: string, message?: string | null): void {
-  if (code !== 0) throw clusterError(code, `${what}: ${message || kafkaErrorName(code)}`);
 }
 
 interface TopicMeta {
@@ -98,7 +64,7 @@ interface Broker {
   address: string;
 }
 
-export class KafkaClusterStore implements LogStore {
+export class KafkaClusterStore implements LogStore, ClusterRequests {
   clusterId = "";
   readonly offsets: GroupOffsetStore;
   readonly schemaStore: ClusterKeyValueStore;
@@ -175,7 +141,7 @@ export class KafkaClusterStore implements LogStore {
     for (const address of addresses) {
       try {
         const conn = await this.connection(address, lane);
-        return await conn.request(API[api][0], API[api][1], body, this.requestTimeoutMs + extraTimeoutMs);
+        return await conn.request(CLUSTER_API[api][0], CLUSTER_API[api][1], body, this.requestTimeoutMs + extraTimeoutMs);
       } catch (err) {
         if (!(err instanceof ClusterUnavailableError)) throw err;
         last = err;
@@ -464,283 +430,4 @@ interface MetadataAnswer {
   clusterId: string | null;
   brokers: { nodeId: number; host: string; port: number }[];
   topics: { errorCode: number; name: string | null; topicId: string; isInternal: boolean; partitions: { partitionIndex: number; leaderId: number }[] }[];
-}
-
-/** Whole batches of a Fetch answer: a broker may cut the last one short at the size limit. */
-function wholeBatches(records: Buffer | null): Buffer {
-  if (!records || records.length === 0) return Buffer.alloc(0);
-  let end = 0;
-  while (end + 12 <= records.length) {
-    const size = 12 + records.readInt32BE(end + 8);
-    if (end + size > records.length) break;
-    end += size;
-  }
-  return records.subarray(0, end);
-}
-
-/**
- * CorruptBatchError unless `batch` is exactly one whole RecordBatch v2 with a
- * good CRC: checked here, before it is sent, so that damage is named the same
- * whatever the cluster would answer.
- */
-function checkWholeBatch(batch: Buffer): void {
-  if (batch.length < HEADER_SIZE) throw new CorruptBatchError(`a record batch of ${batch.length} bytes is shorter than its header`);
-  if (LOG_OVERHEAD + batch.readInt32BE(BATCH_LENGTH) !== batch.length) throw new CorruptBatchError("the batch's length field does not match its bytes");
-  if (batch.readInt8(MAGIC) !== CURRENT_MAGIC) throw new CorruptBatchError(`record batch magic ${batch.readInt8(MAGIC)}; only v2 is written`);
-  if (crc32c(batch.subarray(ATTRIBUTES)) !== batch.readUInt32BE(CRC)) throw new CorruptBatchError("the batch fails its CRC");
-}
-
-class ClusterPartition implements PartitionStore {
-  private waiters: { offset: number; resolve(ok: boolean): void }[] = [];
-  private polling = false;
-  /** The highest high watermark seen (appends, reads, offsets, polls): records below it are readable without asking. */
-  private knownHighWatermark = 0;
-
-  constructor(private readonly cluster: KafkaClusterStore, readonly topic: string, readonly partition: number, private readonly pollMs: number) {}
-
-  get topicConfig(): TopicConfig {
-    return this.cluster.topicConfig(this.topic);
-  }
-
-  get writeRefusal(): string | undefined {
-    return undefined;
-  }
-
-  private leader(): number | undefined {
-    return this.cluster.leaderOf(this.topic, this.partition);
-  }
-
-  private async listOffset(timestamp: number): Promise<{ offset: number; timestamp: number }> {
-    const answer = await this.cluster.request("ListOffsets", {
-      replicaId: -1, isolationLevel: 0, topics: [{ name: this.topic, partitions: [{ partitionIndex: this.partition, currentLeaderEpoch: -1, timestamp }] }],
-    }, this.leader()) as { topics: { partitions: { errorCode: number; timestamp: bigint; offset: bigint }[] }[] };
-    const r = answer.topics[0]!.partitions[0]!;
-    check(r.errorCode, `list offsets of ${this.topic}-${this.partition}`);
-    return { offset: Number(r.offset), timestamp: Number(r.timestamp) };
-  }
-
-  async offsets(): Promise<PartitionOffsets> {
-    const [start, end] = await Promise.all([this.listOffset(EARLIEST), this.listOffset(LATEST)]);
-    this.wake(end.offset);
-    return { logStartOffset: start.offset, highWatermark: end.offset, logEndOffset: end.offset };
-  }
-
-  async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
-    if (options.allowControl || options.sparse) throw new InvalidRecordError("control and sparse batches are written by the cluster's own coordinators and cleaner, not over Produce");
-    checkWholeBatch(batch);
-    const answer = await this.cluster.request("Produce", {
-      transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: this.topic, partitionData: [{ index: this.partition, records: batch }] }],
-    }, this.leader()) as { responses: { partitionResponses: { errorCode: number; baseOffset: bigint; logAppendTimeMs: bigint; logStartOffset: bigint; errorMessage: string | null }[] }[] };
-    const r = answer.responses[0]!.partitionResponses[0]!;
-    check(r.errorCode, `append to ${this.topic}-${this.partition}`, r.errorMessage);
-    const baseOffset = Number(r.baseOffset);
-    this.wake(baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA) + 1);
-    return { baseOffset, lastOffset: baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA), logAppendTime: Number(r.logAppendTimeMs), logStartOffset: Number(r.logStartOffset) };
-  }
-
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
-    if (offset < 0) {
-      const o = await this.offsets();
-      throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
-    }
-    const answer = await this.cluster.request("Fetch", {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: Math.max(1, maxBytes), isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: this.topic, partitions: [{ partition: this.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: Math.max(1, maxBytes) }] }],
-      forgottenTopicsData: [], rackId: "",
-    }, this.leader()) as { errorCode: number; responses: { partitions: { errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }[] }[] };
-    check(answer.errorCode, `fetch ${this.topic}-${this.partition}`);
-    const r = answer.responses[0]!.partitions[0]!;
-    if (r.errorCode === E.OFFSET_OUT_OF_RANGE) {
-      const o = await this.offsets();
-      throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
-    }
-    check(r.errorCode, `fetch ${this.topic}-${this.partition}`);
-    this.wake(Number(r.highWatermark));
-    return { records: wholeBatches(r.records), highWatermark: Number(r.highWatermark), logStartOffset: Number(r.logStartOffset) };
-  }
-
-  async offsetForTimestamp(timestamp: number): Promise<TimestampedOffset | undefined> {
-    const r = await this.listOffset(timestamp);
-    return r.offset < 0 ? undefined : r;
-  }
-
-  async maxTimestampOffset(): Promise<TimestampedOffset | undefined> {
-    const r = await this.listOffset(MAX_TIMESTAMP);
-    return r.offset < 0 ? undefined : r;
-  }
-
-  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (offset < this.knownHighWatermark) return Promise.resolve(true);
-    if (signal?.aborted || timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      let settled = false;
-      const waiter = {
-        offset,
-        resolve: (ok: boolean) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          signal?.removeEventListener("abort", abort);
-          this.waiters = this.waiters.filter((w) => w !== waiter);
-          resolve(ok);
-        },
-      };
-      const abort = () => waiter.resolve(false);
-      const timer = setTimeout(abort, timeoutMs);
-      signal?.addEventListener("abort", abort);
-      this.waiters.push(waiter);
-      void this.poll();
-    });
-  }
-
-  /** Resolves the waiters whose offset is now readable. */
-  private wake(highWatermark: number): void {
-    this.knownHighWatermark = Math.max(this.knownHighWatermark, highWatermark);
-    for (const w of [...this.waiters]) if (w.offset < highWatermark) w.resolve(true);
-  }
-
-  /** One poller per partition, while anyone waits. */
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      while (this.waiters.length > 0) {
-        try {
-          this.wake((await this.listOffset(LATEST)).offset);
-        } catch {
-          // The cluster is away: waiters time out unless it comes back.
-        }
-        if (this.waiters.length > 0) await new Promise((resolve) => setTimeout(resolve, this.pollMs));
-      }
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  stopWaiting(): void {
-    for (const w of [...this.waiters]) w.resolve(false);
-  }
-}
-
-class ClusterOffsets implements GroupOffsetStore {
-  constructor(private readonly cluster: KafkaClusterStore) {}
-
-  private coordinator(group: string): Promise<number> {
-    return this.cluster.groupCoordinator(group);
-  }
-
-  async commit(group: string, commits: OffsetCommit[]): Promise<void> {
-    check(await this.cluster.offsetsOf(group, "", -1, commits), `commit offsets of group ${group}`);
-  }
-
-  async list(group: string, topic?: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
-    const answer = await this.cluster.request("OffsetFetch", { groups: [{ groupId: group, topics: null }], requireStable: false }, await this.coordinator(group)) as
-      { groups: { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null; errorCode: number }[] }[] }[] };
-    const g = answer.groups[0]!;
-    check(g.errorCode, `fetch offsets of group ${group}`);
-    const out = [];
-    for (const t of g.topics) {
-      if (topic !== undefined && t.name !== topic) continue;
-      for (const p of t.partitions) {
-        if (p.errorCode !== 0 || p.committedOffset < 0n) continue;
-        out.push({
-          topic: t.name, partition: p.partitionIndex,
-          // The protocol does not carry a commit's time since OffsetFetch v0: -1 says it is unknown.
-          committed: { offset: Number(p.committedOffset), leaderEpoch: p.committedLeaderEpoch, metadata: p.metadata, commitTimestamp: -1 },
-        });
-      }
-    }
-    return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
-  }
-
-  async get(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
-    return (await this.list(group, topic)).find((e) => e.partition === partition)?.committed;
-  }
-
-  async groups(): Promise<string[]> {
-    const answer = await this.cluster.request("ListGroups", { statesFilter: [] }) as { errorCode: number; groups: { groupId: string }[] };
-    check(answer.errorCode, "list groups");
-    return answer.groups.map((g) => g.groupId).sort();
-  }
-
-  async deletePartitions(group: string, partitions: { topic: string; partition: number }[]): Promise<void> {
-    const byTopic = new Map<string, number[]>();
-    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-    const answer = await this.cluster.request("OffsetDelete", {
-      groupId: group, topics: [...byTopic].map(([name, list]) => ({ name, partitions: list.map((partitionIndex) => ({ partitionIndex })) })),
-    }, await this.coordinator(group)) as { errorCode: number; topics: { partitions: { errorCode: number }[] }[] };
-    check(answer.errorCode, `delete offsets of group ${group}`);
-    for (const t of answer.topics) for (const p of t.partitions) check(p.errorCode, `delete offsets of group ${group}`);
-  }
-
-  async delete(group: string, topics?: string[]): Promise<void> {
-    if (topics !== undefined) {
-      const doomed = (await this.list(group)).filter((e) => topics.includes(e.topic));
-      if (doomed.length) await this.deletePartitions(group, doomed);
-      return;
-    }
-    const answer = await this.cluster.request("DeleteGroups", { groupsNames: [group] }, await this.coordinator(group)) as { results: { errorCode: number }[] };
-    const code = answer.results[0]!.errorCode;
-    if (code !== E.GROUP_ID_NOT_FOUND) check(code, `delete group ${group}`);
-  }
-}
-
-/**
- * The registry's records in a single-partition compacted topic of the
- * cluster: loaded whole at start, the latest value per key winning, each
- * change one batch produced with acks=all.
- */
-export class ClusterKeyValueStore implements KeyValueStore<unknown> {
-  private readonly values = new Map<string, unknown>();
-  private loadedUpTo = 0;
-
-  constructor(private readonly cluster: KafkaClusterStore, readonly topic: string) {}
-
-  /** Reads the topic from where it was last read up to its end; true when anything new was read. */
-  async load(): Promise<boolean> {
-    const log = this.cluster.partition(this.topic, 0);
-    const { logStartOffset, highWatermark } = await log.offsets();
-    let offset = Math.max(this.loadedUpTo, logStartOffset);
-    const from = offset;
-    while (offset < highWatermark) {
-      const { records } = await log.read(offset, 4 * 1024 * 1024);
-      if (records.length === 0) break;
-      for (const batch of splitBatches(records)) {
-        const decoded = await decodeRecordBatch(batch);
-        if (!decoded.isControl) {
-          for (const r of decoded.records) {
-            if (r.offset < offset || !r.key) continue;
-            const key = r.key.toString("utf8");
-            if (r.value === null) this.values.delete(key);
-            else this.values.set(key, JSON.parse(r.value.toString("utf8")));
-          }
-        }
-        offset = decoded.header.baseOffset + decoded.header.lastOffsetDelta + 1;
-      }
-    }
-    this.loadedUpTo = offset;
-    return offset > from;
-  }
-
-  get(key: string): unknown {
-    return this.values.get(key);
-  }
-
-  entries(): IterableIterator<[string, unknown]> {
-    return this.values.entries();
-  }
-
-  async put(changes: [string, unknown][]): Promise<void> {
-    if (changes.length === 0) return;
-    const batch = await encodeRecordBatch(changes.map(([key, value]) => ({
-      key: Buffer.from(key, "utf8"), value: value === null ? null : Buffer.from(JSON.stringify(value), "utf8"),
-    })));
-    const { lastOffset } = await this.cluster.partition(this.topic, 0).append(batch);
-    // Read up to this batch first: what others wrote before it comes before it (the log's order is the registry's).
-    if (lastOffset > this.loadedUpTo) await this.load();
-    for (const [key, value] of changes) {
-      if (value === null) this.values.delete(key);
-      else this.values.set(key, value);
-    }
-  }
 }
