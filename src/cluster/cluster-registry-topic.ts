@@ -55,12 +55,8 @@ export class ClusterKeyValueStore implements KeyValueStore<unknown> {
     const batch = await encodeRecordBatch(changes.map(([key, value]) => ({
       key: Buffer.from(key, "utf8"), value: value === null ? null : Buffer.from(JSON.stringify(value), "utf8"),
     })));
-    const { lastOffset } = await this.cluster.partition(this.topic, 0).append(batch);
-    // Read up to this batch first: what others wrote before it comes before it (the log's order is the registry's).
-    if (lastOffset > this.loadedUpTo) await this.load();
-    for (const [key, value] of changes) {
-      if (value === null) this.values.delete(key);
-      else this.values.set(key, value);
-    }
+    await this.cluster.partition(this.topic, 0).append(batch);
+    // Read up to and through this batch: what others wrote before it comes before it (the log's order is the registry's).
+    await this.load();
   }
 }

@@ -26,7 +26,6 @@ import { ClusterPartition } from "./cluster-partition.js";
 import { ClusterOffsets } from "./cluster-offsets.js";
 import { ClusterKeyValueStore } from "./cluster-registry-topic.js";
 
-export { clusterError } from "./cluster-protocol.js";
 export type { ClusterApi } from "./cluster-protocol.js";
 
 type ApiName = ClusterApi;

@@ -126,8 +126,6 @@ export const V2SubscriptionAnswer = v.object({ topics: v.array(str) });
 const V2TopicPartition = v.object({ topic: str, partition: PartitionNumber });
 export const V2Partitions = v.object({ partitions: v.array(V2TopicPartition) });
 export const V2Offsets = v.object({ offsets: v.array(v.object({ topic: str, partition: PartitionNumber, offset: Offset, metadata: v.optional(v.nullable(str)) })) });
-export const V2OptionalOffsets = v.optional(v.object({ offsets: v.optional(V2Offsets.entries.offsets) }));
-export const V2CommittedQuery = v.object({});
 export const V2RecordsQuery = v.object({
   timeout: v.optional(integerQuery("longest wait for records, in ms", 0)),
   max_bytes: v.optional(integerQuery("bytes of records at most", 1)),
