@@ -1,5 +1,5 @@
 // Keeps the architecture in README.md true: layers only import downward.
-//   cli -> server -> schema | archive | warehouse | cluster -> log -> protocol
+//   cli -> server -> schema | archive | warehouse | cluster -> security -> log -> protocol
 // config and ops (the operations log) are leaves every layer may use. Within a layer, no file imports itself
 // back through others (an import circle, type-only imports included). Exits 1
 // naming each import that breaks a rule.
@@ -7,11 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 const allowed = {
-  cli: ["server", "schema", "archive", "warehouse", "cluster", "log", "protocol", "config", "ops", "cli"],
-  server: ["server", "schema", "archive", "warehouse", "cluster", "log", "protocol", "config", "ops"],
+  cli: ["server", "schema", "archive", "warehouse", "cluster", "security", "log", "protocol", "config", "ops", "cli"],
+  server: ["server", "schema", "archive", "warehouse", "cluster", "security", "log", "protocol", "config", "ops"],
+  security: ["security", "log", "protocol", "config", "ops"],
   schema: ["schema", "log", "protocol", "config", "ops"],
   archive: ["archive", "log", "protocol", "config", "ops"],
-  cluster: ["cluster", "log", "protocol", "config", "ops"],
+  cluster: ["cluster", "security", "log", "protocol", "config", "ops"],
   warehouse: ["warehouse", "log", "protocol", "config", "ops"],
   log: ["log", "protocol", "config", "ops"],
   protocol: ["protocol"],
@@ -25,7 +26,7 @@ const allowed = {
 const LOG_INTERFACE = new Set(["log/store.ts", "log/errors.ts", "log/topic-config.ts"]);
 const ENGINE_USERS = new Set(["server/broker.ts", "cli/open-logs.ts", "cli/log-verify.ts"]);
 // The layers that see storage only through the seam. archive/ works on the engine's segment files.
-const SEAM_USERS = new Set(["server", "schema", "cli", "warehouse", "cluster"]);
+const SEAM_USERS = new Set(["server", "schema", "cli", "warehouse", "cluster", "security"]);
 // The wire codec does no I/O.
 const forbiddenInProtocol = /from "node:(fs|net|http|https|child_process|dgram)"/;
 

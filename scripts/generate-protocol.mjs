@@ -19,7 +19,8 @@ const APIS = [
   "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "ApiVersions", "CreateTopics",
   "DeleteTopics", "DeleteRecords", "InitProducerId", "OffsetForLeaderEpoch", "DescribeConfigs", "AlterConfigs",
   "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete", "DescribeCluster",
-  "AlterPartitionReassignments", "ListPartitionReassignments", "DescribeLogDirs",
+  "AlterPartitionReassignments", "ListPartitionReassignments", "DescribeLogDirs", "SaslHandshake", "SaslAuthenticate",
+  "DescribeAcls", "CreateAcls", "DeleteAcls", "DescribeUserScramCredentials", "AlterUserScramCredentials",
 ];
 
 const MAX_VERSION = 0x7fff;

@@ -145,6 +145,10 @@ export class TieredLogStore implements LogStore {
     return this.local.offsets;
   }
 
+  get securityStore() {
+    return this.local.securityStore;
+  }
+
   get schemaStore() {
     return this.local.schemaStore;
   }

@@ -49,6 +49,15 @@ export function addServeOptions(command: Command): Command {
     .addOption(new Option("--kafka-cluster-tls", `${s.kafkaClusterTls.doc} (env ${s.kafkaClusterTls.env})`))
     .addOption(new Option("--kafka-cluster-ca <file>", `${s.kafkaClusterCa.doc} (env ${s.kafkaClusterCa.env})`))
     .addOption(new Option("--registry-topic <topic>", `${s.registryTopic.doc} (env ${s.registryTopic.env}; default ${s.registryTopic.default})`))
+    .addOption(new Option("--tls-cert <file>", `${s.tlsCert.doc} (env ${s.tlsCert.env})`))
+    .addOption(new Option("--tls-key <file>", `${s.tlsKey.doc} (env ${s.tlsKey.env})`))
+    .addOption(new Option("--tls-ca <file>", `${s.tlsCa.doc} (env ${s.tlsCa.env})`))
+    .addOption(new Option("--sasl-mechanisms <list>", `${s.saslMechanisms.doc} (env ${s.saslMechanisms.env})`))
+    .addOption(new Option("--super-users <list>", `${s.superUsers.doc} (env ${s.superUsers.env})`))
+    .addOption(new Option("--sasl-reauth-ms <ms>", `${s.saslReauthMs.doc} (env ${s.saslReauthMs.env})`))
+    .addOption(new Option("--metrics-open", `${s.metricsOpen.doc} (env ${s.metricsOpen.env})`))
+    .addOption(new Option("--kafka-cluster-sasl <mechanism>", `${s.kafkaClusterSasl.doc} (env ${s.kafkaClusterSasl.env})`))
+    .addOption(new Option("--kafka-cluster-user <user>", `${s.kafkaClusterUser.doc} (env ${s.kafkaClusterUser.env})`))
     .addOption(new Option("--log-format <format>", `${s.logFormat.doc}: text or json (env ${s.logFormat.env}; default ${s.logFormat.default})`));
 }
 
@@ -85,6 +94,15 @@ export function brokerOptions(options: Record<string, unknown>): Partial<BrokerC
       registryTopic: options.registryTopic,
       kafkaClusterTls: options.kafkaClusterTls === true ? true : undefined,
       kafkaClusterCa: options.kafkaClusterCa,
+      tlsCert: options.tlsCert,
+      tlsKey: options.tlsKey,
+      tlsCa: options.tlsCa,
+      saslMechanisms: options.saslMechanisms,
+      superUsers: options.superUsers,
+      saslReauthMs: options.saslReauthMs,
+      metricsOpen: options.metricsOpen === true ? true : undefined,
+      kafkaClusterSasl: options.kafkaClusterSasl,
+      kafkaClusterUser: options.kafkaClusterUser,
     },
   });
   return config;

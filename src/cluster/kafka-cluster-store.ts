@@ -39,6 +39,8 @@ export interface KafkaClusterOptions {
   clientId?: string;
   /** The topic holding the registry's records (Confluent's kafkastore.topic). */
   registryTopic?: string;
+  /** The topic holding users, ACLs and tokens (default _tributary_security). */
+  securityTopic?: string;
   requestTimeoutMs?: number;
   /** Connect over TLS; `ca` (PEM) is trusted besides the system's CAs when given. */
   tls?: { ca?: string };
@@ -67,6 +69,8 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
   clusterId = "";
   readonly offsets: GroupOffsetStore;
   readonly schemaStore: ClusterKeyValueStore;
+  /** Users, ACLs and tokens of the HTTP tier, shared by every instance on the cluster. */
+  readonly securityStore: ClusterKeyValueStore;
   private readonly registryTopic: string;
   private readonly clientId: string;
   private readonly requestTimeoutMs: number;
@@ -85,6 +89,7 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
     this.waitPollMs = options.waitPollMs ?? 50;
     this.offsets = new ClusterOffsets(this);
     this.schemaStore = new ClusterKeyValueStore(this, this.registryTopic);
+    this.securityStore = new ClusterKeyValueStore(this, options.securityTopic ?? "_tributary_security");
   }
 
   /** Connects, learns the cluster's topics, and loads the registry's topic (created compacted if missing). */
@@ -98,6 +103,13 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
       await store.refresh();
     }
     await store.schemaStore.load();
+    if (!store.topics.has(store.securityStore.topic)) {
+      await store.createTopicRaw(store.securityStore.topic, 1, { "cleanup.policy": "compact" }).catch((err: unknown) => {
+        if (!(err instanceof TopicExistsError)) throw err;
+      });
+      await store.refresh();
+    }
+    await store.securityStore.load();
     const every = options.metadataRefreshMs ?? 1000;
     store.refreshTimer = setInterval(() => void store.refresh().catch(() => undefined), every);
     store.refreshTimer.unref();
@@ -314,7 +326,7 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
   }
 
   isInternalTopic(name: string): boolean {
-    return name.startsWith("__") || name === "_schemas" || name === this.registryTopic || this.topics.get(name)?.internal === true;
+    return name.startsWith("__") || name === "_schemas" || name === this.registryTopic || name === this.securityStore.topic || this.topics.get(name)?.internal === true;
   }
 
   listTopics(options: { includeInternal?: boolean } = {}): TopicInfo[] {

@@ -102,6 +102,24 @@ export interface BrokerConfig {
   kafkaClusterTls: boolean;
   /** PEM file of the CA(s) that signed the cluster's certificates; "" for the system's. */
   kafkaClusterCa: string;
+  /** PEM certificate (chain) of the Kafka and HTTP listeners; with tlsKey, both serve TLS. */
+  tlsCert: string;
+  /** PEM private key of tlsCert. */
+  tlsKey: string;
+  /** PEM file of the CA(s) client certificates must be signed by; set: clients must present one (mutual TLS). */
+  tlsCa: string;
+  /** SASL mechanisms Kafka clients must authenticate with (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512); none: no SASL. */
+  saslMechanisms: string[];
+  /** Principals every ACL check lets through ("User:admin"). */
+  superUsers: string[];
+  /** Longest a Kafka client's authenticated session lasts before it must re-authenticate (Kafka's connections.max.reauth.ms); 0: no limit. */
+  saslReauthMs: number;
+  /** With authentication on, /metrics still answers without credentials. */
+  metricsOpen: boolean;
+  /** User of the Kafka cluster (SASL) in cluster mode; the password comes from TRIBUTARY_KAFKA_CLUSTER_PASSWORD. */
+  kafkaClusterUser: string;
+  /** SASL mechanism for the Kafka cluster in cluster mode: plain, scram-sha-256 or scram-sha-512; "" for none. */
+  kafkaClusterSasl: string;
 }
 
 export class ConfigError extends Error {}
@@ -241,6 +259,31 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     doc: "HOST:PORT[,HOST:PORT...] of a Kafka cluster that keeps topics, records, group offsets and schemas instead of the embedded log" },
   kafkaClusterTls: { env: "TRIBUTARY_KAFKA_CLUSTER_TLS", default: false, parse: boolean, doc: "with --kafka-cluster: connect to its brokers over TLS" },
   kafkaClusterCa: { env: "TRIBUTARY_KAFKA_CLUSTER_CA", default: "", parse: (raw) => String(raw), doc: "with --kafka-cluster-tls: PEM file of the CA that signed the brokers' certificates (default: the system's CAs)" },
+  tlsCert: { env: "TRIBUTARY_TLS_CERT", default: "", parse: (raw) => String(raw), doc: "PEM certificate (chain) for TLS on the Kafka and HTTP listeners (with --tls-key)" },
+  tlsKey: { env: "TRIBUTARY_TLS_KEY", default: "", parse: (raw) => String(raw), doc: "PEM private key of --tls-cert" },
+  tlsCa: { env: "TRIBUTARY_TLS_CA", default: "", parse: (raw) => String(raw),
+    doc: "PEM CA certificate(s): clients must present a certificate it signed; the principal is the certificate's subject" },
+  saslMechanisms: { env: "TRIBUTARY_SASL_MECHANISMS", default: [], doc: "SASL mechanisms Kafka clients must authenticate with, comma-separated: plain, scram-sha-256, scram-sha-512 (none: no authentication)",
+    parse: (raw, source) => {
+      const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((m) => m.trim().toUpperCase()).filter(Boolean);
+      for (const m of list) if (!["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"].includes(m)) throw new ConfigError(`${source}: '${m}' is not one of plain, scram-sha-256, scram-sha-512`);
+      return [...new Set(list)];
+    } },
+  superUsers: { env: "TRIBUTARY_SUPER_USERS", default: [], doc: "principals that pass every ACL check, comma-separated (User:admin,...)",
+    parse: (raw, source) => {
+      const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(",")).map((p) => p.trim()).filter(Boolean);
+      for (const p of list) if (!/^[A-Za-z]+:.+/.test(p)) throw new ConfigError(`${source}: '${p}' is not a principal such as User:admin`);
+      return list;
+    } },
+  saslReauthMs: { env: "TRIBUTARY_SASL_REAUTH_MS", default: 0, parse: integer(0, 2 ** 31 - 1),
+    doc: "a Kafka client must re-authenticate within this time of its last authentication or be disconnected (connections.max.reauth.ms; 0: never)" },
+  metricsOpen: { env: "TRIBUTARY_METRICS_OPEN", default: false, parse: boolean, doc: "with authentication on, /metrics answers without credentials" },
+  kafkaClusterUser: { env: "TRIBUTARY_KAFKA_CLUSTER_USER", default: "", parse: (raw) => String(raw), doc: "with --kafka-cluster-sasl: the user (password from TRIBUTARY_KAFKA_CLUSTER_PASSWORD)" },
+  kafkaClusterSasl: { env: "TRIBUTARY_KAFKA_CLUSTER_SASL", default: "", parse: (raw, source) => {
+    const m = String(raw).trim().toLowerCase();
+    if (m && !["plain", "scram-sha-256", "scram-sha-512"].includes(m)) throw new ConfigError(`${source}: '${m}' is not one of plain, scram-sha-256, scram-sha-512`);
+    return m;
+  }, doc: "with --kafka-cluster: authenticate to its brokers with SASL plain, scram-sha-256 or scram-sha-512" },
   registryTopic: { env: "TRIBUTARY_REGISTRY_TOPIC", default: "_schemas", parse: text,
     doc: "with --kafka-cluster: the topic of the schema registry's records (Confluent's kafkastore.topic)" },
 };

@@ -33,6 +33,7 @@ export const METADATA_TOPIC = "__tributary_metadata";
 export const OFFSETS_TOPIC = "__consumer_offsets";
 /** Where the schema registry keeps its schemas, as the Confluent registry does. */
 export const SCHEMAS_TOPIC = "_schemas";
+export const SECURITY_TOPIC = "__tributary_security";
 const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
   "cleanup.policy": "compact",
   "segment.bytes": String(16 * 1024 * 1024),
@@ -108,6 +109,8 @@ export class LogManager implements LogStore {
   offsets!: OffsetStore;
   /** The schema registry's store (interpreted by src/schema/). */
   schemaStore!: CompactedStore<unknown>;
+  /** Users, ACLs and tokens (interpreted by src/security/). */
+  securityStore!: CompactedStore<unknown>;
   clusterId = "";
   /** Per partition, what start-up recovery found (only partitions where it cut something). */
   readonly recoveries: { partition: string; report: OpenReport }[] = [];
@@ -175,6 +178,10 @@ export class LogManager implements LogStore {
     this.schemaStore = new CompactedStore<unknown>(schemasLog);
     await this.schemaStore.load();
     this.topics.set(SCHEMAS_TOPIC, { record: this.internalRecord(SCHEMAS_TOPIC), internal: true, partitions: [schemasLog] });
+    const securityLog = this.openPartition(SECURITY_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
+    this.securityStore = new CompactedStore<unknown>(securityLog);
+    await this.securityStore.load();
+    this.topics.set(SECURITY_TOPIC, { record: this.internalRecord(SECURITY_TOPIC), internal: true, partitions: [securityLog] });
     const unfinishedDeletions: string[] = [];
     for (const [key, value] of this.catalog.entries()) {
       if (!key.startsWith("topic/")) continue;

@@ -19,7 +19,7 @@ import {
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
 
 /** The internal topics every store has, as the engine names them. */
-const INTERNAL_TOPICS = ["__tributary_metadata", "__consumer_offsets", "_schemas"];
+const INTERNAL_TOPICS = ["__tributary_metadata", "__consumer_offsets", "_schemas", "__tributary_security"];
 
 interface StoredBatch {
   baseOffset: number;
@@ -222,6 +222,7 @@ export class MemoryLogStore implements LogStore {
   readonly clusterId = randomUUID();
   readonly offsets = new MemoryGroupOffsets();
   readonly schemaStore = new MemoryKeyValueStore<unknown>();
+  readonly securityStore = new MemoryKeyValueStore<unknown>();
   private readonly topics = new Map<string, MemoryTopic>();
   private nextProducerId = 0;
 

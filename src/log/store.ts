@@ -207,6 +207,8 @@ export interface LogStore {
   readonly offsets: GroupOffsetStore;
   /** Where the schema registry keeps its schemas (the `_schemas` topic). */
   readonly schemaStore: KeyValueStore<unknown>;
+  /** Where users, ACLs and HTTP tokens are kept (the `__tributary_security` topic; interpreted by src/security/). */
+  readonly securityStore: KeyValueStore<unknown>;
 
   createTopic(name: string, options?: { partitions?: number; configs?: Record<string, string> }): Promise<TopicInfo>;
   deleteTopic(name: string): Promise<void>;

@@ -16,7 +16,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** The parts of the broker that log, each a `component` field. */
-export type Component = "broker" | "kafka" | "http" | "groups" | "log" | "schema" | "archive" | "warehouse" | "admin";
+export type Component = "broker" | "kafka" | "http" | "groups" | "log" | "schema" | "archive" | "warehouse" | "admin" | "auth";
 
 export interface OpsLogOptions {
   level: LogLevel;

@@ -38,6 +38,10 @@ import { RegistryElection } from "../cluster/registry-election.js";
 import { ClusterGroupView, ClusterMembership } from "../cluster/cluster-membership.js";
 import { localGroupView } from "./groups/group-view.js";
 import { localMembership } from "./groups/group-membership.js";
+import { SecurityStore } from "../security/security-store.js";
+import { Authentication, type SaslMechanism } from "../security/authentication.js";
+import { Authorizer } from "../security/acl.js";
+import { HttpAccess } from "./http/http-auth.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -109,6 +113,20 @@ function hostForUrl(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** The listeners' certificate, key and client CA, read from their files (ConfigError naming a file that cannot be read). */
+function readTlsFiles(config: BrokerConfig): { cert: string; key: string; ca?: string } | undefined {
+  if (!config.tlsCert && !config.tlsKey && !config.tlsCa) return undefined;
+  if (!config.tlsCert || !config.tlsKey) throw new ConfigError("TLS needs both --tls-cert and --tls-key (--tls-ca adds client certificates)");
+  const read = (flag: string, file: string) => {
+    try {
+      return fs.readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`${flag} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read("--tls-cert", config.tlsCert), key: read("--tls-key", config.tlsKey), ca: config.tlsCa ? read("--tls-ca", config.tlsCa) : undefined };
+}
+
 export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const { ephemeral, ...settings } = options;
   let tempDir: string | undefined;
@@ -121,7 +139,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   // A CI stand-in is for this machine only, whatever the settings say.
   if (ephemeral) config.host = "127.0.0.1";
   fitDescriptorBudget(config);
-  if (!isLoopback(config.host)) {
+  const tlsFiles = readTlsFiles(config);
+  const authenticating = config.saslMechanisms.length > 0 || tlsFiles?.ca !== undefined;
+  if (!isLoopback(config.host) && !authenticating) {
     opsLog("broker").warn(`WARNING: listening on ${config.host}, beyond this machine, and no authentication is configured: anyone who can reach it can read, write and delete every topic`);
   }
   let location: ArchiveLocation | undefined;
@@ -179,6 +199,20 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     await stopAll();
     throw new ConfigError(message);
   };
+  // Users, ACLs and tokens; the authorizer follows every change (in cluster mode, other instances' too).
+  const security = new SecurityStore(logs.securityStore);
+  const authorizer = new Authorizer(authenticating, new Set(config.superUsers));
+  authorizer.setBindings(security.acls());
+  security.onChange(() => authorizer.setBindings(security.acls()));
+  const authentication = new Authentication(security, {
+    mechanisms: config.saslMechanisms as SaslMechanism[], clientCertificates: tlsFiles?.ca !== undefined, reauthMs: config.saslReauthMs,
+  });
+  if (config.saslMechanisms.length > 0 && security.users().size === 0) {
+    opsLog("auth").warn(`SASL is on (${config.saslMechanisms.join(", ")}) and no user exists yet: create one with \`tributary user create NAME --password-stdin --data-dir ${config.dataDir}\` (broker stopped) and name it in --super-users`);
+  }
+  if (tlsFiles?.ca !== undefined && config.saslMechanisms.length === 0) {
+    opsLog("auth").info("client certificates without SASL: the HTTP API admits every client whose certificate the CA signed and checks no ACLs; add --sasl-mechanisms for per-user HTTP rights");
+  }
   const groups = new GroupCoordinator({
     sessionTimeoutMinMs: config.groupSessionTimeoutMinMs,
     sessionTimeoutMaxMs: config.groupSessionTimeoutMaxMs,
@@ -217,7 +251,10 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const store: LogStore = archiver ? new TieredLogStore(engine!, archiver) : logs;
   if (cluster) {
     // Other instances on the cluster register schemas too: their records are read as they come.
-    const tail = setInterval(() => void cluster!.schemaStore.load().then((changed) => (changed ? registry.storedRecordsChanged() : undefined), () => undefined), 500);
+    const tail = setInterval(() => {
+      void cluster!.schemaStore.load().then((changed) => (changed ? registry.storedRecordsChanged() : undefined), () => undefined);
+      void cluster!.securityStore.load().then((changed) => (changed ? security.changed() : undefined), () => undefined);
+    }, 500);
     tail.unref();
     started.push(() => clearInterval(tail));
   }
@@ -281,7 +318,11 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     defaultPartitions: config.defaultPartitions,
     shutdown: shutdown.signal,
     logDir: path.resolve(config.dataDir),
+    auth: authentication,
+    authorizer,
+    security,
   };
+  const tlsOptions = tlsFiles ? { cert: tlsFiles.cert, key: tlsFiles.key, ca: tlsFiles.ca, requestCert: tlsFiles.ca !== undefined, rejectUnauthorized: tlsFiles.ca !== undefined, minVersion: "TLSv1.2" as const } : undefined;
   const listener = cluster ? undefined : await KafkaListener.start(ctx, config.host, config.kafkaPort, {
     ...DEFAULT_LIMITS,
     frameBytesMax: config.kafkaFrameBytesMax,
@@ -289,7 +330,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     connectionResponseBytesMax: config.kafkaConnectionResponseBytesMax,
     requestReadTimeoutMs: config.kafkaRequestReadTimeoutMs,
     connectionsMax: config.kafkaConnectionsMax,
-  }).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
+  }, tlsOptions).catch((err: Error) => refuse(`cannot listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${err.message}`));
   if (listener) started.push(() => listener.close());
   if (listener && ctx.advertisedPort === 0) ctx.advertisedPort = listener.port;
   if (cluster) {
@@ -320,17 +361,19 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     writesRefused: () => store.partitionsRefusingWrites(),
     archive: archiver,
     warehouse,
+    access: new HttpAccess({ authentication, authorizer, metricsOpen: config.metricsOpen }),
   });
   const http = await listenHttp(app, config.host, config.httpPort, {
     bodyBytesMax: config.httpBodyBytesMax,
     connectionsMax: config.httpConnectionsMax,
     requestTimeoutMs: config.httpRequestTimeoutMs,
-  })
+  }, tlsOptions)
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
   started.push(() => http.close());
+  const scheme = tlsOptions ? "https" : "http";
   if (cluster) {
     election = new RegistryElection(cluster, {
-      url: `http://${hostForUrl(config.advertisedHost)}:${http.port}`,
+      url: `${scheme}://${hostForUrl(config.advertisedHost)}:${http.port}`,
       group: `tributary-registry.${config.registryTopic}`,
       // The writer reads everything written before it (by the writer before it) before it takes a write.
       onElected: async () => {
@@ -359,7 +402,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     warehouse,
     brokers: cluster ? clusterBrokers : [`${ctx.advertisedHost}:${ctx.advertisedPort}`],
     kafkaPort: listener?.port ?? 0,
-    httpUrl: `http://${cluster ? hostForUrl(config.advertisedHost) : ctx.advertisedHost}:${http.port}`,
+    httpUrl: `${scheme}://${cluster ? hostForUrl(config.advertisedHost) : ctx.advertisedHost}:${http.port}`,
     kafkaAddress: listener ? `${hostForUrl(config.host)}:${listener.port}` : "",
     httpAddress: `${hostForUrl(config.host)}:${http.port}`,
     kafkaRequestCounts: () => new Map(listener?.requestCounts ?? []),

@@ -1494,6 +1494,266 @@ export namespace DescribeLogDirsResponse {
   }
 }
 
+// SaslHandshake (API key 17, versions 0-1)
+export interface SaslHandshakeRequest {
+  /** v0+ */
+  mechanism: string;
+}
+export interface SaslHandshakeResponse {
+  /** v0+ */
+  errorCode: number;
+  /** v0+ */
+  mechanisms: string[];
+}
+
+// SaslAuthenticate (API key 36, versions 0-2)
+export interface SaslAuthenticateRequest {
+  /** v0+ */
+  authBytes: Buffer;
+}
+export interface SaslAuthenticateResponse {
+  /** v0+ */
+  errorCode: number;
+  /** v0+ */
+  errorMessage: string | null;
+  /** v0+ */
+  authBytes: Buffer;
+  /** v1+ */
+  sessionLifetimeMs: bigint;
+}
+
+// DescribeAcls (API key 29, versions 0-3)
+export interface DescribeAclsRequest {
+  /** v0+ */
+  resourceTypeFilter: number;
+  /** v0+ */
+  resourceNameFilter: string | null;
+  /** v1+ */
+  patternTypeFilter: number;
+  /** v0+ */
+  principalFilter: string | null;
+  /** v0+ */
+  hostFilter: string | null;
+  /** v0+ */
+  operation: number;
+  /** v0+ */
+  permissionType: number;
+}
+export interface DescribeAclsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  errorCode: number;
+  /** v0+ */
+  errorMessage: string | null;
+  /** v0+ */
+  resources: DescribeAclsResponse.DescribeAclsResource[];
+}
+export namespace DescribeAclsResponse {
+  export interface DescribeAclsResource {
+    /** v0+ */
+    resourceType: number;
+    /** v0+ */
+    resourceName: string;
+    /** v1+ */
+    patternType: number;
+    /** v0+ */
+    acls: DescribeAclsResponse.AclDescription[];
+  }
+  export interface AclDescription {
+    /** v0+ */
+    principal: string;
+    /** v0+ */
+    host: string;
+    /** v0+ */
+    operation: number;
+    /** v0+ */
+    permissionType: number;
+  }
+}
+
+// CreateAcls (API key 30, versions 0-3)
+export interface CreateAclsRequest {
+  /** v0+ */
+  creations: CreateAclsRequest.AclCreation[];
+}
+export namespace CreateAclsRequest {
+  export interface AclCreation {
+    /** v0+ */
+    resourceType: number;
+    /** v0+ */
+    resourceName: string;
+    /** v1+ */
+    resourcePatternType: number;
+    /** v0+ */
+    principal: string;
+    /** v0+ */
+    host: string;
+    /** v0+ */
+    operation: number;
+    /** v0+ */
+    permissionType: number;
+  }
+}
+export interface CreateAclsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  results: CreateAclsResponse.AclCreationResult[];
+}
+export namespace CreateAclsResponse {
+  export interface AclCreationResult {
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    errorMessage: string | null;
+  }
+}
+
+// DeleteAcls (API key 31, versions 0-3)
+export interface DeleteAclsRequest {
+  /** v0+ */
+  filters: DeleteAclsRequest.DeleteAclsFilter[];
+}
+export namespace DeleteAclsRequest {
+  export interface DeleteAclsFilter {
+    /** v0+ */
+    resourceTypeFilter: number;
+    /** v0+ */
+    resourceNameFilter: string | null;
+    /** v1+ */
+    patternTypeFilter: number;
+    /** v0+ */
+    principalFilter: string | null;
+    /** v0+ */
+    hostFilter: string | null;
+    /** v0+ */
+    operation: number;
+    /** v0+ */
+    permissionType: number;
+  }
+}
+export interface DeleteAclsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  filterResults: DeleteAclsResponse.DeleteAclsFilterResult[];
+}
+export namespace DeleteAclsResponse {
+  export interface DeleteAclsFilterResult {
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    errorMessage: string | null;
+    /** v0+ */
+    matchingAcls: DeleteAclsResponse.DeleteAclsMatchingAcl[];
+  }
+  export interface DeleteAclsMatchingAcl {
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    errorMessage: string | null;
+    /** v0+ */
+    resourceType: number;
+    /** v0+ */
+    resourceName: string;
+    /** v1+ */
+    patternType: number;
+    /** v0+ */
+    principal: string;
+    /** v0+ */
+    host: string;
+    /** v0+ */
+    operation: number;
+    /** v0+ */
+    permissionType: number;
+  }
+}
+
+// DescribeUserScramCredentials (API key 50, versions 0)
+export interface DescribeUserScramCredentialsRequest {
+  /** v0+ */
+  users: DescribeUserScramCredentialsRequest.UserName[] | null;
+}
+export namespace DescribeUserScramCredentialsRequest {
+  export interface UserName {
+    /** v0+ */
+    name: string;
+  }
+}
+export interface DescribeUserScramCredentialsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  errorCode: number;
+  /** v0+ */
+  errorMessage: string | null;
+  /** v0+ */
+  results: DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult[];
+}
+export namespace DescribeUserScramCredentialsResponse {
+  export interface DescribeUserScramCredentialsResult {
+    /** v0+ */
+    user: string;
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    errorMessage: string | null;
+    /** v0+ */
+    credentialInfos: DescribeUserScramCredentialsResponse.CredentialInfo[];
+  }
+  export interface CredentialInfo {
+    /** v0+ */
+    mechanism: number;
+    /** v0+ */
+    iterations: number;
+  }
+}
+
+// AlterUserScramCredentials (API key 51, versions 0)
+export interface AlterUserScramCredentialsRequest {
+  /** v0+ */
+  deletions: AlterUserScramCredentialsRequest.ScramCredentialDeletion[];
+  /** v0+ */
+  upsertions: AlterUserScramCredentialsRequest.ScramCredentialUpsertion[];
+}
+export namespace AlterUserScramCredentialsRequest {
+  export interface ScramCredentialDeletion {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    mechanism: number;
+  }
+  export interface ScramCredentialUpsertion {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    mechanism: number;
+    /** v0+ */
+    iterations: number;
+    /** v0+ */
+    salt: Buffer;
+    /** v0+ */
+    saltedPassword: Buffer;
+  }
+}
+export interface AlterUserScramCredentialsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  results: AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult[];
+}
+export namespace AlterUserScramCredentialsResponse {
+  export interface AlterUserScramCredentialsResult {
+    /** v0+ */
+    user: string;
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    errorMessage: string | null;
+  }
+}
+
 /** Each API's request and response types, by name. */
 export interface ApiMessages {
   Produce: { request: ProduceRequest; response: ProduceResponse };
@@ -1525,4 +1785,11 @@ export interface ApiMessages {
   AlterPartitionReassignments: { request: AlterPartitionReassignmentsRequest; response: AlterPartitionReassignmentsResponse };
   ListPartitionReassignments: { request: ListPartitionReassignmentsRequest; response: ListPartitionReassignmentsResponse };
   DescribeLogDirs: { request: DescribeLogDirsRequest; response: DescribeLogDirsResponse };
+  SaslHandshake: { request: SaslHandshakeRequest; response: SaslHandshakeResponse };
+  SaslAuthenticate: { request: SaslAuthenticateRequest; response: SaslAuthenticateResponse };
+  DescribeAcls: { request: DescribeAclsRequest; response: DescribeAclsResponse };
+  CreateAcls: { request: CreateAclsRequest; response: CreateAclsResponse };
+  DeleteAcls: { request: DeleteAclsRequest; response: DeleteAclsResponse };
+  DescribeUserScramCredentials: { request: DescribeUserScramCredentialsRequest; response: DescribeUserScramCredentialsResponse };
+  AlterUserScramCredentials: { request: AlterUserScramCredentialsRequest; response: AlterUserScramCredentialsResponse };
 }

@@ -20,6 +20,7 @@ import { opsLog } from "../../ops/ops-log.js";
 import { doc } from "./api-doc.js";
 import { peerAddress } from "./listen.js";
 import * as api from "./api-schemas.js";
+import { needOf } from "./http-auth.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -63,6 +64,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     if (topic !== undefined && deps.logs.isInternalTopic(safeDecode(topic))) throw new HttpError(403, 40301, `'${safeDecode(topic)}' is an internal topic`);
     await next();
   });
+  app.use("*", deps.access.middleware(deps.registry));
   app.get("/healthz", doc({ tags: ["health"], summary: "liveness", responses: { 200: api.Health } }), (c) => c.json({ status: "ok" }));
   app.get("/readyz", doc({ tags: ["health"], summary: "readiness: 503 while any partition refuses writes", responses: { 200: api.Ready } }), (c) => {
     const refusing = deps.writesRefused?.() ?? [];
@@ -104,5 +106,11 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerRegistryRoutes(registry, deps);
   app.route("/", registry);
   app.route("/schema-registry", registry);
+  // Every route has an access rule (http-auth.ts): a route added without one would be open to anyone.
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const path = route.path.replace(/:([a-z]+)/gi, (_, name: string) => (name === "id" ? "1" : name));
+    if (!needOf(route.method, path, false)) throw new Error(`no access rule for ${route.method} ${route.path} (src/server/http/http-auth.ts)`);
+  }
   return app;
 }

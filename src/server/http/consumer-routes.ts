@@ -11,6 +11,7 @@ import type { ConsumerSettings } from "./http-consumer.js";
 import { httpActor } from "./actor.js";
 import { checked, doc, queryOf, Done } from "./api-doc.js";
 import * as api from "./api-schemas.js";
+import { Operation, ResourceType } from "./http-access-checks.js";
 
 const V2 = "application/vnd.kafka.v2+json";
 
@@ -51,8 +52,10 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
       } catch (err) {
         throw new HttpError(422, 42204, `topic_pattern is not a valid regular expression: ${(err as Error).message}`);
       }
-      topics = deps.logs.listTopics().map((t) => t.name).filter((t) => pattern.test(t));
+      // A pattern takes in only the topics the principal may read.
+      topics = deps.logs.listTopics().map((t) => t.name).filter((t) => pattern.test(t) && deps.access.may(c, Operation.READ, ResourceType.TOPIC, t));
     } else throw new HttpError(422, 42204, "body must be { \"topics\": [...] } or { \"topic_pattern\": \"...\" }");
+    for (const t of topics) deps.access.require(c, Operation.READ, ResourceType.TOPIC, t);
     // Unknown topics are created by the subscription when auto-creation is on, as for a Kafka consumer.
     if (!deps.autoCreate) for (const t of topics) if (!deps.logs.hasTopic(t)) throw new HttpError(404, 40401, `topic '${t}' not found`);
     await instance(c).subscribe(topics, httpActor(c));
@@ -65,7 +68,9 @@ export function registerConsumerRoutes(app: Hono, deps: HttpDeps): void {
   });
 
   app.post("/consumers/:group/instances/:instance/assignments", doc({ tags: ["REST Proxy v2"], summary: "assign partitions manually", body: api.V2Partitions, bodyMedia: [V2, "application/json"], responses: Done }), async (c) => {
-    await instance(c).assign(checked(api.V2Partitions, await bodyJson(c, deps), 422, 42204).partitions);
+    const partitions = checked(api.V2Partitions, await bodyJson(c, deps), 422, 42204).partitions;
+    for (const p of partitions) deps.access.require(c, Operation.READ, ResourceType.TOPIC, p.topic);
+    await instance(c).assign(partitions);
     return c.body(null, 204);
   });
   app.get("/consumers/:group/instances/:instance/assignments", doc({ tags: ["REST Proxy v2"], summary: "assigned partitions", responses: { 200: api.V2Partitions } }), (c) => c.json({ partitions: instance(c).assignedPartitions() }, 200, { "content-type": V2 }));

@@ -7,11 +7,12 @@ import type { HttpDeps } from "./http-deps.js";
 import { HttpError } from "./http-error.js";
 import { doc } from "./api-doc.js";
 import * as api from "./api-schemas.js";
+import { Operation, ResourceType } from "./http-access-checks.js";
 
 export function registerGroupRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/groups", doc({ tags: ["groups"], summary: "consumer groups with state, members and total lag", responses: { 200: api.GroupSummary } }), async (c) => {
     const names = new Set([...await deps.groupView.names(), ...await deps.logs.offsets.groups()]);
-    return c.json(await Promise.all([...names].sort().map(async (group) => {
+    return c.json(await Promise.all([...names].filter((g) => deps.access.may(c, Operation.DESCRIBE, ResourceType.GROUP, g)).sort().map(async (group) => {
       const snapshot = await deps.groupView.describe(group);
       return {
         group,

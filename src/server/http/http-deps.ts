@@ -13,6 +13,7 @@ import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { GroupView } from "../groups/group-view.js";
 import type { AutoCreate } from "./auto-create.js";
 import type { Warehouse } from "../../warehouse/warehouse.js";
+import type { HttpAccess } from "./http-auth.js";
 
 export interface HttpDeps {
   logs: LogStore;
@@ -41,6 +42,8 @@ export interface HttpDeps {
   warehouse?: Warehouse;
   /** In cluster mode: which instance writes the schema registry (writes are forwarded to it). */
   registryWriter?: { readonly isWriter: boolean; readonly writerUrlNow: string | undefined };
+  /** Who may call what (credentials and ACLs); checks nothing while authentication is off. */
+  access: HttpAccess;
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }

@@ -25,9 +25,18 @@ interface BunServer {
   timeout(request: Request, seconds: number): void;
 }
 
+/** TLS for the HTTP listener: PEM certificate and key, and a CA when clients must present certificates. */
+export interface HttpTls {
+  cert: string;
+  key: string;
+  ca?: string;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
 interface BunLike {
   serve(options: {
-    hostname: string; port: number; maxRequestBodySize?: number; idleTimeout?: number;
+    hostname: string; port: number; maxRequestBodySize?: number; idleTimeout?: number; tls?: HttpTls;
     fetch: (req: Request, server: BunServer) => Response | Promise<Response>;
   }): BunServer;
 }
@@ -35,7 +44,8 @@ interface BunLike {
 const tooBusy = () => new Response(JSON.stringify({ error_code: 50302, message: "too many requests in progress; try again" }),
   { status: 503, headers: { "content-type": "application/json", "retry-after": "1" } });
 
-export async function listenHttp(app: Hono, host: string, port: number, limits: HttpListenLimits): Promise<HttpServerHandle> {
+export async function listenHttp(app: Hono, host: string, port: number, limits: HttpListenLimits, tls?: HttpTls): Promise<HttpServerHandle> {
+  const tlsOptions = tls ? { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert ?? false, rejectUnauthorized: tls.rejectUnauthorized ?? false } : undefined;
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (bun) {
     // Bun closes a connection whose headers take longer than about 10 s by itself;
@@ -45,13 +55,15 @@ export async function listenHttp(app: Hono, host: string, port: number, limits: 
     const server = bun.serve({
       // The body limit is ours to enforce (request-body.ts), so that a refusal is a JSON 413;
       // Bun's own would answer an empty one.
-      hostname: host, port, maxRequestBodySize: 2 ** 40, idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
+      hostname: host, port, maxRequestBodySize: 2 ** 40, ...(tlsOptions ? { tls: tlsOptions } : {}), idleTimeout: Math.min(255, Math.max(1, Math.ceil(limits.requestTimeoutMs / 1000))),
       fetch: (req, srv) => (srv.pendingRequests > limits.connectionsMax ? tooBusy() : app.fetch(req, srv)),
     });
     return { port: server.port, requestsInFlight: () => server.pendingRequests, close: async () => void (await server.stop(true)) };
   }
   const { createAdaptorServer } = await import("@hono/node-server");
-  const server = createAdaptorServer({ fetch: app.fetch }) as import("node:http").Server;
+  const server = (tlsOptions
+    ? createAdaptorServer({ fetch: app.fetch, createServer: (await import("node:https")).createServer, serverOptions: { ...tlsOptions, minVersion: "TLSv1.2" } })
+    : createAdaptorServer({ fetch: app.fetch })) as import("node:http").Server;
   server.maxConnections = limits.connectionsMax;
   let inFlight = 0;
   // Counted before the app sees the request: a handler may run to its end within the event.

@@ -10,6 +10,7 @@ import { httpActor } from "./actor.js";
 import { checked, doc } from "./api-doc.js";
 import * as api from "./api-schemas.js";
 import * as v from "valibot";
+import { Operation, ResourceType, subjectTopic } from "./http-access-checks.js";
 
 const REGISTRY_JSON = "application/vnd.schemaregistry.v1+json";
 const FORWARDED = "tributary-forwarded-by";
@@ -77,7 +78,7 @@ export function registerRegistryRoutes(app: Hono, deps: HttpDeps): void {
   });
   app.get("/schemas/ids/:id/schema", doc({ tags: ["schema registry"], summary: "the raw schema by id", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryAnySchema } } }), (c) => reply(c, JSON.parse(r.getSchema(Number(c.req.param("id"))).schema)));
   app.get("/schemas/ids/:id/versions", doc({ tags: ["schema registry"], summary: "subjects and versions using a schema", responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.SubjectVersions } } }), (c) => reply(c, r.subjectsOfSchema(Number(c.req.param("id")))));
-  app.get("/subjects", doc({ tags: ["schema registry"], summary: "subjects", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, r.subjects(c.req.query("deleted") === "true")));
+  app.get("/subjects", doc({ tags: ["schema registry"], summary: "subjects", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.string()) } } }), (c) => reply(c, r.subjects(c.req.query("deleted") === "true").filter((s) => deps.access.may(c, Operation.DESCRIBE, ResourceType.TOPIC, subjectTopic(s)))));
   app.get("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "versions of a subject", query: api.DeletedQuery, responses: { 200: { description: "success", media: REGISTRY_JSON, schema: v.array(v.number()) } } }), (c) => reply(c, r.listVersions(c.req.param("subject"), c.req.query("deleted") === "true")));
   app.post("/subjects/:subject/versions", doc({ tags: ["schema registry"], summary: "register a schema under a subject (in IMPORT mode with its id and version)", body: api.RegistrySchema, bodyMedia: [REGISTRY_JSON, "application/json"], responses: { 200: { description: "success", media: REGISTRY_JSON, schema: api.RegistryId } } }), write, async (c) => {
     const { schema, schemaType, id, version, references } = await schemaBody(c, deps);

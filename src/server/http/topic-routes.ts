@@ -17,6 +17,7 @@ import { httpActor } from "./actor.js";
 import { checked, doc, queryOf, Done } from "./api-doc.js";
 import * as api from "./api-schemas.js";
 import * as v from "valibot";
+import { Operation, ResourceType, requireCreate } from "./http-access-checks.js";
 
 const REST_PROXY_JSON = "application/vnd.kafka.v2+json";
 
@@ -92,10 +93,11 @@ async function restProxyProduce(c: Context, deps: HttpDeps, topic: string, parti
 
 export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
   app.get("/topics", doc({ tags: ["topics"], summary: "topic names", responses: { 200: v.array(v.string()) } }),
-    (c) => c.json(deps.logs.listTopics().map((t) => t.name)));
+    (c) => c.json(deps.logs.listTopics().map((t) => t.name).filter((name) => deps.access.may(c, Operation.DESCRIBE, ResourceType.TOPIC, name))));
 
   app.post("/topics", doc({ tags: ["topics"], summary: "create a topic", body: api.TopicCreate, responses: { 201: api.TopicDescription } }), async (c) => {
     const body = checked(api.TopicCreate, await bodyJson(c, deps));
+    requireCreate(c, deps, body.name);
     const configs = Object.fromEntries(Object.entries(body.configs ?? {}).map(([k, value]) => [k, String(value)]));
     const info = await deps.logs.createTopic(body.name, { partitions: body.partitions ?? 1, configs });
     logAdminChange(httpActor(c), "topic.create", `created topic ${info.name}`, { topic: info.name, partitions: info.partitions, configs });

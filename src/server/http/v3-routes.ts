@@ -17,6 +17,7 @@ import { logAdminChange } from "../../ops/ops-log.js";
 import { httpActor } from "./actor.js";
 import { checked, doc, Done } from "./api-doc.js";
 import * as api from "./api-schemas.js";
+import { Operation, ResourceType, requireCreate } from "./http-access-checks.js";
 
 /** The URL prefix of this cluster's resources, as the client reached it. */
 export function clusterBase(c: Context, clusterId: string): string {
@@ -163,11 +164,12 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
 
   app.get("/v3/clusters/:cluster/topics", doc({ tags: ["REST Proxy v3"], summary: "topics", responses: { 200: api.V3List } }), (c) => {
     const id = checkCluster(c, deps);
-    return c.json(list("KafkaTopicList", `${clusterBase(c, id)}/topics`, deps.logs.listTopics().map((t) => topicJson(c, deps, t.name))));
+    return c.json(list("KafkaTopicList", `${clusterBase(c, id)}/topics`, deps.logs.listTopics().filter((t) => deps.access.may(c, Operation.DESCRIBE, ResourceType.TOPIC, t.name)).map((t) => topicJson(c, deps, t.name))));
   });
   app.post("/v3/clusters/:cluster/topics", doc({ tags: ["REST Proxy v3"], summary: "create a topic", body: api.V3TopicCreate, responses: { 201: api.V3Resource } }), async (c) => {
     checkCluster(c, deps);
     const body = checked(api.V3TopicCreate, await bodyJson(c, deps), 400, 400);
+    requireCreate(c, deps, body.topic_name);
     const partitions = body.partitions_count === undefined ? undefined : Number(body.partitions_count);
     if (body.replication_factor !== undefined && body.replication_factor !== 1 && body.replication_factor !== -1) {
       throw new HttpError(400, 40002, `Replication factor: ${String(body.replication_factor)} larger than available brokers: 1.`);
@@ -268,7 +270,7 @@ export function registerV3Routes(app: Hono, deps: HttpDeps): void {
 
   app.get("/v3/clusters/:cluster/consumer-groups", doc({ tags: ["REST Proxy v3"], summary: "consumer groups", responses: { 200: api.V3List } }), async (c) => {
     const id = checkCluster(c, deps);
-    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, await Promise.all((await groupNames(deps)).map((g) => groupJson(c, deps, g)))));
+    return c.json(list("KafkaConsumerGroupList", `${clusterBase(c, id)}/consumer-groups`, await Promise.all((await groupNames(deps)).filter((g) => deps.access.may(c, Operation.DESCRIBE, ResourceType.GROUP, g)).map((g) => groupJson(c, deps, g)))));
   });
   app.get("/v3/clusters/:cluster/consumer-groups/:group", doc({ tags: ["REST Proxy v3"], summary: "a consumer group", responses: { 200: api.V3Resource } }), async (c) => {
     checkCluster(c, deps);

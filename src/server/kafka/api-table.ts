@@ -33,6 +33,13 @@ import { describeCluster } from "./handlers/describe-cluster.js";
 import { alterPartitionReassignments } from "./handlers/alter-partition-reassignments.js";
 import { listPartitionReassignments } from "./handlers/list-partition-reassignments.js";
 import { describeLogDirs } from "./handlers/describe-log-dirs.js";
+import { saslHandshake } from "./handlers/sasl-handshake.js";
+import { saslAuthenticate } from "./handlers/sasl-authenticate.js";
+import { describeAcls } from "./handlers/describe-acls.js";
+import { createAcls } from "./handlers/create-acls.js";
+import { deleteAcls } from "./handlers/delete-acls.js";
+import { describeUserScramCredentials } from "./handlers/describe-user-scram-credentials.js";
+import { alterUserScramCredentials } from "./handlers/alter-user-scram-credentials.js";
 
 /** An entry of the table: `handler` must take and answer the message types of `name`. */
 function api<A extends ApiName>(name: A, minVersion: number, maxVersion: number, handler: Handler<A>): ApiEntry {
@@ -55,6 +62,7 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [14, api("SyncGroup", 0, 5, syncGroup)],
   [15, api("DescribeGroups", 0, 5, describeGroups)],
   [16, api("ListGroups", 0, 5, listGroups)],
+  [17, api("SaslHandshake", 0, 1, saslHandshake)],
   [18, api("ApiVersions", 0, 4, apiVersions)],
   [19, api("CreateTopics", 0, 7, createTopics)],
   [20, api("DeleteTopics", 0, 6, deleteTopics)],
@@ -68,8 +76,14 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [44, api("IncrementalAlterConfigs", 0, 1, incrementalAlterConfigs)],
   [45, api("AlterPartitionReassignments", 0, 0, alterPartitionReassignments)],
   [46, api("ListPartitionReassignments", 0, 0, listPartitionReassignments)],
+  [29, api("DescribeAcls", 0, 3, describeAcls)],
+  [30, api("CreateAcls", 0, 3, createAcls)],
+  [31, api("DeleteAcls", 0, 3, deleteAcls)],
   [35, api("DescribeLogDirs", 0, 4, describeLogDirs)],
+  [36, api("SaslAuthenticate", 0, 2, saslAuthenticate)],
   [47, api("OffsetDelete", 0, 0, offsetDelete)],
+  [50, api("DescribeUserScramCredentials", 0, 0, describeUserScramCredentials)],
+  [51, api("AlterUserScramCredentials", 0, 0, alterUserScramCredentials)],
   [60, api("DescribeCluster", 0, 1, describeCluster)],
 ]);
 

@@ -13,6 +13,9 @@ import type { FetchSessions } from "./fetch-sessions.js";
 import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { WritePath } from "../write-path.js";
+import type { Authentication, SaslExchange } from "../../security/authentication.js";
+import type { Authorizer, Session } from "../../security/acl.js";
+import type { SecurityStore } from "../../security/security-store.js";
 
 /** What every Kafka request handler may use. */
 export interface KafkaContext {
@@ -34,6 +37,11 @@ export interface KafkaContext {
   apiVersions: ApiVersionRange[];
   /** The directory DescribeLogDirs names (the data dir). */
   logDir: string;
+  /** Who clients are (SASL, certificates) and the users behind it. */
+  auth: Authentication;
+  /** What each principal may do (ACLs); allows everything while authentication is off. */
+  authorizer: Authorizer;
+  security: SecurityStore;
   /** Aborted when the listener stops: long polls end early. */
   shutdown: AbortSignal;
 }
@@ -42,11 +50,26 @@ export interface RequestInfo {
   header: RequestHeader;
   /** "ip:port" of the client, for log lines. */
   client: string;
+  /** The connection's authentication state: who it is, once it has said. */
+  session: ConnectionSession;
 }
 
-/** Who sent a request, for the admin lines of the operations log (no authentication yet: every principal is anonymous). */
+/** A connection's identity and where its SASL exchange stands. */
+export interface ConnectionSession extends Session {
+  authenticated: boolean;
+  /** The SASL exchange under way (after SaslHandshake). */
+  exchange?: SaslExchange;
+  /** After SaslHandshake v0 the tokens come bare, size-prefixed without a request header. */
+  rawTokens: boolean;
+  /** When the client must have re-authenticated (connections.max.reauth.ms); Infinity: never. */
+  expiresAtMs: number;
+  /** Set by a handler: the connection closes once this answer is written (a failed authentication). */
+  closeAfterAnswer?: string;
+}
+
+/** Who sent a request, for the admin lines of the operations log. */
 export function kafkaActor(info: RequestInfo): Actor {
-  return { principal: "anonymous", from: info.client, clientId: info.header.clientId ?? undefined, via: "kafka" };
+  return { principal: info.session.principal, from: info.client, clientId: info.header.clientId ?? undefined, via: "kafka" };
 }
 
 export type ApiName = keyof ApiMessages;

@@ -7,14 +7,37 @@
 // connections are bounded. Everyone else keeps being served.
 
 import * as net from "node:net";
+import * as tls from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { decodeRequest, encodeResponse, encodeResponseChunks, peekRequestHeader, schemasFor, API_VERSIONS_KEY } from "../../protocol/kafka-frame.js";
 import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE, apiVersionsList } from "./api-table.js";
-import type { KafkaContext } from "./kafka-context.js";
+import type { ConnectionSession, KafkaContext } from "./kafka-context.js";
+import { ANONYMOUS } from "../../security/acl.js";
 import { opsLog } from "../../ops/ops-log.js";
 
 const FETCH_KEY = 1;
+const SASL_HANDSHAKE_KEY = 17;
+const SASL_AUTHENTICATE_KEY = 36;
+/** What a connection may ask before it has authenticated. */
+const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY]);
+
+/** The client's address as ACLs name hosts: IPv4 without the IPv6 mapping. */
+export function clientHost(address: string | undefined): string {
+  return (address ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+}
+
+/**
+ * A client certificate's subject as Kafka names an SSL principal: the
+ * distinguished name in RFC 2253 order (most specific first), "User:CN=…,O=…".
+ */
+export function certificatePrincipal(socket: tls.TLSSocket): string | undefined {
+  const raw = socket.getPeerCertificate()?.raw;
+  if (!raw) return undefined;
+  const subject = new X509Certificate(raw).subject;
+  return `User:${subject.split("\n").reverse().join(",")}`;
+}
 
 export interface KafkaListenerLimits {
   /** Largest request frame accepted (Kafka's socket.request.max.bytes). */
@@ -29,6 +52,9 @@ export interface KafkaListenerLimits {
   /** Unsent response bytes of one connection before it starts no further request. */
   connectionResponseBytesMax: number;
 }
+
+/** Largest request a connection may send before it has authenticated (SASL messages are small). */
+const UNAUTHENTICATED_FRAME_BYTES_MAX = 64 * 1024;
 
 export const DEFAULT_LIMITS: KafkaListenerLimits = {
   frameBytesMax: 100 * 1024 * 1024,
@@ -85,6 +111,8 @@ class RequestMemory {
 interface Request {
   frame: Buffer;
   apiKey: number;
+  /** A bare SASL token (after SaslHandshake v0), not a Kafka request. */
+  raw: boolean;
   response?: Promise<Buffer[] | null>;
 }
 
@@ -103,10 +131,20 @@ class Connection {
   private heldBytes = 0;
   private readonly resumeWhenRoom = () => this.onData(undefined);
   readonly client: string;
+  readonly session: ConnectionSession;
 
   constructor(private readonly socket: net.Socket, private readonly ctx: KafkaContext, private readonly limits: KafkaListenerLimits,
     private readonly counts: RequestCounts, private readonly memory: RequestMemory) {
     this.client = `${socket.remoteAddress}:${socket.remotePort}`;
+    const certified = socket instanceof tls.TLSSocket && ctx.auth.options.clientCertificates ? certificatePrincipal(socket) : undefined;
+    this.session = {
+      principal: certified ?? ANONYMOUS,
+      host: clientHost(socket.remoteAddress),
+      // With SASL on, every connection authenticates; with client certificates alone, the TLS handshake did.
+      authenticated: !ctx.auth.saslEnabled,
+      rawTokens: false,
+      expiresAtMs: Infinity,
+    };
     socket.setNoDelay(true);
     socket.on("data", (data) => this.onData(data));
     socket.on("drain", () => this.startRequests());
@@ -114,14 +152,20 @@ class Connection {
     socket.on("close", () => this.close());
   }
 
-  close(reason?: string): void {
+  /** `afterWrites`: what was written still goes out before the socket closes. */
+  close(reason?: string, afterWrites = false): void {
     if (reason) log(`closing ${this.client}: ${reason}`);
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.frameTimer);
     this.memory.forget(this.resumeWhenRoom);
     this.chunks = [];
-    this.socket.destroy();
+    if (afterWrites) {
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    } else {
+      this.socket.destroy();
+    }
     this.requests = [];
     this.giveBack(this.heldBytes);
   }
@@ -143,8 +187,11 @@ class Connection {
         if (this.buffered < 4) break;
         if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks)];
         const size = this.chunks[0]!.readInt32BE(0);
-        if (size < 8 || size > this.limits.frameBytesMax) {
-          this.close(`frame of ${size} bytes is outside [8, ${this.limits.frameBytesMax}]`);
+        // A bare SASL token may be short; a request has at least its header's fixed part.
+        const sizeMin = this.session.rawTokens ? 0 : 8;
+        const sizeMax = this.session.authenticated ? this.limits.frameBytesMax : Math.min(this.limits.frameBytesMax, UNAUTHENTICATED_FRAME_BYTES_MAX);
+        if (size < sizeMin || size > sizeMax) {
+          this.close(`frame of ${size} bytes is outside [${sizeMin}, ${sizeMax}]${this.session.authenticated ? "" : " before authentication"}`);
           return;
         }
         if (this.requests.length >= this.limits.inFlightRequestsMax || !this.memory.tryTake(size)) {
@@ -172,7 +219,8 @@ class Connection {
       this.chunks = rest.length ? [rest] : [];
       this.buffered = rest.length;
       this.expected = -1;
-      this.requests.push({ frame, apiKey: frame.length >= 2 ? frame.readInt16BE(0) : -1 });
+      const raw = this.session.rawTokens;
+      this.requests.push({ frame, apiKey: !raw && frame.length >= 2 ? frame.readInt16BE(0) : -1, raw });
       this.startRequests();
     }
     if (!this.closed && this.buffered > 0 && this.expected < 0 && this.buffered < 4) {
@@ -200,7 +248,7 @@ class Connection {
     while (!this.closed && this.started < this.requests.length && this.unsentBytes() < this.limits.connectionResponseBytesMax) {
       const request = this.requests[this.started]!;
       if (request.apiKey === FETCH_KEY && this.started > 0) break;
-      request.response = this.process(request.frame);
+      request.response = request.raw ? this.rawToken(request.frame) : this.process(request.frame);
       this.started++;
     }
     void this.drain();
@@ -220,16 +268,55 @@ class Connection {
       // every record batch once more; the small pieces between batches are few.
       if (response) for (const chunk of response) this.socket.write(chunk);
       this.giveBack(request.frame.length);
+      if (this.session.closeAfterAnswer) {
+        // The answer (a failed authentication) goes out, then the connection closes.
+        this.close(this.session.closeAfterAnswer, true);
+        break;
+      }
       this.startRequests();
       this.onData(undefined);
     }
     this.writing = false;
   }
+  /** A bare SASL token after SaslHandshake v0: the reply goes back size-prefixed; a refusal closes the connection, as Kafka does. */
+  private async rawToken(frame: Buffer): Promise<Buffer[] | null> {
+    const exchange = this.session.exchange;
+    if (!exchange) {
+      this.close("a SASL token arrived with no exchange under way");
+      return null;
+    }
+    try {
+      const { reply, principal } = await exchange.step(frame);
+      if (principal) this.authenticated(principal);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(reply.length);
+      return [size, reply];
+    } catch (err) {
+      this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
+      this.close(`authentication with ${exchange.mechanism} failed`);
+      return null;
+    }
+  }
+
+  private authenticated(principal: string): void {
+    const reauthMs = this.ctx.auth.options.reauthMs;
+    Object.assign(this.session, { principal, authenticated: true, exchange: undefined, rawTokens: false, expiresAtMs: reauthMs > 0 ? Date.now() + reauthMs : Infinity });
+  }
+
   private async process(frame: Buffer): Promise<Buffer[] | null> {
     const peek = peekRequestHeader(frame)!;
     const entry = API_TABLE.get(peek.apiKey);
     if (!entry) {
       this.close(`unknown API key ${peek.apiKey}`);
+      return null;
+    }
+    if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(peek.apiKey)) {
+      this.ctx.auth.failed("SASL", this.client, "", `sent ${entry.name} before authenticating`);
+      this.close(`${entry.name} before SASL authentication (the listener requires ${this.ctx.auth.options.mechanisms.join(", ")})`);
+      return null;
+    }
+    if (this.session.expiresAtMs <= Date.now() && peek.apiKey !== SASL_HANDSHAKE_KEY && peek.apiKey !== SASL_AUTHENTICATE_KEY) {
+      this.close(`the session of ${this.session.principal} expired without re-authentication`);
       return null;
     }
     if (peek.apiVersion < entry.minVersion || peek.apiVersion > entry.maxVersion) {
@@ -254,7 +341,7 @@ class Connection {
     this.counts.set(counted, (this.counts.get(counted) ?? 0) + 1);
     if (decoded.trailingBytes > 0) this.ctx.metrics.trailingBytes(counted, decoded.trailingBytes);
     try {
-      const body = await entry.handle(this.ctx, decoded.body, { header: decoded.header, client: this.client });
+      const body = await entry.handle(this.ctx, decoded.body, { header: decoded.header, client: this.client, session: this.session });
       this.ctx.metrics.kafkaRequest(entry.name, peek.apiVersion, body);
       if (body === null) return null;
       return encodeResponseChunks(peek.apiKey, peek.apiVersion, peek.correlationId, body);
@@ -272,7 +359,9 @@ export class KafkaListener {
 
   private constructor(private readonly server: net.Server, readonly port: number) {}
 
-  static async start(ctx: KafkaContext, host: string, port: number, limits: KafkaListenerLimits = DEFAULT_LIMITS): Promise<KafkaListener> {
+  /** `tlsOptions`: serve TLS (with `requestCert`, client certificates) instead of plain TCP. */
+  static async start(ctx: KafkaContext, host: string, port: number, limits: KafkaListenerLimits = DEFAULT_LIMITS,
+    tlsOptions?: tls.TlsOptions): Promise<KafkaListener> {
     for (const [key, entry] of API_TABLE) {
       const schema = schemasFor(key);
       if (!schema || !inRange(schema.request.validVersions, entry.minVersion) || !inRange(schema.request.validVersions, entry.maxVersion)) {
@@ -283,9 +372,15 @@ export class KafkaListener {
       throw new Error(`the largest request (${limits.frameBytesMax} bytes) must fit in the request memory (${limits.queuedRequestBytesMax} bytes)`);
     }
     const memory = new RequestMemory(limits.queuedRequestBytesMax);
-    const server = net.createServer();
+    const server = tlsOptions ? tls.createServer(tlsOptions) : net.createServer();
     let listener: KafkaListener | undefined;
-    server.on("connection", (socket) => {
+    if (tlsOptions) {
+      server.on("tlsClientError", (err: Error, socket: tls.TLSSocket) => {
+        ctx.auth.failed("TLS", `${socket.remoteAddress}:${socket.remotePort}`, "", err.message);
+        socket.destroy();
+      });
+    }
+    server.on(tlsOptions ? "secureConnection" : "connection", (socket: net.Socket) => {
       if (!listener || listener.connections.size >= limits.connectionsMax) {
         log(`refusing ${socket.remoteAddress}:${socket.remotePort}: ${limits.connectionsMax} connections already open`);
         socket.destroy();

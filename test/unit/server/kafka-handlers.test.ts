@@ -17,6 +17,9 @@ import type { ApiMessages } from "../../../src/protocol/generated/message-types.
 import { decodeRequest, encodeRequest } from "../../../src/protocol/kafka-frame.js";
 import { encodeRecordBatch, splitBatches } from "../../../src/protocol/record-batch-codec.js";
 import { KafkaErrorCode as E } from "../../../src/protocol/kafka-error-codes.js";
+import { SecurityStore } from "../../../src/security/security-store.js";
+import { Authentication } from "../../../src/security/authentication.js";
+import { Authorizer } from "../../../src/security/acl.js";
 
 function context(): KafkaContext {
   const logs = new MemoryLogStore();
@@ -28,14 +31,21 @@ function context(): KafkaContext {
     fetchSessions: new FetchSessions(), validation, writePath: new WritePath(logs, validation, new RecordAccumulator(logs, metrics)), metrics,
     nodeId: 1, advertisedHost: "broker.test", advertisedPort: 9092, autoCreateTopics: true, defaultPartitions: 2, shutdown: new AbortController().signal,
     logDir: "/data/tributary",
+    ...openSecurity(logs),
   };
+}
+
+/** Authentication off, every request allowed: as a broker started without --sasl-mechanisms. */
+function openSecurity(logs: MemoryLogStore) {
+  const security = new SecurityStore(logs.securityStore);
+  return { security, auth: new Authentication(security, { mechanisms: [], clientCertificates: false, reauthMs: 0 }), authorizer: new Authorizer(false, new Set()) };
 }
 
 /** Runs the API's handler on `body`, as the listener would after decoding the client's bytes of `version`. */
 async function call<A extends ApiName>(ctx: KafkaContext, api: A, version: number, body: Partial<ApiMessages[A]["request"]>): Promise<ApiMessages[A]["response"] | null> {
   const [apiKey, entry] = [...API_TABLE.entries()].find(([, e]) => e.name === api)!;
   const decoded = decodeRequest(encodeRequest({ apiKey, apiVersion: version, correlationId: 1, clientId: "unit" }, body).subarray(4));
-  return await entry.handle(ctx, decoded.body, { header: decoded.header, client: "unit-test" }) as ApiMessages[A]["response"] | null;
+  return await entry.handle(ctx, decoded.body, { header: decoded.header, client: "unit-test", session: { principal: "User:ANONYMOUS", host: "127.0.0.1", authenticated: true, rawTokens: false, expiresAtMs: Infinity } }) as ApiMessages[A]["response"] | null;
 }
 
 describe("Kafka handlers on the memory store", () => {

@@ -6,5 +6,5 @@ import { alterEach } from "./topic-configs.js";
 
 export const alterConfigs: Handler<"AlterConfigs"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
-  responses: await alterEach(ctx, request.resources, request.validateOnly, false, kafkaActor(info)),
+  responses: await alterEach(ctx, info, request.resources, request.validateOnly, false, kafkaActor(info)),
 });

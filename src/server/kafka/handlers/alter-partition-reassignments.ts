@@ -8,6 +8,7 @@ import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { LogError } from "../../../log/errors.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { checkReplicas } from "./replica-assignments.js";
+import { Operation, mayCluster } from "./authorize.js";
 
 class NoReassignmentError extends LogError {
   constructor(topic: string, partition: number) {
@@ -15,7 +16,9 @@ class NoReassignmentError extends LogError {
   }
 }
 
-export const alterPartitionReassignments: Handler<"AlterPartitionReassignments"> = (ctx, request) => ({
+export const alterPartitionReassignments: Handler<"AlterPartitionReassignments"> = (ctx, request, info) => !mayCluster(ctx, info, Operation.ALTER)
+  ? { throttleTimeMs: 0, errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: `${info.session.principal} may not alter the cluster`, responses: [] }
+  : {
   throttleTimeMs: 0, errorCode: 0, errorMessage: null,
   responses: request.topics.map((t) => ({
     name: t.name,
@@ -30,4 +33,4 @@ export const alterPartitionReassignments: Handler<"AlterPartitionReassignments">
       }
     }),
   })),
-});
+};

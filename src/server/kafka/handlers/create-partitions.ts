@@ -5,11 +5,13 @@ import { logAdminChange } from "../../../ops/ops-log.js";
 import { kafkaActor, type Handler } from "../kafka-context.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { InvalidReplicaAssignmentError, checkReplicas } from "./replica-assignments.js";
+import { Operation, requireTopic } from "./authorize.js";
 
 export const createPartitions: Handler<"CreatePartitions"> = async (ctx, request, info) => {
   const results = [];
   for (const t of request.topics) {
     try {
+      requireTopic(ctx, info, Operation.ALTER, t.name);
       if (t.assignments !== null) {
         const added = t.count - ctx.logs.partitionCount(t.name);
         if (added > 0 && t.assignments.length !== added) {

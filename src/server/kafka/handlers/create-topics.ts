@@ -15,6 +15,7 @@ import type { CreateTopicsResponse } from "../../../protocol/generated/message-t
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { describeTopicConfigs } from "./topic-configs.js";
 import { partitionsFromAssignments } from "./replica-assignments.js";
+import { AuthorizationFailed, mayCreateTopic } from "./authorize.js";
 
 class ReplicationFactorError extends LogError {
   constructor(factor: number) {
@@ -28,6 +29,7 @@ export const createTopics: Handler<"CreateTopics"> = async (ctx, request, info) 
     const name = t.name;
     let partitions = t.numPartitions === -1 ? ctx.defaultPartitions : t.numPartitions;
     try {
+      if (!mayCreateTopic(ctx, info, name)) throw new AuthorizationFailed(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, `${info.session.principal} may not create topic ${name}`);
       if (t.assignments.length > 0) {
         if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
           throw new LogError("invalid_request", KafkaErrorCode.INVALID_REQUEST, "numPartitions and replicationFactor must be -1 when replica assignments are given");

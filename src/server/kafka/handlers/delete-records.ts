@@ -4,6 +4,7 @@
 import { logAdminChange } from "../../../ops/ops-log.js";
 import { kafkaActor, type Handler } from "../kafka-context.js";
 import { errorCodeOf } from "./errors.js";
+import { Operation, requireTopic } from "./authorize.js";
 
 export const deleteRecords: Handler<"DeleteRecords"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
@@ -11,6 +12,7 @@ export const deleteRecords: Handler<"DeleteRecords"> = async (ctx, request, info
     name: t.name,
     partitions: await Promise.all(t.partitions.map(async (p) => {
       try {
+        requireTopic(ctx, info, Operation.DELETE, t.name);
         const lowWatermark = await ctx.logs.deleteRecords(t.name, p.partitionIndex, Number(p.offset));
         logAdminChange(kafkaActor(info), "topic.delete_records", `deleted the records of ${t.name}-${p.partitionIndex} before offset ${lowWatermark}`,
           { topic: t.name, partition: p.partitionIndex, log_start_offset: lowWatermark });

@@ -7,6 +7,7 @@ import { ZERO_UUID } from "../../../protocol/message-codec.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { DeleteTopicsResponse } from "../../../protocol/generated/message-types.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
+import { Operation, requireTopic } from "./authorize.js";
 
 export const deleteTopics: Handler<"DeleteTopics"> = async (ctx, request, info) => {
   const targets: { name: string | null; topicId: string }[] = info.header.apiVersion >= 6
@@ -19,6 +20,7 @@ export const deleteTopics: Handler<"DeleteTopics"> = async (ctx, request, info) 
       continue;
     }
     try {
+      requireTopic(ctx, info, Operation.DELETE, t.name);
       const id = ctx.logs.hasTopic(t.name) ? ctx.logs.describeTopicId(t.name) : t.topicId;
       await ctx.logs.deleteTopic(t.name);
       logAdminChange(kafkaActor(info), "topic.delete", `deleted topic ${t.name}`, { topic: t.name });

@@ -8,6 +8,7 @@ import type { Handler, KafkaContext } from "../kafka-context.js";
 import type { ConfigType, EffectiveSetting } from "../../../log/topic-config.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { BROKER_RESOURCE, CONFIG_SOURCE, CONFIG_TYPE, TOPIC_RESOURCE, UnsupportedResourceError } from "./topic-configs.js";
+import { Operation, requireCluster, requireTopic } from "./authorize.js";
 
 /** A config as DescribeConfigs reports it: a topic's effective settings, or the broker's own. */
 type DescribedConfig = EffectiveSetting;
@@ -30,11 +31,13 @@ function selected(configs: DescribedConfig[], keys: string[] | null): DescribedC
   return keys.flatMap((k) => byName.get(k) ?? []);
 }
 
-export const describeConfigs: Handler<"DescribeConfigs"> = (ctx, request) => ({
+export const describeConfigs: Handler<"DescribeConfigs"> = (ctx, request, info) => ({
   throttleTimeMs: 0,
   results: request.resources.map((r) => {
     try {
       let configs: DescribedConfig[];
+      if (r.resourceType === TOPIC_RESOURCE) requireTopic(ctx, info, Operation.DESCRIBE_CONFIGS, r.resourceName);
+      if (r.resourceType === BROKER_RESOURCE) requireCluster(ctx, info, Operation.DESCRIBE_CONFIGS);
       if (r.resourceType === TOPIC_RESOURCE) configs = ctx.logs.effectiveConfig(r.resourceName);
       else if (r.resourceType === BROKER_RESOURCE) configs = brokerConfigs(ctx);
       else throw new UnsupportedResourceError(r.resourceType);

@@ -4,10 +4,14 @@
 import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { hasOffsets, invalidGroupId } from "./group-ids.js";
+import { Operation, mayGroup } from "./authorize.js";
 
-export const describeGroups: Handler<"DescribeGroups"> = async (ctx, request) => ({
+export const describeGroups: Handler<"DescribeGroups"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
   groups: await Promise.all(request.groups.map(async (groupId) => {
+    if (!invalidGroupId(groupId) && !mayGroup(ctx, info, Operation.DESCRIBE, groupId)) {
+      return { errorCode: E.GROUP_AUTHORIZATION_FAILED, groupId, groupState: "", protocolType: "", protocolData: "", members: [], authorizedOperations: -2147483648 };
+    }
     const group = ctx.groups.existing(groupId);
     return {
       errorCode: invalidGroupId(groupId) ? E.INVALID_GROUP_ID : 0,

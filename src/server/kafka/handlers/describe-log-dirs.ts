@@ -5,7 +5,9 @@
 
 import * as fs from "node:fs";
 import type { Handler } from "../kafka-context.js";
+import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import type { DescribeLogDirsResponse } from "../../../protocol/generated/message-types.js";
+import { Operation, mayCluster } from "./authorize.js";
 
 function diskBytes(dir: string): { totalBytes: bigint; usableBytes: bigint } {
   try {
@@ -16,7 +18,8 @@ function diskBytes(dir: string): { totalBytes: bigint; usableBytes: bigint } {
   }
 }
 
-export const describeLogDirs: Handler<"DescribeLogDirs"> = async (ctx, request) => {
+export const describeLogDirs: Handler<"DescribeLogDirs"> = async (ctx, request, info) => {
+  if (!mayCluster(ctx, info, Operation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: E.CLUSTER_AUTHORIZATION_FAILED, results: [] };
   const wanted = request.topics === null
     ? ctx.logs.listTopics({ includeInternal: true }).map((t) => ({ topic: t.name, partitions: null as number[] | null }))
     : request.topics.map((t) => ({ topic: t.topic, partitions: t.partitions as number[] | null }));

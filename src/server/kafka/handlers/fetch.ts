@@ -16,6 +16,7 @@ import { errorCodeOf } from "./errors.js";
 import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { TIMESTAMP_TYPE_BIT } from "../../../protocol/record-batch-header.js";
 import { writeLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
+import { Operation, mayTopic } from "./authorize.js";
 
 // A partition in error still carries an empty record set, never null: librdkafka
 // fails to parse a null one and then never applies auto.offset.reset.
@@ -101,7 +102,7 @@ export const fetch: Handler<"Fetch"> = async (ctx, request, info) => {
         maxBytes: p.partitionMaxBytes,
         sentHighWatermark: -1,
         sentLogStartOffset: -1,
-        errorCode: name === undefined ? E.UNKNOWN_TOPIC_ID : undefined,
+        errorCode: name === undefined ? E.UNKNOWN_TOPIC_ID : !mayTopic(ctx, info, Operation.READ, name) ? E.TOPIC_AUTHORIZATION_FAILED : undefined,
       });
     }
   }

@@ -7,5 +7,5 @@ import { alterEach } from "./topic-configs.js";
 
 export const incrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
-  responses: await alterEach(ctx, request.resources, request.validateOnly, true, kafkaActor(info)),
+  responses: await alterEach(ctx, info, request.resources, request.validateOnly, true, kafkaActor(info)),
 });

@@ -4,9 +4,11 @@
 // TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not implemented yet).
 
 import type { Handler } from "../kafka-context.js";
+import { ResourceType } from "../../../security/acl.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf } from "./errors.js";
 import { opsLog } from "../../../ops/ops-log.js";
+import { Operation, mayCluster } from "./authorize.js";
 
 const EPOCH_MAX = 32767;
 
@@ -14,6 +16,10 @@ export const initProducerId: Handler<"InitProducerId"> = async (ctx, request, in
   if (request.transactionalId !== null) {
     opsLog("kafka").warn({ client: info.client }, `${info.client} asked for transactional id ${request.transactionalId}: transactions are not supported`);
     return { throttleTimeMs: 0, errorCode: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+  }
+  // As Kafka 3: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+  if (!mayCluster(ctx, info, Operation.IDEMPOTENT_WRITE) && !ctx.authorizer.allowsAny(info.session, Operation.WRITE, ResourceType.TOPIC)) {
+    return { throttleTimeMs: 0, errorCode: E.CLUSTER_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
   }
   try {
     const previousId = Number(request.producerId);

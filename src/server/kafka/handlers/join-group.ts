@@ -5,12 +5,14 @@
 import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { invalidGroupId } from "./group-ids.js";
+import { Operation, mayGroup } from "./authorize.js";
 
 export const joinGroup: Handler<"JoinGroup"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const nameIfNeeded = (name: string | null) => (version < 7 ? name ?? "" : name);
-  if (invalidGroupId(request.groupId)) {
-    return { throttleTimeMs: 0, errorCode: E.INVALID_GROUP_ID, generationId: -1, protocolType: null, protocolName: nameIfNeeded(null), leader: "", skipAssignment: false, memberId: request.memberId, members: [] };
+  const refused = invalidGroupId(request.groupId) ? E.INVALID_GROUP_ID : !mayGroup(ctx, info, Operation.READ, request.groupId) ? E.GROUP_AUTHORIZATION_FAILED : 0;
+  if (refused) {
+    return { throttleTimeMs: 0, errorCode: refused, generationId: -1, protocolType: null, protocolName: nameIfNeeded(null), leader: "", skipAssignment: false, memberId: request.memberId, members: [] };
   }
   const result = await ctx.groups.group(request.groupId).join({
     groupId: request.groupId,

@@ -2,8 +2,10 @@
 
 import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { Operation, mayGroup } from "./authorize.js";
 
 export const leaveGroup: Handler<"LeaveGroup"> = (ctx, request, info) => {
+  if (!mayGroup(ctx, info, Operation.READ, request.groupId)) return { throttleTimeMs: 0, errorCode: E.GROUP_AUTHORIZATION_FAILED, members: [] };
   const group = ctx.groups.existing(request.groupId);
   if (info.header.apiVersion < 3) {
     return { throttleTimeMs: 0, errorCode: group ? group.leave(request.memberId, null) : E.UNKNOWN_MEMBER_ID, members: [] };

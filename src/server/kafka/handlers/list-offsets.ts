@@ -6,9 +6,10 @@
 // isolation_level is read and ignored: without transactions, the last stable
 // offset is the high watermark.
 
-import type { Handler, KafkaContext } from "../kafka-context.js";
+import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { ListOffsetsRequest, ListOffsetsResponse } from "../../../protocol/generated/message-types.js";
 import { errorCodeOf } from "./errors.js";
+import { Operation, requireTopic } from "./authorize.js";
 
 const LATEST = -1;
 const EARLIEST = -2;
@@ -18,12 +19,13 @@ const EARLIEST_LOCAL = -4;
 /** v9 (KIP-1005): the last offset in tiered storage; without it, none. */
 const LATEST_TIERED = -5;
 
-async function listPartition(ctx: KafkaContext, topic: string, p: ListOffsetsRequest.ListOffsetsPartition): Promise<ListOffsetsResponse.ListOffsetsPartitionResponse> {
+async function listPartition(ctx: KafkaContext, info: RequestInfo, topic: string, p: ListOffsetsRequest.ListOffsetsPartition): Promise<ListOffsetsResponse.ListOffsetsPartitionResponse> {
   const answer = (offset: number, timestamp = -1) => ({
     partitionIndex: p.partitionIndex, errorCode: 0, oldStyleOffsets: offset >= 0 && p.maxNumOffsets > 0 ? [BigInt(offset)] : [],
     timestamp: BigInt(timestamp), offset: BigInt(offset), leaderEpoch: offset >= 0 ? 0 : -1,
   });
   try {
+    requireTopic(ctx, info, Operation.DESCRIBE, topic);
     const log = ctx.logs.partition(topic, p.partitionIndex);
     const target = Number(p.timestamp);
     if (target === LATEST) return answer((await log.offsets()).highWatermark);
@@ -36,10 +38,10 @@ async function listPartition(ctx: KafkaContext, topic: string, p: ListOffsetsReq
   }
 }
 
-export const listOffsets: Handler<"ListOffsets"> = async (ctx, request) => ({
+export const listOffsets: Handler<"ListOffsets"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
   topics: await Promise.all(request.topics.map(async (t) => ({
     name: t.name,
-    partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, t.name, p))),
+    partitions: await Promise.all(t.partitions.map((p) => listPartition(ctx, info, t.name, p))),
   }))),
 });

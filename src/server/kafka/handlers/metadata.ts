@@ -1,8 +1,9 @@
 // Metadata, versions 0-12: one broker, leader of every partition with leader
 // epoch 0, the only replica and in sync. Unknown topics are created when
 // auto.create.topics.enable is on (and, from v4, the client allows it); v10+
-// looks topics up by id too. Authorized operations are not computed (no ACLs
-// yet): always "not requested" (-2^31).
+// looks topics up by id too. Only topics the principal may DESCRIBE are listed;
+// a named one it may not is TOPIC_AUTHORIZATION_FAILED, and auto-creation also
+// needs CREATE. Authorized operations are not computed: always "not requested" (-2^31).
 
 import { logAdminChange } from "../../../ops/ops-log.js";
 import { kafkaActor, type Handler, type KafkaContext } from "../kafka-context.js";
@@ -10,6 +11,7 @@ import type { MetadataResponse } from "../../../protocol/generated/message-types
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { ZERO_UUID } from "../../../protocol/message-codec.js";
 import { errorCodeOf } from "./errors.js";
+import { Operation, mayCreateTopic, mayTopic } from "./authorize.js";
 
 function topicMetadata(ctx: KafkaContext, name: string): MetadataResponse.MetadataResponseTopic {
   const id = ctx.logs.describeTopicId(name);
@@ -50,7 +52,8 @@ export const metadata: Handler<"Metadata"> = async (ctx, request, info) => {
   const all = request.topics === null || (version === 0 && request.topics.length === 0);
   const topics: MetadataResponse.MetadataResponseTopic[] = [];
   if (all) {
-    for (const t of ctx.logs.listTopics({ includeInternal: true })) topics.push(topicMetadataOrError(ctx, t.name));
+    // Only the topics the principal may describe are listed, as Kafka lists them.
+    for (const t of ctx.logs.listTopics({ includeInternal: true })) if (mayTopic(ctx, info, Operation.DESCRIBE, t.name)) topics.push(topicMetadataOrError(ctx, t.name));
   } else {
     const allowCreate = ctx.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation);
     for (const requested of request.topics ?? []) {
@@ -60,8 +63,12 @@ export const metadata: Handler<"Metadata"> = async (ctx, request, info) => {
         topics.push({ ...topicError(KafkaErrorCode.UNKNOWN_TOPIC_ID, null), topicId: requested.topicId });
         continue;
       }
+      if (!mayTopic(ctx, info, Operation.DESCRIBE, name)) {
+        topics.push(topicError(KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, name));
+        continue;
+      }
       try {
-        if (!ctx.logs.hasTopic(name) && allowCreate) {
+        if (!ctx.logs.hasTopic(name) && allowCreate && mayCreateTopic(ctx, info, name)) {
           await ctx.logs.createTopic(name, { partitions: ctx.defaultPartitions });
           logAdminChange(kafkaActor(info), "topic.auto_create", `auto-created topic ${name} (Metadata)`, { topic: name, partitions: ctx.defaultPartitions });
         }

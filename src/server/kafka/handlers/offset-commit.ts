@@ -9,6 +9,7 @@ import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { TopicPartition, type OffsetCommit } from "../../../log/store.js";
 import { errorCodeOf } from "./errors.js";
+import { Operation, mayGroup, mayTopic } from "./authorize.js";
 
 const OFFSET_METADATA_BYTES_MAX = 4096;
 
@@ -20,6 +21,7 @@ export const offsetCommit: Handler<"OffsetCommit"> = async (ctx, request, info) 
     topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })),
   });
   if (!groupId) return all(E.INVALID_GROUP_ID);
+  if (!mayGroup(ctx, info, Operation.READ, groupId)) return all(E.GROUP_AUTHORIZATION_FAILED);
   const groupError = ctx.groups.group(groupId).validateCommit(request.memberId, request.generationIdOrMemberEpoch, version >= 7 ? request.groupInstanceId : null);
   if (groupError) return all(groupError);
   const accepted: OffsetCommit[] = [];
@@ -27,7 +29,8 @@ export const offsetCommit: Handler<"OffsetCommit"> = async (ctx, request, info) 
   for (const t of topics) {
     for (const p of t.partitions) {
       const key = TopicPartition.key(t.name, p.partitionIndex);
-      if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, E.OFFSET_METADATA_TOO_LARGE);
+      if (!mayTopic(ctx, info, Operation.READ, t.name)) codes.set(key, E.TOPIC_AUTHORIZATION_FAILED);
+      else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > OFFSET_METADATA_BYTES_MAX) codes.set(key, E.OFFSET_METADATA_TOO_LARGE);
       else if (!ctx.logs.hasTopic(t.name) || p.partitionIndex < 0 || p.partitionIndex >= ctx.logs.partitionCount(t.name)) {
         codes.set(key, E.UNKNOWN_TOPIC_OR_PARTITION);
       } else {

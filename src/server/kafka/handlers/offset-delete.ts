@@ -8,6 +8,7 @@ import type { Group } from "../../groups/group-coordinator.js";
 import { decodeSubscription } from "../../groups/consumer-protocol.js";
 import { errorCodeOf } from "./errors.js";
 import { hasOffsets } from "./group-ids.js";
+import { Operation, mayGroup, mayTopic } from "./authorize.js";
 
 /** Topics the group's members subscribe to through the standard consumer protocol. */
 function subscribedTopics(group: Group): Set<string> {
@@ -27,10 +28,12 @@ function subscribedTopics(group: Group): Set<string> {
 
 export const offsetDelete: Handler<"OffsetDelete"> = async (ctx, request, info) => {
   const { groupId, topics } = request;
+  if (!mayGroup(ctx, info, Operation.DELETE, groupId)) return { errorCode: E.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
   const group = ctx.groups.existing(groupId);
   if (!group && !await hasOffsets(ctx, groupId)) return { errorCode: E.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] };
   const subscribed = group && group.members.size > 0 ? subscribedTopics(group) : new Set<string>();
-  const doomed = topics.filter((t) => !subscribed.has(t.name));
+  const readable = (name: string) => mayTopic(ctx, info, Operation.READ, name);
+  const doomed = topics.filter((t) => !subscribed.has(t.name) && readable(t.name));
   try {
     await ctx.logs.offsets.deletePartitions(groupId, doomed.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))));
   } catch (err) {
@@ -45,7 +48,7 @@ export const offsetDelete: Handler<"OffsetDelete"> = async (ctx, request, info) 
     throttleTimeMs: 0,
     topics: topics.map((t) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: subscribed.has(t.name) ? E.GROUP_SUBSCRIBED_TO_TOPIC : 0 })),
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: !readable(t.name) ? E.TOPIC_AUTHORIZATION_FAILED : subscribed.has(t.name) ? E.GROUP_SUBSCRIBED_TO_TOPIC : 0 })),
     })),
   };
 };

@@ -2,16 +2,21 @@
 // `requireStable` (v7+) changes nothing: without transactions no offset is
 // ever pending.
 
-import type { Handler, KafkaContext } from "../kafka-context.js";
+import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { OffsetFetchResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
+import { Operation, mayGroup, mayTopic } from "./authorize.js";
 
 /** The committed offsets asked for; all of the group's when `topics` is null. */
-async function fetchGroupOffsets(ctx: KafkaContext, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): Promise<OffsetFetchResponse.OffsetFetchResponseTopic[]> {
-  const requested = topics ?? groupByTopic(await ctx.logs.offsets.list(groupId));
+async function fetchGroupOffsets(ctx: KafkaContext, info: RequestInfo, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): Promise<OffsetFetchResponse.OffsetFetchResponseTopic[]> {
+  // All of the group's offsets: only topics the principal may describe; named ones it may not: an error each.
+  const requested = topics ?? groupByTopic(await ctx.logs.offsets.list(groupId)).filter((t) => mayTopic(ctx, info, Operation.DESCRIBE, t.name));
   return Promise.all(requested.map(async (t) => ({
     name: t.name,
     partitions: await Promise.all(t.partitionIndexes.map(async (partition) => {
+      if (!mayTopic(ctx, info, Operation.DESCRIBE, t.name)) {
+        return { partitionIndex: partition, committedOffset: -1n, committedLeaderEpoch: -1, metadata: "", errorCode: E.TOPIC_AUTHORIZATION_FAILED };
+      }
       const committed = await ctx.logs.offsets.get(groupId, t.name, partition);
       return {
         partitionIndex: partition,
@@ -35,13 +40,13 @@ export const offsetFetch: Handler<"OffsetFetch"> = async (ctx, request, info) =>
   if (info.header.apiVersion >= 8) {
     return {
       throttleTimeMs: 0, topics: [], errorCode: 0,
-      groups: await Promise.all(request.groups.map(async (g) => ({
-        groupId: g.groupId,
-        topics: g.groupId ? await fetchGroupOffsets(ctx, g.groupId, g.topics) : [],
-        errorCode: g.groupId ? 0 : E.INVALID_GROUP_ID,
-      }))),
+      groups: await Promise.all(request.groups.map(async (g) => {
+        const errorCode = !g.groupId ? E.INVALID_GROUP_ID : !mayGroup(ctx, info, Operation.DESCRIBE, g.groupId) ? E.GROUP_AUTHORIZATION_FAILED : 0;
+        return { groupId: g.groupId, topics: errorCode ? [] : await fetchGroupOffsets(ctx, info, g.groupId, g.topics), errorCode };
+      })),
     };
   }
   if (!request.groupId) return { throttleTimeMs: 0, topics: [], errorCode: E.INVALID_GROUP_ID, groups: [] };
-  return { throttleTimeMs: 0, topics: await fetchGroupOffsets(ctx, request.groupId, request.topics), errorCode: 0, groups: [] };
+  if (!mayGroup(ctx, info, Operation.DESCRIBE, request.groupId)) return { throttleTimeMs: 0, topics: [], errorCode: E.GROUP_AUTHORIZATION_FAILED, groups: [] };
+  return { throttleTimeMs: 0, topics: await fetchGroupOffsets(ctx, info, request.groupId, request.topics), errorCode: 0, groups: [] };
 };

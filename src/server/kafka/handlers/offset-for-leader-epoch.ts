@@ -3,13 +3,15 @@
 
 import type { Handler } from "../kafka-context.js";
 import { errorCodeOf } from "./errors.js";
+import { Operation, requireTopic } from "./authorize.js";
 
-export const offsetForLeaderEpoch: Handler<"OffsetForLeaderEpoch"> = async (ctx, request) => ({
+export const offsetForLeaderEpoch: Handler<"OffsetForLeaderEpoch"> = async (ctx, request, info) => ({
   throttleTimeMs: 0,
   topics: await Promise.all(request.topics.map(async (t) => ({
     topic: t.topic,
     partitions: await Promise.all(t.partitions.map(async (p) => {
       try {
+        requireTopic(ctx, info, Operation.DESCRIBE, t.topic);
         // One broker, one leader epoch (0): its end is the log end.
         const log = ctx.logs.partition(t.topic, p.partition);
         const known = p.leaderEpoch === 0;

@@ -18,6 +18,7 @@ import { CorruptBatchError, InvalidRecordError, LogError, decompressionRefusal }
 import { SchemaViolationError } from "../../write-path.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
 import { opsLog } from "../../../ops/ops-log.js";
+import { Operation, mayTopic } from "./authorize.js";
 
 /** Produce v3 is the first to carry record batches. */
 const FIRST_BATCH_VERSION = 3;
@@ -47,6 +48,9 @@ async function upConverted(records: Buffer, maxMessageBytes: number): Promise<Bu
  */
 function producePartition(ctx: KafkaContext, topic: string, p: ProduceRequest.PartitionProduceData, info: RequestInfo, version: number): Promise<PartitionResponse> {
   const { index } = p;
+  if (!mayTopic(ctx, info, Operation.WRITE, topic)) {
+    return Promise.resolve(partitionResponse(index, KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED, { errorMessage: `${info.session.principal} may not write to topic ${topic}` }));
+  }
   if (ctx.logs.isInternalTopic(topic)) {
     return Promise.resolve(partitionResponse(index, KafkaErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `${topic} is an internal topic` }));
   }

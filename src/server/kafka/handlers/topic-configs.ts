@@ -3,12 +3,13 @@
 // and the change of a topic's overrides that AlterConfigs (replace all) and
 // IncrementalAlterConfigs (set and delete one at a time) both make.
 
-import type { KafkaContext } from "../kafka-context.js";
+import type { KafkaContext, RequestInfo } from "../kafka-context.js";
 import { logAdminChange, type Actor } from "../../../ops/ops-log.js";
 import { validateOverrides, type ConfigType } from "../../../log/topic-config.js";
 import { InvalidConfigError, InvalidTopicError, LogError } from "../../../log/errors.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
+import { Operation, requireCluster, requireTopic } from "./authorize.js";
 
 export const TOPIC_RESOURCE = 2;
 export const BROKER_RESOURCE = 4;
@@ -56,11 +57,13 @@ export async function alterTopicConfigs(ctx: KafkaContext, r: ConfigResource, va
 }
 
 /** Alters each resource in turn, answering each with its own error code. */
-export async function alterEach(ctx: KafkaContext, resources: ConfigResource[], validateOnly: boolean, incremental: boolean, actor: Actor):
+export async function alterEach(ctx: KafkaContext, info: RequestInfo, resources: ConfigResource[], validateOnly: boolean, incremental: boolean, actor: Actor):
   Promise<{ errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string }[]> {
   const responses = [];
   for (const r of resources) {
     try {
+      if (r.resourceType === TOPIC_RESOURCE) requireTopic(ctx, info, Operation.ALTER_CONFIGS, r.resourceName);
+      else if (r.resourceType === BROKER_RESOURCE) requireCluster(ctx, info, Operation.ALTER_CONFIGS);
       await alterTopicConfigs(ctx, r, validateOnly, incremental);
       if (!validateOnly) {
         logAdminChange(actor, "topic.alter_configs", `changed the configs of topic ${r.resourceName}`,

@@ -1,0 +1,137 @@
+// Who a client is: SASL exchanges for the Kafka listener (PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512), HTTP Basic and Bearer for the HTTP API, all against the
+// users of the security store. Failed attempts are logged (principal,
+// address, mechanism), at most a few lines per address a minute, and counted
+// for /metrics.
+
+import { createHash } from "node:crypto";
+import { opsLog } from "../ops/ops-log.js";
+import { ScramError, ScramServer, isScramMechanism, type ScramMechanism } from "./scram.js";
+import type { SecurityStore } from "./security-store.js";
+
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export function isSaslMechanism(name: string): name is SaslMechanism {
+  return (SASL_MECHANISMS as readonly string[]).includes(name);
+}
+
+export class AuthenticationError extends Error {}
+
+/** One SASL exchange on one connection: step() until it names the principal. */
+export interface SaslExchange {
+  readonly mechanism: SaslMechanism;
+  /** The reply to the client's bytes, and the principal once authenticated; AuthenticationError when refused. */
+  step(bytes: Buffer): Promise<{ reply: Buffer; principal?: string }>;
+  /** The user named so far (for the failure's log line). */
+  readonly userName: string;
+}
+
+class PlainExchange implements SaslExchange {
+  readonly mechanism = "PLAIN";
+  userName = "";
+
+  constructor(private readonly store: SecurityStore) {}
+
+  async step(bytes: Buffer): Promise<{ reply: Buffer; principal?: string }> {
+    const parts = bytes.toString("utf8").split("\0");
+    if (parts.length !== 3 || !parts[1] || !parts[2]) throw new AuthenticationError("malformed PLAIN message (authzid NUL user NUL password)");
+    const [authzid, user, password] = parts as [string, string, string];
+    this.userName = user;
+    if (authzid && authzid !== user) throw new AuthenticationError("an authorization id other than the user name is not supported");
+    if (!(await this.store.checkPassword(user, password))) throw new AuthenticationError("invalid credentials");
+    return { reply: Buffer.alloc(0), principal: `User:${user}` };
+  }
+}
+
+class ScramExchange implements SaslExchange {
+  private readonly server: ScramServer;
+
+  constructor(readonly mechanism: ScramMechanism, store: SecurityStore) {
+    this.server = new ScramServer(mechanism, (user) => store.credential(user, mechanism));
+  }
+
+  get userName(): string {
+    return this.server.userName;
+  }
+
+  async step(bytes: Buffer): Promise<{ reply: Buffer; principal?: string }> {
+    try {
+      const { reply, done } = this.server.step(bytes);
+      return done ? { reply, principal: `User:${this.server.userName}` } : { reply };
+    } catch (err) {
+      if (err instanceof ScramError) throw new AuthenticationError(err.message);
+      throw err;
+    }
+  }
+}
+
+export interface AuthenticationOptions {
+  /** The SASL mechanisms Kafka clients may use; none: authentication is off. */
+  mechanisms: SaslMechanism[];
+  /** Clients present a certificate signed by the configured CA (mutual TLS). */
+  clientCertificates: boolean;
+  /** Longest a Kafka session lasts before the client must re-authenticate (connections.max.reauth.ms); 0: no limit. */
+  reauthMs: number;
+}
+
+const FAILURE_LINES_PER_MINUTE = 5;
+const VERIFIED_CACHE_MAX = 10_000;
+const VERIFIED_FOR_MS = 5 * 60_000;
+
+export class Authentication {
+  /** Failed attempts by mechanism (PLAIN, SCRAM-…, BASIC, BEARER, TLS). */
+  readonly failures = new Map<string, number>();
+  private readonly failureLines = new Map<string, { minute: number; lines: number; suppressed: number }>();
+  /** sha256(user NUL password) of recently verified Basic credentials, so that each HTTP request does not cost a PBKDF2 run. */
+  private readonly verified = new Map<string, { user: string; untilMs: number; version: number }>();
+
+  constructor(readonly store: SecurityStore, readonly options: AuthenticationOptions) {}
+
+  /** Whether clients must say who they are. */
+  get enabled(): boolean {
+    return this.options.mechanisms.length > 0 || this.options.clientCertificates;
+  }
+
+  get saslEnabled(): boolean {
+    return this.options.mechanisms.length > 0;
+  }
+
+  /** A new exchange for `mechanism`, or undefined when it is not enabled. */
+  saslExchange(mechanism: string): SaslExchange | undefined {
+    if (!isSaslMechanism(mechanism) || !this.options.mechanisms.includes(mechanism)) return undefined;
+    return mechanism === "PLAIN" ? new PlainExchange(this.store) : isScramMechanism(mechanism) ? new ScramExchange(mechanism, this.store) : undefined;
+  }
+
+  /** HTTP Basic: the principal, or undefined for wrong credentials. */
+  async basic(user: string, password: string): Promise<string | undefined> {
+    const key = createHash("sha256").update(`${user}\0${password}`).digest("hex");
+    const now = Date.now();
+    const hit = this.verified.get(key);
+    if (hit && hit.untilMs > now && hit.version === this.store.version) return `User:${hit.user}`;
+    if (!(await this.store.checkPassword(user, password))) return undefined;
+    if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
+    this.verified.set(key, { user, untilMs: now + VERIFIED_FOR_MS, version: this.store.version });
+    return `User:${user}`;
+  }
+
+  /** Counts a failed attempt and logs it, a few lines per address a minute at most. */
+  failed(mechanism: string, address: string, principal: string, reason: string): void {
+    this.failures.set(mechanism, (this.failures.get(mechanism) ?? 0) + 1);
+    const host = address.replace(/:\d+$/, "");
+    const minute = Math.floor(Date.now() / 60_000);
+    let entry = this.failureLines.get(host);
+    if (!entry || entry.minute !== minute) {
+      if (entry?.suppressed) opsLog("auth").warn({ from: host, suppressed: entry.suppressed }, `${entry.suppressed} more failed authentications from ${host} were not logged`);
+      if (this.failureLines.size > 10_000) this.failureLines.clear();
+      entry = { minute, lines: 0, suppressed: 0 };
+      this.failureLines.set(host, entry);
+    }
+    if (entry.lines >= FAILURE_LINES_PER_MINUTE) {
+      entry.suppressed++;
+      return;
+    }
+    entry.lines++;
+    opsLog("auth").warn({ principal: principal || undefined, from: address, mechanism }, `authentication failed: ${principal || "(no user)"} from ${address} with ${mechanism}: ${reason}`);
+  }
+}
