@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Kafka } from "kafkajs";
+import type { Kafka, SASLOptions } from "kafkajs";
 import { Compression, compress, decompress } from "../protocol/compression.js";
 
 /** Largest record section a consumed batch may decompress to. */
@@ -52,7 +52,25 @@ export async function kafkaClient(broker: string, clientId: string): Promise<{ k
   kafkajs.CompressionCodecs[kafkajs.CompressionTypes.Snappy] = codec(Compression.Snappy);
   kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = codec(Compression.Lz4);
   kafkajs.CompressionCodecs[kafkajs.CompressionTypes.ZSTD] = codec(Compression.Zstd);
-  return { kafkajs, kafka: new kafkajs.Kafka({ brokers: [broker], clientId, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 3 } }) };
+  return { kafkajs, kafka: new kafkajs.Kafka({ brokers: [broker], clientId, logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 3 }, ...securityFromEnv() }) };
+}
+
+/**
+ * SASL and TLS for a broker that requires them, from the environment:
+ * TRIBUTARY_USER and TRIBUTARY_PASSWORD (mechanism TRIBUTARY_SASL_MECHANISM,
+ * default scram-sha-512), TRIBUTARY_TLS_CA (or TRIBUTARY_TLS=true for the system's CAs).
+ */
+function securityFromEnv(): { sasl?: SASLOptions; ssl?: boolean | { ca: string[] } } {
+  const user = process.env.TRIBUTARY_USER;
+  const ca = process.env.TRIBUTARY_TLS_CA;
+  const out: { sasl?: SASLOptions; ssl?: boolean | { ca: string[] } } = {};
+  if (ca) out.ssl = { ca: [fs.readFileSync(ca, "utf8")] };
+  else if (process.env.TRIBUTARY_TLS === "true") out.ssl = true;
+  if (user) {
+    const mechanism = (process.env.TRIBUTARY_SASL_MECHANISM ?? "scram-sha-512").toLowerCase() as "plain";
+    out.sasl = { mechanism, username: user, password: process.env.TRIBUTARY_PASSWORD ?? "" };
+  }
+  return out;
 }
 
 /** A kafkajs error as one line. */

@@ -8,6 +8,7 @@ import { registerSql } from "./sql.js";
 import { registerProduce } from "./produce.js";
 import { registerConsume } from "./consume.js";
 import { registerPerf } from "./perf.js";
+import { registerSecurity } from "./security.js";
 import { reportError } from "./output.js";
 
 import { VERSION } from "../config/version.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerConsume(program);
   registerPerf(program);
+  registerSecurity(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -34,7 +34,7 @@ export function registerServe(program: Command): void {
       const advertised = broker.brokers[0] === broker.kafkaAddress ? "" : ` (advertised as ${broker.brokers[0]})`;
       // In cluster mode the records are the cluster's and Kafka clients talk to it: there is no listener here.
       const kafka = broker.kafkaAddress ? `kafka ${broker.kafkaAddress}${advertised}` : `cluster ${broker.brokers.join(",")} (no Kafka listener here)`;
-      process.stdout.write(`tributary ready: ${kafka}, http http://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
+      process.stdout.write(`tributary ready: ${kafka}, http ${broker.httpUrl.slice(0, broker.httpUrl.indexOf("://"))}://${broker.httpAddress}, data dir ${broker.config.dataDir}${ephemeral ? " (ephemeral)" : ""}, ` +
         `${broker.config.archive ? `archive ${broker.config.archive}, ` : ""}` +
         `${logs.listTopics().length} topics, cluster ${logs.clusterId}\n`);
       await stopped;

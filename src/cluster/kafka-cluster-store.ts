@@ -20,7 +20,7 @@ import { InvalidPartitionsError, InvalidTopicError, OffsetOutOfRangeError, Topic
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, type EffectiveSetting, type TopicConfig } from "../log/topic-config.js";
 import { KafkaErrorCode as E } from "../protocol/kafka-error-codes.js";
 import type { Message } from "../protocol/message-codec.js";
-import { ClusterUnavailableError, KafkaConnection } from "./kafka-connection.js";
+import { ClusterUnavailableError, KafkaConnection, type SaslCredentials } from "./kafka-connection.js";
 import { CLUSTER_API, check, type ClusterApi, type ClusterRequests } from "./cluster-protocol.js";
 import { ClusterPartition } from "./cluster-partition.js";
 import { ClusterOffsets } from "./cluster-offsets.js";
@@ -44,6 +44,8 @@ export interface KafkaClusterOptions {
   requestTimeoutMs?: number;
   /** Connect over TLS; `ca` (PEM) is trusted besides the system's CAs when given. */
   tls?: { ca?: string };
+  /** SASL credentials for brokers that require them. */
+  sasl?: SaslCredentials;
   /** How often topics, partitions, leaders and configs are read again (what other clients changed shows up within it). */
   metadataRefreshMs?: number;
   waitPollMs?: number;
@@ -123,7 +125,7 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
     const key = `${lane}|${address}`;
     let c = this.connections.get(key);
     if (!c) {
-      c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs, this.options.tls);
+      c = KafkaConnection.connect(address, this.clientId, this.requestTimeoutMs, this.options.tls, this.options.sasl);
       this.connections.set(key, c);
       c.catch(() => this.connections.delete(key));
     }

@@ -10,6 +10,25 @@ import { decodeResponse, encodeRequest } from "../protocol/kafka-frame.js";
 import type { Message } from "../protocol/message-codec.js";
 import { KafkaErrorCode } from "../protocol/kafka-error-codes.js";
 import { LogError } from "../log/errors.js";
+import { ScramClient, isScramMechanism } from "../security/scram.js";
+import type { SaslAuthenticateResponse, SaslHandshakeResponse } from "../protocol/generated/message-types.js";
+
+/** SASL credentials for a broker that requires them. */
+export interface SaslCredentials {
+  mechanism: "PLAIN" | "SCRAM-SHA-256" | "SCRAM-SHA-512";
+  user: string;
+  password: string;
+}
+
+/** The broker refused our credentials: not retriable, the operator must fix them. */
+export class ClusterAuthenticationError extends LogError {
+  constructor(message: string) {
+    super("sasl_authentication_failed", KafkaErrorCode.SASL_AUTHENTICATION_FAILED, message);
+  }
+}
+
+const SASL_HANDSHAKE = 17;
+const SASL_AUTHENTICATE = 36;
 
 /** Largest response frame taken from a broker (a Fetch answer is bounded by what we ask for). */
 const RESPONSE_BYTES_MAX = 256 * 1024 * 1024;
@@ -43,8 +62,47 @@ export class KafkaConnection {
     socket.on("close", () => this.fail(new ClusterUnavailableError(`connection to ${address} closed`)));
   }
 
-  /** `tlsOptions`: connect over TLS (the cluster's certificate checked against `ca`, or the system's CAs). */
-  static connect(address: string, clientId: string, timeoutMs: number, tlsOptions?: { ca?: string }): Promise<KafkaConnection> {
+  /**
+   * `tlsOptions`: connect over TLS (the cluster's certificate checked against `ca`, or the system's CAs).
+   * `sasl`: authenticate before the connection is handed out (SaslHandshake v1, SaslAuthenticate v1).
+   */
+  static async connect(address: string, clientId: string, timeoutMs: number, tlsOptions?: { ca?: string }, sasl?: SaslCredentials): Promise<KafkaConnection> {
+    const connection = await KafkaConnection.open(address, clientId, timeoutMs, tlsOptions);
+    if (!sasl) return connection;
+    try {
+      await connection.authenticate(sasl, timeoutMs);
+      return connection;
+    } catch (err) {
+      connection.close();
+      throw err;
+    }
+  }
+
+  private async authenticate(sasl: SaslCredentials, timeoutMs: number): Promise<void> {
+    const handshake = await this.request(SASL_HANDSHAKE, 1, { mechanism: sasl.mechanism }, timeoutMs) as unknown as SaslHandshakeResponse;
+    if (handshake.errorCode !== 0) {
+      throw new ClusterAuthenticationError(`${this.address} does not take SASL ${sasl.mechanism} (it offers ${handshake.mechanisms.join(", ") || "none"})`);
+    }
+    const step = async (bytes: Buffer): Promise<Buffer> => {
+      const answer = await this.request(SASL_AUTHENTICATE, 1, { authBytes: bytes }, timeoutMs) as unknown as SaslAuthenticateResponse;
+      if (answer.errorCode !== 0) throw new ClusterAuthenticationError(`${this.address} refused ${sasl.user} (${sasl.mechanism}): ${answer.errorMessage ?? `error ${answer.errorCode}`}`);
+      return answer.authBytes;
+    };
+    if (isScramMechanism(sasl.mechanism)) {
+      const scram = new ScramClient(sasl.mechanism, sasl.user, sasl.password);
+      const serverFirst = await step(scram.first());
+      const serverFinal = await step(scram.final(serverFirst));
+      try {
+        scram.check(serverFinal);
+      } catch (err) {
+        throw new ClusterAuthenticationError(`${this.address}: ${(err as Error).message}`);
+      }
+    } else {
+      await step(Buffer.from(`\0${sasl.user}\0${sasl.password}`, "utf8"));
+    }
+  }
+
+  private static open(address: string, clientId: string, timeoutMs: number, tlsOptions?: { ca?: string }): Promise<KafkaConnection> {
     const cut = address.lastIndexOf(":");
     const host = address.slice(0, cut).replace(/^\[|\]$/g, "");
     const port = Number(address.slice(cut + 1));

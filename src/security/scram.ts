@@ -164,7 +164,8 @@ export class ScramServer {
     if (proofAt < 0) throw new ScramError("the client-final-message lacks a proof");
     const withoutProof = text.slice(0, proofAt);
     const attrs = attributes(withoutProof);
-    if (attrs.get("r") !== this.nonce) throw new ScramError("the nonce does not match");
+    // Kafka accepts a final nonce that ends with the server's (some librdkafka versions send the client nonce twice over).
+    if (!(attrs.get("r") ?? "").endsWith(this.nonce)) throw new ScramError("the nonce does not match");
     const proof = Buffer.from(text.slice(proofAt + 3), "base64");
     if (!this.credential || this.tokenAuth) throw new ScramError("authentication failed");
     const { hash, keyBytes } = SCRAM_MECHANISMS[this.mechanism];

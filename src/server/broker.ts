@@ -34,6 +34,7 @@ import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.j
 import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
 import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
+import type { SaslCredentials } from "../cluster/kafka-connection.js";
 import { RegistryElection } from "../cluster/registry-election.js";
 import { ClusterGroupView, ClusterMembership } from "../cluster/cluster-membership.js";
 import { localGroupView } from "./groups/group-view.js";
@@ -171,7 +172,17 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
       }
     }
     const tlsOptions = config.kafkaClusterTls || ca ? { ca } : undefined;
-    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}`, tls: tlsOptions })
+    let sasl: SaslCredentials | undefined;
+    if (config.kafkaClusterSasl) {
+      const password = process.env.TRIBUTARY_KAFKA_CLUSTER_PASSWORD;
+      if (!config.kafkaClusterUser || password === undefined) {
+        throw new ConfigError("--kafka-cluster-sasl needs --kafka-cluster-user and the password in TRIBUTARY_KAFKA_CLUSTER_PASSWORD");
+      }
+      sasl = { mechanism: config.kafkaClusterSasl.toUpperCase() as SaslCredentials["mechanism"], user: config.kafkaClusterUser, password };
+    } else if (config.kafkaClusterUser) {
+      throw new ConfigError("--kafka-cluster-user needs --kafka-cluster-sasl plain|scram-sha-256|scram-sha-512");
+    }
+    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}`, tls: tlsOptions, sasl })
       .catch((err: Error) => {
         throw new ConfigError(`cannot use the Kafka cluster at ${clusterBrokers.join(",")}: ${err.message}`);
       });
@@ -362,6 +373,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     archive: archiver,
     warehouse,
     access: new HttpAccess({ authentication, authorizer, metricsOpen: config.metricsOpen }),
+    security,
   });
   const http = await listenHttp(app, config.host, config.httpPort, {
     bodyBytesMax: config.httpBodyBytesMax,

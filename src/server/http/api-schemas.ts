@@ -202,3 +202,11 @@ export const PermanentQuery = v.object({ permanent: v.optional(booleanQuery("del
 export const VerboseQuery = v.object({ verbose: v.optional(booleanQuery("say why not")) });
 export const DefaultToGlobalQuery = v.object({ defaultToGlobal: v.optional(booleanQuery("answer the global setting when the subject has none")) });
 export const ForceQuery = v.object({ force: v.optional(booleanQuery("IMPORT into a registry that holds subjects")) });
+
+export const TokenCreate = v.object({
+  user: v.optional(str),
+  expires_at: v.optional(v.nullable(str)),
+});
+export const TokenInfo = v.object({ id: str, user: str, created_at: str, expires_at: v.nullable(str) });
+export const TokenCreated = v.object({ token: str, id: str, user: str, created_at: str, expires_at: v.nullable(str) });
+export const TokenList = v.object({ tokens: v.array(TokenInfo) });

@@ -21,6 +21,7 @@ import { doc } from "./api-doc.js";
 import { peerAddress } from "./listen.js";
 import * as api from "./api-schemas.js";
 import { needOf } from "./http-auth.js";
+import { registerTokenRoutes } from "./token-routes.js";
 
 export type { HttpDeps } from "./http-deps.js";
 
@@ -43,6 +44,8 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     if (http) {
       // A client's mistake or a refusal: one line, no stack.
       opsLog("http")[http.status >= 500 ? "warn" : "info"]({ status: http.status, error_code: http.errorCode, from: peerAddress(c.env, c.req.raw) }, `refused ${c.req.method} ${c.req.path}: ${http.message}`);
+      // A 401 names the schemes it takes, so that browsers and clients know to send credentials.
+      if (http.status === 401) c.header("www-authenticate", 'Basic realm="tributary", Bearer realm="tributary"');
       return c.json({ error_code: http.errorCode, message: http.message, ...http.extra }, http.status as 400);
     }
     opsLog("http").error(`${c.req.method} ${c.req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
@@ -64,7 +67,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     if (topic !== undefined && deps.logs.isInternalTopic(safeDecode(topic))) throw new HttpError(403, 40301, `'${safeDecode(topic)}' is an internal topic`);
     await next();
   });
-  app.use("*", deps.access.middleware(deps.registry));
+  app.use("*", (c, next) => deps.access.middleware(deps.registry)(c, next));
   app.get("/healthz", doc({ tags: ["health"], summary: "liveness", responses: { 200: api.Health } }), (c) => c.json({ status: "ok" }));
   app.get("/readyz", doc({ tags: ["health"], summary: "readiness: 503 while any partition refuses writes", responses: { 200: api.Ready } }), (c) => {
     const refusing = deps.writesRefused?.() ?? [];
@@ -100,6 +103,7 @@ export function buildHttpApp(deps: HttpDeps): Hono {
   registerV3Routes(app, deps);
   registerSqlRoutes(app, deps);
   registerAdminRoutes(app, deps);
+  registerTokenRoutes(app, deps);
   // The registry answers at the root (as Confluent's does) and under /schema-registry,
   // for clients configured with a prefixed URL behind one port.
   const registry = new Hono();

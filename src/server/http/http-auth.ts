@@ -95,6 +95,10 @@ const RULES: [string, RegExp, (...params: string[]) => Need][] = [
   ["GET", new RegExp(`^/v3/clusters/[^/]+/consumer-groups/${S}(/consumers|/lag-summary|/lags)?$`), (g) => group(Operation.DESCRIBE)(g)],
   // Schema registry (also under /schema-registry)
   ["GET", /^\/schemas\/types$/, () => any],
+  // Tokens: the routes check whose (your own, or anyone's with rights on the cluster).
+  ["POST", /^\/tokens$/, () => any],
+  ["GET", /^\/tokens$/, () => any],
+  ["DELETE", /^\/tokens\/[^/]+$/, () => any],
   ["GET", /^\/schemas\/ids\/(\d+)(\/schema|\/versions)?$/, (id) => ({ kind: "schema", id: Number(id) })],
   ["GET", /^\/subjects$/, () => any],
   ["GET", new RegExp(`^/subjects/${S}/versions(/[^/]+(/schema|/referencedby)?)?$`), subject(Operation.DESCRIBE)],

@@ -14,6 +14,7 @@ import type { GroupView } from "../groups/group-view.js";
 import type { AutoCreate } from "./auto-create.js";
 import type { Warehouse } from "../../warehouse/warehouse.js";
 import type { HttpAccess } from "./http-auth.js";
+import type { SecurityStore } from "../../security/security-store.js";
 
 export interface HttpDeps {
   logs: LogStore;
@@ -44,6 +45,8 @@ export interface HttpDeps {
   registryWriter?: { readonly isWriter: boolean; readonly writerUrlNow: string | undefined };
   /** Who may call what (credentials and ACLs); checks nothing while authentication is off. */
   access: HttpAccess;
+  /** Users, ACLs and tokens (the token routes). */
+  security?: SecurityStore;
   /** True while any partition refuses writes (for /readyz). */
   writesRefused?: () => string[];
 }
