@@ -403,6 +403,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     election.start();
     started.push(() => election!.stop());
   }
+  metrics.watchAuthentication(() => authentication.failures);
   metrics.watchConnections(() => listener?.connectionCount ?? 0, () => http.requestsInFlight());
   started.push(() => shutdown.abort()); // runs first on stop: long polls and streams end at once
   let stopping: Promise<void> | undefined;

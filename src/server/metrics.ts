@@ -125,6 +125,18 @@ export class BrokerMetrics {
       collect() { this.set(httpRequestsInFlight()); } });
   }
 
+  /** Failed authentications by mechanism (PLAIN, SCRAM-…, BASIC, BEARER, TLS), from the authenticator's counts. */
+  watchAuthentication(failures: () => Map<string, number>): void {
+    new client.Counter({
+      name: "tributary_authentication_failures_total", help: "failed authentications (Kafka SASL, TLS client certificates, HTTP Basic and Bearer), by mechanism",
+      labelNames: ["mechanism"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [mechanism, count] of failures()) this.inc({ mechanism }, count);
+      },
+    });
+  }
+
   private processMetrics = false;
 
   /**
