@@ -120,7 +120,9 @@ export class ScramServer {
   /** Set when the client's first message names a token (Kafka's tokenauth extension), which Tributary does not issue over Kafka. */
   tokenAuth = false;
 
-  constructor(readonly mechanism: ScramMechanism, private readonly lookup: (user: string) => ScramCredential | undefined) {}
+  /** `serverNonce`: the server's part of the nonce (random unless given: RFC test vectors give one). */
+  constructor(readonly mechanism: ScramMechanism, private readonly lookup: (user: string) => ScramCredential | undefined,
+    private readonly serverNonce = randomBytes(18).toString("base64url")) {}
 
   get userName(): string {
     return this.user;
@@ -152,7 +154,7 @@ export class ScramServer {
     // An unknown user still gets a salt and goes on to fail at the proof, as a known one would with a wrong password.
     const salt = this.credential ? this.credential.salt : createHash("sha256").update(`unknown:${this.user}`).digest("base64");
     const iterations = this.credential?.iterations ?? ITERATIONS_DEFAULT;
-    this.nonce = clientNonce + randomBytes(18).toString("base64url");
+    this.nonce = clientNonce + this.serverNonce;
     this.serverFirst = `r=${this.nonce},s=${salt},i=${iterations}`;
     this.state = "final";
     return this.serverFirst;
@@ -182,11 +184,11 @@ export class ScramServer {
 
 /** The client's side of a SCRAM exchange: first(), then final(serverFirst), then check(serverFinal). */
 export class ScramClient {
-  private readonly nonce = randomBytes(24).toString("base64url");
   private clientFirstBare = "";
   private serverSignature: Buffer | undefined;
 
-  constructor(readonly mechanism: ScramMechanism, private readonly user: string, private readonly password: string) {}
+  constructor(readonly mechanism: ScramMechanism, private readonly user: string, private readonly password: string,
+    private readonly nonce = randomBytes(24).toString("base64url")) {}
 
   first(): Buffer {
     this.clientFirstBare = `n=${encodeSaslName(this.user)},r=${this.nonce}`;

@@ -17,7 +17,7 @@ import { tempDir } from "../helpers/temp-dir.js";
 import { makeCertificates, type TestCertificates } from "../helpers/certificates.js";
 import { KafkaConnection } from "../../src/cluster/kafka-connection.js";
 
-const PASSWORDS: Record<string, string> = { admin: "admin-secret", alice: "alice-secret", bob: "bob-secret", carol: "carol-secret" };
+const PASSWORDS: Record<string, string> & { admin: string; alice: string; bob: string; carol: string } = { admin: "admin-secret", alice: "alice-secret", bob: "bob-secret", carol: "carol-secret" };
 type Mechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 
 function addresses(server: RunningServer): { kafka: string; http: string } {
@@ -173,7 +173,8 @@ describe("security: SASL, TLS, ACLs and HTTP credentials", () => {
     await tlsAdmin.connect();
     await tlsAdmin.createTopics({ topics: [{ topic: "orders" }] });
     await tlsAdmin.disconnect();
-    for (const [address, ssl] of [[A.kafka, undefined], [B.kafka, { ca: [fs.readFileSync(certs.ca, "utf8")] }]] as const) {
+    const tlsOptions: [string, { ca: string[] } | undefined][] = [[A.kafka, undefined], [B.kafka, { ca: [fs.readFileSync(certs.ca, "utf8")] }]];
+    for (const [address, ssl] of tlsOptions) {
       for (const mechanism of ["plain", "scram-sha-256", "scram-sha-512"] as const) {
         await produce(client(address, "alice", mechanism, ssl ? { ssl } : {}), "orders", `${mechanism}${ssl ? " tls" : ""}`);
       }
