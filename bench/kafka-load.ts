@@ -3,6 +3,7 @@
 // probes measured from each request's intended send time (no coordinated omission).
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { decodeResponse, encodeRequest } from "../src/protocol/kafka-frame.js";
 import { encodeRecordBatch } from "../src/protocol/record-batch-codec.js";
 
@@ -50,9 +51,12 @@ export class Connection {
     this.filled = rest;
   }
 
-  static open(host: string, port: number): Promise<Connection> {
+  /** `ca`: connect over TLS, trusting that CA. */
+  static open(host: string, port: number, ca?: string): Promise<Connection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, host, () => resolve(new Connection(socket)));
+      const socket: net.Socket = ca
+        ? tls.connect({ host, port, ca, servername: "localhost" }, () => resolve(new Connection(socket)))
+        : net.connect(port, host, () => resolve(new Connection(socket)));
       socket.once("error", reject);
     });
   }
