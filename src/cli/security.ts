@@ -20,6 +20,7 @@ import {
 } from "../security/acl.js";
 import { ITERATIONS_DEFAULT, SCRAM_MECHANISMS, isScramMechanism, mechanismOfKafkaType, saltedPassword, type ScramMechanism } from "../security/scram.js";
 import { KafkaConnection, type SaslCredentials } from "../cluster/kafka-connection.js";
+import { openClusterStore } from "../cluster/cluster-config.js";
 import type {
   AlterUserScramCredentialsResponse, CreateAclsResponse, DeleteAclsResponse, DescribeAclsResponse, DescribeUserScramCredentialsResponse,
 } from "../protocol/generated/message-types.js";
@@ -203,6 +204,15 @@ async function withSecurity<T>(options: Record<string, unknown>, work: (admin: S
     }
   };
   if (broker) return remote(broker, options.http as string | undefined);
+  if (config.kafkaCluster) {
+    // Cluster mode: the HTTP tier's users, ACLs and tokens live in the cluster's security topic.
+    const cluster = await openClusterStore(config as BrokerConfig, "tributary-cli");
+    try {
+      return await work(localAdmin(new SecurityStore(cluster.securityStore)));
+    } finally {
+      await cluster.close();
+    }
+  }
   const dataDir = config.dataDir ?? "./data";
   try {
     return await withLogs(config, (logs) => work(localAdmin(new SecurityStore(logs.securityStore))));
@@ -217,7 +227,12 @@ async function withSecurity<T>(options: Record<string, unknown>, work: (admin: S
 function withTarget(command: Command): Command {
   return addBrokerOptions(command, "--config-file <file>")
     .addOption(new Option("--broker <host:port>", "a running broker's Kafka listener (env TRIBUTARY_BROKER); authenticate with TRIBUTARY_USER and TRIBUTARY_PASSWORD"))
-    .addOption(new Option("--http <url>", "a running broker's HTTP API, for tokens (default: the one serving --data-dir)"));
+    .addOption(new Option("--http <url>", "a running broker's HTTP API, for tokens (default: the one serving --data-dir)"))
+    .addOption(new Option("--kafka-cluster <brokers>", "cluster mode: act on the cluster's security topic, which the HTTP tier in front of it reads (env TRIBUTARY_KAFKA_CLUSTER)"))
+    .addOption(new Option("--kafka-cluster-tls", "with --kafka-cluster: over TLS"))
+    .addOption(new Option("--kafka-cluster-ca <file>", "with --kafka-cluster-tls: the CA of the brokers' certificates"))
+    .addOption(new Option("--kafka-cluster-sasl <mechanism>", "with --kafka-cluster: SASL plain, scram-sha-256 or scram-sha-512 (password in TRIBUTARY_KAFKA_CLUSTER_PASSWORD)"))
+    .addOption(new Option("--kafka-cluster-user <user>", "with --kafka-cluster-sasl: the user"));
 }
 
 async function readPassword(): Promise<string> {

@@ -34,7 +34,7 @@ import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.j
 import { Warehouse } from "../warehouse/warehouse.js";
 import { valueSubject } from "../schema/record-validation.js";
 import { KafkaClusterStore } from "../cluster/kafka-cluster-store.js";
-import type { SaslCredentials } from "../cluster/kafka-connection.js";
+import { clusterBrokers as brokersOf, openClusterStore } from "../cluster/cluster-config.js";
 import { RegistryElection } from "../cluster/registry-election.js";
 import { ClusterGroupView, ClusterMembership } from "../cluster/cluster-membership.js";
 import { localGroupView } from "./groups/group-view.js";
@@ -157,35 +157,13 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   }
   let metrics: BrokerMetrics | undefined;
   // The records live in the embedded log, or in a Kafka cluster (cluster mode: no Kafka listener here, the data dir holds only the warehouse).
-  const clusterBrokers = config.kafkaCluster.split(",").map((b) => b.trim()).filter(Boolean);
+  const clusterBrokers = brokersOf(config);
   if (clusterBrokers.length && location) throw new ConfigError("--archive works on the embedded log's segment files; with --kafka-cluster the cluster keeps the records (use its own tiered storage)");
   let engine: LogManager | undefined;
   let cluster: KafkaClusterStore | undefined;
   if (clusterBrokers.length) {
     fs.mkdirSync(config.dataDir, { recursive: true });
-    let ca: string | undefined;
-    if (config.kafkaClusterCa) {
-      try {
-        ca = fs.readFileSync(config.kafkaClusterCa, "utf8");
-      } catch (err) {
-        throw new ConfigError(`--kafka-cluster-ca ${config.kafkaClusterCa}: ${(err as Error).message}`);
-      }
-    }
-    const tlsOptions = config.kafkaClusterTls || ca ? { ca } : undefined;
-    let sasl: SaslCredentials | undefined;
-    if (config.kafkaClusterSasl) {
-      const password = process.env.TRIBUTARY_KAFKA_CLUSTER_PASSWORD;
-      if (!config.kafkaClusterUser || password === undefined) {
-        throw new ConfigError("--kafka-cluster-sasl needs --kafka-cluster-user and the password in TRIBUTARY_KAFKA_CLUSTER_PASSWORD");
-      }
-      sasl = { mechanism: config.kafkaClusterSasl.toUpperCase() as SaslCredentials["mechanism"], user: config.kafkaClusterUser, password };
-    } else if (config.kafkaClusterUser) {
-      throw new ConfigError("--kafka-cluster-user needs --kafka-cluster-sasl plain|scram-sha-256|scram-sha-512");
-    }
-    cluster = await KafkaClusterStore.open({ bootstrap: clusterBrokers, registryTopic: config.registryTopic, clientId: `tributary-${config.nodeId}`, tls: tlsOptions, sasl })
-      .catch((err: Error) => {
-        throw new ConfigError(`cannot use the Kafka cluster at ${clusterBrokers.join(",")}: ${err.message}`);
-      });
+    cluster = await openClusterStore(config, `tributary-${config.nodeId}`);
   } else {
     engine = await LogManager.open({
       dataDir: config.dataDir,

@@ -15,6 +15,9 @@ import { httpCall } from "../helpers/http-call.js";
 import { RangeAssigner } from "../helpers/kafkajs-range-assigner.js";
 import { readEvents } from "../helpers/sse.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { makeCertificates } from "../helpers/certificates.js";
+import { TRIBUTARY_BINARY } from "../helpers/binaries.js";
+import { spawn } from "node:child_process";
 
 const REGISTRY = { "content-type": "application/vnd.schemaregistry.v1+json" };
 const orderSchema = JSON.stringify({ type: "object", properties: { id: { type: "integer" }, total: { type: "number" } }, required: ["id"] });
@@ -23,7 +26,7 @@ function kafkaOf(server: RunningServer): string {
   return /kafka (\S+),/.exec(server.readyLine)![1]!;
 }
 function httpOf(server: RunningServer): string {
-  return /http (http:\/\/\S+),/.exec(server.readyLine)![1]!;
+  return /http (https?:\/\/\S+),/.exec(server.readyLine)![1]!;
 }
 /** Probes until it answers, for at most 30 s. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
@@ -330,6 +333,60 @@ describe("cluster mode", () => {
     } finally {
       await stop(cluster);
       proxy.close();
+    }
+  });
+
+  it("authenticates to a cluster with SASL over TLS; the HTTP tier's users live in the cluster; wrong credentials refuse the start", async () => {
+    const certs = makeCertificates(tempDir());
+    const clusterDir = tempDir();
+    for (const [user, password] of [["frontend", "frontend-secret"], ["reader", "reader-secret"]]) {
+      const child = spawn(TRIBUTARY_BINARY, ["user", "create", user!, "--password-stdin", "--data-dir", clusterDir]);
+      child.stdin.end(password);
+      expect(await new Promise((resolve) => child.on("exit", resolve))).toBe(0);
+    }
+    const cluster = await serve(["--data-dir", clusterDir, "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0",
+      "--tls-cert", certs.serverCert, "--tls-key", certs.serverKey, "--sasl-mechanisms", "scram-sha-512", "--super-users", "User:frontend"]);
+    const brokers = kafkaOf(cluster);
+    const toCluster = ["--kafka-cluster", brokers, "--kafka-cluster-tls", "--kafka-cluster-ca", certs.ca, "--kafka-cluster-sasl", "scram-sha-512", "--kafka-cluster-user", "frontend"];
+    const args = ["--data-dir", tempDir(), ...toCluster, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse"];
+    try {
+      const wrong = await tributaryAsync(["serve", ...args], { TRIBUTARY_KAFKA_CLUSTER_PASSWORD: "not-it" });
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.stderr).toMatch(/cannot use the Kafka cluster at .*refused frontend \(SCRAM-SHA-512\)/);
+      const missing = await tributaryAsync(["serve", ...args]);
+      expect(missing.stderr).toMatch(/needs --kafka-cluster-user and the password in TRIBUTARY_KAFKA_CLUSTER_PASSWORD/);
+      // The HTTP tier's own user, made in the cluster's security topic by the CLI.
+      const made = await new Promise<number | null>((resolve) => {
+        const child = spawn(TRIBUTARY_BINARY, ["user", "create", "ops", "--password-stdin", ...toCluster], { env: { ...process.env, TRIBUTARY_KAFKA_CLUSTER_PASSWORD: "frontend-secret" } });
+        child.stdin.end("ops-secret");
+        child.on("exit", resolve);
+      });
+      expect(made).toBe(0);
+      const frontend = await serve([...args, "--sasl-mechanisms", "plain", "--super-users", "User:ops"], { TRIBUTARY_KAFKA_CLUSTER_PASSWORD: "frontend-secret" });
+      try {
+        const http = httpOf(frontend);
+        const ops = { authorization: `Basic ${Buffer.from("ops:ops-secret").toString("base64")}` };
+        expect((await httpCall(http, "POST", "/topics", { name: "guarded" })).status).toBe(401);
+        expect((await httpCall(http, "POST", "/topics", { name: "guarded" }, ops)).status).toBe(201);
+        expect((await httpCall(http, "POST", "/topics/guarded/records", { value: { through: "sasl" } }, ops)).status).toBe(200);
+        // A Kafka client on the cluster, as SASL_SSL with a user of the cluster's own: allowed by an ACL made there.
+        const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, ssl: { ca: [fs.readFileSync(certs.ca, "utf8")] }, sasl: { mechanism: "scram-sha-512", username: "frontend", password: "frontend-secret" } }).admin();
+        await admin.connect();
+        await admin.createAcls({ acl: [{ resourceType: 2, resourceName: "guarded", resourcePatternType: 3, principal: "User:reader", host: "*", operation: 3, permissionType: 3 },
+          { resourceType: 3, resourceName: "reader-", resourcePatternType: 4, principal: "User:reader", host: "*", operation: 3, permissionType: 3 }] as never });
+        await admin.disconnect();
+        const reader = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, ssl: { ca: [fs.readFileSync(certs.ca, "utf8")] }, sasl: { mechanism: "scram-sha-512", username: "reader", password: "reader-secret" } });
+        const consumer = reader.consumer({ groupId: "reader-1" });
+        await consumer.connect();
+        await consumer.subscribe({ topic: "guarded", fromBeginning: true });
+        const got = new Promise<string>((resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!.toString()) }));
+        expect(JSON.parse(await got)).toEqual({ through: "sasl" });
+        await consumer.disconnect();
+      } finally {
+        await stop(frontend);
+      }
+    } finally {
+      await stop(cluster);
     }
   });
 

@@ -14,7 +14,7 @@ import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { WritePath } from "../write-path.js";
 import type { Authentication, SaslExchange } from "../../security/authentication.js";
-import type { Authorizer, Session } from "../../security/acl.js";
+import { ANONYMOUS, type Authorizer, type Session } from "../../security/acl.js";
 import type { SecurityStore } from "../../security/security-store.js";
 
 /** What every Kafka request handler may use. */
@@ -69,7 +69,8 @@ export interface ConnectionSession extends Session {
 
 /** Who sent a request, for the admin lines of the operations log. */
 export function kafkaActor(info: RequestInfo): Actor {
-  return { principal: info.session.principal, from: info.client, clientId: info.header.clientId ?? undefined, via: "kafka" };
+  // While authentication is off every connection is User:ANONYMOUS: logged as "anonymous", as over HTTP.
+  return { principal: info.session.principal === ANONYMOUS ? "anonymous" : info.session.principal, from: info.client, clientId: info.header.clientId ?? undefined, via: "kafka" };
 }
 
 export type ApiName = keyof ApiMessages;
