@@ -116,6 +116,10 @@ export interface BrokerConfig {
   saslReauthMs: number;
   /** With authentication on, /metrics still answers without credentials. */
   metricsOpen: boolean;
+  /** Failed authentications one client address may have in a minute before its attempts are refused unchecked. */
+  authFailuresPerMinuteMax: number;
+  /** How long a failed authentication waits before it is answered (Kafka's connection.failed.authentication.delay.ms). */
+  authFailureDelayMs: number;
   /** User of the Kafka cluster (SASL) in cluster mode; the password comes from TRIBUTARY_KAFKA_CLUSTER_PASSWORD. */
   kafkaClusterUser: string;
   /** SASL mechanism for the Kafka cluster in cluster mode: plain, scram-sha-256 or scram-sha-512; "" for none. */
@@ -277,6 +281,10 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     } },
   saslReauthMs: { env: "TRIBUTARY_SASL_REAUTH_MS", default: 0, parse: integer(0, 2 ** 31 - 1),
     doc: "a Kafka client must re-authenticate within this time of its last authentication or be disconnected (connections.max.reauth.ms; 0: never)" },
+  authFailuresPerMinuteMax: { env: "TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX", default: 20, parse: integer(1, 1_000_000),
+    doc: "failed authentications one client address may have in a minute; past it, its attempts are refused unchecked until the minute ends" },
+  authFailureDelayMs: { env: "TRIBUTARY_AUTH_FAILURE_DELAY_MS", default: 100, parse: integer(0, 60_000),
+    doc: "a failed authentication is answered after this delay (Kafka's connection.failed.authentication.delay.ms)" },
   metricsOpen: { env: "TRIBUTARY_METRICS_OPEN", default: false, parse: boolean, doc: "with authentication on, /metrics answers without credentials" },
   kafkaClusterUser: { env: "TRIBUTARY_KAFKA_CLUSTER_USER", default: "", parse: (raw) => String(raw), doc: "with --kafka-cluster-sasl: the user (password from TRIBUTARY_KAFKA_CLUSTER_PASSWORD)" },
   kafkaClusterSasl: { env: "TRIBUTARY_KAFKA_CLUSTER_SASL", default: "", parse: (raw, source) => {

@@ -1,8 +1,11 @@
 // Who a client is: SASL exchanges for the Kafka listener (PLAIN, SCRAM-SHA-256,
 // SCRAM-SHA-512), HTTP Basic and Bearer for the HTTP API, all against the
 // users of the security store. Failed attempts are logged (principal,
-// address, mechanism), at most a few lines per address a minute, and counted
-// for /metrics.
+// address, mechanism), at most a few lines per address a minute, counted for
+// /metrics, answered only after a delay, and limited per address: an address
+// past its failures of the minute (a minute from its first failure) is
+// refused without a check until that minute ends, so guessing passwords is slow and cannot make the broker run
+// PBKDF2 without end.
 
 import { createHash } from "node:crypto";
 import { opsLog } from "../ops/ops-log.js";
@@ -73,6 +76,10 @@ export interface AuthenticationOptions {
   clientCertificates: boolean;
   /** Longest a Kafka session lasts before the client must re-authenticate (connections.max.reauth.ms); 0: no limit. */
   reauthMs: number;
+  /** Failed authentications one address may have in a minute; past it, its attempts are refused unchecked until the minute ends. */
+  failuresPerMinuteMax?: number;
+  /** How long a failed attempt waits before it is answered (Kafka's connection.failed.authentication.delay.ms). */
+  failureDelayMs?: number;
 }
 
 const FAILURE_LINES_PER_MINUTE = 5;
@@ -82,7 +89,8 @@ const VERIFIED_FOR_MS = 5 * 60_000;
 export class Authentication {
   /** Failed attempts by mechanism (PLAIN, SCRAM-…, BASIC, BEARER, TLS). */
   readonly failures = new Map<string, number>();
-  private readonly failureLines = new Map<string, { minute: number; lines: number; suppressed: number }>();
+  /** Per client address: the minute its failures are counted in (from its first failure), log lines written, lines left out, failures. */
+  private readonly failureLines = new Map<string, { sinceMs: number; lines: number; suppressed: number; failures: number }>();
   /** sha256(user NUL password) of recently verified Basic credentials, so that each HTTP request does not cost a PBKDF2 run. */
   private readonly verified = new Map<string, { user: string; untilMs: number; version: number }>();
 
@@ -115,18 +123,31 @@ export class Authentication {
     return `User:${user}`;
   }
 
+  /** Whether `address` ("ip:port") has failed too often this minute: its attempts are refused unchecked. */
+  lockedOut(address: string): boolean {
+    const entry = this.failureLines.get(address.replace(/:\d+$/, ""));
+    return entry !== undefined && Date.now() - entry.sinceMs < 60_000 && entry.failures >= (this.options.failuresPerMinuteMax ?? 20);
+  }
+
+  /** Waits as long as a failed attempt waits before it is answered. */
+  failureDelay(): Promise<void> {
+    const ms = this.options.failureDelayMs ?? 100;
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+  }
+
   /** Counts a failed attempt and logs it, a few lines per address a minute at most. */
   failed(mechanism: string, address: string, principal: string, reason: string): void {
     this.failures.set(mechanism, (this.failures.get(mechanism) ?? 0) + 1);
     const host = address.replace(/:\d+$/, "");
-    const minute = Math.floor(Date.now() / 60_000);
+    const now = Date.now();
     let entry = this.failureLines.get(host);
-    if (!entry || entry.minute !== minute) {
+    if (!entry || now - entry.sinceMs >= 60_000) {
       if (entry?.suppressed) opsLog("auth").warn({ from: host, suppressed: entry.suppressed }, `${entry.suppressed} more failed authentications from ${host} were not logged`);
       if (this.failureLines.size > 10_000) this.failureLines.clear();
-      entry = { minute, lines: 0, suppressed: 0 };
+      entry = { sinceMs: now, lines: 0, suppressed: 0, failures: 0 };
       this.failureLines.set(host, entry);
     }
+    entry.failures++;
     if (entry.lines >= FAILURE_LINES_PER_MINUTE) {
       entry.suppressed++;
       return;

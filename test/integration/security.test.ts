@@ -149,8 +149,10 @@ describe("security: SASL, TLS, ACLs and HTTP credentials", () => {
       await addAcl(dir, ["--principal", "User:bob", "--operation", "read", "--group", "bob-group"]);
       await addAcl(dir, ["--principal", "User:*", "--operation", "describe", "--topic", "public"]);
     }
-    plain = await serve(["--data-dir", plainDir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS]);
-    secure = await serve(["--data-dir", secureDir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS, "--tls-cert", certs.serverCert, "--tls-key", certs.serverKey]);
+    // These brokers see many deliberate failures from this one address: the lockout has a test of its own.
+    const manyFailures = { TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX: "1000" };
+    plain = await serve(["--data-dir", plainDir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS], manyFailures);
+    secure = await serve(["--data-dir", secureDir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS, "--tls-cert", certs.serverCert, "--tls-key", certs.serverKey], manyFailures);
     A = addresses(plain);
     const admin = client(A.kafka, "admin").admin();
     await admin.connect();
@@ -410,6 +412,27 @@ describe("security: SASL, TLS, ACLs and HTTP credentials", () => {
     const metrics = await fetch(`${A.http}/metrics`, { headers: basic("admin") }).then((r) => r.text());
     expect(metrics).toMatch(/tributary_authentication_failures_total\{mechanism="BEARER"\} [1-9]/);
     expect(plain.output().stderr).toMatch(/action=token\.revoke by=User:admin/);
+  });
+
+  it("an address that fails too often is refused unchecked for a minute, over Kafka and HTTP", async () => {
+    const dir = tempDir();
+    await createUser(dir, "alice");
+    const server = await serve(["--data-dir", dir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS], { TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX: "3" });
+    try {
+      const { kafka, http } = addresses(server);
+      for (let i = 0; i < 3; i++) expect((await httpCall(http, "GET", "/topics", undefined, basic("alice", `guess-${i}`))).status).toBe(401);
+      const locked = await httpCall(http, "GET", "/topics", undefined, basic("alice"));
+      expect(locked).toEqual({ status: 429, json: { error_code: 42901, message: "too many failed authentications from this address in the last minute; try again later" } });
+      // The right password over Kafka is refused too, unchecked: the lockout is the address's.
+      const refused = await refusal(produce(client(kafka, "alice", "scram-sha-256", { retry: { retries: 0 } }), "orders", "x"));
+      expect(refused).toMatch(/too many failed authentications from 127\.0\.0\.1/);
+      // Without credentials the API still says 401, and health stays open.
+      expect((await httpCall(http, "GET", "/topics")).status).toBe(401);
+      expect((await httpCall(http, "GET", "/healthz")).status).toBe(200);
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
   });
 
   it("client certificates: the principal is the certificate's subject, ACLs apply, a client without one is refused", async () => {

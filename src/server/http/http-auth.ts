@@ -153,6 +153,10 @@ async function authenticate(c: Context, auth: Authentication): Promise<string> {
   const space = header.indexOf(" ");
   const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
   const value = space > 0 ? header.slice(space + 1).trim() : "";
+  if ((scheme === "basic" || scheme === "bearer") && auth.lockedOut(from)) {
+    await auth.failureDelay();
+    throw new HttpError(429, 42901, "too many failed authentications from this address in the last minute; try again later", {});
+  }
   if (scheme === "basic") {
     const decoded = Buffer.from(value, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
@@ -160,12 +164,14 @@ async function authenticate(c: Context, auth: Authentication): Promise<string> {
     const principal = user ? await auth.basic(user, decoded.slice(colon + 1)) : undefined;
     if (principal) return principal;
     auth.failed("BASIC", from, user, "wrong user name or password");
+    await auth.failureDelay();
     throw unauthorized("wrong user name or password");
   }
   if (scheme === "bearer") {
     const checked = auth.store.checkToken(value);
     if ("user" in checked) return `User:${checked.user}`;
     auth.failed("BEARER", from, "", `${checked.problem} token`);
+    await auth.failureDelay();
     throw unauthorized(checked.problem === "expired" ? "the token has expired" : checked.problem === "malformed" ? "malformed token" : "unknown or revoked token");
   }
   throw unauthorized("credentials required: Authorization: Basic (user and password) or Bearer (a token of `tributary token create`)");

@@ -285,6 +285,11 @@ class Connection {
       this.close("a SASL token arrived with no exchange under way");
       return null;
     }
+    if (this.ctx.auth.lockedOut(this.client)) {
+      await this.ctx.auth.failureDelay();
+      this.close(`too many failed authentications from ${this.session.host} in the last minute`);
+      return null;
+    }
     try {
       const { reply, principal } = await exchange.step(frame);
       if (principal) this.authenticated(principal);
@@ -293,6 +298,7 @@ class Connection {
       return [size, reply];
     } catch (err) {
       this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
+      await this.ctx.auth.failureDelay();
       this.close(`authentication with ${exchange.mechanism} failed`);
       return null;
     }
