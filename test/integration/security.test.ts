@@ -231,6 +231,24 @@ describe("security: SASL, TLS, ACLs and HTTP credentials", () => {
     } finally {
       bob.close();
     }
+    // A fetch session belongs to its principal: carol cannot read alice's partitions through alice's session.
+    const fetchBody = (sessionId: number, sessionEpoch: number, topics: string[]) => ({
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId, sessionEpoch,
+      topics: topics.map((topic) => ({ topic, partitions: [{ partition: 0, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 1 << 20 }] })), forgottenTopicsData: [],
+    });
+    const aliceRaw = await KafkaConnection.connect(A.kafka, "alice-raw", 5000, undefined, { mechanism: "SCRAM-SHA-512", user: "alice", password: PASSWORDS.alice });
+    const carolRaw = await KafkaConnection.connect(A.kafka, "carol-raw", 5000, undefined, { mechanism: "SCRAM-SHA-512", user: "carol", password: PASSWORDS.carol });
+    try {
+      const opened = await aliceRaw.request(1, 7, fetchBody(0, 0, ["orders"]), 5000) as { errorCode: number; sessionId: number; responses: { partitions: { errorCode: number }[] }[] };
+      expect(opened).toMatchObject({ errorCode: 0, responses: [{ partitions: [{ errorCode: 0 }] }] });
+      expect(opened.sessionId).toBeGreaterThan(0);
+      expect(await carolRaw.request(1, 7, fetchBody(opened.sessionId, 1, []), 5000)).toMatchObject({ errorCode: 70, responses: [] });
+      expect(await carolRaw.request(1, 7, fetchBody(0, 0, ["orders"]), 5000)).toMatchObject({ errorCode: 0, responses: [{ partitions: [{ errorCode: 29 }] }] });
+      expect(await aliceRaw.request(1, 7, fetchBody(opened.sessionId, 1, []), 5000)).toMatchObject({ errorCode: 0, sessionId: opened.sessionId });
+    } finally {
+      aliceRaw.close();
+      carolRaw.close();
+    }
     // alice's prefixed READ on "ord" would cover orders-secret; the literal DENY wins.
     expect(await refusal(consume(client(A.kafka, "alice"), "orders-secret", "alice-secret-readers", 1))).toMatch(/TOPIC_AUTHORIZATION_FAILED|authoriz/i);
     expect(await consume(client(A.kafka, "admin"), "orders-secret", "admin-readers", 1)).toEqual(["classified"]);

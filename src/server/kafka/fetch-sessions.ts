@@ -2,7 +2,9 @@
 // partitions a consumer fetches; later requests send only what changed, and
 // responses carry only partitions with news (records, errors, or a moved high
 // watermark or log start). Sessions are bounded in number; the least recently
-// used is evicted, and its owner falls back to a full fetch.
+// used is evicted, and its owner falls back to a full fetch. A session
+// belongs to the principal that opened it: another cannot read through it,
+// nor close it (the partitions in it were authorized for its owner).
 
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 
@@ -19,6 +21,8 @@ export interface SessionPartition {
 
 export interface FetchSession {
   id: number;
+  /** The principal that opened the session. */
+  owner: string;
   /** The epoch the next incremental request must carry. */
   epoch: number;
   partitions: Map<string, SessionPartition>;
@@ -35,21 +39,22 @@ export class FetchSessions {
   constructor(private readonly sessionsMax = 1000) {}
 
   /** Resolves the session a request refers to, creating or closing one as its id and epoch ask. */
-  open(sessionId: number, epoch: number): SessionOutcome {
+  open(sessionId: number, epoch: number, owner: string): SessionOutcome {
+    const own = (id: number) => this.sessions.get(id)?.owner === owner;
     if (epoch === -1) {
-      if (sessionId !== 0) this.sessions.delete(sessionId);
+      if (sessionId !== 0 && own(sessionId)) this.sessions.delete(sessionId);
       return { session: undefined, incremental: false };
     }
     if (epoch === 0) {
-      if (sessionId !== 0) this.sessions.delete(sessionId);
+      if (sessionId !== 0 && own(sessionId)) this.sessions.delete(sessionId);
       if (this.sessions.size >= this.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
-      const session: FetchSession = { id: this.nextId++, epoch: 1, partitions: new Map() };
+      const session: FetchSession = { id: this.nextId++, owner, epoch: 1, partitions: new Map() };
       if (this.nextId > 2 ** 31 - 1) this.nextId = 1;
       this.sessions.set(session.id, session);
       return { session, incremental: false };
     }
     const session = this.sessions.get(sessionId);
-    if (!session) return { error: E.FETCH_SESSION_ID_NOT_FOUND };
+    if (!session || session.owner !== owner) return { error: E.FETCH_SESSION_ID_NOT_FOUND };
     if (epoch !== session.epoch) return { error: E.INVALID_FETCH_SESSION_EPOCH };
     // Most recently used last: the first entry is the one to evict.
     this.sessions.delete(sessionId);

@@ -84,7 +84,7 @@ export const fetch: Handler<"Fetch"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const useIds = version >= 13;
   const readCommitted = request.isolationLevel === 1;
-  const sessionOutcome = version >= 7 ? ctx.fetchSessions.open(request.sessionId, request.sessionEpoch) : { session: undefined, incremental: false };
+  const sessionOutcome = version >= 7 ? ctx.fetchSessions.open(request.sessionId, request.sessionEpoch, info.session.principal) : { session: undefined, incremental: false };
   if ("error" in sessionOutcome) {
     return { throttleTimeMs: 0, errorCode: sessionOutcome.error, sessionId: 0, responses: [] };
   }
