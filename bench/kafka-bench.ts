@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { LogManager } from "../src/log/log-manager.js";
 import { encodeRecordBatch } from "../src/protocol/record-batch-codec.js";
 import { Connection, consumeLoad, latencyRun, produceLoad } from "./kafka-load.js";
+import { startBrokerProcess } from "./broker-process.js";
 
 const MiB = 1024 * 1024;
 const TOTAL = Number(process.env.BENCH_PRODUCE_MIB ?? 256) * MiB;
@@ -100,24 +101,9 @@ async function requestLoopGBps(): Promise<number> {
   return gbps;
 }
 
-async function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
-  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--ephemeral", "--kafka-port", "0", "--http-port", "0", "--host", "127.0.0.1",
-    // BENCH_NO_WAREHOUSE=1: the same broker without its SQLite warehouse, to see what loading it costs the produce path.
-    ...(process.env.BENCH_NO_WAREHOUSE ? ["--no-warehouse"] : [])],
-    { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /kafka (\S+),/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`broker exited ${code}: ${stderr}`)));
-  });
-  const [host, port] = address.split(":");
-  return { child, host: host!, port: Number(port) };
+function startServer(): Promise<{ child: ChildProcess; host: string; port: number }> {
+  // BENCH_NO_WAREHOUSE=1: the same broker without its SQLite warehouse, to see what loading it costs the produce path.
+  return startBrokerProcess(["--ephemeral", ...(process.env.BENCH_NO_WAREHOUSE ? ["--no-warehouse"] : [])]);
 }
 
 async function createTopic(host: string, port: number, name: string, partitions: number): Promise<void> {

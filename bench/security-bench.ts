@@ -9,8 +9,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { Connection, consumeLoad, produceLoad } from "./kafka-load.js";
+import { startBrokerProcess } from "./broker-process.js";
 import { encodeRequest, decodeResponse } from "../src/protocol/kafka-frame.js";
 import { LogManager } from "../src/log/log-manager.js";
 import { SecurityStore } from "../src/security/security-store.js";
@@ -20,7 +21,6 @@ import { ITERATIONS_DEFAULT, saltedPassword } from "../src/security/scram.js";
 const MiB = 1024 * 1024;
 const TOTAL = Number(process.env.BENCH_PRODUCE_MIB ?? 256) * MiB;
 const PARTITIONS = 4;
-const BUN = process.execPath;
 const results: Record<string, number> = {};
 
 function report(name: string, value: number, unit: string): void {
@@ -37,22 +37,8 @@ function certificates(dir: string): { ca: string; cert: string; key: string } {
   return { ca: path.join(dir, "ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") };
 }
 
-async function startServer(dataDir: string, extra: string[]): Promise<{ child: ChildProcess; host: string; port: number }> {
-  const child = spawn(BUN, [path.join(import.meta.dirname, "../src/main.ts"), "serve", "--data-dir", dataDir, "--kafka-port", "0", "--http-port", "0",
-    "--host", "127.0.0.1", "--no-warehouse", ...extra], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /kafka (\S+),/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`broker exited ${code}: ${stderr}`)));
-  });
-  const [host, port] = address.split(":");
-  return { child, host: host!, port: Number(port) };
+function startServer(dataDir: string, extra: string[]): Promise<{ child: ChildProcess; host: string; port: number }> {
+  return startBrokerProcess(["--data-dir", dataDir, "--no-warehouse", ...extra]);
 }
 
 async function createTopic(conn: Connection, name: string): Promise<void> {
