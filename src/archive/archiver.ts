@@ -37,6 +37,13 @@ export interface PartitionArchiveStatus {
   lastUploadMs: number | null;
 }
 
+/** What GET /archive and the metrics read of an archive, whichever archiver keeps it. */
+export interface ArchiveStatusView {
+  readonly store: { readonly description: string };
+  readonly storeError: string | null;
+  status(): PartitionArchiveStatus[];
+}
+
 interface PartitionState {
   topic: string;
   partition: number;

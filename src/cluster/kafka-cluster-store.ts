@@ -82,6 +82,8 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
   private readonly connections = new Map<string, Promise<KafkaConnection>>();
   private readonly partitions = new Map<string, ClusterPartition>();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private refreshesStarted = 0;
+  private refreshApplied = 0;
   private closed = false;
 
   private constructor(private readonly options: KafkaClusterOptions) {
@@ -165,11 +167,16 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
 
   /** Refreshes brokers, topics, leaders and topic configs. */
   async refresh(): Promise<void> {
+    // Refreshes overlap (the timer's, a creation's): one that began before the last one applied is stale and drops its answer.
+    const started = ++this.refreshesStarted;
     const meta = await this.request("Metadata", { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }) as MetadataAnswer;
+    const configs = meta.topics.some((t) => t.errorCode === 0 && t.name !== null)
+      ? await this.describeConfigs(meta.topics.filter((t) => t.errorCode === 0 && t.name !== null).map((t) => t.name!))
+      : new Map<string, { overrides: Record<string, string>; defaults: Record<string, string> }>();
+    if (started < this.refreshApplied) return;
+    this.refreshApplied = started;
     this.clusterId = meta.clusterId ?? this.clusterId;
     this.brokers = new Map(meta.brokers.map((b) => [b.nodeId, { nodeId: b.nodeId, address: `${b.host.includes(":") ? `[${b.host}]` : b.host}:${b.port}` }]));
-    const names = meta.topics.filter((t) => t.errorCode === 0 && t.name !== null).map((t) => t.name!);
-    const configs = names.length ? await this.describeConfigs(names) : new Map<string, { overrides: Record<string, string>; defaults: Record<string, string> }>();
     const topics = new Map<string, TopicMeta>();
     for (const t of meta.topics) {
       if (t.errorCode !== 0 || t.name === null) continue;

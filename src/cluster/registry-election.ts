@@ -24,6 +24,11 @@ export interface RegistryElectionOptions {
   /** This instance's registry URL, given to the others when it is the writer. */
   url: string;
   group: string;
+  /** What the elected instance does, for log lines (default: "writes the schema registry"); the archive elects its archiver the same way. */
+  role?: string;
+  /** The group's protocol type and the connection lane its requests take (defaults: the registry's). */
+  protocolType?: string;
+  lane?: string;
   sessionTimeoutMs?: number;
   /** Called (and awaited) when this instance becomes the writer, before it takes writes: read everything written so far. */
   onElected(): Promise<void>;
@@ -64,7 +69,7 @@ export class RegistryElection {
       const node = await Promise.race([this.cluster.groupCoordinator(this.options.group).catch(() => undefined), delay(2000)]);
       if (node === undefined) return;
       await Promise.race([
-        this.cluster.request("LeaveGroup", { groupId: this.options.group, members: [{ memberId: this.memberId, groupInstanceId: null }] }, node, 0, `${LANE}-leave`).catch(() => undefined),
+        this.cluster.request("LeaveGroup", { groupId: this.options.group, members: [{ memberId: this.memberId, groupInstanceId: null }] }, node, 0, `${this.options.lane ?? LANE}-leave`).catch(() => undefined),
         delay(2000),
       ]);
     }
@@ -72,7 +77,7 @@ export class RegistryElection {
 
   private async request(api: "JoinGroup" | "SyncGroup" | "Heartbeat" | "LeaveGroup", body: Record<string, unknown>, extraTimeoutMs = 0): Promise<Record<string, unknown>> {
     const node = await this.cluster.groupCoordinator(this.options.group);
-    return await this.cluster.request(api, body, node, extraTimeoutMs, LANE) as Record<string, unknown>;
+    return await this.cluster.request(api, body, node, extraTimeoutMs, this.options.lane ?? LANE) as Record<string, unknown>;
   }
 
   private async run(): Promise<void> {
@@ -85,7 +90,7 @@ export class RegistryElection {
       } catch (err) {
         if (this.stopped) return;
         this.writer = false;
-        opsLog("schema").warn(`registry writer election: ${(err as Error).message}; trying again in ${backoffMs} ms`);
+        opsLog("schema").warn(`election in group ${this.options.group}: ${(err as Error).message}; trying again in ${backoffMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
         backoffMs = Math.min(backoffMs * 2, 5000);
       }
@@ -96,7 +101,7 @@ export class RegistryElection {
     for (;;) {
       const joined = await this.request("JoinGroup", {
         groupId: this.options.group, sessionTimeoutMs: this.sessionTimeoutMs, rebalanceTimeoutMs: this.sessionTimeoutMs, memberId: this.memberId,
-        groupInstanceId: null, protocolType: PROTOCOL_TYPE, protocols: [{ name: PROTOCOL, metadata: Buffer.from(JSON.stringify({ url: this.options.url })) }],
+        groupInstanceId: null, protocolType: this.options.protocolType ?? PROTOCOL_TYPE, protocols: [{ name: PROTOCOL, metadata: Buffer.from(JSON.stringify({ url: this.options.url })) }],
       }, this.sessionTimeoutMs) as { errorCode: number; generationId: number; leader: string; memberId: string; members: { memberId: string; metadata: Buffer }[] };
       if (joined.errorCode === E.MEMBER_ID_REQUIRED || joined.errorCode === E.UNKNOWN_MEMBER_ID) {
         this.memberId = joined.errorCode === E.MEMBER_ID_REQUIRED ? joined.memberId : "";
@@ -110,17 +115,17 @@ export class RegistryElection {
       const assignment = Buffer.from(JSON.stringify({ writer: this.options.url }));
       const synced = await this.request("SyncGroup", {
         groupId: this.options.group, generationId: this.generationId, memberId: this.memberId, groupInstanceId: null,
-        protocolType: PROTOCOL_TYPE, protocolName: PROTOCOL, assignments: leads ? joined.members.map((m) => ({ memberId: m.memberId, assignment })) : [],
+        protocolType: this.options.protocolType ?? PROTOCOL_TYPE, protocolName: PROTOCOL, assignments: leads ? joined.members.map((m) => ({ memberId: m.memberId, assignment })) : [],
       }, this.sessionTimeoutMs) as { errorCode: number; assignment: Buffer };
       if (synced.errorCode === E.REBALANCE_IN_PROGRESS) continue;
       if (synced.errorCode !== 0) throw new Error(`SyncGroup: ${kafkaErrorName(synced.errorCode)}`);
       const writer = (JSON.parse(synced.assignment.toString("utf8") || "{}") as { writer?: string }).writer;
       if (leads) {
         await this.options.onElected();
-        if (!this.writer) opsLog("schema").info({ group: this.options.group }, "this instance writes the schema registry");
+        if (!this.writer) opsLog("schema").info({ group: this.options.group }, `this instance ${this.options.role ?? "writes the schema registry"}`);
         this.writer = true;
       } else {
-        if (this.writer || this.writerUrl !== writer) opsLog("schema").info({ writer }, `the schema registry is written by ${writer}`);
+        if (this.writer || this.writerUrl !== writer) opsLog("schema").info({ writer }, `elected in group ${this.options.group}: ${writer} (${this.options.role ?? "writes the schema registry"})`);
         this.writer = false;
       }
       this.writerUrl = writer;

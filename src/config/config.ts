@@ -68,6 +68,10 @@ export interface BrokerConfig {
   archiveScanIntervalMs: number;
   /** Longest wait between attempts while the archive fails. */
   archiveRetryMaxMs: number;
+  /** Cluster mode: an archived segment holds about this many bytes at most. */
+  archiveChunkBytesMax: number;
+  /** Cluster mode: a record waits this long at most before it is archived. */
+  archiveChunkMs: number;
   /** Keep the SQLite warehouse. */
   warehouseEnabled: boolean;
   /** The warehouse file; "" for DATA_DIR/warehouse.db. */
@@ -239,6 +243,10 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     doc: "how often the archiver looks for closed segments to upload" },
   archiveRetryMaxMs: { env: "TRIBUTARY_ARCHIVE_RETRY_MAX_MS", default: 30_000, parse: integer(10, 3_600_000),
     doc: "longest wait between attempts to upload to an archive that fails" },
+  archiveChunkBytesMax: { env: "TRIBUTARY_ARCHIVE_CHUNK_BYTES_MAX", default: 64 * 1024 * 1024, parse: integer(1024, 2 ** 31 - 1),
+    doc: "with --kafka-cluster and --archive: an archived segment holds about this many bytes at most" },
+  archiveChunkMs: { env: "TRIBUTARY_ARCHIVE_CHUNK_MS", default: 600_000, parse: integer(10, 7 * 24 * 3_600_000),
+    doc: "with --kafka-cluster and --archive: a record waits this long at most before it is archived" },
   warehouseEnabled: { env: "TRIBUTARY_WAREHOUSE_ENABLED", default: true, parse: boolean, doc: "keep a SQLite warehouse of every topic (--no-warehouse: off)" },
   warehouse: { env: "TRIBUTARY_WAREHOUSE", default: "", parse: (raw) => String(raw), doc: "the warehouse's SQLite file (default DATA_DIR/warehouse.db)" },
   warehouseTransactionRowsMax: { env: "TRIBUTARY_WAREHOUSE_TRANSACTION_ROWS_MAX", default: 5000, parse: integer(1, 1_000_000),

@@ -29,6 +29,7 @@ import { WritePath } from "./write-path.js";
 import { listenHttp } from "./http/listen.js";
 import { HttpConsumers } from "./http/http-consumer.js";
 import { Archiver } from "../archive/archiver.js";
+import { StreamArchiver } from "../archive/stream-archiver.js";
 import { TieredLogStore } from "../archive/tiered-store.js";
 import { parseArchiveUrl, type ArchiveLocation } from "../archive/object-store.js";
 import { Warehouse } from "../warehouse/warehouse.js";
@@ -158,7 +159,6 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   let metrics: BrokerMetrics | undefined;
   // The records live in the embedded log, or in a Kafka cluster (cluster mode: no Kafka listener here, the data dir holds only the warehouse).
   const clusterBrokers = brokersOf(config);
-  if (clusterBrokers.length && location) throw new ConfigError("--archive works on the embedded log's segment files; with --kafka-cluster the cluster keeps the records (use its own tiered storage)");
   let engine: LogManager | undefined;
   let cluster: KafkaClusterStore | undefined;
   if (clusterBrokers.length) {
@@ -237,6 +237,24 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
       onUploaded: (bytes) => metrics?.archiveUploadedBytes.inc(bytes),
     });
   }
+  // In cluster mode the archive reads the cluster's records through the store; one instance, elected, archives.
+  let streamArchiver: StreamArchiver | undefined;
+  let archiveElection: RegistryElection | undefined;
+  if (location && cluster) {
+    const { S3Store } = await import("../archive/s3-store.js");
+    const objects = new S3Store(location, config.s3Endpoint);
+    streamArchiver = new StreamArchiver(cluster, objects, {
+      stagingDir: path.join(config.dataDir, "archive-staging"),
+      scanIntervalMs: config.archiveScanIntervalMs,
+      retryMaxMs: config.archiveRetryMaxMs,
+      chunkBytesMax: config.archiveChunkBytesMax,
+      chunkMs: config.archiveChunkMs,
+      group: `tributary-archive:${config.archive}`,
+      active: () => archiveElection?.isWriter ?? false,
+      registryEntries: () => logs.schemaStore.entries(),
+      onUploaded: (bytes) => metrics?.archiveUploadedBytes.inc(bytes),
+    });
+  }
   // What the servers see: the local engine, with the archive behind it when there is one (tiered reads).
   const store: LogStore = archiver ? new TieredLogStore(engine!, archiver) : logs;
   if (cluster) {
@@ -253,6 +271,18 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     metrics.watchArchive(() => archiver!.status());
     await archiver.start();
     started.push(() => archiver!.close());
+  }
+  if (streamArchiver) {
+    metrics.watchArchive(() => streamArchiver!.status());
+    archiveElection = new RegistryElection(cluster!, {
+      url: `${os.hostname()} pid ${process.pid}`, group: `tributary-archive-election:${config.archive}`,
+      role: `archives the cluster's topics to ${streamArchiver.store.description}`, protocolType: "tributary-archive", lane: "archive-election",
+      onElected: async () => undefined,
+    });
+    archiveElection.start();
+    await streamArchiver.start();
+    started.push(() => archiveElection!.stop());
+    started.push(() => streamArchiver!.close());
   }
   let warehouse: Warehouse | undefined;
   if (config.warehouseEnabled) {
@@ -349,7 +379,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     streamedRecordsInFlightMax: config.httpStreamedRecordsInFlightMax,
     kafkaNode: { nodeId: config.nodeId, host: ctx.advertisedHost, port: ctx.advertisedPort },
     writesRefused: () => store.partitionsRefusingWrites(),
-    archive: archiver,
+    archive: archiver ?? streamArchiver,
     warehouse,
     access: new HttpAccess({ authentication, authorizer, metricsOpen: config.metricsOpen }),
     security,

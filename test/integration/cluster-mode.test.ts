@@ -9,6 +9,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { generate } from "selfsigned";
+import S3rver from "s3rver";
 import { SchemaRegistry as RegistryClient, SchemaType } from "@kafkajs/confluent-schema-registry";
 import { serve, tributaryAsync, type RunningServer } from "../helpers/cli.js";
 import { httpCall } from "../helpers/http-call.js";
@@ -390,10 +391,91 @@ describe("cluster mode", () => {
     }
   });
 
-  it("refuses what cluster mode does not do, and an unreachable cluster, with a message", async () => {
-    const archived = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", "127.0.0.1:1", "--archive", "s3://bucket/prefix", "--http-port", "0"]);
-    expect(archived.status).not.toBe(0);
-    expect(archived.stderr).toMatch(/--archive works on the embedded log's segment files/);
+  it("archives the cluster's records to S3 from one elected instance, in the embedded archive's layout, and loses none across a SIGKILL", async () => {
+    const s3Dir = tempDir();
+    const s3 = new S3rver({ port: 0, address: "127.0.0.1", directory: s3Dir, silent: true, configureBuckets: [{ name: "archive", configs: [] }] });
+    const endpoint = `http://127.0.0.1:${(await s3.run()).port}`;
+    const aws = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" };
+    // Small archived segments, uploaded within a fraction of a second: several per partition in this test.
+    const env = { ...aws, TRIBUTARY_ARCHIVE_CHUNK_BYTES_MAX: "4096", TRIBUTARY_ARCHIVE_CHUNK_MS: "200", TRIBUTARY_ARCHIVE_SCAN_INTERVAL_MS: "100" };
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const brokers = kafkaOf(cluster);
+    const archive = ["--archive", "s3://archive/front", "--s3-endpoint", endpoint];
+    const frontendArgs = (dir: string) => ["--data-dir", dir, "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0", "--no-warehouse", ...archive];
+    const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+    let first = await serve(frontendArgs(tempDir()), env);
+    const second = await serve(frontendArgs(tempDir()), env);
+    try {
+      const http = httpOf(first);
+      const created = await httpCall(http, "POST", "/topics", { name: "kept", partitions: 2 });
+      expect(created.status, JSON.stringify(created.json)).toBe(201);
+      const publish = async (from: number, count: number) => {
+        for (let i = from; i < from + count; i += 20) {
+          const records = Array.from({ length: 20 }, (_, j) => ({ key: `k${i + j}`, value: { n: i + j, pad: "x".repeat(100) } }));
+          const answer = await httpCall(httpOf(first), "POST", "/topics/kept/records", { records });
+          expect(answer.status, JSON.stringify(answer.json)).toBe(200);
+        }
+      };
+      await publish(0, 200);
+      // A Kafka producer on the cluster: its records are archived too.
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: "kept", messages: Array.from({ length: 100 }, (_, i) => ({ key: `p${i}`, value: JSON.stringify({ n: 1000 + i, pad: "y".repeat(100) }) })) });
+      // Exactly one of the two instances archives (the other's GET /archive lists nothing).
+      const archivedUpTo = async (server: RunningServer) => {
+        const status = (await httpCall(httpOf(server), "GET", "/archive")).json as { partitions: { partition: number; archived_up_to: number }[] };
+        return status.partitions.reduce((n, p) => n + p.archived_up_to, 0);
+      };
+      await until("some records archived", async () => ((await archivedUpTo(first)) + (await archivedUpTo(second)) > 0 ? true : undefined));
+      const archiver = (await archivedUpTo(first)) > 0 ? first : second;
+      expect(await archivedUpTo(archiver === first ? second : first)).toBe(0);
+      // SIGKILL the archiving instance while it works, write more, start it again: every record is archived once.
+      archiver.process.kill("SIGKILL");
+      await archiver.exited;
+      const survivor = archiver === first ? second : first;
+      first = survivor;
+      // An instance learns of a topic another created at its next metadata refresh (every second).
+      await until("the survivor to know the topic", async () => ((await httpCall(httpOf(survivor), "GET", "/topics/kept")).status === 200 ? true : undefined));
+      await publish(200, 100);
+      await producer.send({ topic: "kept", messages: Array.from({ length: 50 }, (_, i) => ({ value: JSON.stringify({ n: 2000 + i }) })) });
+      await producer.disconnect();
+      const restarted = await serve(frontendArgs(tempDir()), env);
+      try {
+        // 450 records in all; the survivor (or the restarted instance, if elected) archives the rest.
+        await until("all 450 records archived", async () => (Math.max(await archivedUpTo(survivor), await archivedUpTo(restarted)) === 450 ? true : undefined));
+        const flags = ["--archive", "s3://archive/front", "--s3-endpoint", endpoint];
+        const verified = await tributaryAsync(["archive", "verify", ...flags], aws);
+        expect(verified.stderr).toBe("");
+        expect(verified.status).toBe(0);
+        const listed = JSON.parse((await tributaryAsync(["archive", "list", "--json", ...flags], aws)).stdout) as { topic: string; partition: number; segments: number; fromOffset: number; toOffset: number }[];
+        const kept = listed.filter((r) => r.topic === "kept");
+        expect(kept.map((r) => r.partition)).toEqual([0, 1]);
+        expect(kept.every((r) => r.segments > 1 && r.fromOffset === 0)).toBe(true);
+        expect(kept.reduce((n, r) => n + r.toOffset, 0)).toBe(450);
+        const exported = await tributaryAsync(["archive", "export", ...flags, "--topic", "kept"], aws);
+        const rows = exported.stdout.trim().split("\n").map((l) => JSON.parse(l) as { partition: number; offset: number; value: { n: number } });
+        expect(rows).toHaveLength(450);
+        expect(new Set(rows.map((r) => `${r.partition}/${r.offset}`)).size).toBe(450);
+        expect(rows.map((r) => r.value.n).sort((a, b) => a - b)).toEqual([
+          ...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => 1000 + i), ...Array.from({ length: 50 }, (_, i) => 2000 + i),
+        ].sort((a, b) => a - b));
+        // The archive's position is a consumer group's committed offsets in the cluster, for any Kafka tool.
+        const admin = kafka.admin();
+        await admin.connect();
+        const committed = await admin.fetchOffsets({ groupId: "tributary-archive:s3://archive/front", topics: ["kept"] });
+        await admin.disconnect();
+        expect(committed[0]!.partitions.reduce((n, p) => n + Number(p.offset), 0)).toBe(450);
+      } finally {
+        await stop(restarted);
+      }
+    } finally {
+      await stop(first);
+      await stop(cluster);
+      await s3.close();
+    }
+  });
+
+  it("refuses an unreachable cluster with a message", async () => {
     const unreachable = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", "127.0.0.1:1", "--http-port", "0"]);
     expect(unreachable.status).not.toBe(0);
     expect(unreachable.stderr).toMatch(/cannot use the Kafka cluster at 127\.0\.0\.1:1: cannot reach 127\.0\.0\.1:1/);

@@ -8,7 +8,7 @@ import type { RecordValidation } from "../../schema/record-validation.js";
 import type { BrokerMetrics } from "../metrics.js";
 import type { HttpConsumers } from "./http-consumer.js";
 import type { WritePath } from "../write-path.js";
-import type { Archiver } from "../../archive/archiver.js";
+import type { ArchiveStatusView } from "../../archive/archiver.js";
 import type { GroupCoordinator } from "../groups/group-coordinator.js";
 import type { GroupView } from "../groups/group-view.js";
 import type { AutoCreate } from "./auto-create.js";
@@ -38,7 +38,7 @@ export interface HttpDeps {
   /** This broker as Kafka clients reach it (REST v3 lists it). */
   kafkaNode: { nodeId: number; host: string; port: number };
   /** The archive, when one is configured (GET /archive). */
-  archive?: Archiver;
+  archive?: ArchiveStatusView;
   /** The SQLite warehouse, unless it is off (POST /sql, GET /warehouse). */
   warehouse?: Warehouse;
   /** In cluster mode: which instance writes the schema registry (writes are forwarded to it). */
