@@ -285,6 +285,8 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     started.push(() => streamArchiver!.close());
   }
   let warehouse: Warehouse | undefined;
+  // Cluster mode: the warehouse's positions (kept in its own file, exactly once) also go to the cluster as a consumer group's offsets, once a second.
+  const warehousePositions = new Map<string, { topic: string; partition: number; nextOffset: number }>();
   if (config.warehouseEnabled) {
     const file = config.warehouse || path.join(config.dataDir, "warehouse.db");
     try {
@@ -307,6 +309,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
         log: (level, line) => opsLog("warehouse")[level](line),
         // Rows of a topic deleted meanwhile are not counted: its metrics are gone with it.
         onRows: (topic, rows) => (store.hasTopic(topic) ? metrics?.warehouseRows(topic, rows) : undefined),
+        onLoaded: cluster ? (topic, partition, nextOffset) => warehousePositions.set(`${topic}\u0000${partition}`, { topic, partition, nextOffset }) : undefined,
         query: {
           timeoutMs: config.sqlTimeoutMs, memoryBytesMax: config.sqlMemoryBytesMax, rowsMax: config.sqlRowsMax,
           bytesMax: config.sqlResponseBytesMax, concurrentMax: config.sqlConcurrentMax,
@@ -317,6 +320,22 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     }
     started.push(() => warehouse!.close());
     metrics.watchWarehouse(() => warehouse!.status());
+    if (cluster) {
+      const group = `tributary-warehouse:${os.hostname()}:${path.resolve(file)}`;
+      const commit = () => {
+        if (warehousePositions.size === 0) return;
+        const due = [...warehousePositions.values()];
+        warehousePositions.clear();
+        void cluster!.offsets.commit(group, due.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset, leaderEpoch: -1, metadata: "loaded into the warehouse" })))
+          .catch((err: Error) => opsLog("warehouse").warn(`committing the warehouse's positions to group ${group} failed: ${err.message}`));
+      };
+      const committer = setInterval(commit, 1000);
+      committer.unref();
+      started.push(() => {
+        clearInterval(committer);
+        commit();
+      });
+    }
   }
   const accumulator = new RecordAccumulator(store, metrics);
   const writePath = new WritePath(store, validation, accumulator);

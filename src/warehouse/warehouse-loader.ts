@@ -48,6 +48,8 @@ export interface WarehouseLoaderOptions {
   log(level: "info" | "warn" | "error", line: string): void;
   /** Told of rows loaded, for metrics. */
   onRows?(topic: string, rows: number): void;
+  /** Told after each transaction where a partition's loading now stands (cluster mode shows it as a consumer group's offsets). */
+  onLoaded?(topic: string, partition: number, nextOffset: number): void;
 }
 
 /** One partition as GET /warehouse reports it. */
@@ -409,6 +411,7 @@ export class WarehouseLoader {
     if (next === position.nextOffset) return 0;
     this.writeRows(state, log.partition, rows, position, next);
     this.options.onRows?.(state.topic, rows.length);
+    this.options.onLoaded?.(state.topic, log.partition, next);
     return rows.length;
   }
 

@@ -122,6 +122,18 @@ describe("cluster mode", () => {
         return answer.json.rows?.length === 3 ? answer.json.rows : undefined;
       });
       expect(rows).toEqual([[1], [2], [3]]);
+      // Where the warehouse stands shows in the cluster as a consumer group's committed offsets (about once a second).
+      const groupAdmin = kafka.admin();
+      await groupAdmin.connect();
+      const loaded = await until("the warehouse's offsets in the cluster", async () => {
+        const group = (await groupAdmin.listGroups()).groups.find((g) => g.groupId.startsWith("tributary-warehouse:"));
+        if (!group) return undefined;
+        const offsets = await groupAdmin.fetchOffsets({ groupId: group.groupId, topics: ["orders"] });
+        const sum = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+        return sum >= 3 ? { group: group.groupId, sum } : undefined;
+      });
+      await groupAdmin.disconnect();
+      expect(loaded.group).toMatch(/^tributary-warehouse:.+\/warehouse\.db$/);
 
       // Confluent's registry client on the frontend: a value it framed, produced to the cluster, is read over HTTP.
       const client = new RegistryClient({ host: http });
