@@ -122,6 +122,8 @@ export interface BrokerConfig {
   metricsOpen: boolean;
   /** Failed authentications one client address may have in a minute before its attempts are refused unchecked. */
   authFailuresPerMinuteMax: number;
+  /** A Kafka connection must have authenticated this long after it opened, or it is closed. */
+  authenticationTimeoutMs: number;
   /** How long a failed authentication waits before it is answered (Kafka's connection.failed.authentication.delay.ms). */
   authFailureDelayMs: number;
   /** User of the Kafka cluster (SASL) in cluster mode; the password comes from TRIBUTARY_KAFKA_CLUSTER_PASSWORD. */
@@ -291,6 +293,8 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     doc: "a Kafka client must re-authenticate within this time of its last authentication or be disconnected (connections.max.reauth.ms; 0: never)" },
   authFailuresPerMinuteMax: { env: "TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX", default: 20, parse: integer(1, 1_000_000),
     doc: "failed authentications one client address may have in a minute; past it, its attempts are refused unchecked until the minute ends" },
+  authenticationTimeoutMs: { env: "TRIBUTARY_AUTHENTICATION_TIMEOUT_MS", default: 10_000, parse: integer(100, 3_600_000),
+    doc: "with SASL on, a Kafka connection that has not authenticated this long after it opened is closed" },
   authFailureDelayMs: { env: "TRIBUTARY_AUTH_FAILURE_DELAY_MS", default: 100, parse: integer(0, 60_000),
     doc: "a failed authentication is answered after this delay (Kafka's connection.failed.authentication.delay.ms)" },
   metricsOpen: { env: "TRIBUTARY_METRICS_OPEN", default: false, parse: boolean, doc: "with authentication on, /metrics answers without credentials" },

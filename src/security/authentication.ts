@@ -76,6 +76,8 @@ export interface AuthenticationOptions {
   clientCertificates: boolean;
   /** Longest a Kafka session lasts before the client must re-authenticate (connections.max.reauth.ms); 0: no limit. */
   reauthMs: number;
+  /** A Kafka connection that has not authenticated this long after it opened is closed. */
+  authenticationTimeoutMs?: number;
   /** Failed authentications one address may have in a minute; past it, its attempts are refused unchecked until the minute ends. */
   failuresPerMinuteMax?: number;
   /** How long a failed attempt waits before it is answered (Kafka's connection.failed.authentication.delay.ms). */
@@ -136,7 +138,10 @@ export class Authentication {
   }
 
   /** Counts a failed attempt and logs it, a few lines per address a minute at most. */
-  failed(mechanism: string, address: string, principal: string, reason: string): void {
+  failed(mechanismGiven: string, address: string, principalGiven: string, reason: string): void {
+    // What a client sent may be long and odd: cut for the log and the metric's label.
+    const mechanism = isSaslMechanism(mechanismGiven) || ["SASL", "TLS", "BASIC", "BEARER"].includes(mechanismGiven) ? mechanismGiven : "OTHER";
+    const principal = principalGiven.slice(0, 128);
     this.failures.set(mechanism, (this.failures.get(mechanism) ?? 0) + 1);
     const host = address.replace(/:\d+$/, "");
     const now = Date.now();

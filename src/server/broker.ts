@@ -195,7 +195,7 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   security.onChange(() => authorizer.setBindings(security.acls()));
   const authentication = new Authentication(security, {
     mechanisms: config.saslMechanisms as SaslMechanism[], clientCertificates: tlsFiles?.ca !== undefined, reauthMs: config.saslReauthMs,
-    failuresPerMinuteMax: config.authFailuresPerMinuteMax, failureDelayMs: config.authFailureDelayMs,
+    failuresPerMinuteMax: config.authFailuresPerMinuteMax, failureDelayMs: config.authFailureDelayMs, authenticationTimeoutMs: config.authenticationTimeoutMs,
   });
   if (config.saslMechanisms.length > 0 && security.users().size === 0) {
     opsLog("auth").warn(`SASL is on (${config.saslMechanisms.join(", ")}) and no user exists yet: create one with \`tributary user create NAME --password-stdin --data-dir ${config.dataDir}\` (broker stopped) and name it in --super-users`);

@@ -432,12 +432,19 @@ describe("security: SASL, TLS, ACLs and HTTP credentials", () => {
     expect(plain.output().stderr).toMatch(/action=token\.revoke by=User:admin/);
   });
 
-  it("an address that fails too often is refused unchecked for a minute, over Kafka and HTTP", async () => {
+  it("an address that fails too often is refused unchecked for a minute, over Kafka and HTTP; a connection that never authenticates is closed", async () => {
     const dir = tempDir();
     await createUser(dir, "alice");
-    const server = await serve(["--data-dir", dir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS], { TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX: "3" });
+    const server = await serve(["--data-dir", dir, "--kafka-port", "0", "--http-port", "0", ...SASL_ARGS],
+      { TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX: "3", TRIBUTARY_AUTHENTICATION_TIMEOUT_MS: "500" });
     try {
       const { kafka, http } = addresses(server);
+      // Idle after ApiVersions, never authenticating: closed at its deadline.
+      const { RawKafka } = await import("../helpers/raw-kafka.js");
+      const idle = await RawKafka.connect(kafka);
+      await idle.request(18, 0, {});
+      await idle.closedPromise;
+      expect(server.output().stderr).toMatch(/did not authenticate within 500 ms/);
       for (let i = 0; i < 3; i++) expect((await httpCall(http, "GET", "/topics", undefined, basic("alice", `guess-${i}`))).status).toBe(401);
       const locked = await httpCall(http, "GET", "/topics", undefined, basic("alice"));
       expect(locked).toEqual({ status: 429, json: { error_code: 42901, message: "too many failed authentications from this address in the last minute; try again later" } });

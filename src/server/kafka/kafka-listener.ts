@@ -145,6 +145,16 @@ class Connection {
       rawTokens: false,
       expiresAtMs: Infinity,
     };
+    if (!this.session.authenticated) {
+      // Unauthenticated connections must not pile up: each has a deadline to say who it is.
+      const timeoutMs = ctx.auth.options.authenticationTimeoutMs ?? 10_000;
+      const deadline = setTimeout(() => {
+        if (this.session.authenticated) return;
+        this.close(`did not authenticate within ${timeoutMs} ms`);
+      }, timeoutMs);
+      deadline.unref();
+      socket.once("close", () => clearTimeout(deadline));
+    }
     socket.setNoDelay(true);
     socket.on("data", (data) => this.onData(data));
     socket.on("drain", () => this.startRequests());
