@@ -83,6 +83,8 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
   private readonly partitions = new Map<string, ClusterPartition>();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private refreshesStarted = 0;
+  /** When each unknown topic name was last looked up. */
+  private readonly lookedUp = new Map<string, number>();
   private refreshApplied = 0;
   private closed = false;
 
@@ -331,6 +333,17 @@ export class KafkaClusterStore implements LogStore, ClusterRequests {
   }
 
   hasTopic(name: string): boolean {
+    return this.topics.has(name);
+  }
+
+  /** Refreshes the metadata for a topic not known yet (at most every 200 ms per name, so unknown names cannot flood the cluster). */
+  async lookUpTopic(name: string): Promise<boolean> {
+    if (this.topics.has(name)) return true;
+    const now = Date.now();
+    if ((this.lookedUp.get(name) ?? 0) > now - 200) return false;
+    if (this.lookedUp.size > 10_000) this.lookedUp.clear();
+    this.lookedUp.set(name, now);
+    await this.refresh().catch(() => undefined);
     return this.topics.has(name);
   }
 

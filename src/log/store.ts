@@ -219,6 +219,13 @@ export interface LogStore {
   deleteRecords(topic: string, partition: number, offset: number): Promise<number>;
 
   hasTopic(name: string): boolean;
+  /**
+   * Asks the storage again about a topic not known here: a Kafka cluster's
+   * store learns of topics other clients create at its next metadata
+   * refresh, and this makes it look now. Absent where what is known is
+   * always current (the local engine).
+   */
+  lookUpTopic?(name: string): Promise<boolean>;
   isInternalTopic(name: string): boolean;
   /** Complete topics, by name; internal ones only when asked. */
   listTopics(options?: { includeInternal?: boolean }): TopicInfo[];

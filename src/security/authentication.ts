@@ -30,11 +30,14 @@ export interface SaslExchange {
   readonly userName: string;
 }
 
+/** Refuses a user name locked out from the client's address (AuthenticationError), before any password is checked. */
+type Gate = (user: string) => void;
+
 class PlainExchange implements SaslExchange {
   readonly mechanism = "PLAIN";
   userName = "";
 
-  constructor(private readonly store: SecurityStore) {}
+  constructor(private readonly store: SecurityStore, private readonly gate: Gate) {}
 
   async step(bytes: Buffer): Promise<{ reply: Buffer; principal?: string }> {
     const parts = bytes.toString("utf8").split("\0");
@@ -42,6 +45,7 @@ class PlainExchange implements SaslExchange {
     const [authzid, user, password] = parts as [string, string, string];
     this.userName = user;
     if (authzid && authzid !== user) throw new AuthenticationError("an authorization id other than the user name is not supported");
+    this.gate(user);
     if (!(await this.store.checkPassword(user, password))) throw new AuthenticationError("invalid credentials");
     return { reply: Buffer.alloc(0), principal: `User:${user}` };
   }
@@ -50,7 +54,7 @@ class PlainExchange implements SaslExchange {
 class ScramExchange implements SaslExchange {
   private readonly server: ScramServer;
 
-  constructor(readonly mechanism: ScramMechanism, store: SecurityStore) {
+  constructor(readonly mechanism: ScramMechanism, store: SecurityStore, private readonly gate: Gate) {
     this.server = new ScramServer(mechanism, (user) => store.credential(user, mechanism));
   }
 
@@ -61,6 +65,8 @@ class ScramExchange implements SaslExchange {
   async step(bytes: Buffer): Promise<{ reply: Buffer; principal?: string }> {
     try {
       const { reply, done } = this.server.step(bytes);
+      // The user is named in the first message: a locked-out one goes no further.
+      this.gate(this.server.userName);
       return done ? { reply, principal: `User:${this.server.userName}` } : { reply };
     } catch (err) {
       if (err instanceof ScramError) throw new AuthenticationError(err.message);
@@ -91,6 +97,8 @@ const VERIFIED_FOR_MS = 5 * 60_000;
 export class Authentication {
   /** Failed attempts by mechanism (PLAIN, SCRAM-…, BASIC, BEARER, TLS). */
   readonly failures = new Map<string, number>();
+  /** Per client address and user name: failures in the minute from the first one. */
+  private readonly lockouts = new Map<string, { sinceMs: number; failures: number }>();
   /** Per client address: the minute its failures are counted in (from its first failure), log lines written, lines left out, failures. */
   private readonly failureLines = new Map<string, { sinceMs: number; lines: number; suppressed: number; failures: number }>();
   /** sha256(user NUL password) of recently verified Basic credentials, so that each HTTP request does not cost a PBKDF2 run. */
@@ -108,9 +116,12 @@ export class Authentication {
   }
 
   /** A new exchange for `mechanism`, or undefined when it is not enabled. */
-  saslExchange(mechanism: string): SaslExchange | undefined {
+  saslExchange(mechanism: string, address: string): SaslExchange | undefined {
     if (!isSaslMechanism(mechanism) || !this.options.mechanisms.includes(mechanism)) return undefined;
-    return mechanism === "PLAIN" ? new PlainExchange(this.store) : isScramMechanism(mechanism) ? new ScramExchange(mechanism, this.store) : undefined;
+    const gate: Gate = (user) => {
+      if (this.lockedOut(address, user)) throw new AuthenticationError(`too many failed authentications of ${user.slice(0, 128)} from ${address.replace(/:\d+$/, "")} in the last minute; try again later`);
+    };
+    return mechanism === "PLAIN" ? new PlainExchange(this.store, gate) : isScramMechanism(mechanism) ? new ScramExchange(mechanism, this.store, gate) : undefined;
   }
 
   /** HTTP Basic: the principal, or undefined for wrong credentials. */
@@ -125,9 +136,9 @@ export class Authentication {
     return `User:${user}`;
   }
 
-  /** Whether `address` ("ip:port") has failed too often this minute: its attempts are refused unchecked. */
-  lockedOut(address: string): boolean {
-    const entry = this.failureLines.get(address.replace(/:\d+$/, ""));
+  /** Whether `user` has failed from `address` ("ip:port") too often this minute: its attempts are refused unchecked. ("" for tokens.) */
+  lockedOut(address: string, user: string): boolean {
+    const entry = this.lockouts.get(`${address.replace(/:\d+$/, "")}\u0000${user}`);
     return entry !== undefined && Date.now() - entry.sinceMs < 60_000 && entry.failures >= (this.options.failuresPerMinuteMax ?? 20);
   }
 
@@ -153,6 +164,14 @@ export class Authentication {
       this.failureLines.set(host, entry);
     }
     entry.failures++;
+    const lockoutKey = `${host}\u0000${principal}`;
+    let lockout = this.lockouts.get(lockoutKey);
+    if (!lockout || now - lockout.sinceMs >= 60_000) {
+      if (this.lockouts.size > 100_000) this.lockouts.clear();
+      lockout = { sinceMs: now, failures: 0 };
+      this.lockouts.set(lockoutKey, lockout);
+    }
+    lockout.failures++;
     if (entry.lines >= FAILURE_LINES_PER_MINUTE) {
       entry.suppressed++;
       return;

@@ -61,7 +61,8 @@ beforeAll(async () => {
   const certDir = fs.mkdtempSync(path.join(os.tmpdir(), "tributary-interop-certs-"));
   dirs.push(certDir);
   certs = makeCertificates(certDir);
-  const common = { kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0, saslMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], superUsers: ["User:admin"] };
+  // The clients retry wrong passwords on their own many times a minute: no lockout here (the integration suite tests it).
+  const common = { kafkaPort: 0, httpPort: 0, groupInitialRebalanceDelayMs: 0, saslMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], superUsers: ["User:admin"], authFailuresPerMinuteMax: 100_000 };
   plain = await startBroker({ ...common, dataDir: await preparedDataDir() });
   secure = await startBroker({ ...common, dataDir: await preparedDataDir(), tlsCert: certs.serverCert, tlsKey: certs.serverKey });
 });

@@ -65,6 +65,8 @@ export function buildHttpApp(deps: HttpDeps): Hono {
     // The internal topics hold the broker's own state: HTTP neither reads nor writes them.
     const topic = TOPIC_PATH.exec(c.req.path)?.[1];
     if (topic !== undefined && deps.logs.isInternalTopic(safeDecode(topic))) throw new HttpError(403, 40301, `'${safeDecode(topic)}' is an internal topic`);
+    // A topic another client created may not be known here yet (cluster mode): ask once before anything answers 404.
+    if (topic !== undefined && deps.logs.lookUpTopic && !deps.logs.hasTopic(safeDecode(topic))) await deps.logs.lookUpTopic(safeDecode(topic));
     await next();
   });
   app.use("*", (c, next) => deps.access.middleware(deps.registry)(c, next));

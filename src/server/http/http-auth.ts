@@ -153,14 +153,16 @@ async function authenticate(c: Context, auth: Authentication): Promise<string> {
   const space = header.indexOf(" ");
   const scheme = (space > 0 ? header.slice(0, space) : header).toLowerCase();
   const value = space > 0 ? header.slice(space + 1).trim() : "";
-  if ((scheme === "basic" || scheme === "bearer") && auth.lockedOut(from)) {
+  const locked = async (user: string) => {
+    if (!auth.lockedOut(from, user)) return;
     await auth.failureDelay();
-    throw new HttpError(429, 42901, "too many failed authentications from this address in the last minute; try again later", {});
-  }
+    throw new HttpError(429, 42901, `too many failed authentications${user ? ` of ${user.slice(0, 128)}` : ""} from this address in the last minute; try again later`, {});
+  };
   if (scheme === "basic") {
     const decoded = Buffer.from(value, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     const user = colon > 0 ? decoded.slice(0, colon) : "";
+    await locked(user);
     const principal = user ? await auth.basic(user, decoded.slice(colon + 1)) : undefined;
     if (principal) return principal;
     auth.failed("BASIC", from, user, "wrong user name or password");
@@ -168,6 +170,7 @@ async function authenticate(c: Context, auth: Authentication): Promise<string> {
     throw unauthorized("wrong user name or password");
   }
   if (scheme === "bearer") {
+    await locked("");
     const checked = auth.store.checkToken(value);
     if ("user" in checked) return `User:${checked.user}`;
     auth.failed("BEARER", from, "", `${checked.problem} token`);

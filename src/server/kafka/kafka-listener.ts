@@ -295,11 +295,6 @@ class Connection {
       this.close("a SASL token arrived with no exchange under way");
       return null;
     }
-    if (this.ctx.auth.lockedOut(this.client)) {
-      await this.ctx.auth.failureDelay();
-      this.close(`too many failed authentications from ${this.session.host} in the last minute`);
-      return null;
-    }
     try {
       const { reply, principal } = await exchange.step(frame);
       if (principal) this.authenticated(principal);
@@ -307,7 +302,7 @@ class Connection {
       size.writeInt32BE(reply.length);
       return [size, reply];
     } catch (err) {
-      this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
+      if (!(err as Error).message.startsWith("too many failed authentications")) this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
       await this.ctx.auth.failureDelay();
       this.close(`authentication with ${exchange.mechanism} failed`);
       return null;

@@ -17,10 +17,6 @@ export const saslAuthenticate: Handler<"SaslAuthenticate"> = async (ctx, request
     return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0n };
   };
   if (!exchange || session.rawTokens) return refuse(E.ILLEGAL_SASL_STATE, "SaslAuthenticate without a SaslHandshake v1 before it");
-  if (ctx.auth.lockedOut(info.client)) {
-    await ctx.auth.failureDelay();
-    return refuse(E.SASL_AUTHENTICATION_FAILED, `too many failed authentications from ${info.session.host} in the last minute; try again later`);
-  }
   try {
     const { reply, principal } = await exchange.step(request.authBytes);
     if (!principal) return { errorCode: 0, errorMessage: null, authBytes: reply, sessionLifetimeMs: 0n };
@@ -34,8 +30,10 @@ export const saslAuthenticate: Handler<"SaslAuthenticate"> = async (ctx, request
   } catch (err) {
     session.exchange = undefined;
     if (!(err instanceof AuthenticationError)) throw err;
-    ctx.auth.failed(exchange.mechanism, info.client, exchange.userName, err.message);
+    const locked = err.message.startsWith("too many failed authentications");
+    // A locked-out attempt is not counted again: the lockout ends a minute after the failures that caused it.
+    if (!locked) ctx.auth.failed(exchange.mechanism, info.client, exchange.userName, err.message);
     await ctx.auth.failureDelay();
-    return refuse(E.SASL_AUTHENTICATION_FAILED, `Authentication failed during authentication due to invalid credentials with SASL mechanism ${exchange.mechanism}`);
+    return refuse(E.SASL_AUTHENTICATION_FAILED, locked ? err.message : `Authentication failed during authentication due to invalid credentials with SASL mechanism ${exchange.mechanism}`);
   }
 };

@@ -10,7 +10,7 @@ import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 
 export const saslHandshake: Handler<"SaslHandshake"> = (ctx, request, info) => {
   const mechanisms = [...ctx.auth.options.mechanisms];
-  const exchange = ctx.auth.saslExchange(request.mechanism);
+  const exchange = ctx.auth.saslExchange(request.mechanism, info.client);
   if (!exchange) {
     ctx.auth.failed(request.mechanism, info.client, "", `mechanism ${request.mechanism} is not enabled (${mechanisms.join(", ") || "SASL is off"})`);
     return { errorCode: E.UNSUPPORTED_SASL_MECHANISM, mechanisms };
