@@ -8,7 +8,7 @@
 import { LogError, OffsetOutOfRangeError, StorageError } from "../log/errors.js";
 import type { LogManager } from "../log/log-manager.js";
 import type {
-  AppendOptions, AppendResult, LogStore, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset, TopicDescription,
+  AbortedTransaction, AppendOptions, AppendResult, LogStore, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset, TopicDescription,
 } from "../log/store.js";
 import { decodeRecordBatch, splitBatches } from "../protocol/record-batch-codec.js";
 import type { Archiver } from "./archiver.js";
@@ -53,6 +53,10 @@ class TieredPartition implements PartitionStore {
     const local = await this.local.offsets();
     const archived = this.archived(local.logStartOffset);
     return archived ? { ...local, logStartOffset: archived.start } : local;
+  }
+
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    return this.local.abortedTransactions(from, to);
   }
 
   append(batch: Buffer, options?: AppendOptions): Promise<AppendResult> {

@@ -4,13 +4,16 @@
 // high watermark (one poller per partition, while anyone waits) rather than a
 // Fetch parked on a shared connection.
 
-import type { AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "../log/store.js";
+import type { AbortedTransaction, AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "../log/store.js";
 import { CorruptBatchError, InvalidRecordError, OffsetOutOfRangeError } from "../log/errors.js";
 import type { TopicConfig } from "../log/topic-config.js";
 import { KafkaErrorCode as E } from "../protocol/kafka-error-codes.js";
 import { BATCH_LENGTH, CRC, ATTRIBUTES, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from "../protocol/record-batch-header.js";
 import { crc32c } from "../protocol/crc32c.js";
 import { check, EARLIEST, LATEST, MAX_TIMESTAMP, type ClusterRequests } from "./cluster-protocol.js";
+
+/** ListOffsets isolation level: the latest offset is then the last stable one. */
+const READ_COMMITTED = 1;
 
 /** Whole batches of a Fetch answer: a broker may cut the last one short at the size limit. */
 function wholeBatches(records: Buffer | null): Buffer {
@@ -56,9 +59,9 @@ export class ClusterPartition implements PartitionStore {
     return this.cluster.leaderOf(this.topic, this.partition);
   }
 
-  private async listOffset(timestamp: number): Promise<{ offset: number; timestamp: number }> {
+  private async listOffset(timestamp: number, isolationLevel = 0): Promise<{ offset: number; timestamp: number }> {
     const answer = await this.cluster.request("ListOffsets", {
-      replicaId: -1, isolationLevel: 0, topics: [{ name: this.topic, partitions: [{ partitionIndex: this.partition, currentLeaderEpoch: -1, timestamp }] }],
+      replicaId: -1, isolationLevel, topics: [{ name: this.topic, partitions: [{ partitionIndex: this.partition, currentLeaderEpoch: -1, timestamp }] }],
     }, this.leader()) as { topics: { partitions: { errorCode: number; timestamp: bigint; offset: bigint }[] }[] };
     const r = answer.topics[0]!.partitions[0]!;
     check(r.errorCode, `list offsets of ${this.topic}-${this.partition}`);
@@ -66,9 +69,14 @@ export class ClusterPartition implements PartitionStore {
   }
 
   async offsets(): Promise<PartitionOffsets> {
-    const [start, end] = await Promise.all([this.listOffset(EARLIEST), this.listOffset(LATEST)]);
+    const [start, end, stable] = await Promise.all([this.listOffset(EARLIEST), this.listOffset(LATEST), this.listOffset(LATEST, READ_COMMITTED)]);
     this.wake(end.offset);
-    return { logStartOffset: start.offset, highWatermark: end.offset, logEndOffset: end.offset };
+    return { logStartOffset: start.offset, highWatermark: end.offset, logEndOffset: end.offset, lastStableOffset: stable.offset };
+  }
+
+  /** Not known here: the cluster says which transactions aborted in its read_committed Fetch answers, which this store does not ask for yet. */
+  abortedTransactions(): AbortedTransaction[] {
+    return [];
   }
 
   async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {

@@ -5,7 +5,7 @@
 // (test/contract/) holds it and the engine to one behaviour.
 
 import { randomUUID } from "node:crypto";
-import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64, readBatchHeader } from "../protocol/record-batch-header.js";
+import { BASE_OFFSET, CONTROL_BIT, PARTITION_LEADER_EPOCH, TRANSACTIONAL_BIT, writeInt64, readBatchHeader } from "../protocol/record-batch-header.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { batchRules, validateBatch } from "./batch-validator.js";
 import { InvalidConfigError, InvalidPartitionsError, InvalidTopicError, LogClosedError, OffsetOutOfRangeError, TopicExistsError, UnknownTopicError } from "./errors.js";
@@ -13,10 +13,12 @@ import { ProducerStateTable } from "./producer-state.js";
 import { DataWaiters } from "./data-waiters.js";
 import {
   TopicPartition, checkNoCollision, checkPartitionCount, validateTopicName,
-  type AppendOptions, type AppendResult, type CommittedOffset, type GroupOffsetStore, type KeyValueStore, type LogStore,
+  type AbortedTransaction, type AppendOptions, type AppendResult, type CommittedOffset, type GroupOffsetStore, type KeyValueStore, type LogStore,
   type OffsetCommit, type PartitionOffsets, type PartitionStore, type ReadResult, type TimestampedOffset, type TopicDescription, type TopicInfo,
 } from "./store.js";
 import { effectiveTopicConfig, isTopicSetting, resolveTopicConfig, validateOverrides, type EffectiveSetting, type TopicConfig } from "./topic-config.js";
+import { TransactionIndex } from "./transaction-index.js";
+import { markerTypeOf } from "../protocol/control-batch.js";
 
 /** The internal topics every store has, as the engine names them. */
 const INTERNAL_TOPICS = ["__tributary_metadata", "__consumer_offsets", "_schemas", "__tributary_security"];
@@ -31,6 +33,7 @@ interface StoredBatch {
 class MemoryPartition implements PartitionStore {
   private readonly batches: StoredBatch[] = [];
   private readonly producers = new ProducerStateTable();
+  private readonly transactions = new TransactionIndex();
   private readonly waiters = new DataWaiters();
   private appendTail: Promise<void> = Promise.resolve();
   private logEndOffset = 0;
@@ -42,7 +45,11 @@ class MemoryPartition implements PartitionStore {
   readonly writeRefusal = undefined;
 
   async offsets(): Promise<PartitionOffsets> {
-    return { logStartOffset: this.logStartOffset, highWatermark: this.logEndOffset, logEndOffset: this.logEndOffset };
+    return { logStartOffset: this.logStartOffset, highWatermark: this.logEndOffset, logEndOffset: this.logEndOffset, lastStableOffset: this.transactions.lastStableOffset(this.logEndOffset) };
+  }
+
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    return this.transactions.abortedIn(from, to);
   }
 
   async append(batch: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
@@ -55,7 +62,8 @@ class MemoryPartition implements PartitionStore {
     try {
       const [valid] = await Promise.all([validation, turn]);
       const h = valid.header;
-      const retried = h.producerId >= 0 ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta + 1) : undefined;
+      const control = (h.attributes & CONTROL_BIT) !== 0;
+      const retried = h.producerId >= 0 && !control ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta + 1) : undefined;
       if (retried) return { baseOffset: retried.baseOffset, lastOffset: retried.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
       const baseOffset = this.logEndOffset;
       const lastOffset = baseOffset + h.lastOffsetDelta;
@@ -64,7 +72,8 @@ class MemoryPartition implements PartitionStore {
       bytes.writeInt32BE(options.leaderEpoch ?? 0, PARTITION_LEADER_EPOCH);
       this.batches.push({ baseOffset, lastOffset, maxTimestamp: valid.maxTimestamp, bytes });
       this.logEndOffset = lastOffset + 1;
-      if (h.producerId >= 0) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
+      if (h.producerId >= 0 && !control) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
+      this.transactions.onBatch(h.producerId, (h.attributes & TRANSACTIONAL_BIT) !== 0, control, control ? markerTypeOf(bytes) : undefined, baseOffset, lastOffset);
       this.waiters.readable(this.logEndOffset);
       return { baseOffset, lastOffset, logAppendTime: this.topicConfig.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
     } finally {

@@ -7,7 +7,9 @@
 
 import { io } from "./file-io.js";
 import * as path from "node:path";
-import { BASE_OFFSET, PARTITION_LEADER_EPOCH, writeInt64 } from "../protocol/record-batch-header.js";
+import { BASE_OFFSET, CONTROL_BIT, PARTITION_LEADER_EPOCH, TRANSACTIONAL_BIT, writeInt64 } from "../protocol/record-batch-header.js";
+import { markerTypeOf } from "../protocol/control-batch.js";
+import { TransactionIndex } from "./transaction-index.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { batchRules, validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
@@ -18,7 +20,7 @@ import { GroupCommit, type RecoveryPoint } from "./group-commit.js";
 import { DataWaiters } from "./data-waiters.js";
 import { ProducerStateTable } from "./producer-state.js";
 import { recoverSegments, type OpenReport, type PartitionCheckpoint } from "./partition-recovery.js";
-import type { AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "./store.js";
+import type { AbortedTransaction, AppendOptions, AppendResult, PartitionOffsets, PartitionStore, ReadResult, TimestampedOffset } from "./store.js";
 import { opsLog } from "../ops/ops-log.js";
 
 /** Idempotent-producer state is forgotten after this long without a write (Kafka's producer.id.expiration.ms). */
@@ -40,6 +42,8 @@ export class PartitionLog implements PartitionStore {
   private closed = false;
   private durableOffset = 0;
   private readonly producers = new ProducerStateTable();
+  /** Open and aborted transactions, for read_committed readers. */
+  private readonly transactions = new TransactionIndex();
   logStartOffset = 0;
   recoveryPoint: RecoveryPoint | undefined;
   cleanedUpTo = 0;
@@ -110,11 +114,22 @@ export class PartitionLog implements PartitionStore {
       this.producers.truncateFrom(this.logEndOffset);
       from = Math.min(snapshot.offset, this.logEndOffset);
     }
+    // Transactions as of the checkpoint, then the batches after it (with the producers').
+    const transactions = checkpoint?.transactions;
+    if (transactions) {
+      this.transactions.restore(transactions);
+      this.transactions.truncateFrom(this.logEndOffset);
+      from = Math.min(from, transactions.offset, this.logEndOffset);
+    }
+    const producersFrom = snapshot ? Math.min(snapshot.offset, this.logEndOffset) : this.active.baseOffset;
+    const transactionsFrom = transactions ? Math.min(transactions.offset, this.logEndOffset) : this.active.baseOffset;
     for (let i = this.segmentIndexFor(from); i < this.segments.length && from < this.logEndOffset; i++) {
       const segment = this.segments[i]!;
       for (const b of segment.intactBatches(from)) {
         if (b.producerId < 0) continue;
-        this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset, b.maxTimestamp);
+        const control = (b.attributes & CONTROL_BIT) !== 0;
+        if (b.baseOffset >= producersFrom && !control) this.producers.record(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffset, b.maxTimestamp);
+        if (b.baseOffset >= transactionsFrom) this.transactions.onBatch(b.producerId, (b.attributes & TRANSACTIONAL_BIT) !== 0, control, b.controlType, b.baseOffset, b.lastOffset);
       }
     }
   }
@@ -148,6 +163,9 @@ export class PartitionLog implements PartitionStore {
     this.producers.expire(now - PRODUCER_EXPIRATION_MS);
     const checkpoint: PartitionCheckpoint = { recoveryPoint: this.recoveryPoint, logStartOffset: this.logStartOffset, cleanedUpTo: this.cleanedUpTo };
     if (this.producers.size > 0) checkpoint.producers = { offset: this.logEndOffset, entries: this.producers.snapshot() };
+    this.transactions.pruneBelow(this.logStartOffset);
+    const transactions = this.transactions.snapshot();
+    if (transactions) checkpoint.transactions = { offset: this.logEndOffset, ...transactions };
     return checkpoint;
   }
 
@@ -199,7 +217,9 @@ export class PartitionLog implements PartitionStore {
       const [valid] = await Promise.all([validation, turn]);
       this.checkOpen();
       const h = valid.header;
-      const retried = h.producerId >= 0 ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta + 1) : undefined;
+      // Markers carry no sequence: only producers' own batches are checked for retries and gaps.
+      const control = (h.attributes & CONTROL_BIT) !== 0;
+      const retried = h.producerId >= 0 && !control ? this.producers.check(h.producerId, h.producerEpoch, h.baseSequence, h.lastOffsetDelta + 1) : undefined;
       if (retried) {
         // A retry of a batch already written: answer with its offsets once it is durable, write nothing.
         result = { baseOffset: retried.baseOffset, lastOffset: retried.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
@@ -225,7 +245,9 @@ export class PartitionLog implements PartitionStore {
     if (this.config.flush === "always") segment.appendDeferred(batch, baseOffset, lastOffset, valid.maxTimestamp);
     else segment.append(batch, baseOffset, lastOffset, valid.maxTimestamp);
     this.commits.written(segment, batch.length);
-    if (h.producerId >= 0) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
+    const control = (h.attributes & CONTROL_BIT) !== 0;
+    if (h.producerId >= 0 && !control) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
+    this.transactions.onBatch(h.producerId, (h.attributes & TRANSACTIONAL_BIT) !== 0, control, control ? markerTypeOf(batch) : undefined, baseOffset, lastOffset);
     return { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
   }
 
@@ -318,6 +340,7 @@ export class PartitionLog implements PartitionStore {
       active.close();
       this.segments[this.segments.length - 1] = await this.reopenAt(active, point);
       this.producers.truncateFrom(point.offset);
+      this.transactions.truncateFrom(point.offset);
     } catch (failure) {
       this.fence(failure as Error);
     } finally {
@@ -379,7 +402,13 @@ export class PartitionLog implements PartitionStore {
    * batch when any is readable) and never past the high watermark.
    */
   async offsets(): Promise<PartitionOffsets> {
-    return { logStartOffset: this.logStartOffset, highWatermark: this.highWatermark, logEndOffset: this.logEndOffset };
+    const highWatermark = this.highWatermark;
+    return { logStartOffset: this.logStartOffset, highWatermark, logEndOffset: this.logEndOffset, lastStableOffset: this.transactions.lastStableOffset(highWatermark) };
+  }
+
+  /** Aborted transactions with records in [from, to) (for read_committed fetches). */
+  abortedTransactions(from: number, to: number): AbortedTransaction[] {
+    return this.transactions.abortedIn(from, to);
   }
 
   async read(offset: number, maxBytes: number): Promise<ReadResult> {

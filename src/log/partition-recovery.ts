@@ -10,6 +10,7 @@ import type { RecoveryPoint } from "./group-commit.js";
 import type { ProducerEntry } from "./producer-state.js";
 import { Segment } from "./segment.js";
 import type { Damage } from "./segment-walk.js";
+import type { TransactionSnapshot } from "./transaction-index.js";
 
 /** What a partition persists in the data directory's checkpoint file. */
 export interface PartitionCheckpoint {
@@ -19,6 +20,8 @@ export interface PartitionCheckpoint {
   cleanedUpTo: number;
   /** Idempotent producers as of `offset` (the log end when the checkpoint was taken). */
   producers?: { offset: number; entries: [number, ProducerEntry][] };
+  /** Open and aborted transactions as of `offset`. */
+  transactions?: { offset: number } & TransactionSnapshot;
 }
 
 export interface OpenReport {

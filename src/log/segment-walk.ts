@@ -4,10 +4,11 @@
 // knows nothing of descriptors or pools.
 
 import {
-  BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
+  ATTRIBUTES, BASE_OFFSET, BASE_SEQUENCE, BATCH_LENGTH, CONTROL_BIT, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, MAX_TIMESTAMP,
   PRODUCER_EPOCH, PRODUCER_ID,
   batchCrcMatches, readInt64,
 } from "../protocol/record-batch-header.js";
+import { markerTypeOf } from "../protocol/control-batch.js";
 
 /** How much of the file one read of a walk takes. */
 export const WALK_CHUNK_BYTES = 64 * 1024;
@@ -25,6 +26,9 @@ export interface WalkedBatch {
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
+  attributes: number;
+  /** A control batch's marker type (transactions: 0 abort, 1 commit). */
+  controlType?: number;
   /** The batch bytes, when the walk was asked to verify them. */
   bytes?: Buffer;
 }
@@ -67,18 +71,21 @@ export function* walkBatches(readAt: ReadAt, baseOffset: number, from: number, t
     const producerId = readInt64(chunk, rel + PRODUCER_ID);
     const producerEpoch = chunk.readInt16BE(rel + PRODUCER_EPOCH);
     const baseSequence = chunk.readInt32BE(rel + BASE_SEQUENCE);
+    const attributes = chunk.readInt16BE(rel + ATTRIBUTES);
     let bytes: Buffer | undefined;
-    if (verify) {
+    // A control batch is small: its marker is read whether or not the walk verifies.
+    if (verify || (attributes & CONTROL_BIT) !== 0) {
       if (rel + size > chunk.length) {
         chunk = readAt(pos, Math.max(size, Math.min(WALK_CHUNK_BYTES, to - pos)));
         chunkStart = pos;
         rel = 0;
       }
-      if (!batchCrcMatches(chunk, rel, size)) return { position: pos, reason: "CRC32C does not match the batch bytes" };
+      if (verify && !batchCrcMatches(chunk, rel, size)) return { position: pos, reason: "CRC32C does not match the batch bytes" };
       bytes = chunk.subarray(rel, rel + size);
     }
+    const controlType = (attributes & CONTROL_BIT) !== 0 && bytes ? markerTypeOf(bytes) : undefined;
     expectedBase = batchBase + lastOffsetDelta + 1;
-    yield { position: pos, size, baseOffset: batchBase, lastOffset: expectedBase - 1, maxTimestamp, producerId, producerEpoch, baseSequence, bytes };
+    yield { position: pos, size, baseOffset: batchBase, lastOffset: expectedBase - 1, maxTimestamp, producerId, producerEpoch, baseSequence, attributes, controlType, bytes: verify ? bytes : undefined };
     pos += size;
   }
   return undefined;

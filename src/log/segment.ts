@@ -347,7 +347,7 @@ export class Segment {
     const position = this.size;
     this.writes.writeNow(batch);
     this.size = position + batch.length;
-    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1, attributes: 0 });
   }
 
   /**
@@ -361,7 +361,7 @@ export class Segment {
     const position = this.size;
     this.writes.queue(batch);
     this.size += batch.length;
-    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1 });
+    this.index({ position, size: batch.length, baseOffset, lastOffset, maxTimestamp, producerId: -1, producerEpoch: -1, baseSequence: -1, attributes: 0 });
   }
 
   private checkAppend(baseOffset: number): void {

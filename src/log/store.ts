@@ -104,6 +104,15 @@ export interface PartitionOffsets {
   highWatermark: number;
   /** The offset the next record gets. */
   logEndOffset: number;
+  /** read_committed readers see records below it: the start of the oldest open transaction, else the high watermark. */
+  lastStableOffset: number;
+}
+
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  /** The offset of its ABORT marker. */
+  lastOffset: number;
 }
 
 export interface TimestampedOffset {
@@ -120,6 +129,8 @@ export interface PartitionStore {
   /** Why the partition refuses writes after a storage failure; undefined while it takes them. */
   readonly writeRefusal: string | undefined;
   offsets(): Promise<PartitionOffsets>;
+  /** Aborted transactions with records in [from, to): a read_committed reader drops their records. */
+  abortedTransactions(from: number, to: number): AbortedTransaction[];
   /**
    * Appends one RecordBatch v2 (the buffer becomes the store's: offsets are
    * written into it). Resolves once the batch is durable; rejects with a
@@ -152,7 +163,7 @@ export interface TopicInfo {
   internal: boolean;
 }
 
-export interface PartitionState extends PartitionOffsets {
+export interface PartitionState extends Omit<PartitionOffsets, "lastStableOffset"> {
   partition: number;
   sizeBytes: number;
   segments: number;

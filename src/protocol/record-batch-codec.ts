@@ -50,6 +50,8 @@ export interface EncodeOptions {
   producerEpoch?: number;
   baseSequence?: number;
   transactional?: boolean;
+  /** A control batch (transaction markers; a coordinator's, never a producer's). */
+  control?: boolean;
   /**
    * Offset delta of each record; defaults to 0..n-1. A compacted batch keeps the
    * original deltas (with gaps) and its original lastOffsetDelta.
@@ -123,6 +125,7 @@ export async function encodeRecordBatch(records: PlainRecord[], options: EncodeO
   let attributes = codec;
   if (options.logAppendTime) attributes |= TIMESTAMP_TYPE_BIT;
   if (options.transactional) attributes |= TRANSACTIONAL_BIT;
+  if (options.control) attributes |= CONTROL_BIT;
   buf.writeInt16BE(attributes, ATTRIBUTES);
   buf.writeInt32BE(options.lastOffsetDelta ?? offsetDeltas[offsetDeltas.length - 1]!, LAST_OFFSET_DELTA);
   writeInt64(buf, BASE_TIMESTAMP, baseTimestamp);

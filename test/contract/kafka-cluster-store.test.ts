@@ -25,6 +25,7 @@ logStoreContract("Kafka cluster (a Tributary broker over its Kafka port)", async
   };
 }, {
   "sparse batches": "only the cluster's own cleaner writes them; Produce refuses batches with offset gaps",
+  "transaction markers": "only the cluster's own transaction coordinators write markers; Produce refuses control batches",
   "duplicate flag": "a Produce answer to a producer's retry is a plain success with the first offsets: nothing says it was a retry",
   "commit timestamps": "OffsetCommit has carried no commit time since v1, nor OffsetFetch ever: the store says -1 (unknown)",
 });

@@ -12,6 +12,7 @@ import {
   MessageTooLargeError, OffsetOutOfRangeError, OutOfOrderSequenceError, TopicExistsError, UnknownTopicError,
 } from "../../src/log/errors.js";
 import { waitForAny } from "../../src/log/store.js";
+import { ControlType, encodeMarker } from "../../src/protocol/control-batch.js";
 import { batchOf, readAll } from "../helpers/records.js";
 
 export interface StoreFixture {
@@ -26,7 +27,7 @@ export interface StoreFixture {
  * a whole case it skips, or one promise within a case ("duplicate flag",
  * "commit timestamps") that the case then does not check.
  */
-export type ContractCase = "persists across a reopen" | "sparse batches" | "duplicate flag" | "commit timestamps";
+export type ContractCase = "persists across a reopen" | "sparse batches" | "duplicate flag" | "commit timestamps" | "transaction markers";
 
 export function logStoreContract(name: string, open: () => Promise<StoreFixture>, skips: Partial<Record<ContractCase, string>> = {}): void {
   describe(`LogStore contract: ${name}`, () => {
@@ -108,7 +109,7 @@ export function logStoreContract(name: string, open: () => Promise<StoreFixture>
         const r = await log.append(batch);
         expect(r).toMatchObject({ baseOffset: i * 3, lastOffset: i * 3 + 2, logStartOffset: 0 });
       }
-      expect(await log.offsets()).toEqual({ logStartOffset: 0, highWatermark: 15, logEndOffset: 15 });
+      expect(await log.offsets()).toEqual({ logStartOffset: 0, highWatermark: 15, logEndOffset: 15, lastStableOffset: 15 });
       const all = await log.read(0, 1 << 20);
       const batches = splitBatches(all.records);
       expect(batches).toHaveLength(5);
@@ -172,6 +173,32 @@ export function logStoreContract(name: string, open: () => Promise<StoreFixture>
       // Without the option, gaps are refused.
       const gapped = await encodeRecordBatch([{ key: null, value: Buffer.from("x") }, { key: null, value: Buffer.from("y") }], { offsetDeltas: [0, 2] });
       await expect(log.append(gapped)).rejects.toThrow(InvalidRecordError);
+    });
+
+    if (skips["transaction markers"] === undefined) it("keeps the last stable offset before open transactions and lists aborted ones, also after a reopen", async () => {
+      let store = await start();
+      await store.createTopic("tx");
+      const txBatch = (pid: number, value: string) => encodeRecordBatch([{ key: null, value: Buffer.from(value) }], { transactional: true, producerId: pid, producerEpoch: 0, baseSequence: 0 });
+      let log = store.partition("tx", 0);
+      await log.append(await txBatch(7, "a"));
+      await log.append(await batchOf(["plain"]));
+      expect(await log.offsets()).toMatchObject({ highWatermark: 2, lastStableOffset: 0 });
+      await log.append(await encodeMarker(ControlType.ABORT, 7, 0), { allowControl: true });
+      expect(await log.offsets()).toMatchObject({ highWatermark: 3, lastStableOffset: 3 });
+      expect(log.abortedTransactions(0, 3)).toEqual([{ producerId: 7, firstOffset: 0, lastOffset: 2 }]);
+      await log.append(await txBatch(8, "b"));
+      await log.append(await encodeMarker(ControlType.COMMIT, 8, 0), { allowControl: true });
+      await log.append(await txBatch(9, "c"));
+      expect(await log.offsets()).toMatchObject({ highWatermark: 6, lastStableOffset: 5 });
+      expect(log.abortedTransactions(3, 6)).toEqual([]);
+      // A producer may not write markers; a marker is no sequence for the idempotence checks.
+      await expect(log.append(await encodeMarker(ControlType.COMMIT, 9, 0))).rejects.toThrow(InvalidRecordError);
+      if (fixture!.reopen && skips["persists across a reopen"] === undefined) {
+        store = await fixture!.reopen();
+        log = store.partition("tx", 0);
+        expect(await log.offsets()).toMatchObject({ highWatermark: 6, lastStableOffset: 5 });
+        expect(log.abortedTransactions(0, 6)).toEqual([{ producerId: 7, firstOffset: 0, lastOffset: 2 }]);
+      }
     });
 
     it("finds offsets by timestamp and the record with the largest timestamp", async () => {

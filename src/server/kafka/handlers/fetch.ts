@@ -46,10 +46,21 @@ async function readPartition(ctx: KafkaContext, t: Target, budget: number, readC
       if (t.fetchOffset > offsets.highWatermark || t.fetchOffset < offsets.logStartOffset) throw new OffsetOutOfRangeError(t.fetchOffset, offsets.logStartOffset, offsets.highWatermark);
       read = { records: EMPTY, ...offsets };
     }
-    const { records } = read;
+    let { records } = read;
     const hw = BigInt(read.highWatermark);
+    if (!readCommitted) {
+      return { response: { ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(read.logStartOffset), records }, bytes: records.length };
+    }
+    // read_committed: nothing at or past the last stable offset, and the aborted transactions of what is returned.
+    const lso = (await log.offsets()).lastStableOffset;
+    if (lso < read.highWatermark) records = batchesBelow(records, lso);
+    const end = records.length ? batchesEnd(records) : t.fetchOffset;
+    const aborted = records.length ? log.abortedTransactions(t.fetchOffset, end) : [];
     return {
-      response: { ...base, errorCode: 0, highWatermark: hw, lastStableOffset: hw, logStartOffset: BigInt(read.logStartOffset), records },
+      response: {
+        ...base, errorCode: 0, highWatermark: hw, lastStableOffset: BigInt(lso), logStartOffset: BigInt(read.logStartOffset), records,
+        abortedTransactions: aborted.map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) })),
+      },
       bytes: records.length,
     };
   } catch (err) {
@@ -64,6 +75,23 @@ async function readPartition(ctx: KafkaContext, t: Target, budget: number, readC
       bytes: 0,
     };
   }
+}
+
+/** The whole batches of `records` that start below `offset`. */
+function batchesBelow(records: Buffer, offset: number): Buffer {
+  let end = 0;
+  for (const batch of splitBatches(records)) {
+    if (Number(batch.readBigInt64BE(0)) >= offset) break;
+    end += batch.length;
+  }
+  return end === records.length ? records : records.subarray(0, end);
+}
+
+/** The offset after the last batch of `records`. */
+function batchesEnd(records: Buffer): number {
+  const batches = splitBatches(records);
+  const last = batches[batches.length - 1]!;
+  return Number(last.readBigInt64BE(0)) + last.readInt32BE(23) + 1;
 }
 
 /** Fetch v4 is the first to carry record batches. */

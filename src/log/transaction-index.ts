@@ -1,0 +1,77 @@
+// A partition's transactions (KIP-98), as read_committed readers need them:
+// the producers with a transaction open here (and the offset where each
+// began), so the last stable offset (LSO) stops before the first of them;
+// and the aborted transactions (producer, first offset, marker offset), so a
+// reader can drop their records. Fed by every transactional batch and every
+// marker appended, restored from the partition's checkpoint and the batches
+// written after it, cut with the log and pruned with its start.
+
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
+  /** The offset of the ABORT marker. */
+  lastOffset: number;
+}
+
+export interface TransactionSnapshot {
+  ongoing: [number, number][];
+  aborted: AbortedTransaction[];
+}
+
+/** Marker types in control batches. */
+const ABORT = 0;
+
+export class TransactionIndex {
+  private readonly ongoing = new Map<number, number>();
+  private aborted: AbortedTransaction[] = [];
+
+  /** Notes one appended batch (its offsets assigned): transactional data opens a transaction, a marker ends it. */
+  onBatch(producerId: number, transactional: boolean, control: boolean, controlType: number | undefined, baseOffset: number, lastOffset: number): void {
+    if (!transactional || producerId < 0) return;
+    if (!control) {
+      if (!this.ongoing.has(producerId)) this.ongoing.set(producerId, baseOffset);
+      return;
+    }
+    const first = this.ongoing.get(producerId);
+    this.ongoing.delete(producerId);
+    if (controlType === ABORT && first !== undefined) this.aborted.push({ producerId, firstOffset: first, lastOffset });
+  }
+
+  /** The first offset a read_committed reader may not see yet: the start of the oldest open transaction, at most `highWatermark`. */
+  lastStableOffset(highWatermark: number): number {
+    let lso = highWatermark;
+    for (const first of this.ongoing.values()) lso = Math.min(lso, first);
+    return lso;
+  }
+
+  /** Aborted transactions with records in [from, to). */
+  abortedIn(from: number, to: number): AbortedTransaction[] {
+    return this.aborted.filter((a) => a.lastOffset >= from && a.firstOffset < to);
+  }
+
+  get openCount(): number {
+    return this.ongoing.size;
+  }
+
+  /** The log was cut at `offset`: what began at or after it is forgotten. */
+  truncateFrom(offset: number): void {
+    for (const [pid, first] of this.ongoing) if (first >= offset) this.ongoing.delete(pid);
+    this.aborted = this.aborted.filter((a) => a.lastOffset < offset);
+  }
+
+  /** Records below `logStartOffset` are gone: so are aborted transactions that ended there. */
+  pruneBelow(logStartOffset: number): void {
+    this.aborted = this.aborted.filter((a) => a.lastOffset >= logStartOffset);
+  }
+
+  snapshot(): TransactionSnapshot | undefined {
+    if (this.ongoing.size === 0 && this.aborted.length === 0) return undefined;
+    return { ongoing: [...this.ongoing.entries()], aborted: this.aborted.map((a) => ({ ...a })) };
+  }
+
+  restore(snapshot: TransactionSnapshot): void {
+    this.ongoing.clear();
+    for (const [pid, first] of snapshot.ongoing) this.ongoing.set(pid, first);
+    this.aborted = snapshot.aborted.map((a) => ({ ...a }));
+  }
+}
