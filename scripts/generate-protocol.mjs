@@ -21,6 +21,7 @@ const APIS = [
   "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete", "DescribeCluster",
   "AlterPartitionReassignments", "ListPartitionReassignments", "DescribeLogDirs", "SaslHandshake", "SaslAuthenticate",
   "DescribeAcls", "CreateAcls", "DeleteAcls", "DescribeUserScramCredentials", "AlterUserScramCredentials",
+  "AddPartitionsToTxn", "AddOffsetsToTxn", "EndTxn", "TxnOffsetCommit", "DescribeTransactions", "ListTransactions",
 ];
 
 const MAX_VERSION = 0x7fff;

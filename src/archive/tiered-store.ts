@@ -153,6 +153,10 @@ export class TieredLogStore implements LogStore {
     return this.local.securityStore;
   }
 
+  get transactionStore() {
+    return this.local.transactionStore;
+  }
+
   get schemaStore() {
     return this.local.schemaStore;
   }

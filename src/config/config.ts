@@ -120,6 +120,8 @@ export interface BrokerConfig {
   saslReauthMs: number;
   /** With authentication on, /metrics still answers without credentials. */
   metricsOpen: boolean;
+  /** Longest transaction timeout a producer may ask for (Kafka's transaction.max.timeout.ms). */
+  transactionMaxTimeoutMs: number;
   /** Failed authentications one user name may have from one client address in a minute before its attempts from there are refused unchecked. */
   authFailuresPerMinuteMax: number;
   /** A Kafka connection must have authenticated this long after it opened, or it is closed. */
@@ -293,6 +295,8 @@ export const BROKER_SETTINGS: { [K in keyof BrokerConfig]: Setting<BrokerConfig[
     doc: "a Kafka client must re-authenticate within this time of its last authentication or be disconnected (connections.max.reauth.ms; 0: never)" },
   authFailuresPerMinuteMax: { env: "TRIBUTARY_AUTH_FAILURES_PER_MINUTE_MAX", default: 20, parse: integer(1, 1_000_000),
     doc: "failed authentications one user name may have from one client address in a minute; past it, its attempts from there are refused unchecked until the minute ends" },
+  transactionMaxTimeoutMs: { env: "TRIBUTARY_TRANSACTION_MAX_TIMEOUT_MS", default: 900_000, parse: integer(1, 2 ** 31 - 1),
+    doc: "longest transaction timeout a producer may ask for (Kafka's transaction.max.timeout.ms)" },
   authenticationTimeoutMs: { env: "TRIBUTARY_AUTHENTICATION_TIMEOUT_MS", default: 10_000, parse: integer(100, 3_600_000),
     doc: "with SASL on, a Kafka connection that has not authenticated this long after it opened is closed" },
   authFailureDelayMs: { env: "TRIBUTARY_AUTH_FAILURE_DELAY_MS", default: 100, parse: integer(0, 60_000),

@@ -34,6 +34,7 @@ export const OFFSETS_TOPIC = "__consumer_offsets";
 /** Where the schema registry keeps its schemas, as the Confluent registry does. */
 export const SCHEMAS_TOPIC = "_schemas";
 export const SECURITY_TOPIC = "__tributary_security";
+export const TRANSACTION_TOPIC = "__transaction_state";
 const INTERNAL_TOPIC_CONFIG: Record<string, string> = {
   "cleanup.policy": "compact",
   "segment.bytes": String(16 * 1024 * 1024),
@@ -111,6 +112,8 @@ export class LogManager implements LogStore {
   schemaStore!: CompactedStore<unknown>;
   /** Users, ACLs and tokens (interpreted by src/security/). */
   securityStore!: CompactedStore<unknown>;
+  /** The transaction coordinator's state (interpreted by src/server/transactions/). */
+  transactionStore!: CompactedStore<unknown>;
   clusterId = "";
   /** Per partition, what start-up recovery found (only partitions where it cut something). */
   readonly recoveries: { partition: string; report: OpenReport }[] = [];
@@ -182,6 +185,10 @@ export class LogManager implements LogStore {
     this.securityStore = new CompactedStore<unknown>(securityLog);
     await this.securityStore.load();
     this.topics.set(SECURITY_TOPIC, { record: this.internalRecord(SECURITY_TOPIC), internal: true, partitions: [securityLog] });
+    const transactionLog = this.openPartition(TRANSACTION_TOPIC, 0, INTERNAL_TOPIC_CONFIG);
+    this.transactionStore = new CompactedStore<unknown>(transactionLog);
+    await this.transactionStore.load();
+    this.topics.set(TRANSACTION_TOPIC, { record: this.internalRecord(TRANSACTION_TOPIC), internal: true, partitions: [transactionLog] });
     const unfinishedDeletions: string[] = [];
     for (const [key, value] of this.catalog.entries()) {
       if (!key.startsWith("topic/")) continue;

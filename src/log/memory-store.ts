@@ -21,7 +21,7 @@ import { TransactionIndex } from "./transaction-index.js";
 import { markerTypeOf } from "../protocol/control-batch.js";
 
 /** The internal topics every store has, as the engine names them. */
-const INTERNAL_TOPICS = ["__tributary_metadata", "__consumer_offsets", "_schemas", "__tributary_security"];
+const INTERNAL_TOPICS = ["__tributary_metadata", "__consumer_offsets", "_schemas", "__tributary_security", "__transaction_state"];
 
 interface StoredBatch {
   baseOffset: number;
@@ -232,6 +232,7 @@ export class MemoryLogStore implements LogStore {
   readonly offsets = new MemoryGroupOffsets();
   readonly schemaStore = new MemoryKeyValueStore<unknown>();
   readonly securityStore = new MemoryKeyValueStore<unknown>();
+  readonly transactionStore = new MemoryKeyValueStore<unknown>();
   private readonly topics = new Map<string, MemoryTopic>();
   private nextProducerId = 0;
 

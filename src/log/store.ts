@@ -220,6 +220,8 @@ export interface LogStore {
   readonly schemaStore: KeyValueStore<unknown>;
   /** Where users, ACLs and HTTP tokens are kept (the `__tributary_security` topic; interpreted by src/security/). */
   readonly securityStore: KeyValueStore<unknown>;
+  /** The transaction coordinator's state (the `__transaction_state` topic); absent where a cluster coordinates its own. */
+  readonly transactionStore?: KeyValueStore<unknown>;
 
   createTopic(name: string, options?: { partitions?: number; configs?: Record<string, string> }): Promise<TopicInfo>;
   deleteTopic(name: string): Promise<void>;

@@ -44,6 +44,7 @@ import { SecurityStore } from "../security/security-store.js";
 import { Authentication, type SaslMechanism } from "../security/authentication.js";
 import { Authorizer } from "../security/acl.js";
 import { HttpAccess } from "./http/http-auth.js";
+import { TransactionCoordinator } from "./transactions/transaction-coordinator.js";
 
 export interface Broker {
   readonly config: BrokerConfig;
@@ -341,11 +342,21 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const writePath = new WritePath(store, validation, accumulator);
   const shutdown = new AbortController();
   started.push(() => groups.shutdown());
+  const producerIds = new ProducerIds(store);
+  // Transactions are coordinated here when the store keeps their state (the embedded log); a cluster coordinates its own.
+  const transactions = store.transactionStore ? new TransactionCoordinator(store, store.transactionStore, {
+    maxTimeoutMs: config.transactionMaxTimeoutMs, checkIntervalMs: 1000, allocateProducerId: () => producerIds.allocate(),
+  }) : undefined;
+  if (transactions) {
+    await transactions.start().catch((err: Error) => refuse(`refusing to start: completing the transactions left open failed: ${err.message}`));
+    started.push(() => transactions.stop());
+  }
   const ctx: KafkaContext = {
     apiVersions: apiVersionsList(),
     logs: store,
     groups,
-    producerIds: new ProducerIds(store),
+    producerIds,
+    transactions,
     fetchSessions: new FetchSessions(),
     validation,
     writePath,

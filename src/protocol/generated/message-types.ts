@@ -1754,6 +1754,236 @@ export namespace AlterUserScramCredentialsResponse {
   }
 }
 
+// AddPartitionsToTxn (API key 24, versions 0-5)
+export interface AddPartitionsToTxnRequest {
+  /** v4+ */
+  transactions: AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction[];
+  /** v0-3 */
+  v3AndBelowTransactionalId: string;
+  /** v0-3 */
+  v3AndBelowProducerId: bigint;
+  /** v0-3 */
+  v3AndBelowProducerEpoch: number;
+  /** v0-3 */
+  v3AndBelowTopics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[];
+}
+export namespace AddPartitionsToTxnRequest {
+  export interface AddPartitionsToTxnTransaction {
+    /** v4+ */
+    transactionalId: string;
+    /** v4+ */
+    producerId: bigint;
+    /** v4+ */
+    producerEpoch: number;
+    /** v4+ */
+    verifyOnly: boolean;
+    /** v4+ */
+    topics: AddPartitionsToTxnRequest.AddPartitionsToTxnTopic[];
+  }
+  export interface AddPartitionsToTxnTopic {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    partitions: number[];
+  }
+}
+export interface AddPartitionsToTxnResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v4+ */
+  errorCode: number;
+  /** v4+ */
+  resultsByTransaction: AddPartitionsToTxnResponse.AddPartitionsToTxnResult[];
+  /** v0-3 */
+  resultsByTopicV3AndBelow: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[];
+}
+export namespace AddPartitionsToTxnResponse {
+  export interface AddPartitionsToTxnResult {
+    /** v4+ */
+    transactionalId: string;
+    /** v4+ */
+    topicResults: AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult[];
+  }
+  export interface AddPartitionsToTxnTopicResult {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    resultsByPartition: AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult[];
+  }
+  export interface AddPartitionsToTxnPartitionResult {
+    /** v0+ */
+    partitionIndex: number;
+    /** v0+ */
+    partitionErrorCode: number;
+  }
+}
+
+// AddOffsetsToTxn (API key 25, versions 0-4)
+export interface AddOffsetsToTxnRequest {
+  /** v0+ */
+  transactionalId: string;
+  /** v0+ */
+  producerId: bigint;
+  /** v0+ */
+  producerEpoch: number;
+  /** v0+ */
+  groupId: string;
+}
+export interface AddOffsetsToTxnResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  errorCode: number;
+}
+
+// EndTxn (API key 26, versions 0-5)
+export interface EndTxnRequest {
+  /** v0+ */
+  transactionalId: string;
+  /** v0+ */
+  producerId: bigint;
+  /** v0+ */
+  producerEpoch: number;
+  /** v0+ */
+  committed: boolean;
+}
+export interface EndTxnResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  errorCode: number;
+  /** v5+ */
+  producerId: bigint;
+  /** v5+ */
+  producerEpoch: number;
+}
+
+// TxnOffsetCommit (API key 28, versions 0-4)
+export interface TxnOffsetCommitRequest {
+  /** v0+ */
+  transactionalId: string;
+  /** v0+ */
+  groupId: string;
+  /** v0+ */
+  producerId: bigint;
+  /** v0+ */
+  producerEpoch: number;
+  /** v3+ */
+  generationId: number;
+  /** v3+ */
+  memberId: string;
+  /** v3+ */
+  groupInstanceId: string | null;
+  /** v0+ */
+  topics: TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic[];
+}
+export namespace TxnOffsetCommitRequest {
+  export interface TxnOffsetCommitRequestTopic {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    partitions: TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition[];
+  }
+  export interface TxnOffsetCommitRequestPartition {
+    /** v0+ */
+    partitionIndex: number;
+    /** v0+ */
+    committedOffset: bigint;
+    /** v2+ */
+    committedLeaderEpoch: number;
+    /** v0+ */
+    committedMetadata: string | null;
+  }
+}
+export interface TxnOffsetCommitResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  topics: TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic[];
+}
+export namespace TxnOffsetCommitResponse {
+  export interface TxnOffsetCommitResponseTopic {
+    /** v0+ */
+    name: string;
+    /** v0+ */
+    partitions: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition[];
+  }
+  export interface TxnOffsetCommitResponsePartition {
+    /** v0+ */
+    partitionIndex: number;
+    /** v0+ */
+    errorCode: number;
+  }
+}
+
+// DescribeTransactions (API key 65, versions 0)
+export interface DescribeTransactionsRequest {
+  /** v0+ */
+  transactionalIds: string[];
+}
+export interface DescribeTransactionsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  transactionStates: DescribeTransactionsResponse.TransactionState[];
+}
+export namespace DescribeTransactionsResponse {
+  export interface TransactionState {
+    /** v0+ */
+    errorCode: number;
+    /** v0+ */
+    transactionalId: string;
+    /** v0+ */
+    transactionState: string;
+    /** v0+ */
+    transactionTimeoutMs: number;
+    /** v0+ */
+    transactionStartTimeMs: bigint;
+    /** v0+ */
+    producerId: bigint;
+    /** v0+ */
+    producerEpoch: number;
+    /** v0+ */
+    topics: DescribeTransactionsResponse.TopicData[];
+  }
+  export interface TopicData {
+    /** v0+ */
+    topic: string;
+    /** v0+ */
+    partitions: number[];
+  }
+}
+
+// ListTransactions (API key 66, versions 0-1)
+export interface ListTransactionsRequest {
+  /** v0+ */
+  stateFilters: string[];
+  /** v0+ */
+  producerIdFilters: bigint[];
+  /** v1+ */
+  durationFilter: bigint;
+}
+export interface ListTransactionsResponse {
+  /** v0+ */
+  throttleTimeMs: number;
+  /** v0+ */
+  errorCode: number;
+  /** v0+ */
+  unknownStateFilters: string[];
+  /** v0+ */
+  transactionStates: ListTransactionsResponse.TransactionState[];
+}
+export namespace ListTransactionsResponse {
+  export interface TransactionState {
+    /** v0+ */
+    transactionalId: string;
+    /** v0+ */
+    producerId: bigint;
+    /** v0+ */
+    transactionState: string;
+  }
+}
+
 /** Each API's request and response types, by name. */
 export interface ApiMessages {
   Produce: { request: ProduceRequest; response: ProduceResponse };
@@ -1792,4 +2022,10 @@ export interface ApiMessages {
   DeleteAcls: { request: DeleteAclsRequest; response: DeleteAclsResponse };
   DescribeUserScramCredentials: { request: DescribeUserScramCredentialsRequest; response: DescribeUserScramCredentialsResponse };
   AlterUserScramCredentials: { request: AlterUserScramCredentialsRequest; response: AlterUserScramCredentialsResponse };
+  AddPartitionsToTxn: { request: AddPartitionsToTxnRequest; response: AddPartitionsToTxnResponse };
+  AddOffsetsToTxn: { request: AddOffsetsToTxnRequest; response: AddOffsetsToTxnResponse };
+  EndTxn: { request: EndTxnRequest; response: EndTxnResponse };
+  TxnOffsetCommit: { request: TxnOffsetCommitRequest; response: TxnOffsetCommitResponse };
+  DescribeTransactions: { request: DescribeTransactionsRequest; response: DescribeTransactionsResponse };
+  ListTransactions: { request: ListTransactionsRequest; response: ListTransactionsResponse };
 }

@@ -34,6 +34,12 @@ import { alterPartitionReassignments } from "./handlers/alter-partition-reassign
 import { listPartitionReassignments } from "./handlers/list-partition-reassignments.js";
 import { describeLogDirs } from "./handlers/describe-log-dirs.js";
 import { saslHandshake } from "./handlers/sasl-handshake.js";
+import { addPartitionsToTxn } from "./handlers/add-partitions-to-txn.js";
+import { addOffsetsToTxn } from "./handlers/add-offsets-to-txn.js";
+import { endTxn } from "./handlers/end-txn.js";
+import { txnOffsetCommit } from "./handlers/txn-offset-commit.js";
+import { describeTransactions } from "./handlers/describe-transactions.js";
+import { listTransactions } from "./handlers/list-transactions.js";
 import { saslAuthenticate } from "./handlers/sasl-authenticate.js";
 import { describeAcls } from "./handlers/describe-acls.js";
 import { createAcls } from "./handlers/create-acls.js";
@@ -69,6 +75,10 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [21, api("DeleteRecords", 0, 2, deleteRecords)],
   [22, api("InitProducerId", 0, 5, initProducerId)],
   [23, api("OffsetForLeaderEpoch", 0, 4, offsetForLeaderEpoch)],
+  [24, api("AddPartitionsToTxn", 0, 3, addPartitionsToTxn)],
+  [25, api("AddOffsetsToTxn", 0, 4, addOffsetsToTxn)],
+  [26, api("EndTxn", 0, 4, endTxn)],
+  [28, api("TxnOffsetCommit", 0, 3, txnOffsetCommit)],
   [32, api("DescribeConfigs", 0, 4, describeConfigs)],
   [33, api("AlterConfigs", 0, 2, alterConfigs)],
   [37, api("CreatePartitions", 0, 3, createPartitions)],
@@ -85,6 +95,8 @@ export const API_TABLE = new Map<number, ApiEntry>([
   [50, api("DescribeUserScramCredentials", 0, 0, describeUserScramCredentials)],
   [51, api("AlterUserScramCredentials", 0, 0, alterUserScramCredentials)],
   [60, api("DescribeCluster", 0, 1, describeCluster)],
+  [65, api("DescribeTransactions", 0, 0, describeTransactions)],
+  [66, api("ListTransactions", 0, 1, listTransactions)],
 ]);
 
 /** The ranges ApiVersions advertises, by API key. */

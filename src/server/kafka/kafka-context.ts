@@ -16,6 +16,7 @@ import type { WritePath } from "../write-path.js";
 import type { Authentication, SaslExchange } from "../../security/authentication.js";
 import { ANONYMOUS, type Authorizer, type Session } from "../../security/acl.js";
 import type { SecurityStore } from "../../security/security-store.js";
+import type { TransactionCoordinator } from "../transactions/transaction-coordinator.js";
 
 /** What every Kafka request handler may use. */
 export interface KafkaContext {
@@ -42,6 +43,8 @@ export interface KafkaContext {
   /** What each principal may do (ACLs); allows everything while authentication is off. */
   authorizer: Authorizer;
   security: SecurityStore;
+  /** The transaction coordinator (absent where the store has no transaction state). */
+  transactions?: TransactionCoordinator;
   /** Aborted when the listener stops: long polls end early. */
   shutdown: AbortSignal;
 }

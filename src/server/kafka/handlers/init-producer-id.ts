@@ -1,21 +1,27 @@
 // InitProducerId, versions 0-5: ids for idempotent producers, never handed
-// out twice (kept in the metadata topic), and KIP-360 epoch bumps. Differs
-// from Kafka: a transactional id is refused with
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED (transactions are not implemented yet).
+// out twice (kept in the metadata topic), and KIP-360 epoch bumps; with a
+// transactional id, the transaction coordinator's id and a new epoch that
+// fences the older producer (WRITE on the transactional id).
 
 import type { Handler } from "../kafka-context.js";
 import { ResourceType } from "../../../security/acl.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
 import { errorCodeOf } from "./errors.js";
-import { opsLog } from "../../../ops/ops-log.js";
+import { coordinatorOf, requireTransactionalId, transactionErrorCode } from "./txn-errors.js";
 import { Operation, mayCluster } from "./authorize.js";
 
 const EPOCH_MAX = 32767;
 
 export const initProducerId: Handler<"InitProducerId"> = async (ctx, request, info) => {
   if (request.transactionalId !== null) {
-    opsLog("kafka").warn({ client: info.client }, `${info.client} asked for transactional id ${request.transactionalId}: transactions are not supported`);
-    return { throttleTimeMs: 0, errorCode: E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
+    try {
+      requireTransactionalId(ctx, info, Operation.WRITE, request.transactionalId);
+      const { producerId, producerEpoch } = await coordinatorOf(ctx).initProducerId(request.transactionalId, request.transactionTimeoutMs,
+        { producerId: info.header.apiVersion >= 3 ? Number(request.producerId) : -1, producerEpoch: info.header.apiVersion >= 3 ? request.producerEpoch : -1 });
+      return { throttleTimeMs: 0, errorCode: 0, producerId: BigInt(producerId), producerEpoch };
+    } catch (err) {
+      return { throttleTimeMs: 0, errorCode: transactionErrorCode(err, "init a transactional producer"), producerId: -1n, producerEpoch: -1 };
+    }
   }
   // As Kafka 3: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
   if (!mayCluster(ctx, info, Operation.IDEMPOTENT_WRITE) && !ctx.authorizer.allowsAny(info.session, Operation.WRITE, ResourceType.TOPIC)) {

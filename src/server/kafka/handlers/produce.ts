@@ -4,16 +4,18 @@
 // letters) to the store; with acks=-1 and acks=1 alike the answer waits until
 // the batch is durable (one broker: the leader is every replica). Records a
 // dead-letter topic took are no error: the answer's errorMessage and
-// recordErrors name where they went. Differs from Kafka: transactional
-// produce is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// (transactions are not implemented yet).
+// recordErrors name where they went. A transactional producer (v3+) writes
+// only to partitions added to its open transaction, with its current epoch,
+// and needs WRITE on its transactional id.
 
 import type { Handler, KafkaContext, RequestInfo } from "../kafka-context.js";
 import type { ProduceRequest, ProduceResponse } from "../../../protocol/generated/message-types.js";
 import { KafkaErrorCode } from "../../../protocol/kafka-error-codes.js";
 import { encodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
 import { LegacyMessageError, readLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
-import { RECORD_COUNT } from "../../../protocol/record-batch-header.js";
+import { ATTRIBUTES, PRODUCER_EPOCH, PRODUCER_ID, RECORD_COUNT, RECORDS, TRANSACTIONAL_BIT } from "../../../protocol/record-batch-header.js";
+import { ResourceType } from "../../../security/acl.js";
+import { transactionErrorCode } from "./txn-errors.js";
 import { CorruptBatchError, InvalidRecordError, LogError, decompressionRefusal } from "../../../log/errors.js";
 import { SchemaViolationError } from "../../write-path.js";
 import { errorCodeOf, errorMessageOf } from "./errors.js";
@@ -110,11 +112,32 @@ function producePartition(ctx: KafkaContext, topic: string, p: ProduceRequest.Pa
   });
 }
 
+/**
+ * A transactional producer's batch goes only to a partition added to its open
+ * transaction, with its current id and epoch: else the refusal to answer.
+ */
+function checkTransactional(ctx: KafkaContext, transactionalId: string, topic: string, p: ProduceRequest.PartitionProduceData): Promise<PartitionResponse> | undefined {
+  const records = p.records;
+  if (!records || records.length < RECORDS) return undefined;
+  if ((records.readInt16BE(ATTRIBUTES) & TRANSACTIONAL_BIT) === 0) {
+    return Promise.resolve(partitionResponse(p.index, KafkaErrorCode.INVALID_RECORD, { errorMessage: "a transactional producer's batch must be marked transactional" }));
+  }
+  try {
+    ctx.transactions!.checkProduce(transactionalId, Number(records.readBigInt64BE(PRODUCER_ID)), records.readInt16BE(PRODUCER_EPOCH), topic, p.index);
+    return undefined;
+  } catch (err) {
+    return Promise.resolve(partitionResponse(p.index, transactionErrorCode(err, "transactional produce"), { errorMessage: errorMessageOf(err) }));
+  }
+}
+
 export const produce: Handler<"Produce"> = async (ctx, request, info) => {
   const version = info.header.apiVersion;
   const { acks, topicData } = request;
-  if (request.transactionalId !== null || ![0, 1, -1].includes(acks)) {
-    const code = request.transactionalId !== null ? KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : KafkaErrorCode.INVALID_REQUIRED_ACKS;
+  const transactionalId = request.transactionalId;
+  const transactional = transactionalId !== null && version >= FIRST_BATCH_VERSION;
+  const mayUseId = transactional && ctx.authorizer.allows(info.session, Operation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId);
+  if ((transactionalId !== null && (!transactional || !mayUseId || !ctx.transactions)) || ![0, 1, -1].includes(acks)) {
+    const code = ![0, 1, -1].includes(acks) ? KafkaErrorCode.INVALID_REQUIRED_ACKS : KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
     if (acks === 0) return null;
     return {
       responses: topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code)) })),
@@ -124,7 +147,7 @@ export const produce: Handler<"Produce"> = async (ctx, request, info) => {
   const started = performance.now();
   const pending = topicData.map((t) => ({
     name: t.name,
-    partitions: t.partitionData.map((p) => producePartition(ctx, t.name, p, info, version)),
+    partitions: t.partitionData.map((p) => (transactional ? checkTransactional(ctx, transactionalId, t.name, p) : undefined) ?? producePartition(ctx, t.name, p, info, version)),
   }));
   const responses = [];
   for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
