@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import { startBroker, type Broker } from "../../src/server/broker.js";
+import { KafkaConnection } from "../../src/cluster/kafka-connection.js";
 
 let broker: Broker;
 let kafka: Kafka;
@@ -53,5 +54,111 @@ describe("transactions", () => {
     await producer.disconnect();
     expect((await readAll("tx-basic", "rc", false, 3)).sort()).toEqual(["c1", "c2", "c3"]);
     expect((await readAll("tx-basic", "ru", true, 5)).sort()).toEqual(["c1", "c2", "c3", "x1", "x2"]);
+  });
+
+  it("an open transaction holds read_committed readers at its first record, and ListOffsets at the last stable offset", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "tx-open" }] });
+    await admin.disconnect();
+    const plain = kafka.producer();
+    await plain.connect();
+    await plain.send({ topic: "tx-open", messages: [{ value: "before" }] });
+    const producer = kafka.producer({ transactionalId: "open-1", maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const open = await producer.transaction();
+    await open.send({ topic: "tx-open", messages: [{ value: "in-transaction" }] });
+    await plain.send({ topic: "tx-open", messages: [{ value: "after" }] });
+    // The log holds 3 records; a read_committed reader stops at offset 1, where the transaction began.
+    const raw = await KafkaConnection.connect(broker.brokers[0]!, "raw", 5000);
+    const list = (isolationLevel: number) => raw.request(2, 5, { replicaId: -1, isolationLevel, topics: [{ name: "tx-open", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }] }, 5000) as Promise<{ topics: { partitions: { offset: bigint }[] }[] }>;
+    expect((await list(0)).topics[0]!.partitions[0]!.offset).toBe(3n);
+    expect((await list(1)).topics[0]!.partitions[0]!.offset).toBe(1n);
+    expect(await readAll("tx-open", "open-readers", false, 1)).toEqual(["before"]);
+    await open.commit();
+    expect((await list(1)).topics[0]!.partitions[0]!.offset).toBe(4n);
+    raw.close();
+    expect(await readAll("tx-open", "open-readers-2", false, 3)).toEqual(["before", "in-transaction", "after"]);
+    await producer.disconnect();
+    await plain.disconnect();
+  });
+
+  it("offsets sent inside a transaction are the group's only when it commits", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "tx-in" }, { topic: "tx-out" }] });
+    const producer = kafka.producer({ transactionalId: "ctp-1", maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const first = await producer.transaction();
+    await first.send({ topic: "tx-out", messages: [{ value: "result-1" }] });
+    await first.sendOffsets({ consumerGroupId: "ctp-group", topics: [{ topic: "tx-in", partitions: [{ partition: 0, offset: "5" }] }] });
+    await first.abort();
+    expect((await admin.fetchOffsets({ groupId: "ctp-group", topics: ["tx-in"] }))[0]!.partitions[0]!.offset).toBe("-1");
+    const second = await producer.transaction();
+    await second.send({ topic: "tx-out", messages: [{ value: "result-2" }] });
+    await second.sendOffsets({ consumerGroupId: "ctp-group", topics: [{ topic: "tx-in", partitions: [{ partition: 0, offset: "7" }] }] });
+    await second.commit();
+    expect((await admin.fetchOffsets({ groupId: "ctp-group", topics: ["tx-in"] }))[0]!.partitions[0]!.offset).toBe("7");
+    await producer.disconnect();
+    await admin.disconnect();
+    expect(await readAll("tx-out", "out-readers", false, 1)).toEqual(["result-2"]);
+  });
+
+  it("a second producer with the same transactional id fences the first, whose open transaction is aborted", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "tx-fence" }] });
+    await admin.disconnect();
+    const first = kafka.producer({ transactionalId: "fenced-1", maxInFlightRequests: 1, idempotent: true, retry: { retries: 1, initialRetryTime: 50 } });
+    await first.connect();
+    const old = await first.transaction();
+    await old.send({ topic: "tx-fence", messages: [{ value: "from the first" }] });
+    const second = kafka.producer({ transactionalId: "fenced-1", maxInFlightRequests: 1, idempotent: true });
+    await second.connect();
+    const fresh = await second.transaction();
+    await fresh.send({ topic: "tx-fence", messages: [{ value: "from the second" }] });
+    await fresh.commit();
+    const refused = await old.commit().then(() => "committed", (err: { type?: string; message: string }) => `${err.type ?? ""} ${err.message}`);
+    expect(refused).toMatch(/PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced/i);
+    await first.disconnect().catch(() => undefined);
+    await second.disconnect();
+    expect(await readAll("tx-fence", "fence-readers", false, 1)).toEqual(["from the second"]);
+  });
+
+  it("a transaction left open past its timeout is aborted, and Describe/ListTransactions show the coordinator's state", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "tx-timeout" }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: "slow-1", transactionTimeout: 1000, maxInFlightRequests: 1, idempotent: true, retry: { retries: 1, initialRetryTime: 50 } });
+    await producer.connect();
+    const hung = await producer.transaction();
+    await hung.send({ topic: "tx-timeout", messages: [{ value: "never committed" }] });
+    const raw = await KafkaConnection.connect(broker.brokers[0]!, "raw", 5000);
+    const described = await raw.request(65, 0, { transactionalIds: ["slow-1", "nobody"] }, 5000) as { transactionStates: { errorCode: number; transactionState: string; transactionTimeoutMs: number; topics: { topic: string; partitions: number[] }[] }[] };
+    expect(described.transactionStates[0]).toMatchObject({ errorCode: 0, transactionState: "Ongoing", transactionTimeoutMs: 1000, topics: [{ topic: "tx-timeout", partitions: [0] }] });
+    expect(described.transactionStates[1]!.errorCode).toBe(105);
+    const listed = await raw.request(66, 1, { stateFilters: ["Ongoing"], producerIdFilters: [], durationFilter: -1n }, 5000) as { transactionStates: { transactionalId: string }[] };
+    expect(listed.transactionStates.map((t) => t.transactionalId)).toContain("slow-1");
+    // The coordinator aborts it within a second or two of its timeout.
+    const deadline = Date.now() + 10_000;
+    let state = "";
+    while (Date.now() < deadline) {
+      const now = await raw.request(65, 0, { transactionalIds: ["slow-1"] }, 5000) as { transactionStates: { transactionState: string }[] };
+      state = now.transactionStates[0]!.transactionState;
+      if (state === "CompleteAbort") break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(state).toBe("CompleteAbort");
+    raw.close();
+    const late = await hung.commit().then(() => "committed", (err: { type?: string; message: string }) => `${err.type ?? ""} ${err.message}`);
+    expect(late).not.toBe("committed");
+    await producer.disconnect().catch(() => undefined);
+    const plain = kafka.producer();
+    await plain.connect();
+    await plain.send({ topic: "tx-timeout", messages: [{ value: "after the abort" }] });
+    await plain.disconnect();
+    expect(await readAll("tx-timeout", "timeout-readers", false, 1)).toEqual(["after the abort"]);
+    expect((await readAll("tx-timeout", "timeout-readers-ru", true, 2)).sort()).toEqual(["after the abort", "never committed"]);
   });
 });

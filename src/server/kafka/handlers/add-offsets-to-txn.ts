@@ -13,6 +13,6 @@ export const addOffsetsToTxn: Handler<"AddOffsetsToTxn"> = async (ctx, request, 
     await coordinatorOf(ctx).addOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch);
     return { throttleTimeMs: 0, errorCode: 0 };
   } catch (err) {
-    return { throttleTimeMs: 0, errorCode: transactionErrorCode(err, "add offsets to a transaction") };
+    return { throttleTimeMs: 0, errorCode: transactionErrorCode(err, "add offsets to a transaction", info.header.apiVersion, 2) };
   }
 };

@@ -20,7 +20,7 @@ export const addPartitionsToTxn: Handler<"AddPartitionsToTxn"> = async (ctx, req
   try {
     requireTransactionalId(ctx, info, Operation.WRITE, transactionalId);
   } catch (err) {
-    return answer(() => transactionErrorCode(err, "add partitions to a transaction"));
+    return answer(() => transactionErrorCode(err, "add partitions to a transaction", info.header.apiVersion, 2));
   }
   const problems = new Map<string, number>();
   for (const { topic, partition } of wanted) {
@@ -32,7 +32,7 @@ export const addPartitionsToTxn: Handler<"AddPartitionsToTxn"> = async (ctx, req
     await coordinatorOf(ctx).addPartitions(transactionalId, Number(request.v3AndBelowProducerId), request.v3AndBelowProducerEpoch, wanted);
     return answer(() => 0);
   } catch (err) {
-    const code = transactionErrorCode(err, "add partitions to a transaction");
+    const code = transactionErrorCode(err, "add partitions to a transaction", info.header.apiVersion, 2);
     return answer(() => code);
   }
 };

@@ -12,6 +12,6 @@ export const endTxn: Handler<"EndTxn"> = async (ctx, request, info) => {
     await coordinatorOf(ctx).endTransaction(request.transactionalId, Number(request.producerId), request.producerEpoch, request.committed);
     return { ...base, errorCode: 0 };
   } catch (err) {
-    return { ...base, errorCode: transactionErrorCode(err, "end a transaction") };
+    return { ...base, errorCode: transactionErrorCode(err, "end a transaction", info.header.apiVersion, 2) };
   }
 };

@@ -20,7 +20,7 @@ export const initProducerId: Handler<"InitProducerId"> = async (ctx, request, in
         { producerId: info.header.apiVersion >= 3 ? Number(request.producerId) : -1, producerEpoch: info.header.apiVersion >= 3 ? request.producerEpoch : -1 });
       return { throttleTimeMs: 0, errorCode: 0, producerId: BigInt(producerId), producerEpoch };
     } catch (err) {
-      return { throttleTimeMs: 0, errorCode: transactionErrorCode(err, "init a transactional producer"), producerId: -1n, producerEpoch: -1 };
+      return { throttleTimeMs: 0, errorCode: transactionErrorCode(err, "init a transactional producer", info.header.apiVersion, 4), producerId: -1n, producerEpoch: -1 };
     }
   }
   // As Kafka 3: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.

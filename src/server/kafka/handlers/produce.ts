@@ -116,7 +116,7 @@ function producePartition(ctx: KafkaContext, topic: string, p: ProduceRequest.Pa
  * A transactional producer's batch goes only to a partition added to its open
  * transaction, with its current id and epoch: else the refusal to answer.
  */
-function checkTransactional(ctx: KafkaContext, transactionalId: string, topic: string, p: ProduceRequest.PartitionProduceData): Promise<PartitionResponse> | undefined {
+function checkTransactional(ctx: KafkaContext, transactionalId: string, topic: string, p: ProduceRequest.PartitionProduceData, version: number): Promise<PartitionResponse> | undefined {
   const records = p.records;
   if (!records || records.length < RECORDS) return undefined;
   if ((records.readInt16BE(ATTRIBUTES) & TRANSACTIONAL_BIT) === 0) {
@@ -126,7 +126,7 @@ function checkTransactional(ctx: KafkaContext, transactionalId: string, topic: s
     ctx.transactions!.checkProduce(transactionalId, Number(records.readBigInt64BE(PRODUCER_ID)), records.readInt16BE(PRODUCER_EPOCH), topic, p.index);
     return undefined;
   } catch (err) {
-    return Promise.resolve(partitionResponse(p.index, transactionErrorCode(err, "transactional produce"), { errorMessage: errorMessageOf(err) }));
+    return Promise.resolve(partitionResponse(p.index, transactionErrorCode(err, "transactional produce", version, 9), { errorMessage: errorMessageOf(err) }));
   }
 }
 
@@ -147,7 +147,7 @@ export const produce: Handler<"Produce"> = async (ctx, request, info) => {
   const started = performance.now();
   const pending = topicData.map((t) => ({
     name: t.name,
-    partitions: t.partitionData.map((p) => (transactional ? checkTransactional(ctx, transactionalId, t.name, p) : undefined) ?? producePartition(ctx, t.name, p, info, version)),
+    partitions: t.partitionData.map((p) => (transactional ? checkTransactional(ctx, transactionalId, t.name, p, version) : undefined) ?? producePartition(ctx, t.name, p, info, version)),
   }));
   const responses = [];
   for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });

@@ -19,9 +19,14 @@ export function requireTransactionalId(ctx: KafkaContext, info: RequestInfo, op:
   }
 }
 
-export function transactionErrorCode(err: unknown, what: string): number {
-  if (err instanceof TransactionError) return err.kafkaErrorCode;
-  return errorCodeOf(err, what);
+/**
+ * The code for a failure. PRODUCER_FENCED exists from the request version
+ * `fencedFrom` on; older versions get INVALID_PRODUCER_EPOCH for it, as Kafka
+ * answers clients that predate it (KIP-588).
+ */
+export function transactionErrorCode(err: unknown, what: string, version = Infinity, fencedFrom = 0): number {
+  const code = err instanceof TransactionError ? err.kafkaErrorCode : errorCodeOf(err, what);
+  return code === E.PRODUCER_FENCED && version < fencedFrom ? E.INVALID_PRODUCER_EPOCH : code;
 }
 
 export { Operation, E };

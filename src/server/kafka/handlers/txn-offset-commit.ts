@@ -16,7 +16,7 @@ export const txnOffsetCommit: Handler<"TxnOffsetCommit"> = async (ctx, request, 
   try {
     requireTransactionalId(ctx, info, Operation.WRITE, request.transactionalId);
   } catch (err) {
-    return answer(() => transactionErrorCode(err, "commit offsets in a transaction"));
+    return answer(() => transactionErrorCode(err, "commit offsets in a transaction", info.header.apiVersion, 2));
   }
   if (!mayGroup(ctx, info, Operation.READ, request.groupId)) return answer(() => E.GROUP_AUTHORIZATION_FAILED);
   const problems = new Map<string, number>();
@@ -32,7 +32,7 @@ export const txnOffsetCommit: Handler<"TxnOffsetCommit"> = async (ctx, request, 
     if (offsets.length) await coordinatorOf(ctx).commitOffsets(request.transactionalId, Number(request.producerId), request.producerEpoch, request.groupId, offsets);
     return answer((topic, partition) => problems.get(`${topic}\u0000${partition}`) ?? 0);
   } catch (err) {
-    const code = transactionErrorCode(err, "commit offsets in a transaction");
+    const code = transactionErrorCode(err, "commit offsets in a transaction", info.header.apiVersion, 2);
     return answer((topic, partition) => problems.get(`${topic}\u0000${partition}`) ?? code);
   }
 };
