@@ -5,6 +5,7 @@
 
 import * as fs from "node:fs";
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../protocol/record-batch-codec.js";
+import { ControlType, markerTypeOf } from "../protocol/control-batch.js";
 import { segmentKey } from "./archive-layout.js";
 import { archivedPartitions, readCatalog } from "./archive-reader.js";
 import type { ObjectStore } from "./object-store.js";
@@ -57,24 +58,38 @@ function rowOf(partition: number, r: DecodedRecord): Row {
   };
 }
 
-/** Every archived record of the topic within the time range, partition by partition, in offset order. */
+/**
+ * Every committed archived record of the topic within the time range,
+ * partition by partition, in offset order, except that a transaction's
+ * records come when its COMMIT marker does; an aborted transaction's, and one
+ * the archive holds no end of, never come.
+ */
 async function* archivedRows(store: ObjectStore, options: ExportOptions): AsyncGenerator<Row> {
   const catalog = await readCatalog(store);
   if (!catalog.topics.some((t) => t.name === options.topic)) throw new Error(`the archive has no topic '${options.topic}'`);
   for (const { partition, manifest } of await archivedPartitions(store, catalog, [options.topic])) {
     const from = Math.max(manifest?.logStartOffset ?? 0, 0);
+    /** Rows of each producer's open transaction, waiting for its marker. */
+    const open = new Map<number, Row[]>();
     for (const segment of manifest?.segments ?? []) {
       if (options.fromMs !== undefined && segment.maxTimestamp >= 0 && segment.maxTimestamp < options.fromMs) continue;
       const bytes = await store.getBytes(segmentKey(options.topic, partition, segment.baseOffset, ".log"));
       if (!bytes) throw new Error(`archived segment ${segment.baseOffset} of ${options.topic}/${partition} is missing (run archive verify)`);
       for (const batch of splitBatches(bytes)) {
         const decoded = await decodeRecordBatch(batch);
-        if (decoded.isControl) continue;
+        const producerId = decoded.header.producerId;
+        if (decoded.isControl) {
+          const rows = open.get(producerId) ?? [];
+          open.delete(producerId);
+          if (markerTypeOf(batch) === ControlType.COMMIT) yield* rows;
+          continue;
+        }
         for (const r of decoded.records) {
           if (r.offset < from) continue;
           if (options.fromMs !== undefined && r.timestamp < options.fromMs) continue;
           if (options.toMs !== undefined && r.timestamp > options.toMs) continue;
-          yield rowOf(partition, r);
+          if (decoded.isTransactional) open.set(producerId, [...(open.get(producerId) ?? []), rowOf(partition, r)]);
+          else yield rowOf(partition, r);
         }
       }
     }

@@ -294,3 +294,26 @@ export async function waitForAny(store: LogStore, targets: { topic: string; part
     signal?.removeEventListener("abort", stop);
   }
 }
+
+/**
+ * Waits for committed records past `offset` in any of the partitions, or
+ * `timeoutMs`: like waitForAny, but a partition held at its last stable
+ * offset by an open transaction is looked at again every 100 ms (its records
+ * are there, not yet readable).
+ */
+export async function waitForCommitted(logs: LogStore, positions: { topic: string; partition: number; offset: number }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  for (const p of positions) {
+    let offsets: PartitionOffsets;
+    try {
+      offsets = await logs.partition(p.topic, p.partition).offsets();
+    } catch {
+      continue; // gone meanwhile: waitForAny below says so in its own way
+    }
+    if (p.offset < offsets.lastStableOffset) return true;
+    if (offsets.lastStableOffset < offsets.highWatermark && p.offset >= offsets.lastStableOffset) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, timeoutMs)));
+      return false;
+    }
+  }
+  return waitForAny(logs, positions, timeoutMs, signal);
+}

@@ -11,7 +11,7 @@
 
 import { isUtf8 } from "node:buffer";
 import type { LogStore, PartitionStore } from "../log/store.js";
-import { waitForAny } from "../log/store.js";
+import { waitForCommitted } from "../log/store.js";
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../protocol/record-batch-codec.js";
 import type { SqliteDatabase, SqliteStatement, SqlValue } from "./sqlite.js";
 import { FIXED_COLUMNS, VALUE_COLUMN, columnHolds, columnValue, columnsOfSchema, declaredType, quoteIdentifier, type ColumnType, type PropertyColumn } from "./table-shape.js";
@@ -210,7 +210,7 @@ export class WarehouseLoader {
         }
       }
       this.applyRetention(Date.now());
-      if (loaded === 0 && !this.stop.signal.aborted) await waitForAny(this.store, waits, IDLE_WAIT_MS, this.stop.signal);
+      if (loaded === 0 && !this.stop.signal.aborted) await waitForCommitted(this.store, waits, IDLE_WAIT_MS, this.stop.signal);
       else await new Promise((resolve) => setImmediate(resolve)); // let the servers in between transactions
     }
   }
@@ -391,22 +391,29 @@ export class WarehouseLoader {
       this.once(`gap:${state.topic}:${log.partition}:${position.nextOffset}`, `${state.topic}-${log.partition}: offsets ${position.nextOffset} to ${offsets.logStartOffset - 1} were deleted from the log before they were loaded`);
       position.nextOffset = offsets.logStartOffset;
     }
-    if (position.nextOffset >= offsets.highWatermark) return 0;
+    // Read committed: up to the last stable offset, without markers or the records of aborted transactions.
+    const stable = offsets.lastStableOffset;
+    if (position.nextOffset >= stable) return 0;
     const rows: DecodedRecord[] = [];
     let next = position.nextOffset;
     let bytes = 0;
     const bytesMax = this.options.transactionBytesMax ?? Infinity;
-    while (next < offsets.highWatermark && rows.length < this.options.transactionRowsMax && bytes < bytesMax) {
+    const aborted = log.abortedTransactions(next, stable);
+    while (next < stable && rows.length < this.options.transactionRowsMax && bytes < bytesMax) {
       const read = await log.read(next, Math.min(READ_BYTES, Math.max(1, bytesMax - bytes)));
       if (read.records.length === 0) break;
       bytes += read.records.length;
       for (const bytes of splitBatches(read.records)) {
         const batch = await decodeRecordBatch(bytes);
-        const end = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
+        const { baseOffset, lastOffsetDelta, producerId } = batch.header;
+        if (baseOffset >= stable) break;
+        const end = baseOffset + lastOffsetDelta + 1;
         if (end <= next) continue;
-        if (!batch.isControl) for (const r of batch.records) if (r.offset >= next) rows.push(r);
+        const abortedBatch = batch.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset);
+        if (!batch.isControl && !abortedBatch) for (const r of batch.records) if (r.offset >= next) rows.push(r);
         next = end;
       }
+      if (next >= stable) break;
     }
     if (next === position.nextOffset) return 0;
     this.writeRows(state, log.partition, rows, position, next);

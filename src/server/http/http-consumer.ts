@@ -7,12 +7,12 @@
 import { ensureTopics, type AutoCreate } from "./auto-create.js";
 import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
-import { TopicPartition, waitForAny, type LogStore } from "../../log/store.js";
+import { TopicPartition, type LogStore } from "../../log/store.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupMembership } from "../groups/group-membership.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
-import { readRecordsFrom, recordToJson, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, waitForCommitted, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
 import { opsLog } from "../../ops/ops-log.js";
 import type { Actor } from "../../ops/ops-log.js";
 
@@ -155,20 +155,16 @@ export class HttpConsumer {
         const { topic, partition } = TopicPartition.fromKey(k);
         const log = this.logs.partition(topic, partition);
         const offsets = await log.offsets();
-        if (position >= offsets.highWatermark) continue;
-        let next = Math.max(position, offsets.logStartOffset);
-        const { records, bytes } = await readRecordsFrom(log, next, budget);
+        if (position >= offsets.lastStableOffset) continue;
+        const { records, bytes, nextOffset } = await readRecordsFrom(log, Math.max(position, offsets.logStartOffset), budget);
         budget -= bytes;
         served += bytes;
-        for (const r of records) {
-          out.push(recordToJson(topic, partition, r, this.settings.format, this.avro));
-          next = r.offset + 1;
-        }
-        this.positions.set(k, next);
+        for (const r of records) out.push(recordToJson(topic, partition, r, this.settings.format, this.avro));
+        this.positions.set(k, nextOffset);
       }
       const remaining = deadline - Date.now();
       if (out.length > 0 || remaining <= 0 || this.positions.size === 0) return { records: out, bytes: served };
-      await waitForAny(this.logs, [...this.positions.entries()].map(([k, offset]) => ({ ...TopicPartition.fromKey(k), offset })), remaining);
+      await waitForCommitted(this.logs, [...this.positions.entries()].map(([k, offset]) => ({ ...TopicPartition.fromKey(k), offset })), remaining);
     }
   }
 

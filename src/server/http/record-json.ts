@@ -5,6 +5,7 @@
 
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../../protocol/record-batch-codec.js";
 import type { PartitionStore } from "../../log/store.js";
+export { waitForCommitted } from "../../log/store.js";
 import { HttpError } from "./http-error.js";
 
 export type RecordFormat = "json" | "binary" | "jsonschema" | "avro";
@@ -36,18 +37,34 @@ function bytesToJson(bytes: Buffer | null, format: RecordFormat, parse: boolean)
 }
 
 /**
- * The records of a partition from `offset` on, decoded: whole batches up to
- * about `maxBytes` (at least one), without the records before `offset` that
- * share a batch with it. `bytes` is what the read took from the log.
+ * The committed records of a partition from `offset` on, decoded, as a
+ * read_committed Kafka consumer sees them: whole batches up to about
+ * `maxBytes` (at least one) below the last stable offset, without
+ * transaction markers, the records of aborted transactions, or the records
+ * before `offset` that share a batch with it. `bytes` is what the read took
+ * from the log; `nextOffset` is where the next read starts (past markers and
+ * aborted records too).
  */
-export async function readRecordsFrom(log: PartitionStore, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number }> {
+export async function readRecordsFrom(log: PartitionStore, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number; nextOffset: number }> {
+  const stable = (await log.offsets()).lastStableOffset;
+  if (offset >= stable) return { records: [], bytes: 0, nextOffset: offset };
   const read = (await log.read(offset, maxBytes)).records;
   const records: DecodedRecord[] = [];
-  for (const batch of splitBatches(read)) {
-    for (const r of (await decodeRecordBatch(batch)).records) if (r.offset >= offset) records.push(r);
+  let nextOffset = offset;
+  const batches = splitBatches(read);
+  const aborted = batches.length ? log.abortedTransactions(offset, stable) : [];
+  for (const batch of batches) {
+    const decoded = await decodeRecordBatch(batch);
+    const { baseOffset, lastOffsetDelta, producerId } = decoded.header;
+    if (baseOffset >= stable) break;
+    nextOffset = Math.max(nextOffset, baseOffset + lastOffsetDelta + 1);
+    if (decoded.isControl) continue;
+    if (decoded.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset)) continue;
+    for (const r of decoded.records) if (r.offset >= offset) records.push(r);
   }
-  return { records, bytes: read.length };
+  return { records, bytes: read.length, nextOffset };
 }
+
 
 export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat, avro?: AvroDecoder): RecordJson {
   const fromAvro = (bytes: Buffer, what: string) => {

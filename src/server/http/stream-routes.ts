@@ -6,10 +6,9 @@
 
 import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./http-deps.js";
-import { readRecordsFrom, recordToJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, waitForCommitted } from "./record-json.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
-import { waitForAny } from "../../log/store.js";
 import { doc, queryOf } from "./api-doc.js";
 import * as api from "./api-schemas.js";
 import * as v from "valibot";
@@ -72,11 +71,11 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
           if (text.length >= READ_BYTES) continue;
           const log = deps.logs.partition(topic, partition);
           const offsets = await log.offsets();
-          if (next >= offsets.highWatermark) continue;
+          if (next >= offsets.lastStableOffset) continue;
           const read = await readRecordsFrom(log, Math.max(next, offsets.logStartOffset), READ_BYTES);
           bytes += read.bytes;
+          positions.set(partition, read.nextOffset);
           for (const r of read.records) {
-            positions.set(partition, r.offset + 1);
             const event = recordToJson(topic, partition, r, "json");
             text += sse ? `id: ${eventId(partition, r.offset)}\nevent: record\ndata: ${JSON.stringify(event)}\n\n` : `${JSON.stringify(event)}\n`;
             count++;
@@ -87,7 +86,7 @@ function streamResponse(c: Context, deps: HttpDeps, topic: string, positions: Ma
           controller.enqueue(encoder.encode(text));
           return;
         }
-        const ready = await waitForAny(deps.logs, [...positions].map(([partition, offset]) => ({ topic, partition, offset })), KEEPALIVE_MS, abort.signal);
+        const ready = await waitForCommitted(deps.logs, [...positions].map(([partition, offset]) => ({ topic, partition, offset })), KEEPALIVE_MS, abort.signal);
         if (!ready && !abort.signal.aborted) {
           controller.enqueue(encoder.encode(sse ? ": keepalive\n\n" : "\n"));
           return;

@@ -184,6 +184,8 @@ export function registerTopicRoutes(app: Hono, deps: HttpDeps): void {
       out.push(recordToJson(topic, partition, r, format));
       next = r.offset + 1;
     }
+    // Past markers and aborted records too, unless the limit cut the answer short.
+    if (read.records.length <= limit) next = Math.max(next, read.nextOffset);
     deps.metrics.served(topic, "http", read.bytes, out.length);
     return c.json({ records: out, next_offset: next, high_watermark: (await log.offsets()).highWatermark });
   });
