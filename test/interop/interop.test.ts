@@ -109,6 +109,17 @@ describe("python clients", () => {
     expect(new Set(await storedCodecs("ck-topic"))).toEqual(new Set([0, 1, 2, 3, 4]));
   });
 
+  it("confluent-kafka transactions: send_offsets_to_transaction, commit, abort; read_committed sees only the committed results", async () => {
+    await broker.logs.createTopic("ck-tx-in");
+    await broker.logs.createTopic("ck-tx-out");
+    const out = await run(PYTHON, ["test/interop/transactions_client.py", broker.brokers[0]!, "ck-tx-in", "ck-tx-out", "ck-tx-group"]);
+    expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({
+      committed_offset: 2,
+      read_committed: ["out-in-0", "out-in-1"],
+      read_uncommitted: ["out-in-0", "out-in-1", "out-in-2", "out-in-3"],
+    });
+  });
+
   it("kafka-python on old protocol versions: message formats 0 and 1 produced, stored as batches, fetched back", async () => {
     const out = await run(PYTHON, ["test/interop/kafka_python_legacy.py", broker.brokers[0]!, "kp-legacy"]);
     expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({
