@@ -9,6 +9,7 @@ import { registerProduce } from "./produce.js";
 import { registerConsume } from "./consume.js";
 import { registerPerf } from "./perf.js";
 import { registerSecurity } from "./security.js";
+import { registerTransactions } from "./transactions.js";
 import { reportError } from "./output.js";
 
 import { VERSION } from "../config/version.js";
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerConsume(program);
   registerPerf(program);
   registerSecurity(program);
+  registerTransactions(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

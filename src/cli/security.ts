@@ -72,7 +72,7 @@ function localAdmin(store: SecurityStore): SecurityAdmin {
 }
 
 /** SASL credentials for a running broker, from the environment. */
-function credentialsFromEnv(): SaslCredentials | undefined {
+export function credentialsFromEnv(): SaslCredentials | undefined {
   const user = process.env.TRIBUTARY_USER;
   if (!user) return undefined;
   const password = process.env.TRIBUTARY_PASSWORD;
@@ -82,7 +82,7 @@ function credentialsFromEnv(): SaslCredentials | undefined {
   return { mechanism, user, password };
 }
 
-function tlsFromEnv(): { ca?: string } | undefined {
+export function tlsFromEnv(): { ca?: string } | undefined {
   const ca = process.env.TRIBUTARY_TLS_CA;
   if (!ca) return process.env.TRIBUTARY_TLS === "true" ? {} : undefined;
   try {
