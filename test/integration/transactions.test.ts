@@ -93,6 +93,13 @@ describe("transactions", () => {
     expect((await list(0)).topics[0]!.partitions[0]!.offset).toBe(3n);
     expect((await list(1)).topics[0]!.partitions[0]!.offset).toBe(1n);
     expect(await readAll("tx-open", "open-readers", false, 1)).toEqual(["before"]);
+    // AddPartitionsToTxn v5 (several transactions, as brokers send it): verifyOnly checks without adding.
+    const state = (await raw.request(65, 0, { transactionalIds: ["open-1"] }, 5000) as { transactionStates: { producerId: bigint; producerEpoch: number }[] }).transactionStates[0]!;
+    const verified = await raw.request(24, 5, { transactions: [
+      { transactionalId: "open-1", producerId: state.producerId, producerEpoch: state.producerEpoch, verifyOnly: true, topics: [{ name: "tx-open", partitions: [0] }] },
+      { transactionalId: "nobody", producerId: 1n, producerEpoch: 0, verifyOnly: true, topics: [{ name: "tx-open", partitions: [0] }] },
+    ] }, 5000) as { resultsByTransaction: { transactionalId: string; topicResults: { resultsByPartition: { partitionErrorCode: number }[] }[] }[] };
+    expect(verified.resultsByTransaction.map((t) => [t.transactionalId, t.topicResults[0]!.resultsByPartition[0]!.partitionErrorCode])).toEqual([["open-1", 0], ["nobody", 49]]);
     await open.commit();
     expect((await list(1)).topics[0]!.partitions[0]!.offset).toBe(4n);
     raw.close();

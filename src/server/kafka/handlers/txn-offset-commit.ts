@@ -1,4 +1,4 @@
-// TxnOffsetCommit, versions 0-3: group offsets committed inside a
+// TxnOffsetCommit, versions 0-4: group offsets committed inside a
 // transaction, visible to the group only once the transaction commits (and
 // never if it aborts). Needs WRITE on the transactional id, READ on the
 // group and on each topic.
