@@ -217,14 +217,15 @@ export class TransactionCoordinator {
 
   private async complete(record: TransactionRecord): Promise<TransactionRecord> {
     const commit = record.state === "PrepareCommit";
-    for (const key of record.partitions) {
+    // The markers go to all the partitions at once (each append is durable before it resolves).
+    await Promise.all(record.partitions.map(async (key) => {
       const cut = key.lastIndexOf("\u0000");
       const topic = key.slice(0, cut);
       const partition = Number(key.slice(cut + 1));
-      if (!this.logs.hasTopic(topic)) continue;
+      if (!this.logs.hasTopic(topic)) return;
       const marker = await encodeMarker(commit ? ControlType.COMMIT : ControlType.ABORT, record.producerId, record.producerEpoch);
       await this.logs.partition(topic, partition).append(marker, { allowControl: true });
-    }
+    }));
     if (commit) {
       const byGroup = new Map<string, OffsetCommit[]>();
       for (const o of record.pendingOffsets) byGroup.set(o.group, [...(byGroup.get(o.group) ?? []), { topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata }]);
