@@ -21,8 +21,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { ClosedSegment, ClosedSegments, LogManager } from "../log/log-manager.js";
 import type { ObjectStore } from "./object-store.js";
-import { CATALOG_KEY, SCHEMAS_KEY, archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
+import { archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
 import { readManifest } from "./archive-reader.js";
+import { CatalogUpload } from "./catalog-upload.js";
 
 /** One partition's archive, as GET /archive reports it. */
 export interface PartitionArchiveStatus {
@@ -86,12 +87,12 @@ export class Archiver {
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private closed = false;
-  private lastCatalog = "";
-  private lastRegistry = "";
+  private readonly catalog: CatalogUpload;
   /** The store's own problem (bucket, credentials, reachability) from the last check, if any. */
   storeError: string | null = null;
 
   constructor(private readonly logs: LogManager, readonly store: ObjectStore, private readonly options: ArchiverOptions) {
+    this.catalog = new CatalogUpload(store, logs, options.registryEntries);
     // An unarchived segment stays on disk whatever retention says.
     logs.holdRetention((topic, partition, baseOffset) => this.mustKeep(topic, partition, baseOffset));
   }
@@ -163,7 +164,7 @@ export class Archiver {
     await Promise.all(Array.from({ length: Math.min(UPLOADS_IN_FLIGHT_MAX, queue.length) }, async () => {
       for (let next = queue.shift(); next && !this.closed; next = queue.shift()) await this.archivePartition(next[0], next[1]);
     }));
-    if (!this.closed) await this.archiveCatalog().catch((err: Error) => this.reportStoreError(err));
+    if (!this.closed) await this.catalog.upload().catch((err: Error) => this.reportStoreError(err));
   }
 
   private async archivePartition(p: ClosedSegments, state: PartitionState): Promise<void> {
@@ -307,20 +308,6 @@ export class Archiver {
     await this.store.putFile(segmentKey(p.topic, p.partition, segment.baseOffset, ".log"), segment.files.log, segment.size, md5);
     this.options.onUploaded?.(segment.size);
     return { baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp, md5, uploadedMs: Date.now() };
-  }
-
-  /** The topics (names, ids, partitions, configs) and the registry, when they changed since last time. */
-  private async archiveCatalog(): Promise<void> {
-    const catalog = JSON.stringify({ version: 1, clusterId: this.logs.clusterId, topics: this.logs.listTopics() });
-    if (catalog !== this.lastCatalog) {
-      await this.store.putBytes(CATALOG_KEY, Buffer.from(catalog));
-      this.lastCatalog = catalog;
-    }
-    const registry = JSON.stringify({ version: 1, entries: [...this.options.registryEntries()] });
-    if (registry !== this.lastRegistry) {
-      await this.store.putBytes(SCHEMAS_KEY, Buffer.from(registry));
-      this.lastRegistry = registry;
-    }
   }
 
   private reportStoreError(err: Error): void {

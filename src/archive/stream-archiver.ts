@@ -28,8 +28,9 @@ import { splitBatches } from "../protocol/record-batch-codec.js";
 import { readBatchHeader } from "../protocol/record-batch-header.js";
 import type { ObjectStore } from "./object-store.js";
 import type { PartitionArchiveStatus } from "./archiver.js";
-import { CATALOG_KEY, SCHEMAS_KEY, archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
+import { archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
 import { readManifest } from "./archive-reader.js";
+import { CatalogUpload } from "./catalog-upload.js";
 
 export interface StreamArchiverOptions {
   /** Where chunks are staged before upload (emptied at start). */
@@ -87,11 +88,12 @@ export class StreamArchiver {
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private closed = false;
-  private lastCatalog = "";
-  private lastRegistry = "";
+  private readonly catalog: CatalogUpload;
   storeError: string | null = null;
 
-  constructor(private readonly logs: LogStore, readonly store: ObjectStore, private readonly options: StreamArchiverOptions) {}
+  constructor(private readonly logs: LogStore, readonly store: ObjectStore, private readonly options: StreamArchiverOptions) {
+    this.catalog = new CatalogUpload(store, logs, options.registryEntries);
+  }
 
   async start(): Promise<void> {
     fs.rmSync(this.options.stagingDir, { recursive: true, force: true });
@@ -138,7 +140,7 @@ export class StreamArchiver {
       this.dropChunk(state);
       this.partitions.delete(key);
     }
-    if (!this.closed) await this.archiveCatalog().catch((err: Error) => this.reportStoreError(err));
+    if (!this.closed) await this.catalog.upload().catch((err: Error) => this.reportStoreError(err));
   }
 
   private async archivePartition(state: PartitionState, topicId: string): Promise<void> {
@@ -257,19 +259,6 @@ export class StreamArchiver {
   private forget(): void {
     for (const state of this.partitions.values()) this.dropChunk(state);
     this.partitions.clear();
-  }
-
-  private async archiveCatalog(): Promise<void> {
-    const catalog = JSON.stringify({ version: 1, clusterId: this.logs.clusterId, topics: this.logs.listTopics() });
-    if (catalog !== this.lastCatalog) {
-      await this.store.putBytes(CATALOG_KEY, Buffer.from(catalog));
-      this.lastCatalog = catalog;
-    }
-    const registry = JSON.stringify({ version: 1, entries: [...this.options.registryEntries()] });
-    if (registry !== this.lastRegistry) {
-      await this.store.putBytes(SCHEMAS_KEY, Buffer.from(registry));
-      this.lastRegistry = registry;
-    }
   }
 
   private reportStoreError(err: Error): void {
