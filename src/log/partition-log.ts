@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { BASE_OFFSET, CONTROL_BIT, PARTITION_LEADER_EPOCH, TRANSACTIONAL_BIT, writeInt64 } from "../protocol/record-batch-header.js";
 import { markerTypeOf } from "../protocol/control-batch.js";
 import { TransactionIndex } from "./transaction-index.js";
+import { appendTxnIndex, readTxnIndex, writeTxnIndex } from "./txn-index-file.js";
 import { decodeRecordBatch } from "../protocol/record-batch-codec.js";
 import { batchRules, validateBatch, type ValidatedBatch } from "./batch-validator.js";
 import { LogClosedError, OffsetOutOfRangeError, StorageError, assert, isTransientSystemError } from "./errors.js";
@@ -114,15 +115,21 @@ export class PartitionLog implements PartitionStore {
       this.producers.truncateFrom(this.logEndOffset);
       from = Math.min(snapshot.offset, this.logEndOffset);
     }
-    // Transactions as of the checkpoint, then the batches after it (with the producers').
+    // Transactions: the open ones as of the checkpoint, the aborted ones from every segment's .txnindex, then
+    // the batches after the checkpoint. Without a checkpoint that vouches for the index files (a data dir from
+    // before them, a lost checkpoint) or with a file missing, every segment is read again to rebuild them.
     const transactions = checkpoint?.transactions;
-    if (transactions) {
-      this.transactions.restore(transactions);
+    const indexes = this.segments.map((s) => readTxnIndex(this.dir, s.baseOffset));
+    const trusted = transactions?.indexed === true && indexes.every((entries, i) => entries !== undefined || i === this.segments.length - 1);
+    let transactionsFrom = this.segments[0]!.baseOffset;
+    if (trusted) {
+      this.transactions.restoreOngoing(transactions.ongoing);
+      for (const entries of indexes) for (const e of entries ?? []) this.transactions.addAborted(e);
       this.transactions.truncateFrom(this.logEndOffset);
-      from = Math.min(from, transactions.offset, this.logEndOffset);
+      transactionsFrom = Math.min(transactions.offset, this.logEndOffset);
     }
+    from = Math.min(from, transactionsFrom);
     const producersFrom = snapshot ? Math.min(snapshot.offset, this.logEndOffset) : this.active.baseOffset;
-    const transactionsFrom = transactions ? Math.min(transactions.offset, this.logEndOffset) : this.active.baseOffset;
     for (let i = this.segmentIndexFor(from); i < this.segments.length && from < this.logEndOffset; i++) {
       const segment = this.segments[i]!;
       for (const b of segment.intactBatches(from)) {
@@ -132,6 +139,15 @@ export class PartitionLog implements PartitionStore {
         if (b.baseOffset >= transactionsFrom) this.transactions.onBatch(b.producerId, (b.attributes & TRANSACTIONAL_BIT) !== 0, control, b.controlType, b.baseOffset, b.lastOffset);
       }
     }
+    // The index files of the segments read again say what they hold now.
+    for (let i = this.segmentIndexFor(transactionsFrom); i < this.segments.length; i++) this.rewriteTxnIndex(i);
+  }
+
+  /** Rewrites segment `i`'s .txnindex from the aborted transactions whose marker lies in it. */
+  private rewriteTxnIndex(i: number): void {
+    const segment = this.segments[i]!;
+    const end = this.segments[i + 1]?.baseOffset ?? Infinity;
+    writeTxnIndex(this.dir, segment.baseOffset, this.transactions.abortedAll().filter((a) => a.lastOffset >= segment.baseOffset && a.lastOffset < end));
   }
 
   get active(): Segment {
@@ -164,8 +180,7 @@ export class PartitionLog implements PartitionStore {
     const checkpoint: PartitionCheckpoint = { recoveryPoint: this.recoveryPoint, logStartOffset: this.logStartOffset, cleanedUpTo: this.cleanedUpTo };
     if (this.producers.size > 0) checkpoint.producers = { offset: this.logEndOffset, entries: this.producers.snapshot() };
     this.transactions.pruneBelow(this.logStartOffset);
-    const transactions = this.transactions.snapshot();
-    if (transactions) checkpoint.transactions = { offset: this.logEndOffset, ...transactions };
+    checkpoint.transactions = { offset: this.logEndOffset, ...this.transactions.snapshot() };
     return checkpoint;
   }
 
@@ -247,7 +262,8 @@ export class PartitionLog implements PartitionStore {
     this.commits.written(segment, batch.length);
     const control = (h.attributes & CONTROL_BIT) !== 0;
     if (h.producerId >= 0 && !control) this.producers.record(h.producerId, h.producerEpoch, h.baseSequence, baseOffset, lastOffset, valid.maxTimestamp);
-    this.transactions.onBatch(h.producerId, (h.attributes & TRANSACTIONAL_BIT) !== 0, control, control ? markerTypeOf(batch) : undefined, baseOffset, lastOffset);
+    const aborted = this.transactions.onBatch(h.producerId, (h.attributes & TRANSACTIONAL_BIT) !== 0, control, control ? markerTypeOf(batch) : undefined, baseOffset, lastOffset);
+    if (aborted) appendTxnIndex(this.dir, this.active.baseOffset, aborted);
     return { baseOffset, lastOffset, logAppendTime: this.config.logAppendTime ? valid.maxTimestamp : -1, logStartOffset: this.logStartOffset };
   }
 
@@ -341,6 +357,7 @@ export class PartitionLog implements PartitionStore {
       this.segments[this.segments.length - 1] = await this.reopenAt(active, point);
       this.producers.truncateFrom(point.offset);
       this.transactions.truncateFrom(point.offset);
+      this.rewriteTxnIndex(this.segments.length - 1);
     } catch (failure) {
       this.fence(failure as Error);
     } finally {

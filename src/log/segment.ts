@@ -23,7 +23,7 @@ import { SegmentWrites } from "./segment-writes.js";
 import { nextIntactBatch, walkBatches, type Damage, type WalkedBatch } from "./segment-walk.js";
 
 
-export function segmentFileName(baseOffset: number, extension: ".log" | ".index" | ".timeindex"): string {
+export function segmentFileName(baseOffset: number, extension: ".log" | ".index" | ".timeindex" | ".txnindex"): string {
   return String(baseOffset).padStart(20, "0") + extension;
 }
 
@@ -123,6 +123,8 @@ export class Segment {
     const file = path.join(dir, segmentFileName(baseOffset, ".log"));
     for (const ext of [".index", ".timeindex"] as const) io.removeSync(path.join(dir, segmentFileName(baseOffset, ext)));
     io.closeSync(io.openSync(file, "wx"));
+    // Its aborted-transaction index, empty: a segment without one is from before them (or damaged).
+    io.createFileSync(path.join(dir, segmentFileName(baseOffset, ".txnindex")), Buffer.alloc(0), false);
     const segment = new Segment(dir, baseOffset, new PooledFile(segmentFiles, file, "r+"), indexIntervalBytes);
     segment.loaded = true;
     return segment;
@@ -526,7 +528,7 @@ export class Segment {
   /** Closes and removes the segment's files (rename first, so a crash mid-way leaves no half segment). */
   delete(): void {
     this.close();
-    for (const ext of [".log", ".index", ".timeindex"] as const) {
+    for (const ext of [".log", ".index", ".timeindex", ".txnindex"] as const) {
       const file = path.join(this.dir, segmentFileName(this.baseOffset, ext));
       try {
         io.renameSync(file, file + ".deleted");

@@ -3,8 +3,10 @@
 // began), so the last stable offset (LSO) stops before the first of them;
 // and the aborted transactions (producer, first offset, marker offset), so a
 // reader can drop their records. Fed by every transactional batch and every
-// marker appended, restored from the partition's checkpoint and the batches
-// written after it, cut with the log and pruned with its start.
+// marker appended; the open ones are restored from the partition's
+// checkpoint and the batches written after it, the aborted ones from each
+// segment's .txnindex file (the partition log keeps those); cut with the log
+// and pruned with its start.
 
 export interface AbortedTransaction {
   producerId: number;
@@ -15,7 +17,10 @@ export interface AbortedTransaction {
 
 export interface TransactionSnapshot {
   ongoing: [number, number][];
-  aborted: AbortedTransaction[];
+  /** Checkpoints before the per-segment .txnindex files kept them here. */
+  aborted?: AbortedTransaction[];
+  /** Every segment has its .txnindex file: the aborted transactions are read from them. */
+  indexed?: boolean;
 }
 
 /** Marker types in control batches. */
@@ -25,16 +30,31 @@ export class TransactionIndex {
   private readonly ongoing = new Map<number, number>();
   private aborted: AbortedTransaction[] = [];
 
-  /** Notes one appended batch (its offsets assigned): transactional data opens a transaction, a marker ends it. */
-  onBatch(producerId: number, transactional: boolean, control: boolean, controlType: number | undefined, baseOffset: number, lastOffset: number): void {
-    if (!transactional || producerId < 0) return;
+  /** Notes one appended batch (its offsets assigned): transactional data opens a transaction, a marker ends it; the aborted transaction it ends, if any. */
+  onBatch(producerId: number, transactional: boolean, control: boolean, controlType: number | undefined, baseOffset: number, lastOffset: number): AbortedTransaction | undefined {
+    if (!transactional || producerId < 0) return undefined;
     if (!control) {
       if (!this.ongoing.has(producerId)) this.ongoing.set(producerId, baseOffset);
-      return;
+      return undefined;
     }
     const first = this.ongoing.get(producerId);
     this.ongoing.delete(producerId);
-    if (controlType === ABORT && first !== undefined) this.aborted.push({ producerId, firstOffset: first, lastOffset });
+    if (controlType !== ABORT || first === undefined) return undefined;
+    return this.addAborted({ producerId, firstOffset: first, lastOffset });
+  }
+
+  /** Adds an aborted transaction (once: one already known by its marker offset is not added again). */
+  addAborted(entry: AbortedTransaction): AbortedTransaction {
+    if (!this.aborted.some((a) => a.lastOffset === entry.lastOffset)) {
+      this.aborted.push({ ...entry });
+      this.aborted.sort((a, b) => a.lastOffset - b.lastOffset);
+    }
+    return entry;
+  }
+
+  /** Every aborted transaction known, by marker offset. */
+  abortedAll(): AbortedTransaction[] {
+    return this.aborted.map((a) => ({ ...a }));
   }
 
   /** The first offset a read_committed reader may not see yet: the start of the oldest open transaction, at most `highWatermark`. */
@@ -64,14 +84,13 @@ export class TransactionIndex {
     this.aborted = this.aborted.filter((a) => a.lastOffset >= logStartOffset);
   }
 
-  snapshot(): TransactionSnapshot | undefined {
-    if (this.ongoing.size === 0 && this.aborted.length === 0) return undefined;
-    return { ongoing: [...this.ongoing.entries()], aborted: this.aborted.map((a) => ({ ...a })) };
+  /** The open transactions, for the checkpoint (the aborted ones are in the .txnindex files). */
+  snapshot(): TransactionSnapshot {
+    return { ongoing: [...this.ongoing.entries()], indexed: true };
   }
 
-  restore(snapshot: TransactionSnapshot): void {
+  restoreOngoing(ongoing: [number, number][]): void {
     this.ongoing.clear();
-    for (const [pid, first] of snapshot.ongoing) this.ongoing.set(pid, first);
-    this.aborted = snapshot.aborted.map((a) => ({ ...a }));
+    for (const [pid, first] of ongoing) this.ongoing.set(pid, first);
   }
 }
