@@ -13,6 +13,8 @@ export interface ManifestSegment {
   /** MD5 of the .log object, base64. */
   md5: string;
   uploadedMs: number;
+  /** Aborted transactions whose ABORT marker lies in the segment (from its .txnindex), for read_committed readers of the archive. */
+  aborted?: { producerId: number; firstOffset: number; lastOffset: number }[];
 }
 
 /** What a partition's manifest.json holds. */

@@ -19,6 +19,8 @@
 import { opsLog } from "../ops/ops-log.js";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { readTxnIndex } from "../log/txn-index-file.js";
 import type { ClosedSegment, ClosedSegments, LogManager } from "../log/log-manager.js";
 import type { ObjectStore } from "./object-store.js";
 import { archivedUpTo, manifestKey, previousManifestKey, segmentKey, type Manifest, type ManifestSegment } from "./archive-layout.js";
@@ -307,7 +309,9 @@ export class Archiver {
     }
     await this.store.putFile(segmentKey(p.topic, p.partition, segment.baseOffset, ".log"), segment.files.log, segment.size, md5);
     this.options.onUploaded?.(segment.size);
-    return { baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp, md5, uploadedMs: Date.now() };
+    // The segment's aborted transactions go into the manifest: read_committed reads of the archive need them once the local copy is gone.
+    const aborted = readTxnIndex(path.dirname(segment.files.log), segment.baseOffset) ?? [];
+    return { baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size, maxTimestamp: segment.maxTimestamp, md5, uploadedMs: Date.now(), ...(aborted.length ? { aborted } : {}) };
   }
 
   private reportStoreError(err: Error): void {

@@ -55,8 +55,14 @@ class TieredPartition implements PartitionStore {
     return archived ? { ...local, logStartOffset: archived.start } : local;
   }
 
+  /** The local log's aborted transactions, and below the local copy the archive's (its manifest keeps them per segment). */
   abortedTransactions(from: number, to: number): AbortedTransaction[] {
-    return this.local.abortedTransactions(from, to);
+    const local = this.local.abortedTransactions(from, to);
+    const manifest = this.archiver.manifestOf(this.topic, this.partition);
+    if (!manifest) return local;
+    const seen = new Set(local.map((a) => a.lastOffset));
+    const archived = manifest.segments.flatMap((s) => s.aborted ?? []).filter((a) => a.lastOffset >= from && a.firstOffset < to && !seen.has(a.lastOffset));
+    return [...archived, ...local].sort((a, b) => a.lastOffset - b.lastOffset);
   }
 
   append(batch: Buffer, options?: AppendOptions): Promise<AppendResult> {

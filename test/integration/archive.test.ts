@@ -324,6 +324,44 @@ describe("archive to S3", () => {
     expect(first.json.records.map((r: { value: { tag: string } }) => r.value.tag)).toEqual(["a0", "a0", "a0", "a0", "a0"]);
   });
 
+  it("read_committed readers of offsets only the archive holds still never see an aborted transaction's records", async () => {
+    await call("POST", "/topics", { name: "txarch", configs: { "segment.bytes": "2048", "local.retention.ms": "1" } });
+    const kafka = new Kafka({ brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ transactionalId: "archived-tx", maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const pad = "p".repeat(300);
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: "txarch", messages: Array.from({ length: 8 }, (_, i) => ({ value: JSON.stringify({ tag: "aborted", i, pad }) })) });
+    await aborted.abort();
+    const committed = await producer.transaction();
+    await committed.send({ topic: "txarch", messages: Array.from({ length: 8 }, (_, i) => ({ value: JSON.stringify({ tag: "committed", i, pad }) })) });
+    await committed.commit();
+    await producer.disconnect();
+    for (let i = 0; i < 4; i++) await publish("txarch", 5, `plain${i}`);
+    const activeBase = Number(fs.readdirSync(path.join(dataDir, "txarch-0")).filter((f) => f.endsWith(".log")).sort().at(-1)!.slice(0, 20));
+    await until(async () => (await status("txarch"))?.archived_up_to === activeBase, "txarch to be archived");
+    await broker.logs.runMaintenance(Date.now() + 60_000);
+    expect(fs.readdirSync(path.join(dataDir, "txarch-0")).filter((f) => f.endsWith(".log"))).toHaveLength(1);
+    const { highWatermark } = await broker.logs.partition("txarch", 0).offsets();
+    const consumer = kafka.consumer({ groupId: "archive-readers", partitionAssigners: [RangeAssigner] });
+    await consumer.connect();
+    await consumer.subscribe({ topic: "txarch", fromBeginning: true });
+    const tags: string[] = [];
+    let last = -1;
+    await new Promise<void>((resolve) => void consumer.run({ eachMessage: async ({ message }) => {
+      tags.push((JSON.parse(message.value!.toString()) as { tag: string }).tag);
+      last = Number(message.offset);
+      if (last >= highWatermark - 1) resolve();
+    } }));
+    await consumer.disconnect();
+    expect(tags.filter((t) => t === "aborted")).toEqual([]);
+    expect(tags.filter((t) => t === "committed")).toHaveLength(8);
+    expect(tags.filter((t) => t.startsWith("plain"))).toHaveLength(20);
+    // HTTP reads from the archive read committed too.
+    const first = await call("GET", "/topics/txarch/partitions/0/records?offset=0&limit=3");
+    expect(first.json.records.map((r: { value: { tag: string } }) => r.value.tag)).toEqual(["committed", "committed", "committed"]);
+  });
+
   it("DeleteRecords below the local log start holds for the archive too: deleted offsets are never served again", async () => {
     await call("POST", "/topics", { name: "floored", configs: { "segment.bytes": "2048", "local.retention.ms": "1" } });
     for (let i = 0; i < 6; i++) await publish("floored", 5, `f${i}`);

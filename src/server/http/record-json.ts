@@ -47,24 +47,30 @@ function bytesToJson(bytes: Buffer | null, format: RecordFormat, parse: boolean)
  */
 export async function readRecordsFrom(log: PartitionStore, offset: number, maxBytes: number): Promise<{ records: DecodedRecord[]; bytes: number; nextOffset: number }> {
   const stable = (await log.offsets()).lastStableOffset;
-  if (offset >= stable) return { records: [], bytes: 0, nextOffset: offset };
-  const read = (await log.read(offset, maxBytes)).records;
   const records: DecodedRecord[] = [];
   let nextOffset = offset;
-  const batches = splitBatches(read);
-  const aborted = batches.length ? log.abortedTransactions(offset, stable) : [];
-  for (const batch of batches) {
-    const decoded = await decodeRecordBatch(batch);
-    const { baseOffset, lastOffsetDelta, producerId } = decoded.header;
-    if (baseOffset >= stable) break;
-    nextOffset = Math.max(nextOffset, baseOffset + lastOffsetDelta + 1);
-    if (decoded.isControl) continue;
-    if (decoded.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset)) continue;
-    for (const r of decoded.records) if (r.offset >= offset) records.push(r);
+  let bytes = 0;
+  // Markers and aborted records take no room in the answer: read on past them while nothing was found.
+  while (records.length === 0 && nextOffset < stable && bytes < maxBytes) {
+    const from = nextOffset;
+    const read = (await log.read(from, maxBytes - bytes)).records;
+    if (read.length === 0) break;
+    bytes += read.length;
+    const batches = splitBatches(read);
+    const aborted = log.abortedTransactions(from, stable);
+    for (const batch of batches) {
+      const decoded = await decodeRecordBatch(batch);
+      const { baseOffset, lastOffsetDelta, producerId } = decoded.header;
+      if (baseOffset >= stable) break;
+      nextOffset = Math.max(nextOffset, baseOffset + lastOffsetDelta + 1);
+      if (decoded.isControl) continue;
+      if (decoded.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset)) continue;
+      for (const r of decoded.records) if (r.offset >= from) records.push(r);
+    }
+    if (nextOffset === from) break;
   }
-  return { records, bytes: read.length, nextOffset };
+  return { records, bytes, nextOffset };
 }
-
 
 export function recordToJson(topic: string, partition: number, r: DecodedRecord, format: RecordFormat, avro?: AvroDecoder): RecordJson {
   const fromAvro = (bytes: Buffer, what: string) => {
