@@ -1,6 +1,7 @@
 // One partition of a topic in a Kafka cluster (kafka-cluster-store.ts): offsets by
 // ListOffsets, appends by Produce with acks=all of the batch as it is (checked
-// whole first), reads by Fetch cut to whole batches, and waits by polling the
+// whole first), reads by read_committed Fetch cut to whole batches (aborted
+// transactions' batches left out), and waits by polling the
 // high watermark (one poller per partition, while anyone waits) rather than a
 // Fetch parked on a shared connection.
 
@@ -8,12 +9,40 @@ import type { AbortedTransaction, AppendOptions, AppendResult, PartitionOffsets,
 import { CorruptBatchError, InvalidRecordError, OffsetOutOfRangeError } from "../log/errors.js";
 import type { TopicConfig } from "../log/topic-config.js";
 import { KafkaErrorCode as E } from "../protocol/kafka-error-codes.js";
-import { BATCH_LENGTH, CRC, ATTRIBUTES, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC } from "../protocol/record-batch-header.js";
+import {
+  ATTRIBUTES, BATCH_LENGTH, CONTROL_BIT, CRC, CURRENT_MAGIC, HEADER_SIZE, LAST_OFFSET_DELTA, LOG_OVERHEAD, MAGIC, TRANSACTIONAL_BIT, readBatchHeader,
+} from "../protocol/record-batch-header.js";
 import { crc32c } from "../protocol/crc32c.js";
 import { check, EARLIEST, LATEST, MAX_TIMESTAMP, type ClusterRequests } from "./cluster-protocol.js";
+import { splitBatches } from "../protocol/record-batch-codec.js";
+import { ControlType, markerTypeOf } from "../protocol/control-batch.js";
 
-/** ListOffsets isolation level: the latest offset is then the last stable one. */
+/** ListOffsets and Fetch isolation level: the latest offset is then the last stable one, and Fetch names the aborted transactions. */
 const READ_COMMITTED = 1;
+
+/**
+ * The batches without the data of aborted transactions, as a Kafka consumer
+ * drops them: a producer's transactional batches are dropped from the first
+ * offset of its aborted transaction until its ABORT marker (which stays).
+ */
+function withoutAborted(records: Buffer, aborted: { producerId: bigint; firstOffset: bigint }[]): Buffer {
+  const pending = aborted.map((a) => ({ producerId: Number(a.producerId), firstOffset: Number(a.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);
+  const dropping = new Set<number>();
+  const kept: Buffer[] = [];
+  for (const batch of splitBatches(records)) {
+    const header = readBatchHeader(batch);
+    const lastOffset = header.baseOffset + header.lastOffsetDelta;
+    while (pending.length && pending[0]!.firstOffset <= lastOffset) dropping.add(pending.shift()!.producerId);
+    const transactional = (header.attributes & TRANSACTIONAL_BIT) !== 0;
+    if ((header.attributes & CONTROL_BIT) !== 0) {
+      if (markerTypeOf(batch) === ControlType.ABORT) dropping.delete(header.producerId);
+      kept.push(batch);
+    } else if (!(transactional && dropping.has(header.producerId))) {
+      kept.push(batch);
+    }
+  }
+  return kept.length === 0 ? Buffer.alloc(0) : Buffer.concat(kept);
+}
 
 /** Whole batches of a Fetch answer: a broker may cut the last one short at the size limit. */
 function wholeBatches(records: Buffer | null): Buffer {
@@ -74,7 +103,7 @@ export class ClusterPartition implements PartitionStore {
     return { logStartOffset: start.offset, highWatermark: end.offset, logEndOffset: end.offset, lastStableOffset: stable.offset };
   }
 
-  /** Not known here: the cluster says which transactions aborted in its read_committed Fetch answers, which this store does not ask for yet. */
+  /** None: reads ask the cluster for committed records and drop aborted transactions' batches themselves. */
   abortedTransactions(): AbortedTransaction[] {
     return [];
   }
@@ -98,10 +127,11 @@ export class ClusterPartition implements PartitionStore {
       throw new OffsetOutOfRangeError(offset, o.logStartOffset, o.highWatermark);
     }
     const answer = await this.cluster.request("Fetch", {
-      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: Math.max(1, maxBytes), isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      // read_committed: the cluster stops at its last stable offset and names the aborted transactions, whose batches are dropped here.
+      replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: Math.max(1, maxBytes), isolationLevel: READ_COMMITTED, sessionId: 0, sessionEpoch: -1,
       topics: [{ topic: this.topic, partitions: [{ partition: this.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: Math.max(1, maxBytes) }] }],
       forgottenTopicsData: [], rackId: "",
-    }, this.leader()) as { errorCode: number; responses: { partitions: { errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null }[] }[] };
+    }, this.leader()) as { errorCode: number; responses: { partitions: { errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: Buffer | null; abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null }[] }[] };
     check(answer.errorCode, `fetch ${this.topic}-${this.partition}`);
     const r = answer.responses[0]!.partitions[0]!;
     if (r.errorCode === E.OFFSET_OUT_OF_RANGE) {
@@ -110,7 +140,9 @@ export class ClusterPartition implements PartitionStore {
     }
     check(r.errorCode, `fetch ${this.topic}-${this.partition}`);
     this.wake(Number(r.highWatermark));
-    return { records: wholeBatches(r.records), highWatermark: Number(r.highWatermark), logStartOffset: Number(r.logStartOffset) };
+    const records = wholeBatches(r.records);
+    const aborted = r.abortedTransactions ?? [];
+    return { records: aborted.length ? withoutAborted(records, aborted) : records, highWatermark: Number(r.highWatermark), logStartOffset: Number(r.logStartOffset) };
   }
 
   async offsetForTimestamp(timestamp: number): Promise<TimestampedOffset | undefined> {

@@ -487,6 +487,39 @@ describe("cluster mode", () => {
     }
   });
 
+  it("reads committed through the cluster: a Kafka producer's aborted and open transactions stay out of HTTP reads and the warehouse", async () => {
+    const cluster = await serve(["--data-dir", tempDir(), "--kafka-port", "0", "--http-port", "0", "--group-initial-rebalance-delay-ms", "0"]);
+    const brokers = kafkaOf(cluster);
+    const frontend = await serve(["--data-dir", tempDir(), "--kafka-cluster", brokers, "--registry-topic", "_frontend_schemas", "--http-port", "0"]);
+    const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+    try {
+      const http = httpOf(frontend);
+      expect((await httpCall(http, "POST", "/topics", { name: "tx-through" })).status).toBe(201);
+      const producer = kafka.producer({ transactionalId: "through-1", maxInFlightRequests: 1, idempotent: true });
+      await producer.connect();
+      const aborted = await producer.transaction();
+      await aborted.send({ topic: "tx-through", messages: [{ value: JSON.stringify({ n: "aborted" }) }] });
+      await aborted.abort();
+      const committed = await producer.transaction();
+      await committed.send({ topic: "tx-through", messages: [{ value: JSON.stringify({ n: "committed" }) }] });
+      await committed.commit();
+      const open = await producer.transaction();
+      await open.send({ topic: "tx-through", messages: [{ value: JSON.stringify({ n: "open" }) }] });
+      const read = await httpCall(http, "GET", "/topics/tx-through/partitions/0/records?offset=0");
+      expect(read.json.records.map((r: { value: { n: string } }) => r.value.n)).toEqual(["committed"]);
+      const rows = await until("the warehouse to load the committed record", async () => {
+        const answer = await httpCall(http, "POST", "/sql", { sql: 'SELECT _value FROM "tx-through"' });
+        return answer.json.rows?.length ? answer.json.rows : undefined;
+      });
+      expect(rows).toEqual([[JSON.stringify({ n: "committed" })]]);
+      await open.abort();
+      await producer.disconnect();
+    } finally {
+      await stop(frontend);
+      await stop(cluster);
+    }
+  });
+
   it("refuses an unreachable cluster with a message", async () => {
     const unreachable = await tributaryAsync(["serve", "--data-dir", tempDir(), "--kafka-cluster", "127.0.0.1:1", "--http-port", "0"]);
     expect(unreachable.status).not.toBe(0);
