@@ -42,9 +42,13 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
   const result: CompactionResult = { segmentsRewritten: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0, nextTombstoneExpiry: Infinity };
   if (closed.length === 0) return result;
   const latest = new Map<string, number>();
+  // An aborted transaction's records never count as a key's latest value, and go (as Kafka's cleaner removes them); markers stay.
+  const aborted = log.abortedTransactions(closed[0]!.baseOffset, closed[closed.length - 1]!.nextOffset);
+  const isAborted = (decoded: DecodedBatch) => decoded.isTransactional && !decoded.isControl &&
+    aborted.some((a) => a.producerId === decoded.header.producerId && a.firstOffset <= decoded.header.baseOffset && decoded.header.baseOffset <= a.lastOffset);
   for (const segment of closed) {
     for await (const { decoded } of batchesOf(segment)) {
-      if (decoded.isControl) continue;
+      if (decoded.isControl || isAborted(decoded)) continue;
       for (const r of decoded.records) if (r.key) latest.set(r.key.toString("latin1"), r.offset);
     }
   }
@@ -59,8 +63,9 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
         kept.push(bytes);
         continue;
       }
+      const abortedBatch = isAborted(decoded);
       const keep = decoded.records.filter((r) => {
-        if (!r.key || latest.get(r.key.toString("latin1")) !== r.offset) return false;
+        if (abortedBatch || !r.key || latest.get(r.key.toString("latin1")) !== r.offset) return false;
         if (r.value !== null) return true;
         const written = r.timestamp >= 0 ? r.timestamp : segmentTime;
         if (written < horizon) return false;

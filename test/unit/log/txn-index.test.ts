@@ -68,3 +68,36 @@ describe("aborted-transaction indexes", () => {
     expect(fs.existsSync(path.join(dir, "t-0", indexes[0]!))).toBe(true);
   });
 });
+
+describe("compaction and transactions", () => {
+  it("removes an aborted transaction's records, keeps the key's committed value and the markers", async () => {
+    const dir = tempDir();
+    const logs = await LogManager.open({ dataDir: dir, maintenanceIntervalMs: 0 });
+    try {
+      await logs.createTopic("c", { configs: { "cleanup.policy": "compact", "segment.bytes": "512", "min.cleanable.dirty.ratio": "0.01" } });
+      const log = logs.partition("c", 0);
+      const record = (value: string) => ({ key: Buffer.from("k"), value: Buffer.from(value.padEnd(150, ".")) });
+      await log.append(await encodeRecordBatch([record("committed")]));
+      await log.append(await encodeRecordBatch([record("aborted")], { transactional: true, producerId: 9, producerEpoch: 0, baseSequence: 0 }));
+      await log.append(await encodeMarker(ControlType.ABORT, 9, 0), { allowControl: true });
+      // More batches of another key, so that the ones above lie in closed segments.
+      for (let i = 0; i < 8; i++) await log.append(await encodeRecordBatch([{ key: Buffer.from(`other${i}`), value: Buffer.alloc(150, "o") }]));
+      await logs.runMaintenance(Date.now());
+      const { decodeRecordBatch, splitBatches } = await import("../../../src/protocol/record-batch-codec.js");
+      const seen: string[] = [];
+      const { highWatermark } = await log.offsets();
+      for (let offset = 0; offset < highWatermark;) {
+        const read = await log.read(offset, 1 << 20);
+        for (const batch of splitBatches(read.records)) {
+          const decoded = await decodeRecordBatch(batch);
+          offset = decoded.header.baseOffset + decoded.header.lastOffsetDelta + 1;
+          if (decoded.isControl) seen.push("marker");
+          else for (const r of decoded.records) if (r.key?.toString() === "k") seen.push(r.value!.toString().replace(/\.+$/, ""));
+        }
+      }
+      expect(seen).toEqual(["committed", "marker"]);
+    } finally {
+      await logs.close();
+    }
+  });
+});
