@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
 import { startBroker, type Broker } from "../../src/server/broker.js";
 import { KafkaConnection } from "../../src/cluster/kafka-connection.js";
+import { readEvents } from "../helpers/sse.js";
 
 let broker: Broker;
 let kafka: Kafka;
@@ -62,6 +63,12 @@ describe("transactions", () => {
       expect(answer.next_offset).toBe(answer.high_watermark);
     }
     expect(values.sort()).toEqual(["c1", "c2", "c3"]);
+    // A topic's event stream too: the committed records, nothing aborted.
+    const closing = new AbortController();
+    const stream = await fetch(`${broker.httpUrl}/topics/tx-basic/stream?from=beginning`, { headers: { accept: "text/event-stream" }, signal: closing.signal });
+    const events = await readEvents(stream, 3, true);
+    closing.abort();
+    expect(events.map((e) => e.data.value).sort()).toEqual(["c1", "c2", "c3"]);
     const deadline = Date.now() + 15_000;
     let rows: unknown[][] = [];
     while (Date.now() < deadline) {
