@@ -219,8 +219,12 @@ describe("idempotent producer over raw frames", () => {
     expect((await own.logs.partition("idem-raw", 0).offsets()).logEndOffset).toBe(4);
     const second = await raw.request(22, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
     expect(Number(second.producerId)).not.toBe(pid);
+    // A transactional id gets an id of its own, and each InitProducerId for it a new epoch (fencing the one before).
     const transactional = await raw.request(22, 4, { transactionalId: "tx", transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
-    expect(transactional.errorCode).not.toBe(0);
+    expect(transactional.errorCode).toBe(0);
+    expect(Number(transactional.producerId)).not.toBe(pid);
+    const again = await raw.request(22, 4, { transactionalId: "tx", transactionTimeoutMs: 60000, producerId: -1n, producerEpoch: -1 });
+    expect(again).toMatchObject({ errorCode: 0, producerId: transactional.producerId, producerEpoch: transactional.producerEpoch + 1 });
     raw.close();
     await own.stop();
   });
