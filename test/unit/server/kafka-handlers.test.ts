@@ -20,6 +20,7 @@ import { KafkaErrorCode as E } from "../../../src/protocol/kafka-error-codes.js"
 import { SecurityStore } from "../../../src/security/security-store.js";
 import { Authentication } from "../../../src/security/authentication.js";
 import { Authorizer } from "../../../src/security/acl.js";
+import { TransactionCoordinator } from "../../../src/server/transactions/transaction-coordinator.js";
 
 function context(): KafkaContext {
   const logs = new MemoryLogStore();
@@ -98,13 +99,21 @@ describe("Kafka handlers on the memory store", () => {
     expect((await ctx.logs.partition("t", 0).offsets()).highWatermark).toBe(2); // offsets 0 and 1 used; 1 is a gap
   });
 
-  it("refuses a transactional producer without writing", async () => {
+  it("refuses a transactional producer, writing nothing, where there is no coordinator or the partition is not in its transaction", async () => {
     const ctx = context();
     await ctx.logs.createTopic("t");
-    const batch = await encodeRecordBatch([{ key: null, value: Buffer.from("x") }]);
-    const produced = await call(ctx, "Produce", 9, { acks: -1, timeoutMs: 1000, transactionalId: "tx", topicData: [{ name: "t", partitionData: [{ index: 0, records: batch }] }] });
-    expect(produced?.responses?.[0]?.partitionResponses?.[0]?.errorCode).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    const plain = await encodeRecordBatch([{ key: null, value: Buffer.from("x") }]);
+    const produce = (records: Buffer) => call(ctx, "Produce", 9, { acks: -1, timeoutMs: 1000, transactionalId: "tx", topicData: [{ name: "t", partitionData: [{ index: 0, records }] }] });
+    expect((await produce(plain))?.responses?.[0]?.partitionResponses?.[0]?.errorCode).toBe(E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    ctx.transactions = new TransactionCoordinator(ctx.logs, (ctx.logs as MemoryLogStore).transactionStore, { maxTimeoutMs: 60_000, checkIntervalMs: 60_000, allocateProducerId: async () => 7 });
+    const { producerId, producerEpoch } = await ctx.transactions.initProducerId("tx", 10_000, { producerId: -1, producerEpoch: -1 });
+    const transactional = await encodeRecordBatch([{ key: null, value: Buffer.from("x") }], { transactional: true, producerId, producerEpoch, baseSequence: 0 });
+    expect((await produce(transactional))?.responses?.[0]?.partitionResponses?.[0]?.errorCode).toBe(E.INVALID_TXN_STATE);
+    expect((await produce(plain))?.responses?.[0]?.partitionResponses?.[0]?.errorCode).toBe(E.INVALID_RECORD);
     expect((await ctx.logs.partition("t", 0).offsets()).logEndOffset).toBe(0);
+    await ctx.transactions.addPartitions("tx", producerId, producerEpoch, [{ topic: "t", partition: 0 }]);
+    expect((await produce(transactional))?.responses?.[0]?.partitionResponses?.[0]?.errorCode).toBe(0);
+    expect(await ctx.logs.partition("t", 0).offsets()).toMatchObject({ logEndOffset: 1, lastStableOffset: 0 });
   });
 
   it("types every handler's answer: a misspelled field does not compile", () => {
