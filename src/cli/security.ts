@@ -111,7 +111,9 @@ async function remoteAdmin(kafkaAddress: string, httpUrl: string | undefined): P
     if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}`;
     let response: Response;
     try {
-      response = await fetch(`${httpUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      // Bun's fetch takes the CA to trust (TRIBUTARY_TLS_CA); under Node, NODE_EXTRA_CA_CERTS does the same.
+      const ca = tlsFromEnv()?.ca;
+      response = await fetch(`${httpUrl}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), ...(ca ? { tls: { ca } } : {}) } as RequestInit);
     } catch (err) {
       throw new CliError(`cannot reach ${httpUrl}: ${(err as Error).message}`);
     }
