@@ -302,18 +302,36 @@ export async function waitForAny(store: LogStore, targets: { topic: string; part
  * are there, not yet readable).
  */
 export async function waitForCommitted(logs: LogStore, positions: { topic: string; partition: number; offset: number }[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  for (const p of positions) {
-    let offsets: PartitionOffsets;
-    try {
-      offsets = await logs.partition(p.topic, p.partition).offsets();
-    } catch {
-      continue; // gone meanwhile: waitForAny below says so in its own way
+  if (timeoutMs <= 0 || signal?.aborted) return false;
+  // Asking where the partitions stand may itself wait (a cluster away): never past the timeout or the abort.
+  const deadline = Date.now() + timeoutMs;
+  let wake: () => void = () => undefined;
+  const cut = new Promise<undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    const abort = () => resolve(undefined);
+    signal?.addEventListener("abort", abort, { once: true });
+    wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+    };
+  });
+  try {
+    for (const p of positions) {
+      let offsets: PartitionOffsets | undefined;
+      try {
+        offsets = await Promise.race([logs.partition(p.topic, p.partition).offsets(), cut]);
+      } catch {
+        continue; // gone meanwhile: waitForAny below says so in its own way
+      }
+      if (offsets === undefined) return false;
+      if (p.offset < offsets.lastStableOffset) return true;
+      if (offsets.lastStableOffset < offsets.highWatermark && p.offset >= offsets.lastStableOffset) {
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, Math.min(100, timeoutMs))), cut]);
+        return false;
+      }
     }
-    if (p.offset < offsets.lastStableOffset) return true;
-    if (offsets.lastStableOffset < offsets.highWatermark && p.offset >= offsets.lastStableOffset) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(100, timeoutMs)));
-      return false;
-    }
+  } finally {
+    wake();
   }
-  return waitForAny(logs, positions, timeoutMs, signal);
+  return waitForAny(logs, positions, Math.max(0, deadline - Date.now()), signal);
 }

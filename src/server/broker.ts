@@ -130,6 +130,9 @@ function readTlsFiles(config: BrokerConfig): { cert: string; key: string; ca?: s
   return { cert: read("--tls-cert", config.tlsCert), key: read("--tls-key", config.tlsKey), ca: config.tlsCa ? read("--tls-ca", config.tlsCa) : undefined };
 }
 
+/** Longest one part of the broker may take to stop before the stop goes on without it. */
+const STEP_STOP_MS = 10_000;
+
 export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   const { ephemeral, ...settings } = options;
   let tempDir: string | undefined;
@@ -182,8 +185,20 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     () => (tempDir ? fs.rmSync(tempDir, { recursive: true, force: true }) : undefined),
     () => logs.close(),
   ];
+  // A part that does not stop within STEP_STOP_MS (waiting on a cluster that does not answer, say) is named in the
+  // log and left behind, so that the rest, the log engine last, still stops cleanly.
   const stopAll = async () => {
-    for (const close of started.splice(0).reverse()) await close();
+    for (const close of started.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), STEP_STOP_MS)));
+      const running = Promise.resolve().then(close);
+      const outcome = await Promise.race([running.then(() => "done" as const), late]);
+      clearTimeout(timer);
+      if (outcome === "late") {
+        opsLog("broker").error(`stopping: ${close.name || "a part of the broker"} did not stop within ${STEP_STOP_MS} ms; going on without it`);
+        running.catch((err: Error) => opsLog("broker").error(`stopping ${close.name || "a part of the broker"} failed late: ${err.message}`));
+      }
+    }
   };
   const refuse = async (message: string): Promise<never> => {
     await stopAll();
@@ -319,7 +334,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     } catch (err) {
       await refuse(`refusing to start: cannot open the warehouse ${file}: ${(err as Error).message} (the warehouse is rebuilt from the log when its file is removed; --no-warehouse turns it off)`);
     }
-    started.push(() => warehouse!.close());
+    started.push(function warehouseLoader() {
+      return warehouse!.close();
+    });
     metrics.watchWarehouse(() => warehouse!.status());
     if (cluster) {
       const group = `tributary-warehouse:${os.hostname()}:${path.resolve(file)}`;
@@ -393,7 +410,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
   // REST consumers are members of this broker's groups, or in cluster mode of the cluster's.
   const membership = cluster ? new ClusterMembership(cluster) : localMembership(groups, store);
   const consumers = new HttpConsumers(store, membership, undefined, autoCreate, (framed) => registry.avroJson(framed));
-  started.push(() => consumers.close());
+  started.push(function restConsumers() {
+    return consumers.close();
+  });
   // In cluster mode one instance, elected through the cluster's group protocol, writes the registry; the others forward to it.
   let election: RegistryElection | undefined;
   const registryWriter = cluster ? { get isWriter() { return election?.isWriter ?? false; }, get writerUrlNow() { return election?.writerUrlNow; } } : undefined;
@@ -420,7 +439,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
     requestTimeoutMs: config.httpRequestTimeoutMs,
   }, tlsOptions)
     .catch((err: Error) => refuse(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${err.message}`));
-  started.push(() => http.close());
+  started.push(function httpListener() {
+    return http.close();
+  });
   const scheme = tlsOptions ? "https" : "http";
   if (cluster) {
     election = new RegistryElection(cluster, {
@@ -440,7 +461,9 @@ export async function startBroker(options: StartOptions = {}): Promise<Broker> {
       },
     });
     election.start();
-    started.push(() => election!.stop());
+    started.push(function registryElection() {
+      return election!.stop();
+    });
   }
   metrics.watchAuthentication(() => authentication.failures);
   metrics.watchConnections(() => listener?.connectionCount ?? 0, () => http.requestsInFlight());
