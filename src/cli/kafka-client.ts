@@ -6,6 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Kafka, SASLOptions } from "kafkajs";
 import { Compression, compress, decompress } from "../protocol/compression.js";
+import type { SaslCredentials } from "../cluster/kafka-connection.js";
+import { isScramMechanism } from "../security/scram.js";
+import { CliError } from "./output.js";
 
 /** Largest record section a consumed batch may decompress to. */
 const DECOMPRESSED_BYTES_MAX = 256 * 1024 * 1024;
@@ -56,21 +59,37 @@ export async function kafkaClient(broker: string, clientId: string): Promise<{ k
 }
 
 /**
- * SASL and TLS for a broker that requires them, from the environment:
- * TRIBUTARY_USER and TRIBUTARY_PASSWORD (mechanism TRIBUTARY_SASL_MECHANISM,
- * default scram-sha-512), TRIBUTARY_TLS_CA (or TRIBUTARY_TLS=true for the system's CAs).
+ * SASL and TLS for a broker that requires them, in kafkajs' terms (see
+ * credentialsFromEnv and tlsFromEnv).
  */
 function securityFromEnv(): { sasl?: SASLOptions; ssl?: boolean | { ca: string[] } } {
+  const credentials = credentialsFromEnv();
+  const tls = tlsFromEnv();
+  return {
+    ...(tls ? { ssl: tls.ca ? { ca: [tls.ca] } : true } : {}),
+    ...(credentials ? { sasl: { mechanism: credentials.mechanism.toLowerCase() as "plain", username: credentials.user, password: credentials.password } } : {}),
+  };
+}
+
+/** SASL credentials for a running broker, from the environment. */
+export function credentialsFromEnv(): SaslCredentials | undefined {
   const user = process.env.TRIBUTARY_USER;
+  if (!user) return undefined;
+  const password = process.env.TRIBUTARY_PASSWORD;
+  if (password === undefined) throw new CliError("TRIBUTARY_USER is set but TRIBUTARY_PASSWORD is not");
+  const mechanism = (process.env.TRIBUTARY_SASL_MECHANISM ?? "SCRAM-SHA-512").toUpperCase();
+  if (mechanism !== "PLAIN" && !isScramMechanism(mechanism)) throw new CliError(`TRIBUTARY_SASL_MECHANISM: '${mechanism}' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`);
+  return { mechanism, user, password };
+}
+
+export function tlsFromEnv(): { ca?: string } | undefined {
   const ca = process.env.TRIBUTARY_TLS_CA;
-  const out: { sasl?: SASLOptions; ssl?: boolean | { ca: string[] } } = {};
-  if (ca) out.ssl = { ca: [fs.readFileSync(ca, "utf8")] };
-  else if (process.env.TRIBUTARY_TLS === "true") out.ssl = true;
-  if (user) {
-    const mechanism = (process.env.TRIBUTARY_SASL_MECHANISM ?? "scram-sha-512").toLowerCase() as "plain";
-    out.sasl = { mechanism, username: user, password: process.env.TRIBUTARY_PASSWORD ?? "" };
+  if (!ca) return process.env.TRIBUTARY_TLS === "true" ? {} : undefined;
+  try {
+    return { ca: fs.readFileSync(ca, "utf8") };
+  } catch (err) {
+    throw new CliError(`TRIBUTARY_TLS_CA ${ca}: ${(err as Error).message}`);
   }
-  return out;
 }
 
 /** A kafkajs error as one line. */

@@ -18,8 +18,8 @@ import {
   AclError, CLUSTER_RESOURCE, Operation, PatternType, Permission, ResourceType, describeBinding, operationName, parseName, patternTypeName,
   permissionName, resourceTypeName, type AclBinding, type AclFilter,
 } from "../security/acl.js";
-import { ITERATIONS_DEFAULT, SCRAM_MECHANISMS, isScramMechanism, mechanismOfKafkaType, saltedPassword, type ScramMechanism } from "../security/scram.js";
-import { KafkaConnection, type SaslCredentials } from "../cluster/kafka-connection.js";
+import { ITERATIONS_DEFAULT, SCRAM_MECHANISMS, mechanismOfKafkaType, saltedPassword, type ScramMechanism } from "../security/scram.js";
+import { KafkaConnection } from "../cluster/kafka-connection.js";
 import { openClusterStore } from "../cluster/cluster-config.js";
 import type {
   AlterUserScramCredentialsResponse, CreateAclsResponse, DeleteAclsResponse, DescribeAclsResponse, DescribeUserScramCredentialsResponse,
@@ -28,7 +28,7 @@ import { kafkaErrorName } from "../protocol/kafka-error-codes.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
 import { CliError, printJson, printTable } from "./output.js";
-import { LISTENERS_FILE, listenerOf } from "./kafka-client.js";
+import { LISTENERS_FILE, credentialsFromEnv, listenerOf, tlsFromEnv } from "./kafka-client.js";
 
 interface UserRow {
   user: string;
@@ -69,27 +69,6 @@ function localAdmin(store: SecurityStore): SecurityAdmin {
     },
     close: () => undefined,
   };
-}
-
-/** SASL credentials for a running broker, from the environment. */
-export function credentialsFromEnv(): SaslCredentials | undefined {
-  const user = process.env.TRIBUTARY_USER;
-  if (!user) return undefined;
-  const password = process.env.TRIBUTARY_PASSWORD;
-  if (password === undefined) throw new CliError("TRIBUTARY_USER is set but TRIBUTARY_PASSWORD is not");
-  const mechanism = (process.env.TRIBUTARY_SASL_MECHANISM ?? "SCRAM-SHA-512").toUpperCase();
-  if (mechanism !== "PLAIN" && !isScramMechanism(mechanism)) throw new CliError(`TRIBUTARY_SASL_MECHANISM: '${mechanism}' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`);
-  return { mechanism, user, password };
-}
-
-export function tlsFromEnv(): { ca?: string } | undefined {
-  const ca = process.env.TRIBUTARY_TLS_CA;
-  if (!ca) return process.env.TRIBUTARY_TLS === "true" ? {} : undefined;
-  try {
-    return { ca: fs.readFileSync(ca, "utf8") };
-  } catch (err) {
-    throw new CliError(`TRIBUTARY_TLS_CA ${ca}: ${(err as Error).message}`);
-  }
 }
 
 function failed(what: string, code: number, message: string | null): CliError {

@@ -12,8 +12,7 @@ import { kafkaErrorName } from "../protocol/kafka-error-codes.js";
 import { addBrokerOptions, brokerOptions } from "./broker-options.js";
 import { withLogs } from "./open-logs.js";
 import { CliError, printJson, printTable } from "./output.js";
-import { listenerOf } from "./kafka-client.js";
-import { credentialsFromEnv, tlsFromEnv } from "./security.js";
+import { credentialsFromEnv, listenerOf, tlsFromEnv } from "./kafka-client.js";
 
 interface TxnRow {
   transactional_id: string;

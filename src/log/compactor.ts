@@ -9,6 +9,7 @@ import { decodeRecordBatch, encodeRecordBatch, type DecodedBatch } from "../prot
 import { TIMESTAMP_TYPE_BIT } from "../protocol/record-batch-header.js";
 import type { PartitionLog } from "./partition-log.js";
 import type { Segment } from "./segment.js";
+import { inAbortedTransaction } from "./store.js";
 
 export interface CompactionResult {
   segmentsRewritten: number;
@@ -45,7 +46,7 @@ export async function compactPartition(log: PartitionLog, now: number): Promise<
   // An aborted transaction's records never count as a key's latest value, and go (as Kafka's cleaner removes them); markers stay.
   const aborted = log.abortedTransactions(closed[0]!.baseOffset, closed[closed.length - 1]!.nextOffset);
   const isAborted = (decoded: DecodedBatch) => decoded.isTransactional && !decoded.isControl &&
-    aborted.some((a) => a.producerId === decoded.header.producerId && a.firstOffset <= decoded.header.baseOffset && decoded.header.baseOffset <= a.lastOffset);
+    inAbortedTransaction(aborted, decoded.header.producerId, decoded.header.baseOffset);
   for (const segment of closed) {
     for await (const { decoded } of batchesOf(segment)) {
       if (decoded.isControl || isAborted(decoded)) continue;

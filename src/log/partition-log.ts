@@ -139,15 +139,17 @@ export class PartitionLog implements PartitionStore {
         if (b.baseOffset >= transactionsFrom) this.transactions.onBatch(b.producerId, (b.attributes & TRANSACTIONAL_BIT) !== 0, control, b.controlType, b.baseOffset, b.lastOffset);
       }
     }
-    // The index files of the segments read again say what they hold now.
-    for (let i = this.segmentIndexFor(transactionsFrom); i < this.segments.length; i++) this.rewriteTxnIndex(i);
+    // The index files of the segments read again say what they hold now (written only where that changed: start-up writes nothing otherwise).
+    for (let i = this.segmentIndexFor(transactionsFrom); i < this.segments.length; i++) this.rewriteTxnIndex(i, indexes[i]);
   }
 
-  /** Rewrites segment `i`'s .txnindex from the aborted transactions whose marker lies in it. */
-  private rewriteTxnIndex(i: number): void {
+  /** Rewrites segment `i`'s .txnindex from the aborted transactions whose marker lies in it, unless it holds just those (`current`). */
+  private rewriteTxnIndex(i: number, current?: AbortedTransaction[]): void {
     const segment = this.segments[i]!;
     const end = this.segments[i + 1]?.baseOffset ?? Infinity;
-    writeTxnIndex(this.dir, segment.baseOffset, this.transactions.abortedAll().filter((a) => a.lastOffset >= segment.baseOffset && a.lastOffset < end));
+    const entries = this.transactions.abortedAll().filter((a) => a.lastOffset >= segment.baseOffset && a.lastOffset < end);
+    if (current && JSON.stringify(current) === JSON.stringify(entries)) return;
+    writeTxnIndex(this.dir, segment.baseOffset, entries);
   }
 
   get active(): Segment {

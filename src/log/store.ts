@@ -115,6 +115,11 @@ export interface AbortedTransaction {
   lastOffset: number;
 }
 
+/** Whether a transactional batch of `producerId` starting at `baseOffset` belongs to one of the aborted transactions. */
+export function inAbortedTransaction(aborted: AbortedTransaction[], producerId: number, baseOffset: number): boolean {
+  return aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset);
+}
+
 export interface TimestampedOffset {
   offset: number;
   timestamp: number;

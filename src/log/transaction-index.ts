@@ -8,23 +8,14 @@
 // segment's .txnindex file (the partition log keeps those); cut with the log
 // and pruned with its start.
 
-export interface AbortedTransaction {
-  producerId: number;
-  firstOffset: number;
-  /** The offset of the ABORT marker. */
-  lastOffset: number;
-}
+import type { AbortedTransaction } from "./store.js";
+import { ControlType } from "../protocol/control-batch.js";
 
 export interface TransactionSnapshot {
   ongoing: [number, number][];
-  /** Checkpoints before the per-segment .txnindex files kept them here. */
-  aborted?: AbortedTransaction[];
   /** Every segment has its .txnindex file: the aborted transactions are read from them. */
   indexed?: boolean;
 }
-
-/** Marker types in control batches. */
-const ABORT = 0;
 
 export class TransactionIndex {
   private readonly ongoing = new Map<number, number>();
@@ -39,7 +30,7 @@ export class TransactionIndex {
     }
     const first = this.ongoing.get(producerId);
     this.ongoing.delete(producerId);
-    if (controlType !== ABORT || first === undefined) return undefined;
+    if (controlType !== ControlType.ABORT || first === undefined) return undefined;
     return this.addAborted({ producerId, firstOffset: first, lastOffset });
   }
 

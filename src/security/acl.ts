@@ -120,6 +120,12 @@ export interface Session {
 
 export const ANONYMOUS = "User:ANONYMOUS";
 
+/** A client's address as ACLs name hosts: without the port, IPv4 without the IPv6 mapping ("::ffff:10.0.0.1:5000" → "10.0.0.1"). */
+export function hostOf(address: string, withPort = true): string {
+  const host = withPort ? address.replace(/:\d+$/, "") : address;
+  return host.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
+}
+
 export class Authorizer {
   private bindings: AclBinding[] = [];
 

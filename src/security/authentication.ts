@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { opsLog } from "../ops/ops-log.js";
 import { ScramError, ScramServer, isScramMechanism, type ScramMechanism } from "./scram.js";
 import type { SecurityStore } from "./security-store.js";
+import { hostOf } from "./acl.js";
 
 export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -20,6 +21,9 @@ export function isSaslMechanism(name: string): name is SaslMechanism {
 }
 
 export class AuthenticationError extends Error {}
+
+/** Refused unchecked: the user failed too often from this address this minute (not counted as another failure). */
+export class LockedOutError extends AuthenticationError {}
 
 /** One SASL exchange on one connection: step() until it names the principal. */
 export interface SaslExchange {
@@ -119,7 +123,7 @@ export class Authentication {
   saslExchange(mechanism: string, address: string): SaslExchange | undefined {
     if (!isSaslMechanism(mechanism) || !this.options.mechanisms.includes(mechanism)) return undefined;
     const gate: Gate = (user) => {
-      if (this.lockedOut(address, user)) throw new AuthenticationError(`too many failed authentications of ${user.slice(0, 128)} from ${address.replace(/:\d+$/, "")} in the last minute; try again later`);
+      if (this.lockedOut(address, user)) throw new LockedOutError(`too many failed authentications of ${user.slice(0, 128)} from ${hostOf(address)} in the last minute; try again later`);
     };
     return mechanism === "PLAIN" ? new PlainExchange(this.store, gate) : isScramMechanism(mechanism) ? new ScramExchange(mechanism, this.store, gate) : undefined;
   }
@@ -138,7 +142,7 @@ export class Authentication {
 
   /** Whether `user` has failed from `address` ("ip:port") too often this minute: its attempts are refused unchecked. ("" for tokens.) */
   lockedOut(address: string, user: string): boolean {
-    const entry = this.lockouts.get(`${address.replace(/:\d+$/, "")}\u0000${user}`);
+    const entry = this.lockouts.get(`${hostOf(address)}\u0000${user}`);
     return entry !== undefined && Date.now() - entry.sinceMs < 60_000 && entry.failures >= (this.options.failuresPerMinuteMax ?? 20);
   }
 
@@ -154,7 +158,7 @@ export class Authentication {
     const mechanism = isSaslMechanism(mechanismGiven) || ["SASL", "TLS", "BASIC", "BEARER"].includes(mechanismGiven) ? mechanismGiven : "OTHER";
     const principal = principalGiven.slice(0, 128);
     this.failures.set(mechanism, (this.failures.get(mechanism) ?? 0) + 1);
-    const host = address.replace(/:\d+$/, "");
+    const host = hostOf(address);
     const now = Date.now();
     let entry = this.failureLines.get(host);
     if (!entry || now - entry.sinceMs >= 60_000) {

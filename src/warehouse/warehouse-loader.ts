@@ -11,7 +11,7 @@
 
 import { isUtf8 } from "node:buffer";
 import type { LogStore, PartitionStore } from "../log/store.js";
-import { waitForCommitted } from "../log/store.js";
+import { inAbortedTransaction, waitForCommitted } from "../log/store.js";
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../protocol/record-batch-codec.js";
 import type { SqliteDatabase, SqliteStatement, SqlValue } from "./sqlite.js";
 import { FIXED_COLUMNS, VALUE_COLUMN, columnHolds, columnValue, columnsOfSchema, declaredType, quoteIdentifier, type ColumnType, type PropertyColumn } from "./table-shape.js";
@@ -409,7 +409,7 @@ export class WarehouseLoader {
         if (baseOffset >= stable) break;
         const end = baseOffset + lastOffsetDelta + 1;
         if (end <= next) continue;
-        const abortedBatch = batch.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset);
+        const abortedBatch = batch.isTransactional && inAbortedTransaction(aborted, producerId, baseOffset);
         if (!batch.isControl && !abortedBatch) for (const r of batch.records) if (r.offset >= next) rows.push(r);
         next = end;
       }

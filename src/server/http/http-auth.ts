@@ -16,7 +16,7 @@ import type { Context } from "hono";
 import { HttpError } from "./http-error.js";
 import { peerAddress } from "./listen.js";
 import type { Authentication } from "../../security/authentication.js";
-import { ANONYMOUS, CLUSTER_RESOURCE, Operation, ResourceType, operationName, type Authorizer, type Session } from "../../security/acl.js";
+import { ANONYMOUS, CLUSTER_RESOURCE, Operation, ResourceType, hostOf, operationName, type Authorizer, type Session } from "../../security/acl.js";
 
 export { Operation, ResourceType };
 import type { SchemaRegistry } from "../../schema/schema-registry.js";
@@ -207,7 +207,7 @@ export class HttpAccess {
       if (need === undefined || need.kind === "open") return next();
       const principal = await authenticate(c, deps.authentication);
       const peer = peerAddress(c.env, c.req.raw);
-      const session: Session = { principal, host: peer.slice(0, Math.max(0, peer.lastIndexOf(":"))).replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "") };
+      const session: Session = { principal, host: hostOf(peer) };
       c.set(SESSION as never, session as never);
       if (need.kind === "acl") this.require(c, need.op, need.type, need.name);
       if (need.kind === "schema") {

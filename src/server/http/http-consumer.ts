@@ -7,12 +7,12 @@
 import { ensureTopics, type AutoCreate } from "./auto-create.js";
 import { InvalidTopicError } from "../../log/errors.js";
 import { randomUUID } from "node:crypto";
-import { TopicPartition, type LogStore } from "../../log/store.js";
+import { TopicPartition, waitForCommitted, type LogStore } from "../../log/store.js";
 import { KafkaErrorCode as E } from "../../protocol/kafka-error-codes.js";
 import type { GroupMembership } from "../groups/group-membership.js";
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription, rangeAssign, type Assignment } from "../groups/consumer-protocol.js";
 import { HttpError } from "./http-error.js";
-import { readRecordsFrom, recordToJson, waitForCommitted, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
+import { readRecordsFrom, recordToJson, type AvroDecoder, type RecordFormat, type RecordJson } from "./record-json.js";
 import { opsLog } from "../../ops/ops-log.js";
 import type { Actor } from "../../ops/ops-log.js";
 

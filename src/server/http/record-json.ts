@@ -4,8 +4,7 @@
 // decoded with the schema its id names, in Avro's JSON encoding.
 
 import { decodeRecordBatch, splitBatches, type DecodedRecord } from "../../protocol/record-batch-codec.js";
-import type { PartitionStore } from "../../log/store.js";
-export { waitForCommitted } from "../../log/store.js";
+import { inAbortedTransaction, type PartitionStore } from "../../log/store.js";
 import { HttpError } from "./http-error.js";
 
 export type RecordFormat = "json" | "binary" | "jsonschema" | "avro";
@@ -64,7 +63,7 @@ export async function readRecordsFrom(log: PartitionStore, offset: number, maxBy
       if (baseOffset >= stable) break;
       nextOffset = Math.max(nextOffset, baseOffset + lastOffsetDelta + 1);
       if (decoded.isControl) continue;
-      if (decoded.isTransactional && aborted.some((a) => a.producerId === producerId && a.firstOffset <= baseOffset && baseOffset <= a.lastOffset)) continue;
+      if (decoded.isTransactional && inAbortedTransaction(aborted, producerId, baseOffset)) continue;
       for (const r of decoded.records) if (r.offset >= from) records.push(r);
     }
     if (nextOffset === from) break;

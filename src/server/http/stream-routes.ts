@@ -6,7 +6,8 @@
 
 import type { Context, Hono } from "hono";
 import type { HttpDeps } from "./http-deps.js";
-import { readRecordsFrom, recordToJson, waitForCommitted } from "./record-json.js";
+import { readRecordsFrom, recordToJson } from "./record-json.js";
+import { waitForCommitted } from "../../log/store.js";
 import { keepOpen } from "./listen.js";
 import { HttpError } from "./http-error.js";
 import { doc, queryOf } from "./api-doc.js";

@@ -14,7 +14,8 @@ import { KafkaErrorCode } from "../../protocol/kafka-error-codes.js";
 import { inRange } from "../../protocol/message-schema.js";
 import { API_TABLE, apiVersionsList } from "./api-table.js";
 import type { ConnectionSession, KafkaContext } from "./kafka-context.js";
-import { ANONYMOUS } from "../../security/acl.js";
+import { ANONYMOUS, hostOf } from "../../security/acl.js";
+import { LockedOutError } from "../../security/authentication.js";
 import { opsLog } from "../../ops/ops-log.js";
 
 const FETCH_KEY = 1;
@@ -23,10 +24,6 @@ const SASL_AUTHENTICATE_KEY = 36;
 /** What a connection may ask before it has authenticated. */
 const BEFORE_AUTHENTICATION = new Set([API_VERSIONS_KEY, SASL_HANDSHAKE_KEY, SASL_AUTHENTICATE_KEY]);
 
-/** The client's address as ACLs name hosts: IPv4 without the IPv6 mapping. */
-export function clientHost(address: string | undefined): string {
-  return (address ?? "").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
-}
 
 /**
  * A client certificate's subject as Kafka names an SSL principal: the
@@ -139,7 +136,7 @@ class Connection {
     const certified = socket instanceof tls.TLSSocket && ctx.auth.options.clientCertificates ? certificatePrincipal(socket) : undefined;
     this.session = {
       principal: certified ?? ANONYMOUS,
-      host: clientHost(socket.remoteAddress),
+      host: hostOf(socket.remoteAddress ?? "", false),
       // With SASL on, every connection authenticates; with client certificates alone, the TLS handshake did.
       authenticated: !ctx.auth.saslEnabled,
       rawTokens: false,
@@ -302,7 +299,7 @@ class Connection {
       size.writeInt32BE(reply.length);
       return [size, reply];
     } catch (err) {
-      if (!(err as Error).message.startsWith("too many failed authentications")) this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
+      if (!(err instanceof LockedOutError)) this.ctx.auth.failed(exchange.mechanism, this.client, exchange.userName, (err as Error).message);
       await this.ctx.auth.failureDelay();
       this.close(`authentication with ${exchange.mechanism} failed`);
       return null;

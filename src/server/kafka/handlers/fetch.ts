@@ -14,7 +14,7 @@ import { TopicPartition, waitForAny, type ReadResult } from "../../../log/store.
 import type { SessionPartition } from "../fetch-sessions.js";
 import { errorCodeOf } from "./errors.js";
 import { decodeRecordBatch, splitBatches } from "../../../protocol/record-batch-codec.js";
-import { TIMESTAMP_TYPE_BIT } from "../../../protocol/record-batch-header.js";
+import { BASE_OFFSET, LAST_OFFSET_DELTA, TIMESTAMP_TYPE_BIT, readInt64 } from "../../../protocol/record-batch-header.js";
 import { writeLegacyMessageSet } from "../../../protocol/legacy-message-set.js";
 import { Operation, mayTopic } from "./authorize.js";
 
@@ -81,7 +81,7 @@ async function readPartition(ctx: KafkaContext, t: Target, budget: number, readC
 function batchesBelow(records: Buffer, offset: number): Buffer {
   let end = 0;
   for (const batch of splitBatches(records)) {
-    if (Number(batch.readBigInt64BE(0)) >= offset) break;
+    if (readInt64(batch, BASE_OFFSET) >= offset) break;
     end += batch.length;
   }
   return end === records.length ? records : records.subarray(0, end);
@@ -91,7 +91,7 @@ function batchesBelow(records: Buffer, offset: number): Buffer {
 function batchesEnd(records: Buffer): number {
   const batches = splitBatches(records);
   const last = batches[batches.length - 1]!;
-  return Number(last.readBigInt64BE(0)) + last.readInt32BE(23) + 1;
+  return readInt64(last, BASE_OFFSET) + last.readInt32BE(LAST_OFFSET_DELTA) + 1;
 }
 
 /** Fetch v4 is the first to carry record batches. */

@@ -7,7 +7,7 @@
 
 import type { Handler } from "../kafka-context.js";
 import { KafkaErrorCode as E } from "../../../protocol/kafka-error-codes.js";
-import { AuthenticationError } from "../../../security/authentication.js";
+import { AuthenticationError, LockedOutError } from "../../../security/authentication.js";
 
 export const saslAuthenticate: Handler<"SaslAuthenticate"> = async (ctx, request, info) => {
   const session = info.session;
@@ -30,7 +30,7 @@ export const saslAuthenticate: Handler<"SaslAuthenticate"> = async (ctx, request
   } catch (err) {
     session.exchange = undefined;
     if (!(err instanceof AuthenticationError)) throw err;
-    const locked = err.message.startsWith("too many failed authentications");
+    const locked = err instanceof LockedOutError;
     // A locked-out attempt is not counted again: the lockout ends a minute after the failures that caused it.
     if (!locked) ctx.auth.failed(exchange.mechanism, info.client, exchange.userName, err.message);
     await ctx.auth.failureDelay();
